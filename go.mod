@@ -1,0 +1,3 @@
+module github.com/autoreload/autoreload
+
+go 1.26
