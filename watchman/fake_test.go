@@ -23,10 +23,11 @@ type fakeDaemon struct {
 	// (unilateral notifications).
 	after map[string]string
 
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
+	ln      net.Listener
+	mu      sync.Mutex
+	lastSub string // the name of the latest subscribe, for "$SUB"
+	conns   []net.Conn
+	wg      sync.WaitGroup
 }
 
 func fake(t *testing.T, replies, after map[string]string) *fakeDaemon {
@@ -84,12 +85,18 @@ func (f *fakeDaemon) handle(c net.Conn) {
 		}
 		name, _ := args[0].(string)
 		f.mu.Lock()
+		if name == "subscribe" && len(args) > 2 {
+			f.lastSub, _ = args[2].(string)
+		}
 		out, ok := f.replies[name]
 		more := f.after[name]
+		sub := f.lastSub
 		f.mu.Unlock()
 		if !ok {
 			out = defaultReply(name, args)
 		}
+		out = strings.ReplaceAll(out, "$SUB", sub)
+		more = strings.ReplaceAll(more, "$SUB", sub)
 		if out == "" {
 			// Hung: keep reading so the client's writes never block.
 			continue
@@ -102,10 +109,6 @@ func (f *fakeDaemon) handle(c net.Conn) {
 			return
 		}
 		if more != "" {
-			if len(args) > 2 {
-				sub, _ := args[2].(string)
-				more = strings.ReplaceAll(more, "$SUB", sub)
-			}
 			if rest, ok := strings.CutSuffix(more, closeConn); ok {
 				c.Write([]byte(rest))
 				return
@@ -147,7 +150,7 @@ func quote(v any) string {
 }
 
 // notification builds a unilateral PDU for the subscription the client
-// just made ("$SUB" is replaced by its name when sent after subscribe).
+// made last ("$SUB" is replaced by its name when sent).
 func notification(fields map[string]any) string {
 	m := map[string]any{"unilateral": true, "subscription": "$SUB", "version": "4.9.0", "root": "/"}
 	for k, v := range fields {

@@ -117,3 +117,26 @@ func TestReadLineCapped(t *testing.T) {
 		t.Fatalf("readLine = %q, %v", line, err)
 	}
 }
+
+// Replies share the connection with notifications: a health reply that
+// follows a notification must not be mistaken for it, nor lose it.
+func TestHealthReplyAfterQueuedNotification(t *testing.T) {
+	root := t.TempDir()
+	note := notification(map[string]any{"files": []any{map[string]any{"name": "a.go", "exists": true}}})
+	f := fake(t, map[string]string{"get-pid": note + `{"version":"4.9.0","pid":1}` + "\n"}, nil)
+	s, err := Subscribe(t.Context(), newSpec(t, SpecOptions{Watch: []string{root}}),
+		Options{Sock: f.sock, Timeout: time.Second, HealthInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 3 {
+		b := next(t, s)
+		if len(b.Changes) != 1 || b.Changes[0].Path != root+"/a.go" {
+			t.Fatalf("batch %+v, want %s/a.go", b, root)
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatalf("subscription failed: %v", err)
+	}
+}

@@ -37,6 +37,7 @@ type Subscription struct {
 
 	replies chan reply // reader -> the one request in flight
 	reqMu   sync.Mutex // one request in flight at a time
+	owed    int        // replies to abandoned requests, still to come; under reqMu
 
 	lastHealthy atomic.Int64 // unix ns
 	lastRead    atomic.Int64 // unix ns
@@ -268,6 +269,12 @@ func (s *Subscription) healthLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		// A connection that delivered something within the interval is
+		// alive; check only one that has been quiet that long.
+		if quiet := time.Since(time.Unix(0, s.lastRead.Load())); quiet < s.opts.HealthInterval {
+			t.Reset(s.opts.HealthInterval - quiet)
+			continue
+		}
 		if _, err := s.roundTrip(ctx, "get-pid "+s.c.sock, getPidRequest{}); err != nil {
 			if ctx.Err() == nil {
 				s.fail(err)
@@ -298,6 +305,10 @@ func (s *Subscription) roundTrip(ctx context.Context, op string, req protocol.Re
 	for {
 		select {
 		case r := <-s.replies:
+			if s.owed > 0 {
+				s.owed-- // the reply to a request abandoned earlier
+				continue
+			}
 			if r.err != nil {
 				return nil, classify(op, r.err)
 			}
@@ -305,6 +316,7 @@ func (s *Subscription) roundTrip(ctx context.Context, op string, req protocol.Re
 		case <-s.done:
 			return nil, s.Err()
 		case <-ctx.Done():
+			s.owed++
 			return nil, context.Cause(ctx)
 		case <-timer.C:
 			if last := s.lastRead.Load(); last > sent.UnixNano() {

@@ -268,3 +268,27 @@ func TestCloseUnsubscribes(t *testing.T) {
 	}
 	s.Close() // idempotent
 }
+
+// A change made after the caller's start (Options.Since) but before the
+// subscription's clock — during the first crawl — is delivered first.
+func TestSinceCoversTheFirstCrawl(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	old := filepath.Join(root, "old.txt")
+	write(t, old, "before the start")
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now()
+	during := filepath.Join(root, "during.txt")
+	write(t, during, "while the crawl ran")
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{Since: since})
+	b := next(t, s)
+	if got := b.Paths(); len(got) != 1 || got[0] != during {
+		t.Fatalf("first batch %v, want only %s", got, during)
+	}
+	after := filepath.Join(root, "after.txt")
+	write(t, after, "x")
+	collect(t, s, after)
+}
