@@ -84,6 +84,10 @@ func (s *Subscription) LastHealthy() time.Time {
 	return time.Unix(0, s.lastHealthy.Load())
 }
 
+// Sock returns the socket in use: re-checks after a failure pass it back in
+// Options.Sock, so they reconnect to the known daemon and never start one.
+func (s *Subscription) Sock() string { return s.c.sock }
+
 // Err returns the failure that ended the subscription, or nil.
 func (s *Subscription) Err() error {
 	s.mu.Lock()
@@ -324,7 +328,7 @@ func (s *Subscription) roundTrip(ctx context.Context, op string, req protocol.Re
 				timer.Reset(time.Until(sent.Add(timeout)))
 				continue
 			}
-			return nil, unavailable(op, ReasonTimeout, fmt.Errorf("no answer within %s (daemon hung?)", timeout))
+			return nil, unavailable(op, ReasonTimeout, fmt.Errorf("no answer on the subscription within %s", timeout))
 		}
 	}
 }

@@ -292,3 +292,20 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 	write(t, after, "x")
 	collect(t, s, after)
 }
+
+// Watchman 4.9 cannot send a file name that is not valid UTF-8 in JSON: the
+// notification never comes and the connection answers nothing after it.
+// Only the health request on that connection notices.
+func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	const timeout, interval = 500 * time.Millisecond, 300 * time.Millisecond
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{Timeout: timeout, HealthInterval: interval})
+	write(t, filepath.Join(root, "bad-\xff\xfe.txt"), "x")
+	err, took := waitErr(t, s)
+	t.Logf("%v after %v", err, took)
+	if r := reasonOf(t, err); r != ReasonTimeout {
+		t.Fatalf("reason %v, want %v", r, ReasonTimeout)
+	}
+	d.MustCommand("get-pid") // the daemon itself still answers
+}
