@@ -309,3 +309,27 @@ func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
 	}
 	d.MustCommand("get-pid") // the daemon itself still answers
 }
+
+func TestRootDeletedIsCanceled(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	err, took := waitErr(t, s)
+	t.Logf("%v after %v", err, took)
+	if r := reasonOf(t, err); r != ReasonCanceled {
+		t.Fatalf("reason %v, want %v", r, ReasonCanceled)
+	}
+}
+
+func TestWatchDelIsCanceled(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	d.MustCommand("watch-del", root)
+	if r := reasonOf(t, func() error { err, _ := waitErr(t, s); return err }()); r != ReasonCanceled {
+		t.Fatalf("reason %v, want %v", r, ReasonCanceled)
+	}
+}
