@@ -277,8 +277,10 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 	old := filepath.Join(root, "old.txt")
 	write(t, old, "before the start")
 	past := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(old, past, past); err != nil {
-		t.Fatal(err)
+	for _, p := range []string{old, filepath.Join(root, ".watchmanconfig")} {
+		if err := os.Chtimes(p, past, past); err != nil {
+			t.Fatal(err)
+		}
 	}
 	since := time.Now()
 	during := filepath.Join(root, "during.txt")
