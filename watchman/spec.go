@@ -48,6 +48,8 @@ type Spec struct {
 	roots    []*root
 	includes []pattern // any of; none means every file
 	ignores  []pattern
+	// needRel is set when some pattern looks at more than the base name.
+	needRel bool
 }
 
 // root is one watched path with what the .watchmanconfig of its Watchman
@@ -92,6 +94,9 @@ func NewSpec(opts SpecOptions) (*Spec, error) {
 			return nil, fmt.Errorf("ignore %w", err)
 		}
 		s.ignores = append(s.ignores, pts...)
+	}
+	for _, pt := range slices.Concat(s.includes, s.ignores) {
+		s.needRel = s.needRel || pt.anchored || pt.dirOnly
 	}
 	if err := s.addRoots(opts.Watch); err != nil {
 		return nil, err
@@ -247,6 +252,21 @@ func (s *Spec) SkipDir(path string) bool {
 func (s *Spec) WalkSelects(root, rel string) bool {
 	r := s.root(root)
 	return r != nil && !r.file && r.selects(s, rel)
+}
+
+// WalkSelectsEntry is WalkSelects for the entry name of the directory
+// dirRel ("" for the root itself); it builds the relative path only when a
+// pattern needs it.
+func (s *Spec) WalkSelectsEntry(root, dirRel, name string) bool {
+	r := s.root(root)
+	if r == nil || r.file {
+		return false
+	}
+	rel := name
+	if s.needRel && dirRel != "" {
+		rel = dirRel + "/" + name
+	}
+	return r.selects(s, rel)
 }
 
 // WalkSkipDir is SkipDir for a walk of the directory root: rel is the

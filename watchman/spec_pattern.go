@@ -24,6 +24,35 @@ type pattern struct {
 	ds       string
 	anchored bool // matched against the path relative to the root, else the base name
 	dirOnly  bool // written with a trailing slash: matches directories only
+	// kind and lit let the common base-name shapes ("*.go", ".#*",
+	// ".DS_Store") skip the general matcher: a poller asks about every
+	// name of the tree on every scan.
+	kind patternKind
+	lit  string
+}
+
+type patternKind uint8
+
+const (
+	kindGlob patternKind = iota
+	kindLiteral
+	kindPrefix // lit*
+	kindSuffix // *lit
+)
+
+// classify sets kind and lit for a base-name pattern of a simple shape.
+func (pt *pattern) classify() {
+	const meta = `*?[\`
+	w := pt.wild
+	switch {
+	case pt.anchored:
+	case !strings.ContainsAny(w, meta):
+		pt.kind, pt.lit = kindLiteral, w
+	case len(w) > 1 && w[0] == '*' && !strings.ContainsAny(w[1:], meta):
+		pt.kind, pt.lit = kindSuffix, w[1:]
+	case len(w) > 1 && w[len(w)-1] == '*' && !strings.ContainsAny(w[:len(w)-1], meta):
+		pt.kind, pt.lit = kindPrefix, w[:len(w)-1]
+	}
 }
 
 // compilePatterns expands the braces of p and compiles each alternative.
@@ -65,6 +94,7 @@ func compilePatterns(p string) ([]pattern, error) {
 		}
 		pt.wild = a
 		pt.ds = latin1(a)
+		pt.classify()
 		if !doublestar.ValidatePattern(pt.ds) {
 			return nil, fmt.Errorf("pattern %q: invalid syntax: %w", p, ErrBadPattern)
 		}
@@ -79,6 +109,14 @@ func compilePatterns(p string) ([]pattern, error) {
 // match reports whether the pattern matches an entry with the given base
 // name and slash-separated path relative to its root.
 func (pt *pattern) match(name, rel string) bool {
+	switch pt.kind {
+	case kindLiteral:
+		return name == pt.lit
+	case kindPrefix:
+		return strings.HasPrefix(name, pt.lit)
+	case kindSuffix:
+		return strings.HasSuffix(name, pt.lit)
+	}
 	if pt.anchored {
 		return doublestar.MatchUnvalidated(pt.ds, latin1(rel))
 	}
