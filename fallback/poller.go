@@ -1,0 +1,299 @@
+package fallback
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/autoreload/autoreload/watchman"
+)
+
+// ErrPollerClosed is returned by Next and Scan once Close has been called.
+var ErrPollerClosed = errors.New("poller closed")
+
+// DefaultPollInterval is --poll-interval's default.
+const DefaultPollInterval = time.Second
+
+// cpuShare is the share of one core the poller aims to stay under: a scan
+// that costs more than this share of the interval stretches the interval.
+const cpuShare = 0.10
+
+// PollerOptions configures a Poller.
+type PollerOptions struct {
+	// Interval between the starts of two scans; DefaultPollInterval when
+	// zero. Stretched when a scan costs more than 10% of it in CPU.
+	Interval time.Duration
+	// Since is the time baseline. When set, the first scan reports every
+	// selected file whose mtime or ctime is after it, instead of reporting
+	// nothing: the start time of COMMAND at start-up, the last moment
+	// Watchman was known to be right when switching from it at runtime.
+	Since time.Time
+	// SinceDirs also makes the first scan report each directory modified
+	// after Since (it gained or lost entries: a file deleted or renamed
+	// away leaves no mtime), unless all its entries created after Since
+	// are ignored by the spec. For the runtime switch; not at start-up,
+	// where a program creating ignored entries (__pycache__) would
+	// otherwise restart itself.
+	SinceDirs bool
+	// Logger receives the poller's few messages; none when nil.
+	Logger *slog.Logger
+}
+
+// Poller watches the files of a spec by scanning them. Each scan lstats
+// every selected file below the spec's roots (pruning ignored directories
+// before descending into them) and compares mtime, size and inode with the
+// previous scan, so modifications, creations and deletions are all seen,
+// and a file replaced by a rename is one change.
+//
+// Next and Scan are meant for one caller at a time (concurrent calls run
+// one after the other); Close may be called from anywhere. Outside a call
+// the poller runs no goroutine.
+type Poller struct {
+	spec      *watchman.Spec
+	log       *slog.Logger
+	interval  time.Duration
+	workers   int
+	roots     []*dirState
+	rootPaths []string
+	fileRoots []fileRoot
+	vcs       vcsLocks
+
+	ctx    context.Context // done when closed
+	cancel context.CancelFunc
+
+	mu        sync.Mutex // held by Next and Scan
+	since     time.Time
+	sinceDirs bool
+	started   bool // a scan has completed: later scans report differences
+	pending   []watchman.Change
+	period    time.Duration // interval, maybe stretched
+	next      time.Time     // when the next scan is due
+	stretched bool          // the stretch has been logged
+
+	// onStat, when set (by tests), sees every lstat of the walk.
+	onStat func(dir, name string)
+	stats  atomic.Int64
+}
+
+// NewPoller returns a poller over the roots of spec. It does not scan:
+// the first Next or Scan takes the baseline.
+func NewPoller(spec *watchman.Spec, opts PollerOptions) *Poller {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	interval := opts.Interval
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	p := &Poller{
+		spec:      spec,
+		log:       log,
+		interval:  interval,
+		period:    interval,
+		workers:   min(max(runtime.GOMAXPROCS(0), 2), 4),
+		since:     opts.Since,
+		sinceDirs: opts.SinceDirs,
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	for _, root := range spec.Roots() {
+		if spec.IsFileRoot(root) {
+			p.fileRoots = append(p.fileRoots, fileRoot{path: root})
+			continue
+		}
+		p.roots = append(p.roots, &dirState{name: root})
+		p.rootPaths = append(p.rootPaths, root)
+	}
+	p.vcs = findVCSLocks(spec.Roots(), spec, log)
+	return p
+}
+
+// Next blocks until a scan finds changes and returns them as one batch.
+// The first scan is the baseline: it reports nothing, or with
+// PollerOptions.Since what changed after that time. Changes made while a
+// VCS lock is held are held back and returned together once it is gone.
+// A cancelled Next loses nothing: what its scan found is returned later.
+func (p *Poller) Next(ctx context.Context) (watchman.Batch, error) {
+	ctx, leave, err := p.enter(ctx)
+	if err != nil {
+		return watchman.Batch{}, err
+	}
+	defer leave()
+	for {
+		if p.started {
+			if err := p.wait(ctx); err != nil {
+				return watchman.Batch{}, err
+			}
+		}
+		held, err := p.step(ctx)
+		if err != nil {
+			return watchman.Batch{}, err
+		}
+		if !held && len(p.pending) > 0 {
+			return p.flush(), nil
+		}
+	}
+}
+
+// Scan scans once, now, and returns what changed since the last batch,
+// possibly nothing. It is the final pass before switching back to
+// Watchman, so it also returns changes held back for a VCS lock: after it
+// the poller is closed and they would be lost.
+func (p *Poller) Scan(ctx context.Context) (watchman.Batch, error) {
+	ctx, leave, err := p.enter(ctx)
+	if err != nil {
+		return watchman.Batch{}, err
+	}
+	defer leave()
+	if _, err := p.step(ctx); err != nil {
+		return watchman.Batch{}, err
+	}
+	return p.flush(), nil
+}
+
+// Close stops the poller: a Next or Scan in progress returns
+// ErrPollerClosed within one directory's scan, and Close waits for it.
+func (p *Poller) Close() error {
+	p.cancel()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return nil
+}
+
+// enter takes the poller for one call and returns a context that is also
+// cancelled by Close, with ErrPollerClosed as its cause.
+func (p *Poller) enter(ctx context.Context) (context.Context, func(), error) {
+	if p.ctx.Err() != nil {
+		return nil, nil, ErrPollerClosed
+	}
+	p.mu.Lock()
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(p.ctx, func() { cancel(ErrPollerClosed) })
+	leave := func() {
+		stop()
+		cancel(nil)
+		p.mu.Unlock()
+	}
+	if p.ctx.Err() != nil {
+		leave()
+		return nil, nil, ErrPollerClosed
+	}
+	return ctx, leave, nil
+}
+
+// wait sleeps until the next scan is due.
+func (p *Poller) wait(ctx context.Context) error {
+	d := time.Until(p.next)
+	if d <= 0 {
+		return context.Cause(ctx)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// step runs one scan, between two looks at the VCS locks, adds its changes
+// to the pending ones, and reports whether a lock holds them back.
+func (p *Poller) step(ctx context.Context) (held bool, err error) {
+	if err := context.Cause(ctx); err != nil {
+		return false, err
+	}
+	lockedBefore := p.vcs.locked()
+	start, cpu0 := time.Now(), cpuTime()
+
+	sc := &scan{p: p, ctx: ctx, mode: modeReport}
+	if !p.started {
+		sc.mode = modeBaseline
+		if !p.since.IsZero() {
+			sc.mode, sc.since, sc.dirs = modeSince, p.since.Add(-timeSlack).UnixNano(), p.sinceDirs
+		}
+	}
+	p.addPending(sc.run())
+
+	p.pace(start, cpuTime()-cpu0)
+	if err := context.Cause(ctx); err != nil {
+		return false, err // the scan may be partial: the next one completes it
+	}
+	p.started = true
+	lockedAfter := p.vcs.locked()
+	return lockedBefore || lockedAfter, nil
+}
+
+// pace sets when the next scan is due: one interval after this one
+// started, or later if this scan's CPU cost would keep the poller above
+// cpuShare of one core.
+func (p *Poller) pace(start time.Time, cpu time.Duration) {
+	p.period = max(p.interval, time.Duration(float64(cpu)/cpuShare))
+	if p.period > p.interval && !p.stretched {
+		p.stretched = true
+		p.log.Info("poll interval stretched to keep the poller near 10% of one core",
+			"interval", p.interval, "stretched", p.period.Round(time.Millisecond), "scan_cpu", cpu.Round(time.Millisecond))
+	}
+	p.next = start.Add(p.period)
+}
+
+// addPending merges changes into the pending ones; a path changed twice
+// keeps its latest state.
+func (p *Poller) addPending(changes []watchman.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	if len(p.pending) == 0 {
+		p.pending = changes
+		return
+	}
+	at := make(map[string]int, len(p.pending))
+	for i, c := range p.pending {
+		at[c.Path] = i
+	}
+	for _, c := range changes {
+		if i, ok := at[c.Path]; ok {
+			p.pending[i] = c
+		} else {
+			at[c.Path] = len(p.pending)
+			p.pending = append(p.pending, c)
+		}
+	}
+}
+
+// flush returns the pending changes as a batch, sorted by path.
+func (p *Poller) flush() watchman.Batch {
+	changes := p.pending
+	p.pending = nil
+	slices.SortFunc(changes, func(a, b watchman.Change) int { return cmp.Compare(a.Path, b.Path) })
+	return watchman.Batch{Changes: changes}
+}
+
+// statAt is the one place the walk lstats, so tests can count it.
+func (p *Poller) statAt(fd int, dir, name string) (fileInfo, error) {
+	p.stats.Add(1)
+	if p.onStat != nil {
+		p.onStat(dir, name)
+	}
+	return statAt(fd, name)
+}
+
+// Tracked returns how many files the poller keeps a record of.
+func (p *Poller) tracked() int {
+	n := 0
+	for _, d := range p.roots {
+		n += d.countFiles()
+	}
+	for _, f := range p.fileRoots {
+		if f.exists {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,62 @@
+package fallback
+
+import (
+	"bytes"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirReader lists directories with getdents64 into one reused buffer, so a
+// scan of an unchanged tree allocates nothing per entry: names are handed
+// to the callback as views of the buffer, valid only during the call.
+type dirReader struct {
+	buf []byte
+}
+
+func newDirReader() *dirReader { return &dirReader{buf: make([]byte, 32<<10)} }
+
+// list calls fn for every entry of the open directory fd but "." and "..".
+func (r *dirReader) list(fd int, fn func(name string, typ entryType)) error {
+	for {
+		n, err := unix.Getdents(fd, r.buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return nil
+		}
+		for off := 0; off < n; {
+			d := (*unix.Dirent)(unsafe.Pointer(&r.buf[off]))
+			reclen := int(d.Reclen)
+			nameStart := off + int(unsafe.Offsetof(d.Name))
+			raw := r.buf[nameStart : off+reclen]
+			if i := bytes.IndexByte(raw, 0); i >= 0 {
+				raw = raw[:i]
+			}
+			off += reclen
+			if len(raw) == 0 || raw[0] == '.' && (len(raw) == 1 || len(raw) == 2 && raw[1] == '.') {
+				continue
+			}
+			fn(unsafe.String(&raw[0], len(raw)), direntType(d.Type))
+		}
+	}
+}
+
+func direntType(t uint8) entryType {
+	switch t {
+	case unix.DT_REG:
+		return typeFile
+	case unix.DT_LNK:
+		return typeSymlink
+	case unix.DT_DIR:
+		return typeDir
+	case unix.DT_UNKNOWN:
+		return typeUnknown
+	default:
+		return typeOther
+	}
+}

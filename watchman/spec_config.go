@@ -1,0 +1,70 @@
+package watchman
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// projectMarkers are the names whose presence makes a directory Watchman's
+// project root for watch-project (its default root_files), searched from
+// the watched directory upwards; the nearest wins.
+var projectMarkers = []string{".git", ".hg", ".svn", ".watchmanconfig"}
+
+// ProjectRoot returns the directory watch-project would watch for dir: the
+// nearest of dir and its parents holding one of Watchman's root files, or
+// "" when there is none (then Watchman watches dir itself).
+func ProjectRoot(dir string) string {
+	for d := dir; ; {
+		for _, m := range projectMarkers {
+			if _, err := os.Lstat(filepath.Join(d, m)); err == nil {
+				return d
+			}
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return ""
+		}
+		d = parent
+	}
+}
+
+// configIgnoreDirs returns the ignore_dirs of the .watchmanconfig that
+// Watchman would read for a watch of dir (the one in its project root) that
+// lie below dir, relative to dir and slash-separated. Watchman's meaning is
+// kept: "build" is the project root's build/, not every build/.
+func configIgnoreDirs(dir string) ([]string, error) {
+	project := ProjectRoot(dir)
+	if project == "" {
+		project = dir
+	}
+	file := filepath.Join(project, ".watchmanconfig")
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(string(data)) == "" {
+		return nil, nil // Watchman accepts an empty config
+	}
+	var cfg struct {
+		IgnoreDirs []string `json:"ignore_dirs"`
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	var dirs []string
+	for _, d := range cfg.IgnoreDirs {
+		abs := filepath.Join(project, filepath.FromSlash(d))
+		if within(dir, abs) {
+			dirs = append(dirs, relSlash(dir, abs))
+		}
+	}
+	return dirs, nil
+}
