@@ -34,7 +34,8 @@ type recent struct {
 	// byDir holds, for each directory, the latest delivery of an entry in
 	// it: a directory whose mtime is no later than that was already
 	// accounted for by the entry's own change.
-	byDir map[string]time.Time
+	byDir     map[string]time.Time
+	lastPrune time.Time
 }
 
 func newRecent() *recent {
@@ -51,6 +52,10 @@ func (r *recent) remember(b watchman.Batch, now time.Time) {
 }
 
 func (r *recent) prune(now time.Time) {
+	if now.Sub(r.lastPrune) < time.Second {
+		return
+	}
+	r.lastPrune = now
 	for p, d := range r.byPath {
 		if now.Sub(d.at) > recentKeep {
 			delete(r.byPath, p)

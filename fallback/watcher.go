@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -32,6 +33,9 @@ type Options struct {
 	WatchmanTimeout time.Duration // 5s: availability and health requests
 	WatchmanRetry   time.Duration // 10s: how often the poller re-checks Watchman
 	DeferStates     []string      // Watchman states that hold changes back (hg.update)
+	// HealthInterval is how long a Watchman connection may stay quiet
+	// before a health request; watchman.DefaultHealthInterval when zero.
+	HealthInterval time.Duration
 	// Since is the start-up baseline: a file selected by the spec whose
 	// mtime or ctime is after it is a change, even if it happened before
 	// the backend was ready. The command passes COMMAND's start time.
@@ -75,10 +79,14 @@ type Watcher struct {
 	mu     sync.Mutex // held by Next; Close takes it to release the backends
 
 	sub          subscription // non-nil while on Watchman
-	subscribedAt time.Time
+	subscribedAt time.Time    // when sub was in place: its cookie files are older
+	// coveredSince is when sub started answering for changes: earlier ones
+	// were someone else's (the poller's, or before the watcher started).
+	coveredSince time.Time
 	poller       *Poller // non-nil while on the poller
 	retryAt      time.Time
-	sock         string // the socket found at start; re-checks never look elsewhere
+	retry        *attempt // a re-subscription in flight while on the poller
+	sock         string   // the socket found at start; re-checks never look elsewhere
 	delivered    *recent
 	switchedAt   time.Time
 }
@@ -102,7 +110,14 @@ func New(ctx context.Context, spec *watchman.Spec, opts Options) (*Watcher, erro
 	sock, err := locate(ctx, opts.WatchmanTimeout)
 	if err == nil {
 		w.sock = sock
-		err = w.subscribe(ctx)
+		var sub subscription
+		covered := opts.Since
+		if covered.IsZero() {
+			covered = time.Now()
+		}
+		if sub, err = subscribeWatchman(ctx, spec, sock, opts.Since, opts); err == nil {
+			w.sub, w.subscribedAt, w.coveredSince = sub, time.Now(), covered
+		}
 	}
 	if err != nil {
 		if opts.Reloader == ReloaderWatchman || ctx.Err() != nil {
@@ -127,15 +142,6 @@ func (w *Watcher) logWatching(reason error) {
 		attrs = append(attrs, "reason", reason.Error())
 	}
 	w.log.Info("watching", attrs...)
-}
-
-func (w *Watcher) subscribe(ctx context.Context) error {
-	sub, err := subscribeWatchman(ctx, w.spec, w.sock, w.opts)
-	if err != nil {
-		return err
-	}
-	w.sub, w.subscribedAt = sub, time.Now()
-	return nil
 }
 
 func (w *Watcher) startPoller(since time.Time, dirs bool) {
@@ -195,6 +201,9 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (watchman.Batch, error) 
 		return watchman.Batch{}, err
 	}
 	since := w.sub.LastHealthy().Add(-healthyMargin)
+	if since.Before(w.coveredSince) {
+		since = w.coveredSince
+	}
 	w.sub.Close()
 	w.sub = nil
 	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
@@ -203,43 +212,73 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (watchman.Batch, error) 
 	return watchman.Batch{}, nil
 }
 
-// nextFromPoller waits on the poller until the next Watchman re-check; when
-// Watchman is back it subscribes first, then takes one last scan, so
-// whatever changed in between is seen by one or both.
+// nextFromPoller waits on the poller. Every WatchmanRetry it starts a
+// re-subscription beside it; once Watchman is back it takes one last scan,
+// after the subscription is in place, so whatever changed in between is seen
+// by one or both (and delivered once: see deduplicate).
 func (w *Watcher) nextFromPoller(ctx context.Context) (watchman.Batch, error) {
 	if w.opts.Reloader == ReloaderStat || w.sock == "" {
 		return w.poller.Next(ctx)
 	}
-	pctx, cancel := context.WithDeadline(ctx, w.retryAt)
+	if w.retry == nil && !time.Now().Before(w.retryAt) {
+		w.retry = startAttempt(w.closed, w.spec, w.sock, w.opts)
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if w.retry != nil {
+		done := w.retry.done
+		go func() {
+			select {
+			case <-done:
+				cancel()
+			case <-pctx.Done():
+			}
+		}()
+	} else {
+		defer time.AfterFunc(time.Until(w.retryAt), cancel).Stop()
+	}
 	b, err := w.poller.Next(pctx)
-	cancel()
-	if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || ctx.Err() != nil || pctx.Err() == nil {
 		return b, err
 	}
-	w.retryAt = time.Now().Add(w.opts.WatchmanRetry)
-	if err := w.subscribe(ctx); err != nil {
-		w.log.Debug("watchman still unavailable", "error", err.Error())
+	if w.retry == nil {
+		return watchman.Batch{}, nil // time for a re-check: the loop starts it
+	}
+	select {
+	case <-w.retry.done:
+	default:
+		return watchman.Batch{}, nil
+	}
+	a := w.retry
+	w.retry = nil
+	if a.err != nil {
+		w.retryAt = time.Now().Add(w.opts.WatchmanRetry)
+		w.log.Debug("watchman still unavailable", "error", a.err.Error())
 		return watchman.Batch{}, nil
 	}
 	final, err := w.poller.Scan(ctx)
+	if err != nil {
+		// Cancelled mid-scan: stay on the poller, which keeps what it found.
+		a.sub.Close()
+		return watchman.Batch{}, err
+	}
 	w.poller.Close()
 	w.poller = nil
-	w.switchedAt = time.Now()
+	w.sub, w.subscribedAt, w.coveredSince, w.switchedAt = a.sub, a.at, a.started, time.Now()
 	w.logWatching(nil)
-	if err != nil && ctx.Err() == nil {
-		w.log.Debug("final scan", "error", err.Error())
-	}
 	return final, nil
 }
 
 // deduplicate drops, for a short while after a switch, what was already
-// delivered, and the root directories' modifications made by Watchman's own
-// cookie files when the subscription synced.
+// delivered, the root directories' modifications made by Watchman's own
+// cookie files when the subscription synced, and directories whose change
+// is explained by an entry in the same batch (the poller reports a modified
+// directory after a switch, as a deletion leaves nothing else behind).
 func (w *Watcher) deduplicate(b watchman.Batch) watchman.Batch {
 	if time.Since(w.switchedAt) > switchWindow {
 		return b
 	}
-	b = w.delivered.drop(b)
+	b = dropExplainedDirs(w.delivered.drop(b))
 	if w.sub != nil || w.subscribedAt.IsZero() {
 		return b
 	}
@@ -249,6 +288,24 @@ func (w *Watcher) deduplicate(b watchman.Batch) watchman.Batch {
 			continue
 		}
 		kept = append(kept, c)
+	}
+	b.Changes = kept
+	return b
+}
+
+func dropExplainedDirs(b watchman.Batch) watchman.Batch {
+	if len(b.Changes) < 2 {
+		return b
+	}
+	parents := make(map[string]bool, len(b.Changes))
+	for _, c := range b.Changes {
+		parents[filepath.Dir(c.Path)] = true
+	}
+	kept := b.Changes[:0:0]
+	for _, c := range b.Changes {
+		if !parents[c.Path] {
+			kept = append(kept, c)
+		}
 	}
 	b.Changes = kept
 	return b
@@ -280,6 +337,10 @@ func (w *Watcher) Close() error {
 	if w.poller != nil {
 		err = errors.Join(err, w.poller.Close())
 		w.poller = nil
+	}
+	if w.retry != nil {
+		w.retry.abandon()
+		w.retry = nil
 	}
 	return err
 }

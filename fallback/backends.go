@@ -1,0 +1,65 @@
+package fallback
+
+import (
+	"context"
+	"time"
+
+	"github.com/autoreload/autoreload/watchman"
+)
+
+// subscription is what the watcher needs of a Watchman subscription.
+type subscription interface {
+	Next(ctx context.Context) (watchman.Batch, error)
+	LastHealthy() time.Time
+	Close() error
+}
+
+// locate finds the Watchman socket at start-up, letting get-sockname start
+// the service as Watchman's own clients do. Later re-checks reuse what it
+// found and never start a daemon.
+func locate(ctx context.Context, timeout time.Duration) (string, error) {
+	return watchman.FindSocket(ctx, "", timeout)
+}
+
+func subscribeWatchman(ctx context.Context, spec *watchman.Spec, sock string, since time.Time, opts Options) (subscription, error) {
+	return watchman.Subscribe(ctx, spec, watchman.Options{
+		Sock:           sock,
+		Timeout:        opts.WatchmanTimeout,
+		DeferStates:    opts.DeferStates,
+		Since:          since,
+		HealthInterval: opts.HealthInterval,
+		Logger:         opts.Logger,
+	})
+}
+
+// attempt is one re-subscription to Watchman, run beside the poller so a
+// slow or hung daemon never stalls polling. Its goroutine is owned by the
+// watcher, which waits for done before dropping it.
+type attempt struct {
+	done    chan struct{} // closed when sub or err is set
+	cancel  context.CancelFunc
+	sub     subscription
+	err     error
+	started time.Time // when the attempt began: the subscription covers changes from then
+	at      time.Time // when the subscription was in place
+}
+
+func startAttempt(parent context.Context, spec *watchman.Spec, sock string, opts Options) *attempt {
+	ctx, cancel := context.WithCancel(parent)
+	a := &attempt{done: make(chan struct{}), cancel: cancel, started: time.Now()}
+	go func() {
+		defer close(a.done)
+		a.sub, a.err = subscribeWatchman(ctx, spec, sock, time.Time{}, opts)
+		a.at = time.Now()
+	}()
+	return a
+}
+
+// abandon cancels the attempt, waits for it, and releases what it got.
+func (a *attempt) abandon() {
+	a.cancel()
+	<-a.done
+	if a.sub != nil {
+		a.sub.Close()
+	}
+}
