@@ -95,15 +95,22 @@ func startAutoreload(t *testing.T, dir string, args ...string) *session {
 	s.cmd = exec.Command(binary, append([]string{"--log-format=json", "--poll-interval=50ms"}, args...)...)
 	s.cmd.Dir = dir
 	s.cmd.Env = append(os.Environ(), "AUTORELOAD_TEST_HELPER=1", "AUTORELOAD_TEST_MARK="+s.mark)
-	stderr, err := s.cmd.StderrPipe()
+	// stderr is a pipe of our own: a process left behind holding it must
+	// not keep the test from seeing autoreload exit.
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.cmd.Stderr = w
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	w.Close()
+	scanned := make(chan struct{})
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		defer close(scanned)
+		defer r.Close()
+		sc := bufio.NewScanner(r)
 		for sc.Scan() {
 			line := sc.Text()
 			s.mu.Lock()
@@ -114,10 +121,17 @@ func startAutoreload(t *testing.T, dir string, args ...string) *session {
 				s.events <- e
 			}
 		}
+	}()
+	go func() {
 		err := s.cmd.Wait()
 		s.code = s.cmd.ProcessState.ExitCode()
 		if ee, ok := err.(*exec.ExitError); ok && !ee.Exited() {
 			s.code = -1
+		}
+		// The last lines, unless a leftover process holds the pipe open.
+		select {
+		case <-scanned:
+		case <-time.After(2 * time.Second):
 		}
 		close(s.exited)
 	}()
