@@ -168,4 +168,3 @@ func TestPortFreeForNextCommand(t *testing.T) {
 	}
 	s.stop()
 }
-
