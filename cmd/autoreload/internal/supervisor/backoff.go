@@ -32,6 +32,9 @@ func reloadBackoff() *backoff {
 func (b *backoff) next(ranFor time.Duration) time.Duration {
 	if ranFor >= b.calm {
 		b.streak = 0
+		if b.free > 0 {
+			return 0 // a calm run's end is no loop
+		}
 	}
 	b.streak++
 	n := b.streak - b.free
