@@ -43,6 +43,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			return nil
 
 		case <-s.wake:
+			if !s.restartRequested() {
+				continue
+			}
 			if !s.debounce(ctx) {
 				s.stop(g)
 				return nil

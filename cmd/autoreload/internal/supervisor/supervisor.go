@@ -146,5 +146,17 @@ func (s *Supervisor) takePending() (changed []string, requestedAt time.Time, ok 
 	defer s.mu.Unlock()
 	changed, requestedAt, ok = s.pending, s.requestedAt, s.requested
 	s.pending, s.seen, s.requested = nil, map[string]bool{}, false
+	select {
+	case <-s.wake: // its request is in this start
+	default:
+	}
 	return changed, requestedAt, ok
+}
+
+// restartRequested reports whether a request is pending: a wake-up can
+// outlive the request it announced, which a start already took.
+func (s *Supervisor) restartRequested() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requested
 }
