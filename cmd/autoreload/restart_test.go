@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -163,5 +164,34 @@ func TestRestartLoopIsNamed(t *testing.T) {
 	if !slices.Contains(warn.paths(), logFile) || !strings.Contains(warn["hint"].(string), "--ignore") {
 		t.Errorf("warning = %v, want %s named and --ignore suggested", warn, logFile)
 	}
+	s.stop()
+}
+
+// TestLaterStartFailureWaitsForAFix: a script being rewritten may be
+// unrunnable for a moment; with --on-exit=wait the next change fixes it.
+func TestLaterStartFailureWaitsForAFix(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	script := filepath.Join(dir, "run.sh")
+	writeFile(t, script, "#!/bin/sh\nexec sleep 1000\n")
+	if err := os.Chmod(script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := startAutoreload(t, dir, "--", script)
+	s.ready()
+	if err := os.Chmod(script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, script, "#!/bin/sh\nexec sleep 999\n")
+	s.await("exited", nil, "started")
+	if e := s.await("failed", nil, "started"); !strings.Contains(e["error"].(string), "permission denied") {
+		t.Errorf("failed = %v, want permission denied", e)
+	}
+	if err := os.Chmod(script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, script, "#!/bin/sh\nexec sleep 1000\n") // a mode change alone is no change
+	s.await("changed", nil, "started")
+	s.await("started", nil)
 	s.stop()
 }
