@@ -22,7 +22,7 @@ func locate(ctx context.Context, timeout time.Duration) (string, error) {
 }
 
 func subscribeWatchman(ctx context.Context, spec *watchman.Spec, sock string, since time.Time, opts Options) (subscription, error) {
-	return watchman.Subscribe(ctx, spec, watchman.Options{
+	sub, err := watchman.Subscribe(ctx, spec, watchman.Options{
 		Sock:           sock,
 		Timeout:        opts.WatchmanTimeout,
 		DeferStates:    opts.DeferStates,
@@ -30,6 +30,10 @@ func subscribeWatchman(ctx context.Context, spec *watchman.Spec, sock string, si
 		HealthInterval: opts.HealthInterval,
 		Logger:         opts.Logger,
 	})
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return sub, nil
 }
 
 // attempt is one re-subscription to Watchman, run beside the poller so a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -140,6 +141,10 @@ func (w *Watcher) logWatching(reason error) {
 	}
 	if reason != nil {
 		attrs = append(attrs, "reason", reason.Error())
+	}
+	if w.log.Enabled(context.Background(), slog.LevelDebug) {
+		// Lets tests and users see that switching back and forth leaks nothing.
+		attrs = append(attrs, "goroutines", runtime.NumGoroutine())
 	}
 	w.log.Info("watching", attrs...)
 }

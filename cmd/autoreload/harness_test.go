@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,15 +87,28 @@ type session struct {
 // polling every 50 ms unless args say otherwise.
 func startAutoreload(t *testing.T, dir string, args ...string) *session {
 	t.Helper()
+	return startAutoreloadEnv(t, dir, nil, args...)
+}
+
+// startAutoreloadEnv is startAutoreload with env (NAME=VALUE, or NAME= to
+// unset NAME) applied over the test's environment.
+func startAutoreloadEnv(t *testing.T, dir string, env []string, args ...string) *session {
+	t.Helper()
 	s := &session{
 		t:      t,
 		mark:   fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano()),
 		events: make(chan event, 1000),
 		exited: make(chan struct{}),
 	}
-	s.cmd = exec.Command(binary, append([]string{"--log-format=json", "--poll-interval=50ms"}, args...)...)
+	defaults := []string{"--log-format=json", "--poll-interval=50ms"}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--reloader") }) {
+		// Never the machine's own Watchman: a test that wants Watchman
+		// starts a private daemon and says --reloader.
+		defaults = append(defaults, "--reloader=stat")
+	}
+	s.cmd = exec.Command(binary, append(defaults, args...)...)
 	s.cmd.Dir = dir
-	s.cmd.Env = append(os.Environ(), "AUTORELOAD_TEST_HELPER=1", "AUTORELOAD_TEST_MARK="+s.mark)
+	s.cmd.Env = overrideEnv(os.Environ(), append(env, "AUTORELOAD_TEST_HELPER=1", "AUTORELOAD_TEST_MARK="+s.mark))
 	// stderr is a pipe of our own: a process left behind holding it must
 	// not keep the test from seeing autoreload exit.
 	r, w, err := os.Pipe()
@@ -137,6 +151,19 @@ func startAutoreload(t *testing.T, dir string, args ...string) *session {
 	}()
 	t.Cleanup(s.cleanup)
 	return s
+}
+
+// overrideEnv applies NAME=VALUE entries over base; NAME= removes NAME.
+func overrideEnv(base, over []string) []string {
+	out := slices.Clone(base)
+	for _, kv := range over {
+		name, value, _ := strings.Cut(kv, "=")
+		out = slices.DeleteFunc(out, func(e string) bool { return strings.HasPrefix(e, name+"=") })
+		if value != "" {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // cleanup ends autoreload if a test left it running, and fails the test if

@@ -64,8 +64,9 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program.
+	since := time.Now()
 	wg.Go(func() {
-		if err := watch(ctx, spec, cfg, sup, logger); err != nil {
+		if err := watch(ctx, spec, cfg, since, sup, logger); err != nil {
 			cancel(err)
 		}
 	})
@@ -85,8 +86,8 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
 // until ctx ends; it returns the watcher's failure.
-func watch(ctx context.Context, spec *watchman.Spec, cfg *config, sup *supervisor.Supervisor, logger *slog.Logger) error {
-	w, err := newWatcher(ctx, spec, cfg, logger)
+func watch(ctx context.Context, spec *watchman.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, logger *slog.Logger) error {
+	w, err := newWatcher(ctx, spec, cfg, since, logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

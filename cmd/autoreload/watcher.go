@@ -1,0 +1,25 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/autoreload/autoreload/fallback"
+	"github.com/autoreload/autoreload/watchman"
+)
+
+// newWatcher builds the watcher the command pulls batches from. since is
+// when COMMAND was about to start: a change from then on is delivered even
+// if it happened before the backend was ready.
+func newWatcher(ctx context.Context, spec *watchman.Spec, cfg *config, since time.Time, logger *slog.Logger) (watcher, error) {
+	return fallback.New(ctx, spec, fallback.Options{
+		Reloader:        fallback.Reloader(cfg.reloader),
+		PollInterval:    cfg.pollInterval,
+		WatchmanTimeout: cfg.watchmanTimeout,
+		WatchmanRetry:   cfg.watchmanRetry,
+		DeferStates:     cfg.deferStates,
+		Since:           since,
+		Logger:          logger,
+	})
+}
