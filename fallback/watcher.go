@@ -60,6 +60,11 @@ func (o *Options) fill() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Since.IsZero() {
+		// The poller takes its baseline on the first Next: without this,
+		// a change between New and then would be part of it, and lost.
+		o.Since = time.Now()
+	}
 }
 
 // Watcher delivers the changes to the files a spec selects, through

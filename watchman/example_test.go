@@ -1,0 +1,25 @@
+package watchman_test
+
+import (
+	"fmt"
+
+	"github.com/autoreload/autoreload/watchman"
+)
+
+// The spec is the one description of what to watch: the poller walks with
+// it, and the Watchman backend sends its expression to the daemon and
+// re-checks every result with Selects.
+func ExampleSpec_Selects() {
+	spec, err := watchman.NewSpec(watchman.SpecOptions{
+		Watch:    []string{"/"},
+		Patterns: []string{"*.{go,tmpl}"},
+		Ignores:  []string{"vendor/"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, path := range []string{"/src/main.go", "/src/page.tmpl", "/src/README.md", "/src/.#main.go", "/vendor/x/x.go"} {
+		fmt.Println(path, spec.Selects(path))
+	}
+}
