@@ -97,7 +97,7 @@ func NewPoller(spec *watchman.Spec, opts PollerOptions) *Poller {
 		log:       log,
 		interval:  interval,
 		period:    interval,
-		workers:   min(max(runtime.GOMAXPROCS(0), 2), 4),
+		workers:   min(2*runtime.GOMAXPROCS(0), 8), // more than the cores: a cold cache waits on the disk
 		since:     opts.Since,
 		sinceDirs: opts.SinceDirs,
 	}

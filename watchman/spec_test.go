@@ -8,15 +8,6 @@ import (
 	"testing"
 )
 
-func newSpec(t *testing.T, opts SpecOptions) *Spec {
-	t.Helper()
-	s, err := NewSpec(opts)
-	if err != nil {
-		t.Fatalf("NewSpec(%+v): %v", opts, err)
-	}
-	return s
-}
-
 func TestSpecSelects(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
@@ -104,7 +95,7 @@ func TestSpecSkipDir(t *testing.T) {
 
 func TestSpecWatchmanConfig(t *testing.T) {
 	project := t.TempDir()
-	mustWrite(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": ["build", "src/gen", "elsewhere/x"]}`)
+	write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": ["build", "src/gen", "elsewhere/x"]}`)
 	os.MkdirAll(filepath.Join(project, "src", "gen"), 0o755)
 
 	s := newSpec(t, SpecOptions{Watch: []string{project}})
@@ -124,7 +115,7 @@ func TestSpecWatchmanConfig(t *testing.T) {
 		t.Errorf("root %s: SkipDir(gen) = false", sub)
 	}
 
-	mustWrite(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": [`)
+	write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": [`)
 	if _, err := NewSpec(SpecOptions{Watch: []string{project}}); err == nil {
 		t.Errorf("NewSpec with a broken .watchmanconfig: no error")
 	}
@@ -132,7 +123,7 @@ func TestSpecWatchmanConfig(t *testing.T) {
 
 func TestSpecRoots(t *testing.T) {
 	dir := t.TempDir()
-	mustWrite(t, filepath.Join(dir, "Makefile"), "")
+	write(t, filepath.Join(dir, "Makefile"), "")
 	os.MkdirAll(filepath.Join(dir, "src", "app"), 0o755)
 	s := newSpec(t, SpecOptions{
 		Watch:    []string{filepath.Join(dir, "src", "app"), dir, filepath.Join(dir, "src"), filepath.Join(dir, "Makefile"), dir + "/Makefile"},
@@ -184,12 +175,5 @@ func TestExpandBraces(t *testing.T) {
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("expandBraces(%q) = %q, %v; want %q", p, got, err, want)
 		}
-	}
-}
-
-func mustWrite(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
