@@ -76,8 +76,10 @@ type Poller struct {
 	next      time.Time     // when the next scan is due
 	stretched bool          // the stretch has been logged
 
-	// onStat, when set (by tests), sees every lstat of the walk.
+	// onStat, when set (by tests), sees every lstat of the walk; onOpen
+	// can fail the opening of a directory, as an unreadable one would.
 	onStat func(dir, name string)
+	onOpen func(dir string) error
 	stats  atomic.Int64
 }
 
@@ -243,36 +245,26 @@ func (p *Poller) pace(start time.Time, cpu time.Duration) {
 	p.next = start.Add(p.period)
 }
 
-// addPending merges changes into the pending ones; a path changed twice
-// keeps its latest state.
+// addPending adds changes to the pending ones.
 func (p *Poller) addPending(changes []watchman.Change) {
-	if len(changes) == 0 {
-		return
-	}
-	if len(p.pending) == 0 {
-		p.pending = changes
-		return
-	}
-	at := make(map[string]int, len(p.pending))
-	for i, c := range p.pending {
-		at[c.Path] = i
-	}
-	for _, c := range changes {
-		if i, ok := at[c.Path]; ok {
-			p.pending[i] = c
-		} else {
-			at[c.Path] = len(p.pending)
-			p.pending = append(p.pending, c)
-		}
-	}
+	p.pending = append(p.pending, changes...)
 }
 
-// flush returns the pending changes as a batch, sorted by path.
+// flush returns the pending changes as a batch sorted by path, each path
+// once with its latest state (a path can come from several held-back
+// scans, or from a walk and a file root both).
 func (p *Poller) flush() watchman.Batch {
 	changes := p.pending
 	p.pending = nil
-	slices.SortFunc(changes, func(a, b watchman.Change) int { return cmp.Compare(a.Path, b.Path) })
-	return watchman.Batch{Changes: changes}
+	slices.SortStableFunc(changes, func(a, b watchman.Change) int { return cmp.Compare(a.Path, b.Path) })
+	out := changes[:0]
+	for i, c := range changes {
+		if i+1 < len(changes) && changes[i+1].Path == c.Path {
+			continue // a later state of the same path follows
+		}
+		out = append(out, c)
+	}
+	return watchman.Batch{Changes: out}
 }
 
 // statAt is the one place the walk lstats, so tests can count it.

@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
 
 	"github.com/autoreload/autoreload/watchman"
 )
@@ -323,19 +325,48 @@ func TestPollerVanishingFiles(t *testing.T) {
 	expectQuiet(t, p, dir, 3)
 }
 
+// An unreadable directory keeps what was known of it: its files are
+// neither deleted while it cannot be read nor created again after.
 func TestPollerUnreadableDir(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads every directory")
-	}
 	dir := t.TempDir()
-	tree(t, dir, map[string]string{"a.go": "", "locked/b.go": ""})
+	tree(t, dir, map[string]string{"a.go": "", "locked/b.go": "", "locked/sub/c.go": ""})
 	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}}, PollerOptions{})
 	scanNow(t, p)
-	os.Chmod(filepath.Join(dir, "locked"), 0)
-	defer os.Chmod(filepath.Join(dir, "locked"), 0o755)
+	locked := filepath.Join(dir, "locked")
+	var denied atomic.Bool
+	p.onOpen = func(d string) error {
+		if d == locked && denied.Load() {
+			return unix.EACCES // as root, chmod 0 would not stop us
+		}
+		return nil
+	}
+	denied.Store(true)
 	expectQuiet(t, p, dir, 2)
-	os.Chmod(filepath.Join(dir, "locked"), 0o755)
+	write(t, filepath.Join(locked, "b.go"), "changed while unreadable")
+	write(t, filepath.Join(dir, "a.go"), "changed")
+	expect(t, dir, scanNow(t, p), map[string]bool{"a.go": true})
+	denied.Store(false)
+	expect(t, dir, scanNow(t, p), map[string]bool{"locked/b.go": true})
 	expectQuiet(t, p, dir, 2)
+
+	if os.Geteuid() != 0 { // the real thing, where it can be had
+		os.Chmod(locked, 0)
+		defer os.Chmod(locked, 0o755)
+		expectQuiet(t, p, dir, 2)
+		os.Chmod(locked, 0o755)
+		expectQuiet(t, p, dir, 2)
+	}
+}
+
+// A watched file inside a watched directory is reported once.
+func TestPollerFileRootInsideDirRoot(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{"a.go": "", "Makefile": ""})
+	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir, filepath.Join(dir, "a.go"), filepath.Join(dir, "Makefile")}, Patterns: []string{"*.go"}}, PollerOptions{})
+	scanNow(t, p)
+	write(t, filepath.Join(dir, "a.go"), "1")
+	write(t, filepath.Join(dir, "Makefile"), "1")
+	expect(t, dir, scanNow(t, p), map[string]bool{"a.go": true, "Makefile": true})
 }
 
 func TestPollerNext(t *testing.T) {
