@@ -353,15 +353,19 @@ func TestPollerPace(t *testing.T) {
 	var logs strings.Builder
 	p := newPoller(t, watchman.SpecOptions{Watch: []string{t.TempDir()}}, PollerOptions{Interval: time.Second, Logger: testLogger(&logs)})
 	start := time.Now()
-	p.pace(start, 50*time.Millisecond)
+	p.pace(start, 10*time.Millisecond, 50*time.Millisecond)
 	if p.period != time.Second || !p.next.Equal(start.Add(time.Second)) {
 		t.Fatalf("a scan of 5%% of the interval stretched it to %v", p.period)
 	}
-	p.pace(start, 300*time.Millisecond)
+	p.pace(start, 150*time.Millisecond, 300*time.Millisecond)
 	if p.period != 3*time.Second {
 		t.Fatalf("a scan costing 300ms: period %v, want 3s", p.period)
 	}
-	p.pace(start, 400*time.Millisecond)
+	p.pace(start, 200*time.Millisecond, 400*time.Millisecond)
+	p.pace(start, 5*time.Second, time.Millisecond) // slow but cheap: idle as long
+	if !p.next.Equal(start.Add(10 * time.Second)) {
+		t.Fatalf("a 5s scan costing no CPU: next scan %v after its start, want 10s", p.next.Sub(start))
+	}
 	if n := strings.Count(logs.String(), "interval stretched"); n != 1 {
 		t.Fatalf("stretch logged %d times, want once:\n%s", n, logs.String())
 	}
