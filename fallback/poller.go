@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
@@ -80,7 +79,6 @@ type Poller struct {
 	// can fail the opening of a directory, as an unreadable one would.
 	onStat func(dir, name string)
 	onOpen func(dir string) error
-	stats  atomic.Int64
 
 	readers []*dirReader // one per worker, kept across scans
 }
@@ -273,23 +271,8 @@ func (p *Poller) flush() watchman.Batch {
 
 // statAt is the one place the walk lstats, so tests can count it.
 func (p *Poller) statAt(fd int, dir, name string) (fileInfo, error) {
-	p.stats.Add(1)
 	if p.onStat != nil {
 		p.onStat(dir, name)
 	}
 	return statAt(fd, name)
-}
-
-// Tracked returns how many files the poller keeps a record of.
-func (p *Poller) tracked() int {
-	n := 0
-	for _, d := range p.roots {
-		n += d.countFiles()
-	}
-	for _, f := range p.fileRoots {
-		if f.exists {
-			n++
-		}
-	}
-	return n
 }

@@ -370,3 +370,6 @@ func TestPollerPace(t *testing.T) {
 		t.Fatalf("stretch logged %d times, want once:\n%s", n, logs.String())
 	}
 }
+
+// tracked returns how many files the poller keeps a record of.
+func (p *Poller) tracked() int { return len(p.trackedPaths()) }
