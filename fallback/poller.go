@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
@@ -76,9 +75,12 @@ type Poller struct {
 	next      time.Time     // when the next scan is due
 	stretched bool          // the stretch has been logged
 
-	// onStat, when set (by tests), sees every lstat of the walk.
+	// onStat, when set (by tests), sees every lstat of the walk; onOpen
+	// can fail the opening of a directory, as an unreadable one would.
 	onStat func(dir, name string)
-	stats  atomic.Int64
+	onOpen func(dir string) error
+
+	readers []*dirReader // one per worker, kept across scans
 }
 
 // NewPoller returns a poller over the roots of spec. It does not scan:
@@ -97,7 +99,7 @@ func NewPoller(spec *watchman.Spec, opts PollerOptions) *Poller {
 		log:       log,
 		interval:  interval,
 		period:    interval,
-		workers:   min(max(runtime.GOMAXPROCS(0), 2), 4),
+		workers:   min(2*runtime.GOMAXPROCS(0), 8), // more than the cores: a cold cache waits on the disk
 		since:     opts.Since,
 		sinceDirs: opts.SinceDirs,
 	}
@@ -221,7 +223,7 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 	}
 	p.addPending(sc.run())
 
-	p.pace(start, cpuTime()-cpu0)
+	p.pace(start, time.Since(start), cpuTime()-cpu0)
 	if err := context.Cause(ctx); err != nil {
 		return false, err // the scan may be partial: the next one completes it
 	}
@@ -232,68 +234,45 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 
 // pace sets when the next scan is due: one interval after this one
 // started, or later if this scan's CPU cost would keep the poller above
-// cpuShare of one core.
-func (p *Poller) pace(start time.Time, cpu time.Duration) {
+// cpuShare of one core. A scan that is slow without costing CPU (a cold
+// cache, a network file system) still leaves as much time idle as it took,
+// so scans never run back to back.
+func (p *Poller) pace(start time.Time, wall, cpu time.Duration) {
 	p.period = max(p.interval, time.Duration(float64(cpu)/cpuShare))
 	if p.period > p.interval && !p.stretched {
 		p.stretched = true
 		p.log.Info("poll interval stretched to keep the poller near 10% of one core",
 			"interval", p.interval, "stretched", p.period.Round(time.Millisecond), "scan_cpu", cpu.Round(time.Millisecond))
 	}
-	p.next = start.Add(p.period)
+	p.next = start.Add(max(p.period, 2*wall))
 }
 
-// addPending merges changes into the pending ones; a path changed twice
-// keeps its latest state.
+// addPending adds changes to the pending ones.
 func (p *Poller) addPending(changes []watchman.Change) {
-	if len(changes) == 0 {
-		return
-	}
-	if len(p.pending) == 0 {
-		p.pending = changes
-		return
-	}
-	at := make(map[string]int, len(p.pending))
-	for i, c := range p.pending {
-		at[c.Path] = i
-	}
-	for _, c := range changes {
-		if i, ok := at[c.Path]; ok {
-			p.pending[i] = c
-		} else {
-			at[c.Path] = len(p.pending)
-			p.pending = append(p.pending, c)
-		}
-	}
+	p.pending = append(p.pending, changes...)
 }
 
-// flush returns the pending changes as a batch, sorted by path.
+// flush returns the pending changes as a batch sorted by path, each path
+// once with its latest state (a path can come from several held-back
+// scans, or from a walk and a file root both).
 func (p *Poller) flush() watchman.Batch {
 	changes := p.pending
 	p.pending = nil
-	slices.SortFunc(changes, func(a, b watchman.Change) int { return cmp.Compare(a.Path, b.Path) })
-	return watchman.Batch{Changes: changes}
+	slices.SortStableFunc(changes, func(a, b watchman.Change) int { return cmp.Compare(a.Path, b.Path) })
+	out := changes[:0]
+	for i, c := range changes {
+		if i+1 < len(changes) && changes[i+1].Path == c.Path {
+			continue // a later state of the same path follows
+		}
+		out = append(out, c)
+	}
+	return watchman.Batch{Changes: out}
 }
 
 // statAt is the one place the walk lstats, so tests can count it.
 func (p *Poller) statAt(fd int, dir, name string) (fileInfo, error) {
-	p.stats.Add(1)
 	if p.onStat != nil {
 		p.onStat(dir, name)
 	}
 	return statAt(fd, name)
-}
-
-// Tracked returns how many files the poller keeps a record of.
-func (p *Poller) tracked() int {
-	n := 0
-	for _, d := range p.roots {
-		n += d.countFiles()
-	}
-	for _, f := range p.fileRoots {
-		if f.exists {
-			n++
-		}
-	}
-	return n
 }

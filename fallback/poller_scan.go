@@ -62,9 +62,12 @@ func (sc *scan) run() []watchman.Change {
 	for i, d := range p.roots {
 		sc.queue = append(sc.queue, work{d: d, root: p.rootPaths[i], path: p.rootPaths[i]})
 	}
+	for len(p.readers) < p.workers {
+		p.readers = append(p.readers, newDirReader())
+	}
 	var wg sync.WaitGroup
-	for range p.workers {
-		wg.Go(sc.worker)
+	for _, r := range p.readers[:p.workers] {
+		wg.Go(func() { sc.worker(r) })
 	}
 	wg.Wait()
 	for i := range p.fileRoots {
@@ -77,8 +80,7 @@ func (sc *scan) run() []watchman.Change {
 
 // worker takes directories off the queue until it is empty and no other
 // worker can add to it.
-func (sc *scan) worker() {
-	r := newDirReader()
+func (sc *scan) worker(r *dirReader) {
 	var local []watchman.Change
 	sc.mu.Lock()
 	for {
@@ -111,7 +113,7 @@ func (sc *scan) worker() {
 // updates the record, and returns the subdirectories to scan.
 func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 	p, d := sc.p, w.d
-	fd, dinfo, err := openDir(w.path, w.rel == "")
+	fd, dinfo, err := p.openDir(w.path, w.rel == "")
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 			d.forget(w.path, out) // gone, or no longer a directory
@@ -237,6 +239,16 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 		children[i] = work{d: c, root: w.root, path: joinPath(w.path, c.name), rel: joinRel(w.rel, c.name)}
 	}
 	return children
+}
+
+// openDir is openDir with the test hook.
+func (p *Poller) openDir(path string, follow bool) (int, fileInfo, error) {
+	if p.onOpen != nil {
+		if err := p.onOpen(path); err != nil {
+			return -1, fileInfo{}, err
+		}
+	}
+	return openDir(path, follow)
 }
 
 // reconcileDirs makes d's subdirectories the listed ones: new ones start

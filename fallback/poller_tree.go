@@ -82,8 +82,10 @@ func (d *dirState) rebuild(keep []bool, added []newFile) {
 		size += len(a.name)
 	}
 	slices.SortFunc(all, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	// A listing taken while the directory changes can show a name twice.
+	all = slices.CompactFunc(all, func(a, b entry) bool { return a.name == b.name })
 	var b strings.Builder
-	b.Grow(size)
+	b.Grow(size) // an upper bound when names repeated
 	files := make([]fileState, len(all))
 	for i, e := range all {
 		e.f.off, e.f.n = uint32(b.Len()), uint32(len(e.name))
@@ -103,15 +105,6 @@ func (d *dirState) forget(path string, out *[]watchman.Change) {
 		c.forget(path+"/"+c.name, out)
 	}
 	d.names, d.files, d.dirs = "", nil, nil
-}
-
-// countFiles returns how many files d and its subdirectories track.
-func (d *dirState) countFiles() int {
-	n := len(d.files)
-	for _, c := range d.dirs {
-		n += c.countFiles()
-	}
-	return n
 }
 
 // changed reports whether the file differs from what the last scan saw:

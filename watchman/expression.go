@@ -11,6 +11,8 @@ import "path/filepath"
 // translation bridges: it skips dotfiles unless asked (every match term
 // carries includedotfiles), and it has no braces (each alternative is its
 // own term). Directory ignores become a match on everything below them.
+// Watched files below root are named in the expression, since Selects
+// selects them whatever the patterns and ignores say.
 func (s *Spec) Expression(root string) []any {
 	files := []any{"anyof", []any{"type", "f"}, []any{"type", "l"}}
 	r := s.root(root)
@@ -35,7 +37,18 @@ func (s *Spec) Expression(root string) []any {
 	for _, d := range r.ignoreDirs {
 		ignore = append(ignore, []any{"dirname", d})
 	}
-	return append(expr, []any{"not", ignore})
+	expr = append(expr, []any{"not", ignore})
+	// Watched files below this root are selected whatever the patterns say.
+	var named []any
+	for _, o := range s.roots {
+		if o.file && within(r.path, o.path) {
+			named = append(named, relSlash(r.path, o.path))
+		}
+	}
+	if len(named) > 0 {
+		expr = []any{"anyof", expr, []any{"allof", files, []any{"name", named, "wholename"}}}
+	}
+	return expr
 }
 
 var dotfiles = map[string]any{"includedotfiles": true}

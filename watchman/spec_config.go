@@ -10,24 +10,30 @@ import (
 	"strings"
 )
 
-// projectMarkers are the names whose presence makes a directory Watchman's
-// project root for watch-project (its default root_files), searched from
-// the watched directory upwards; the nearest wins.
-var projectMarkers = []string{".git", ".hg", ".svn", ".watchmanconfig"}
+// vcsMarkers are the other root files of watch-project (Watchman's
+// default root_files besides .watchmanconfig).
+var vcsMarkers = []string{".git", ".hg", ".svn"}
 
-// ProjectRoot returns the directory watch-project would watch for dir: the
-// nearest of dir and its parents holding one of Watchman's root files, or
-// "" when there is none (then Watchman watches dir itself).
+// ProjectRoot returns the directory watch-project would watch for dir, as
+// Watchman 4.9 chooses it (observed, not documented): the nearest of dir
+// and its parents holding a .watchmanconfig; failing that, the outermost
+// holding .git, .hg or .svn; "" when there is none (then Watchman watches
+// dir itself).
 func ProjectRoot(dir string) string {
+	outermost := ""
 	for d := dir; ; {
-		for _, m := range projectMarkers {
+		if _, err := os.Lstat(filepath.Join(d, ".watchmanconfig")); err == nil {
+			return d
+		}
+		for _, m := range vcsMarkers {
 			if _, err := os.Lstat(filepath.Join(d, m)); err == nil {
-				return d
+				outermost = d
+				break
 			}
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return ""
+			return outermost
 		}
 		d = parent
 	}

@@ -5,17 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
-
-func newSpec(t *testing.T, opts SpecOptions) *Spec {
-	t.Helper()
-	s, err := NewSpec(opts)
-	if err != nil {
-		t.Fatalf("NewSpec(%+v): %v", opts, err)
-	}
-	return s
-}
 
 func TestSpecSelects(t *testing.T) {
 	dir := t.TempDir()
@@ -104,7 +96,7 @@ func TestSpecSkipDir(t *testing.T) {
 
 func TestSpecWatchmanConfig(t *testing.T) {
 	project := t.TempDir()
-	mustWrite(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": ["build", "src/gen", "elsewhere/x"]}`)
+	write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": ["build", "src/gen", "elsewhere/x"]}`)
 	os.MkdirAll(filepath.Join(project, "src", "gen"), 0o755)
 
 	s := newSpec(t, SpecOptions{Watch: []string{project}})
@@ -124,7 +116,7 @@ func TestSpecWatchmanConfig(t *testing.T) {
 		t.Errorf("root %s: SkipDir(gen) = false", sub)
 	}
 
-	mustWrite(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": [`)
+	write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": [`)
 	if _, err := NewSpec(SpecOptions{Watch: []string{project}}); err == nil {
 		t.Errorf("NewSpec with a broken .watchmanconfig: no error")
 	}
@@ -132,7 +124,7 @@ func TestSpecWatchmanConfig(t *testing.T) {
 
 func TestSpecRoots(t *testing.T) {
 	dir := t.TempDir()
-	mustWrite(t, filepath.Join(dir, "Makefile"), "")
+	write(t, filepath.Join(dir, "Makefile"), "")
 	os.MkdirAll(filepath.Join(dir, "src", "app"), 0o755)
 	s := newSpec(t, SpecOptions{
 		Watch:    []string{filepath.Join(dir, "src", "app"), dir, filepath.Join(dir, "src"), filepath.Join(dir, "Makefile"), dir + "/Makefile"},
@@ -187,9 +179,37 @@ func TestExpandBraces(t *testing.T) {
 	}
 }
 
-func mustWrite(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
+// ProjectRoot follows what watch-project answered on Watchman 4.9.0.
+func TestProjectRoot(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		marks []string // directories (ending in /) or files to create
+		query string
+		want  string
+	}{
+		{"config above vcs", []string{"a/.watchmanconfig", "a/b/.hg/"}, "a/b", "a"},
+		{"config below vcs", []string{"a/.git/", "a/b/.watchmanconfig"}, "a/b", "a/b"},
+		{"outermost vcs", []string{"a/.hg/", "a/b/.git/"}, "a/b/c", "a"},
+		{"nearest config", []string{"a/.watchmanconfig", "a/b/.watchmanconfig"}, "a/b/c", "a/b"},
+		{"vcs kinds mix", []string{"a/.git/", "a/b/.svn/"}, "a/b/c", "a"},
+		{"one vcs", []string{"a/b/.git/"}, "a/b/c", "a/b"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, err := filepath.EvalSymlinks(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.MkdirAll(filepath.Join(dir, c.query), 0o755)
+			for _, m := range c.marks {
+				if strings.HasSuffix(m, "/") {
+					os.MkdirAll(filepath.Join(dir, m), 0o755)
+				} else {
+					write(t, filepath.Join(dir, m), "{}")
+				}
+			}
+			if got, want := ProjectRoot(filepath.Join(dir, c.query)), filepath.Join(dir, c.want); got != want {
+				t.Errorf("ProjectRoot = %q, want %q", got, want)
+			}
+		})
 	}
 }
