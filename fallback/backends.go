@@ -50,7 +50,7 @@ type attempt struct {
 
 func startAttempt(parent context.Context, spec *watchman.Spec, sock string, opts Options) *attempt {
 	ctx, cancel := context.WithCancel(parent)
-	a := &attempt{done: make(chan struct{}), cancel: cancel, started: time.Now()}
+	a := &attempt{done: make(chan struct{}), cancel: cancel, started: watchman.FileTime()}
 	go func() {
 		defer close(a.done)
 		a.sub, a.err = subscribeWatchman(ctx, spec, sock, time.Time{}, opts)

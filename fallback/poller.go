@@ -32,6 +32,8 @@ type PollerOptions struct {
 	// selected file whose mtime or ctime is after it, instead of reporting
 	// nothing: the start time of COMMAND at start-up, the last moment
 	// Watchman was known to be right when switching from it at runtime.
+	// Read it with watchman.FileTime: a file written after such a reading
+	// is never stamped earlier.
 	Since time.Time
 	// SinceDirs also makes the first scan report each directory modified
 	// after Since (it gained or lost entries: a file deleted or renamed
@@ -218,7 +220,7 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 	if !p.started {
 		sc.mode = modeBaseline
 		if !p.since.IsZero() {
-			sc.mode, sc.since, sc.dirs = modeSince, p.since.Add(-timeSlack).UnixNano(), p.sinceDirs
+			sc.mode, sc.since, sc.dirs = modeSince, p.since.UnixNano(), p.sinceDirs
 		}
 	}
 	p.addPending(sc.run())

@@ -24,13 +24,6 @@ const (
 	modeReport                   // report every difference from the last scan
 )
 
-// timeSlack widens the time baseline: the kernel stamps files with a clock
-// that lags the one time.Now reads by up to a tick, so a file written just
-// after T can carry an mtime just before it. Reporting a file written a few
-// milliseconds before T costs at most one extra restart; missing one
-// written after it would lose a change.
-const timeSlack = 20 * time.Millisecond
-
 // scan is one pass over every root, run by a few workers over directories.
 type scan struct {
 	p     *Poller
@@ -125,9 +118,9 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 	}
 	defer unix.Close(fd)
 
-	dirRule := sc.mode == modeSince && sc.dirs && dinfo.mtime > sc.since
+	dirRule := sc.mode == modeSince && sc.dirs && dinfo.mtime >= sc.since
 	var newEntries, newIgnored int
-	isNew := func(fi fileInfo) bool { return fi.ctime > sc.since || fi.mtime > sc.since }
+	isNew := func(fi fileInfo) bool { return fi.ctime >= sc.since || fi.mtime >= sc.since }
 	// statNew lstats an entry only for the directory rule.
 	statNew := func(name string, ignored bool) {
 		if !dirRule {
@@ -298,7 +291,7 @@ func (sc *scan) fileRoot(fr *fileRoot) (watchman.Change, bool) {
 	changed := !was || fr.state.changed(fi)
 	fr.state = fileState{mtime: fi.mtime, size: fi.size, ino: fi.ino}
 	report := changed && (sc.mode == modeReport || was && sc.mode == modeSince ||
-		sc.mode == modeSince && (fi.mtime > sc.since || fi.ctime > sc.since))
+		sc.mode == modeSince && (fi.mtime >= sc.since || fi.ctime >= sc.since))
 	return changeOf(fr.path, fi), report
 }
 

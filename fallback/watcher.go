@@ -39,7 +39,8 @@ type Options struct {
 	HealthInterval time.Duration
 	// Since is the start-up baseline: a file selected by the spec whose
 	// mtime or ctime is after it is a change, even if it happened before
-	// the backend was ready. The command passes COMMAND's start time.
+	// the backend was ready. The command passes COMMAND's start time, read
+	// with watchman.FileTime; zero means the time New is called.
 	Since  time.Time
 	Logger *slog.Logger // slog.Default()
 }
@@ -63,7 +64,7 @@ func (o *Options) fill() {
 	if o.Since.IsZero() {
 		// The poller takes its baseline on the first Next: without this,
 		// a change between New and then would be part of it, and lost.
-		o.Since = time.Now()
+		o.Since = watchman.FileTime()
 	}
 }
 

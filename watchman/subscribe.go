@@ -14,10 +14,6 @@ import (
 
 var subscriptionSeq atomic.Int64
 
-// coarseClockSlack covers the lag of file timestamps behind time.Now (one
-// kernel tick, 10 ms at HZ=100).
-const coarseClockSlack = 50 * time.Millisecond
-
 // Subscribe checks that Watchman is available, watches the spec's roots and
 // subscribes to their changes on one connection. Every failure that means
 // "Watchman cannot serve us" is an ErrUnavailable. On 4.9 watch-project
@@ -182,10 +178,9 @@ func ping(ctx context.Context, sock string, timeout time.Duration) error {
 // catchUp queues the files of t modified since opts.Since: changes made
 // while the first crawl ran, before the subscription's clock.
 func (s *Subscription) catchUp(ctx context.Context, t *target) error {
-	// File times come from the kernel's coarse clock, which lags the clock
-	// Since was read from by up to a tick: a file written just after Since
-	// can carry an earlier mtime. Ask for a little more rather than lose it.
-	since := s.opts.Since.Add(-coarseClockSlack)
+	// Since is a FileTime reading: a file written after it has an mtime no
+	// earlier.
+	since := s.opts.Since
 	// The term compares whole seconds (mtime >= since, as observed on 4.9);
 	// the nanoseconds are compared here.
 	expr := append(t.expression(s.spec), []any{"since", since.Unix(), "mtime"})

@@ -41,6 +41,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "autoreload")
+	// An autoreload that reaches for Watchman without a test's private daemon
+	// finds none, rather than starting one on the machine's default socket.
+	os.Setenv("WATCHMAN_SOCK", filepath.Join(dir, "no-watchman"))
 	args := []string{"build", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")

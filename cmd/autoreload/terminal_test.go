@@ -47,7 +47,7 @@ func TestInteractiveCommand(t *testing.T) {
 	defer master.Close()
 	out := filepath.Join(t.TempDir(), "out")
 	mark := "interactive-" + strconv.FormatInt(time.Now().UnixNano(), 10)
-	cmd := exec.Command(binary, "--", "sh", "-c", `stty -echo; read line; echo "got $line" > "$1"; sleep 1000`, "sh", out)
+	cmd := exec.Command(binary, "--reloader=stat", "--", "sh", "-c", `stty -echo; read line; echo "got $line" > "$1"; sleep 1000`, "sh", out)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "AUTORELOAD_TEST_MARK="+mark)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave

@@ -1,0 +1,14 @@
+package watchman
+
+import "time"
+
+// FileTime returns the current time as the kernel would stamp a file now.
+//
+// Time baselines (Options.Since, the poller's PollerOptions.Since) must be
+// read from this clock, not time.Now: Linux stamps files from its coarse
+// clock, which lags time.Now by a tick, and by much more when a virtual
+// machine's timekeeping CPU is descheduled, so a file written just after a
+// time.Now reading can carry an earlier mtime and be missed. A reading of
+// the file clock is exact: a file written after it never carries an earlier
+// mtime, and one written before it does only within the same tick.
+func FileTime() time.Time { return fileTime() }
