@@ -74,7 +74,7 @@ var ignoreRepos = []struct {
 	{"nested with negations", "*.swo\nglobal-only/\n", map[string]string{
 		".gitignore": "*.log\n!keep.log\n/build/\nnode_modules/\ndocs/*.md\n!docs/README.md\nfoo/**\n" +
 			"a/**/b/c\n[!a].txt\n\\#hash\ntrailing   \n*.tmp\n# a comment\n\n\\!bang\nsrc/**.js\n",
-		".git/info/exclude": "local.cfg\n",
+		".git/info/exclude":  "local.cfg\n",
 		"src/.gitignore":     "!important.log\n/gen/\n*.o\n!keep.o\nsub/deep/\n",
 		"src/sub/.gitignore": "!*.tmp\n/only-here\n*.log\n",
 		"main.go":            "", "x.log": "", "keep.log": "", "a.txt": "", "b.txt": "", "#hash": "", "trailing": "",
