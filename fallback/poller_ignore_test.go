@@ -1,11 +1,13 @@
 package fallback
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/autoreload/autoreload/watchman"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
@@ -146,5 +148,109 @@ func compare(t *testing.T, who string, got, want []string) {
 	if !slices.Equal(got, want) {
 		t.Errorf("%s and git disagree (%d vs %d files)\nonly %s: %q\nonly git: %q",
 			who, len(got), len(want), who, minus(got, want), minus(want, got))
+	}
+}
+
+// TestPollerIgnoredWritesAreQuiet: writing, creating and deleting ignored
+// files never yields a change, and the poller never lstats them.
+func TestPollerIgnoredWritesAreQuiet(t *testing.T) {
+	isolateGit(t, "*.swo\n")
+	dir := gitRepo(t, map[string]string{
+		".gitignore": "/bin/\n*.log\nnode_modules/\n", "main.go": "", "bin/app": "", "node_modules/m/i.js": "",
+		"x.log": "", ".git/info/exclude": "local.cfg\n",
+	})
+	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}}, PollerOptions{})
+	var statted []string
+	p.workers = 1 // onStat appends without a lock
+	p.onStat = func(d, name string) { statted = append(statted, filepath.Join(d, name)) }
+	scanNow(t, p)
+	for i := range 3 {
+		tree(t, dir, map[string]string{
+			"bin/app": strings.Repeat("x", i+1), "bin/new": "", "y.log": "", "node_modules/m/i.js": "x",
+			"sub/z.log": "", "local.cfg": "", "a.swo": "",
+		})
+		if b := scanNow(t, p); !b.Empty() {
+			t.Fatalf("writing ignored files reported %v", changes(dir, b))
+		}
+	}
+	for _, s := range statted {
+		if strings.Contains(s, "/bin/") || strings.Contains(s, "node_modules") {
+			t.Fatalf("the poller lstat'ed %s inside an ignored directory", s)
+		}
+	}
+	write(t, filepath.Join(dir, "main.go"), "changed")
+	expect(t, dir, scanNow(t, p), map[string]bool{"main.go": true})
+}
+
+// TestPollerReloadsIgnoreFiles: an ignore file that changes changes the
+// rules at once, reports nothing by itself unless the spec selects it, and
+// a file created together with the change is not lost.
+func TestPollerReloadsIgnoreFiles(t *testing.T) {
+	isolateGit(t, "")
+	dir := gitRepo(t, map[string]string{
+		".gitignore": "/build/\n", "main.go": "", "build/out.go": "", "gen/g.go": "", "src/s.go": "",
+	})
+	backdate(t, filepath.Join(dir, "build", "out.go"))
+	// Its ctime is now: the scan before the rule change must start
+	// clearly later, as it would for a file written long before.
+	time.Sleep(3 * timeSlack)
+	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}, Patterns: []string{"*.go"}}, PollerOptions{})
+	scanNow(t, p)
+	if n := p.tracked(); n != 3 {
+		t.Fatalf("tracked %d files, want 3 (build/ ignored)", n)
+	}
+
+	// Un-ignore build/, ignore gen/: nothing to report.
+	write(t, filepath.Join(dir, ".gitignore"), "/gen/\n")
+	expectQuiet(t, p, dir, 2)
+	if got := p.trackedPaths(); !slices.Equal(got, []string{filepath.Join(dir, "build/out.go"), filepath.Join(dir, "main.go"), filepath.Join(dir, "src/s.go")}) {
+		t.Fatalf("after the reload the poller tracks %q", got)
+	}
+	write(t, filepath.Join(dir, "gen", "g.go"), "ignored now")
+	write(t, filepath.Join(dir, "build", "out.go"), "watched now")
+	expect(t, dir, scanNow(t, p), map[string]bool{"build/out.go": true})
+
+	// A nested .gitignore appearing, and a file created with it.
+	write(t, filepath.Join(dir, "src", ".gitignore"), "s.go\n")
+	write(t, filepath.Join(dir, "src", "new.go"), "")
+	expect(t, dir, scanNow(t, p), map[string]bool{"src/new.go": true})
+	write(t, filepath.Join(dir, "src", "s.go"), "ignored now")
+	expectQuiet(t, p, dir, 1)
+
+	// info/exclude changes the rules of every directory.
+	write(t, filepath.Join(dir, ".git", "info", "exclude"), "main.go\n")
+	expectQuiet(t, p, dir, 1)
+	write(t, filepath.Join(dir, "main.go"), "ignored now")
+	expectQuiet(t, p, dir, 1)
+
+	// With a spec that selects it, the ignore file is a change itself.
+	p2 := newPoller(t, watchman.SpecOptions{Watch: []string{dir}}, PollerOptions{})
+	scanNow(t, p2)
+	write(t, filepath.Join(dir, ".gitignore"), "/gen/\n/build/\n")
+	expect(t, dir, scanNow(t, p2), map[string]bool{".gitignore": true})
+}
+
+// backdate sets a file's times an hour back, as for a file written long
+// before a rule change (its ctime moves to now: call it before the scan
+// that precedes the change).
+func backdate(t *testing.T, path string) {
+	t.Helper()
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPollerOutsideGit: outside a repository .gitignore means nothing, and
+// .ignore files still apply.
+func TestPollerOutsideGit(t *testing.T) {
+	isolateGit(t, "*.go\n")
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{".gitignore": "*.txt\n", "a.txt": "", "b.go": "", ".ignore": "*.md\n", "c.md": ""})
+	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}}, PollerOptions{})
+	scanNow(t, p)
+	want := []string{filepath.Join(dir, ".gitignore"), filepath.Join(dir, ".ignore"), filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.go")}
+	if got := p.trackedPaths(); !slices.Equal(got, want) {
+		t.Fatalf("tracked %q, want %q", got, want)
 	}
 }
