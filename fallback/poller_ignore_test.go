@@ -13,31 +13,17 @@ import (
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
-// isolateGit keeps the user's git configuration and global excludes out of
-// the test, and gives it a global excludes file of its own (the default
-// place, $XDG_CONFIG_HOME/git/ignore) holding global.
+// isolateGit keeps the user's git configuration out of the test, with
+// global as the global excludes file.
 func isolateGit(t *testing.T, global string) {
 	t.Helper()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
-	if global != "" {
-		write(t, filepath.Join(home, ".config", "git", "ignore"), global)
-	}
+	watchmantest.GitRepo(t, global, nil)
 }
 
 // gitRepo makes a repository with nothing committed, holding files.
 func gitRepo(t *testing.T, files map[string]string) string {
 	t.Helper()
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	git(t, dir, "init", "-q")
-	tree(t, dir, files)
-	return dir
+	return watchmantest.GitRepo(t, "", files)
 }
 
 func git(t *testing.T, dir string, args ...string) string {
@@ -105,8 +91,7 @@ func TestIgnoreFilesMatchGit(t *testing.T) {
 	d := watchmantest.Start(t)
 	for _, r := range ignoreRepos {
 		t.Run(r.name, func(t *testing.T) {
-			isolateGit(t, r.global)
-			dir := gitRepo(t, r.files)
+			dir := watchmantest.GitRepo(t, r.global, r.files)
 
 			plain, err := watchman.NewSpec(watchman.SpecOptions{Watch: []string{dir}, NoIgnoreFiles: true})
 			if err != nil {
@@ -154,8 +139,7 @@ func compare(t *testing.T, who string, got, want []string) {
 // TestPollerIgnoredWritesAreQuiet: writing, creating and deleting ignored
 // files never yields a change, and the poller never lstats them.
 func TestPollerIgnoredWritesAreQuiet(t *testing.T) {
-	isolateGit(t, "*.swo\n")
-	dir := gitRepo(t, map[string]string{
+	dir := watchmantest.GitRepo(t, "*.swo\n", map[string]string{
 		".gitignore": "/bin/\n*.log\nnode_modules/\n", "main.go": "", "bin/app": "", "node_modules/m/i.js": "",
 		"x.log": "", ".git/info/exclude": "local.cfg\n",
 	})
@@ -186,7 +170,6 @@ func TestPollerIgnoredWritesAreQuiet(t *testing.T) {
 // rules at once, reports nothing by itself unless the spec selects it, and
 // a file created together with the change is not lost.
 func TestPollerReloadsIgnoreFiles(t *testing.T) {
-	isolateGit(t, "")
 	dir := gitRepo(t, map[string]string{
 		".gitignore": "/build/\n", "main.go": "", "build/out.go": "", "gen/g.go": "", "src/s.go": "",
 	})

@@ -1,7 +1,6 @@
 package watchman
 
 import (
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -9,26 +8,9 @@ import (
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
-// gitProject makes a git repository (nothing committed) holding files,
-// with git's configuration and the global excludes kept out of the test.
 func gitProject(t *testing.T, files map[string]string) string {
 	t.Helper()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v: %s", err, out)
-	}
-	for rel, data := range files {
-		write(t, filepath.Join(dir, rel), data)
-	}
-	return dir
+	return watchmantest.GitRepo(t, "", files)
 }
 
 // batchPaths returns the paths of b relative to dir, sorted.
