@@ -282,7 +282,9 @@ func (s *ignoreSet) checkDir(dir string, dirMtime int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !changed {
-		d.dirMtime, d.checked = dirMtime, time.Now().UnixNano()
+		if dirMtime >= 0 {
+			d.dirMtime, d.checked = dirMtime, time.Now().UnixNano()
+		}
 		return false
 	}
 	s.readLocked(d)
