@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
@@ -81,7 +80,8 @@ type Poller struct {
 	// can fail the opening of a directory, as an unreadable one would.
 	onStat func(dir, name string)
 	onOpen func(dir string) error
-	stats  atomic.Int64
+
+	readers []*dirReader // one per worker, kept across scans
 }
 
 // NewPoller returns a poller over the roots of spec. It does not scan:
@@ -226,7 +226,7 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 	}
 	p.addPending(sc.run())
 
-	p.pace(start, cpuTime()-cpu0)
+	p.pace(start, time.Since(start), cpuTime()-cpu0)
 	if err := context.Cause(ctx); err != nil {
 		return false, err // the scan may be partial: the next one completes it
 	}
@@ -237,15 +237,17 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 
 // pace sets when the next scan is due: one interval after this one
 // started, or later if this scan's CPU cost would keep the poller above
-// cpuShare of one core.
-func (p *Poller) pace(start time.Time, cpu time.Duration) {
+// cpuShare of one core. A scan that is slow without costing CPU (a cold
+// cache, a network file system) still leaves as much time idle as it took,
+// so scans never run back to back.
+func (p *Poller) pace(start time.Time, wall, cpu time.Duration) {
 	p.period = max(p.interval, time.Duration(float64(cpu)/cpuShare))
 	if p.period > p.interval && !p.stretched {
 		p.stretched = true
 		p.log.Info("poll interval stretched to keep the poller near 10% of one core",
 			"interval", p.interval, "stretched", p.period.Round(time.Millisecond), "scan_cpu", cpu.Round(time.Millisecond))
 	}
-	p.next = start.Add(p.period)
+	p.next = start.Add(max(p.period, 2*wall))
 }
 
 // addPending adds changes to the pending ones.
@@ -272,23 +274,8 @@ func (p *Poller) flush() watchman.Batch {
 
 // statAt is the one place the walk lstats, so tests can count it.
 func (p *Poller) statAt(fd int, dir, name string) (fileInfo, error) {
-	p.stats.Add(1)
 	if p.onStat != nil {
 		p.onStat(dir, name)
 	}
 	return statAt(fd, name)
-}
-
-// Tracked returns how many files the poller keeps a record of.
-func (p *Poller) tracked() int {
-	n := 0
-	for _, d := range p.roots {
-		n += d.countFiles()
-	}
-	for _, f := range p.fileRoots {
-		if f.exists {
-			n++
-		}
-	}
-	return n
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/autoreload/autoreload/watchman"
 )
@@ -66,9 +65,6 @@ func benchPoller(b *testing.B, root string, files int) {
 	runtime.ReadMemStats(&before)
 	p := NewPoller(spec, PollerOptions{})
 	defer p.Close()
-	if w, err := strconv.Atoi(os.Getenv("POLLER_WORKERS")); err == nil {
-		p.workers = w
-	}
 	if _, err := p.Scan(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -140,5 +136,4 @@ func benchDjango(b *testing.B, root string) {
 	b.ReportMetric(cpu*1e3, "cpu-ms/tick")
 	b.ReportMetric((rss-rss0)*1024/files, "rss-B/file")
 	b.ReportMetric(files, "files")
-	_ = time.Second
 }

@@ -14,7 +14,7 @@ type dirReader struct {
 	buf []byte
 }
 
-func newDirReader() *dirReader { return &dirReader{buf: make([]byte, 32<<10)} }
+func newDirReader() *dirReader { return &dirReader{buf: make([]byte, 8<<10)} }
 
 // list calls fn for every entry of the open directory fd but "." and "..".
 func (r *dirReader) list(fd int, fn func(name string, typ entryType)) error {

@@ -68,9 +68,12 @@ func (sc *scan) run() []watchman.Change {
 	for i, d := range p.roots {
 		sc.queue = append(sc.queue, work{d: d, root: p.rootPaths[i], path: p.rootPaths[i], resync: sc.resync})
 	}
+	for len(p.readers) < p.workers {
+		p.readers = append(p.readers, newDirReader())
+	}
 	var wg sync.WaitGroup
-	for range p.workers {
-		wg.Go(sc.worker)
+	for _, r := range p.readers[:p.workers] {
+		wg.Go(func() { sc.worker(r) })
 	}
 	wg.Wait()
 	for i := range p.fileRoots {
@@ -83,8 +86,7 @@ func (sc *scan) run() []watchman.Change {
 
 // worker takes directories off the queue until it is empty and no other
 // worker can add to it.
-func (sc *scan) worker() {
-	r := newDirReader()
+func (sc *scan) worker(r *dirReader) {
 	var local []watchman.Change
 	sc.mu.Lock()
 	for {

@@ -8,12 +8,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
-	"golang.org/x/sys/unix"
 
 	"github.com/autoreload/autoreload/watchman"
 )
@@ -254,110 +252,6 @@ func TestPollerNeverStatsIgnored(t *testing.T) {
 	}
 }
 
-func TestPollerBadNames(t *testing.T) {
-	dir := t.TempDir()
-	names := []string{"with space.go", "new\nline.go", "bad\xff\xfeutf8.go", "{brace}.go", "tab\tx.go", "-dash.go", "é.go", "*star?.go", `back\slash.go`}
-	files := map[string]string{}
-	for _, n := range names {
-		files[n] = "v1"
-		files["d ir\n/"+n] = "v1"
-	}
-	tree(t, dir, files)
-	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}}, PollerOptions{})
-	scanNow(t, p)
-	expectQuiet(t, p, dir, 3)
-	want := map[string]bool{}
-	for rel := range files {
-		write(t, filepath.Join(dir, rel), "v22")
-		want[rel] = true
-	}
-	expect(t, dir, scanNow(t, p), want)
-	expectQuiet(t, p, dir, 3)
-}
-
-func TestPollerSymlinks(t *testing.T) {
-	dir := t.TempDir()
-	tree(t, dir, map[string]string{"real/a.go": ""})
-	for link, target := range map[string]string{"self": "self", "loop1": "loop2", "loop2": "loop1", "real/up": "..", "dangling": "nowhere", "toreal": "real"} {
-		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}}, PollerOptions{})
-	scanNow(t, p)
-	if n := p.tracked(); n != 7 {
-		t.Fatalf("tracked %d, want 7 (a.go and six symlinks, none followed)", n)
-	}
-	expectQuiet(t, p, dir, 3)
-	os.Remove(filepath.Join(dir, "dangling"))
-	os.Symlink("somewhere-else", filepath.Join(dir, "dangling"))
-	expect(t, dir, scanNow(t, p), map[string]bool{"dangling": true})
-}
-
-func TestPollerVanishingFiles(t *testing.T) {
-	dir := t.TempDir()
-	tree(t, dir, map[string]string{"a.go": "", "b.go": "", "sub/c.go": ""})
-	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}}, PollerOptions{})
-	scanNow(t, p)
-	p.workers = 1
-	write(t, filepath.Join(dir, "fleeting.go"), "")
-	write(t, filepath.Join(dir, "b.go"), "changed")
-	// Between the listing and the lstat, a.go and fleeting.go go away,
-	// and so does sub before it is opened.
-	p.onStat = func(d, name string) {
-		if name == "b.go" {
-			os.Remove(filepath.Join(dir, "a.go"))
-			os.Remove(filepath.Join(dir, "fleeting.go"))
-			os.RemoveAll(filepath.Join(dir, "sub"))
-		}
-	}
-	b := scanNow(t, p)
-	p.onStat = nil
-	got := changes(dir, b)
-	// a.go may have been lstat'ed before b.go; either way it is reported
-	// gone now or on the next scan, once.
-	next := changes(dir, scanNow(t, p))
-	maps.Copy(got, next)
-	want := map[string]bool{"a.go": false, "b.go": true, "sub/c.go": false}
-	if !maps.Equal(got, want) {
-		t.Fatalf("changes over two scans = %v, want %v", got, want)
-	}
-	expectQuiet(t, p, dir, 3)
-}
-
-// An unreadable directory keeps what was known of it: its files are
-// neither deleted while it cannot be read nor created again after.
-func TestPollerUnreadableDir(t *testing.T) {
-	dir := t.TempDir()
-	tree(t, dir, map[string]string{"a.go": "", "locked/b.go": "", "locked/sub/c.go": ""})
-	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}}, PollerOptions{})
-	scanNow(t, p)
-	locked := filepath.Join(dir, "locked")
-	var denied atomic.Bool
-	p.onOpen = func(d string) error {
-		if d == locked && denied.Load() {
-			return unix.EACCES // as root, chmod 0 would not stop us
-		}
-		return nil
-	}
-	denied.Store(true)
-	expectQuiet(t, p, dir, 2)
-	write(t, filepath.Join(locked, "b.go"), "changed while unreadable")
-	write(t, filepath.Join(dir, "a.go"), "changed")
-	expect(t, dir, scanNow(t, p), map[string]bool{"a.go": true})
-	denied.Store(false)
-	expect(t, dir, scanNow(t, p), map[string]bool{"locked/b.go": true})
-	expectQuiet(t, p, dir, 2)
-
-	if os.Geteuid() != 0 { // the real thing, where it can be had
-		os.Chmod(locked, 0)
-		defer os.Chmod(locked, 0o755)
-		expectQuiet(t, p, dir, 2)
-		os.Chmod(locked, 0o755)
-		expectQuiet(t, p, dir, 2)
-	}
-}
-
 // A watched file inside a watched directory is reported once.
 func TestPollerFileRootInsideDirRoot(t *testing.T) {
 	dir := t.TempDir()
@@ -459,16 +353,23 @@ func TestPollerPace(t *testing.T) {
 	var logs strings.Builder
 	p := newPoller(t, watchman.SpecOptions{Watch: []string{t.TempDir()}}, PollerOptions{Interval: time.Second, Logger: testLogger(&logs)})
 	start := time.Now()
-	p.pace(start, 50*time.Millisecond)
+	p.pace(start, 10*time.Millisecond, 50*time.Millisecond)
 	if p.period != time.Second || !p.next.Equal(start.Add(time.Second)) {
 		t.Fatalf("a scan of 5%% of the interval stretched it to %v", p.period)
 	}
-	p.pace(start, 300*time.Millisecond)
+	p.pace(start, 150*time.Millisecond, 300*time.Millisecond)
 	if p.period != 3*time.Second {
 		t.Fatalf("a scan costing 300ms: period %v, want 3s", p.period)
 	}
-	p.pace(start, 400*time.Millisecond)
+	p.pace(start, 200*time.Millisecond, 400*time.Millisecond)
+	p.pace(start, 5*time.Second, time.Millisecond) // slow but cheap: idle as long
+	if !p.next.Equal(start.Add(10 * time.Second)) {
+		t.Fatalf("a 5s scan costing no CPU: next scan %v after its start, want 10s", p.next.Sub(start))
+	}
 	if n := strings.Count(logs.String(), "interval stretched"); n != 1 {
 		t.Fatalf("stretch logged %d times, want once:\n%s", n, logs.String())
 	}
 }
+
+// tracked returns how many files the poller keeps a record of.
+func (p *Poller) tracked() int { return len(p.trackedPaths()) }

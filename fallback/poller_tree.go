@@ -105,15 +105,6 @@ func (d *dirState) forget(path string, out *[]watchman.Change) {
 	d.names, d.files, d.dirs = "", nil, nil
 }
 
-// countFiles returns how many files d and its subdirectories track.
-func (d *dirState) countFiles() int {
-	n := len(d.files)
-	for _, c := range d.dirs {
-		n += c.countFiles()
-	}
-	return n
-}
-
 // changed reports whether the file differs from what the last scan saw:
 // any difference of mtime, size or inode, not only a later mtime (a
 // checkout can set an older mtime; a rename-over keeps the size).

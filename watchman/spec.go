@@ -18,16 +18,20 @@ type SpecOptions struct {
 	NoIgnoreFiles    bool     // do not read .gitignore, .ignore and git's other excludes
 }
 
-// VCSDirs are ignored at any depth, with everything below them.
-var VCSDirs = []string{".git", ".hg", ".svn"}
+// vcsDirs are ignored at any depth, with everything below them.
+var vcsDirs = []string{".git", ".hg", ".svn"}
 
 // cookiePattern matches the files Watchman creates and deletes on every
 // sync; a poller that saw them would report a change per health check.
 const cookiePattern = ".watchman-cookie-*"
 
-// DefaultIgnores are the editor and OS droppings ignored unless
+// defaultIgnores are the editor and OS droppings ignored unless
 // SpecOptions.NoDefaultIgnores is set.
-var DefaultIgnores = []string{"*.swp", "*.swx", "*~", ".#*", "4913", ".DS_Store", "__pycache__/", "*.pyc"}
+var defaultIgnores = []string{"*.swp", "*.swx", "*~", ".#*", "4913", ".DS_Store", "__pycache__/", "*.pyc"}
+
+// DefaultIgnores returns the patterns ignored unless NoDefaultIgnores is
+// set, for help text.
+func DefaultIgnores() []string { return slices.Clone(defaultIgnores) }
 
 // Spec is the one description of what to watch, shared by both backends:
 // the poller walks with it, the Watchman backend translates it into an
@@ -86,9 +90,9 @@ func NewSpec(opts SpecOptions) (*Spec, error) {
 		}
 		s.includes = append(s.includes, pts...)
 	}
-	ignores := append(slices.Clone(VCSDirs), cookiePattern)
+	ignores := append(slices.Clone(vcsDirs), cookiePattern)
 	if !opts.NoDefaultIgnores {
-		ignores = append(ignores, DefaultIgnores...)
+		ignores = append(ignores, defaultIgnores...)
 	}
 	ignores = append(ignores, opts.Ignores...)
 	for _, p := range ignores {

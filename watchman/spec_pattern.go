@@ -171,25 +171,33 @@ func classEnd(p string, i int) int {
 	return -1
 }
 
+// nextToken returns the index of the token after the one at p[i]: an escape
+// and its character, a whole character class, or one byte. The brace
+// scanners step with it, so that neither an escaped brace nor one inside a
+// class ("[{]") is taken for syntax.
+func nextToken(p string, i int) int {
+	switch p[i] {
+	case '\\':
+		return min(i+2, len(p))
+	case '[':
+		if end := classEnd(p, i); end > 0 {
+			return end
+		}
+	}
+	return i + 1
+}
+
 // checkClasses refuses POSIX class names ([[:alpha:]]): wildmatch knows
 // them, doublestar does not, so the two backends would disagree.
 func checkClasses(p string) error {
-	for i := 0; i < len(p); i++ {
-		switch p[i] {
-		case '\\':
-			i++
-		case '[':
-			end := classEnd(p, i)
-			if end < 0 {
-				continue
-			}
+	for i := 0; i < len(p); i = nextToken(p, i) {
+		if end := nextToken(p, i); p[i] == '[' && end > i+1 {
 			body := p[i+1 : end-1]
 			for _, open := range []string{"[:", "[=", "[."} {
 				if strings.Contains(body, open) {
 					return errors.New("character class names such as [:alpha:] are not supported")
 				}
 			}
-			i = end - 1
 		}
 	}
 	return nil
@@ -226,18 +234,11 @@ func expandBraces(p string) ([]string, error) {
 	return out, nil
 }
 
-// findGroup returns the first '{' that has a partner '}' and that partner,
-// skipping escapes and character classes; -1, -1 when there is none.
+// findGroup returns the first '{' that has a partner '}' and that partner;
+// -1, -1 when there is none.
 func findGroup(s string) (int, int) {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '[':
-			if end := classEnd(s, i); end > 0 {
-				i = end - 1
-			}
-		case '{':
+	for i := 0; i < len(s); i = nextToken(s, i) {
+		if s[i] == '{' {
 			if end := groupEnd(s, i); end > 0 {
 				return i, end
 			}
@@ -249,19 +250,12 @@ func findGroup(s string) (int, int) {
 // groupEnd returns the index of the '}' closing the group opened at s[i].
 func groupEnd(s string, i int) int {
 	depth := 0
-	for j := i; j < len(s); j++ {
+	for j := i; j < len(s); j = nextToken(s, j) {
 		switch s[j] {
-		case '\\':
-			j++
-		case '[':
-			if end := classEnd(s, j); end > 0 {
-				j = end - 1
-			}
 		case '{':
 			depth++
 		case '}':
-			depth--
-			if depth == 0 {
+			if depth--; depth == 0 {
 				return j
 			}
 		}
@@ -273,14 +267,8 @@ func groupEnd(s string, i int) int {
 func splitTop(body string) []string {
 	var parts []string
 	depth, start := 0, 0
-	for j := 0; j < len(body); j++ {
+	for j := 0; j < len(body); j = nextToken(body, j) {
 		switch body[j] {
-		case '\\':
-			j++
-		case '[':
-			if end := classEnd(body, j); end > 0 {
-				j = end - 1
-			}
 		case '{':
 			depth++
 		case '}':
@@ -295,33 +283,19 @@ func splitTop(body string) []string {
 	return append(parts, body[start:])
 }
 
-// escapeBraces escapes the braces of s outside escapes and classes.
+// escapeBraces escapes the braces of s that are syntax (see nextToken).
 func escapeBraces(s string) string {
 	if !strings.ContainsAny(s, "{}") {
 		return s
 	}
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			b.WriteByte(c)
-			if i+1 < len(s) {
-				i++
-				b.WriteByte(s[i])
-			}
-		case '[':
-			if end := classEnd(s, i); end > 0 {
-				b.WriteString(s[i:end])
-				i = end - 1
-			} else {
-				b.WriteByte(c)
-			}
-		case '{', '}':
+	for i := 0; i < len(s); {
+		n := nextToken(s, i)
+		if s[i] == '{' || s[i] == '}' {
 			b.WriteByte('\\')
-			b.WriteByte(c)
-		default:
-			b.WriteByte(c)
 		}
+		b.WriteString(s[i:n])
+		i = n
 	}
 	return b.String()
 }
