@@ -1,12 +1,65 @@
-// Command autoreload runs a program and restarts it when its source files change.
+// Command autoreload runs a program and restarts it when its source files
+// change. main parses flags, wires the watcher to the supervisor, and maps
+// errors to exit codes; the work lives in the packages it wires.
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "autoreload: not implemented yet")
-	os.Exit(1)
+	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, lookupEnv)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "autoreload: %v\n", err)
+		return exitCode(err)
+	case cfg.help:
+		printHelp(stdout)
+		return 0
+	case cfg.version:
+		fmt.Fprintln(stdout, version())
+		return 0
+	}
+	logger := newLogger(cfg, stderr, lookupEnv)
+	err = autoreload(cfg, logger)
+	switch code := exitCode(err); {
+	case err == nil || isExit(err):
+	case code == 2: // usage errors found late, such as a --watch path
+		fmt.Fprintf(stderr, "autoreload: %v\n", err)
+	default:
+		logger.Error("failed", "error", err.Error())
+	}
+	return exitCode(err)
+}
+
+func isExit(err error) bool {
+	var exit *supervisor.ExitError
+	return errors.As(err, &exit)
+}
+
+// exitCode is the one place errors become exit codes.
+func exitCode(err error) int {
+	var (
+		usage *usageError
+		exit  *supervisor.ExitError
+	)
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.Code
+	case errors.As(err, &usage):
+		return 2
+	default: // COMMAND cannot be started, watching failed
+		return 1
+	}
 }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/spf13/pflag"
+)
+
+func env(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := parseConfig([]string{"go", "run", "."}, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{
+		watch: []string{"."}, reloader: "auto", pollInterval: time.Second,
+		watchmanTimeout: 5 * time.Second, watchmanRetry: 10 * time.Second,
+		stopSignal: syscall.SIGTERM, grace: 5 * time.Second, onExit: supervisor.OnExitWait,
+		deferStates: []string{"hg.update"}, logFormat: "text", command: []string{"go", "run", "."},
+	}
+	if !slices.Equal(cfg.watch, want.watch) || cfg.reloader != want.reloader ||
+		cfg.pollInterval != want.pollInterval || cfg.watchmanTimeout != want.watchmanTimeout ||
+		cfg.watchmanRetry != want.watchmanRetry || cfg.debounce != 0 || cfg.stopSignal != want.stopSignal ||
+		cfg.grace != want.grace || cfg.onExit != want.onExit || !slices.Equal(cfg.deferStates, want.deferStates) ||
+		cfg.logFormat != want.logFormat || !slices.Equal(cfg.command, want.command) ||
+		cfg.noDefaultIgnores || cfg.verbose || cfg.quiet {
+		t.Errorf("defaults = %+v, want %+v", *cfg, want)
+	}
+}
+
+func TestFlagsEndAtCommand(t *testing.T) {
+	cfg, err := parseConfig([]string{"-e", "go", "go", "test", "-v", "./..."}, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.command, []string{"go", "test", "-v", "./..."}) || cfg.verbose {
+		t.Errorf("command = %q, verbose = %v; want -v passed to go", cfg.command, cfg.verbose)
+	}
+	cfg, err = parseConfig([]string{"-q", "--", "-weird-name", "--x"}, env())
+	if err != nil || !slices.Equal(cfg.command, []string{"-weird-name", "--x"}) || !cfg.quiet {
+		t.Errorf("after --: %+v, %v", cfg, err)
+	}
+}
+
+func TestRepeatableFlagsNeverSplitOnCommas(t *testing.T) {
+	cfg, err := parseConfig([]string{"-p", "*.{go,tmpl}", "--pattern=a,b", "-i", "x,y", "-w", "src", "-w", "lib", "true"}, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.patterns, []string{"*.{go,tmpl}", "a,b"}) || !slices.Equal(cfg.ignores, []string{"x,y"}) ||
+		!slices.Equal(cfg.watch, []string{"src", "lib"}) {
+		t.Errorf("patterns %q ignores %q watch %q", cfg.patterns, cfg.ignores, cfg.watch)
+	}
+}
+
+func TestExtIsACommaList(t *testing.T) {
+	cfg, err := parseConfig([]string{"-e", "go,.tmpl", "--ext", "py", "true"}, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.exts, []string{"go", "tmpl", "py"}) {
+		t.Errorf("exts = %q", cfg.exts)
+	}
+}
+
+func TestEnvironmentSetsFlagsAndFlagsWin(t *testing.T) {
+	e := env(
+		"AUTORELOAD_ON_EXIT", "restart",
+		"AUTORELOAD_POLL_INTERVAL", "250ms",
+		"AUTORELOAD_WATCH", "src:lib",
+		"AUTORELOAD_PATTERN", "*.{go,tmpl}",
+		"AUTORELOAD_SIGNAL", "INT",
+		"AUTORELOAD_GRACE", "9s",
+		"AUTORELOAD_NO_DEFAULT_IGNORES", "true",
+		"AUTORELOAD_WATCHMAN_RETRY", "1m",
+		"AUTORELOAD_DEFER_STATE", "hg.update:git.checkout",
+		"AUTORELOAD_EXT", "go,md",
+		"AUTORELOAD_LOG_FORMAT", "",
+	)
+	cfg, err := parseConfig([]string{"--grace", "1s", "-w", "cmd", "true"}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.onExit != supervisor.OnExitRestart || cfg.pollInterval != 250*time.Millisecond ||
+		cfg.stopSignal != syscall.SIGINT || !cfg.noDefaultIgnores || cfg.watchmanRetry != time.Minute {
+		t.Errorf("from the environment: %+v", *cfg)
+	}
+	if cfg.grace != time.Second || !slices.Equal(cfg.watch, []string{"cmd"}) {
+		t.Errorf("flags must win: grace %v watch %q", cfg.grace, cfg.watch)
+	}
+	if !slices.Equal(cfg.patterns, []string{"*.{go,tmpl}"}) || !slices.Equal(cfg.deferStates, []string{"hg.update", "git.checkout"}) ||
+		!slices.Equal(cfg.exts, []string{"go", "md"}) || cfg.logFormat != "text" {
+		t.Errorf("lists from the environment: patterns %q defer %q exts %q log %q", cfg.patterns, cfg.deferStates, cfg.exts, cfg.logFormat)
+	}
+}
+
+func TestSignalNames(t *testing.T) {
+	for _, s := range []string{"TERM", "SIGTERM", "sigterm", "term", "15"} {
+		if sig, err := parseSignal(s); err != nil || sig != syscall.SIGTERM {
+			t.Errorf("parseSignal(%q) = %v, %v; want SIGTERM", s, sig, err)
+		}
+	}
+	for _, s := range []string{"", "TERMINATE", "0", "-1", "999", "SIG"} {
+		if sig, err := parseSignal(s); err == nil {
+			t.Errorf("parseSignal(%q) = %v, want an error", s, sig)
+		}
+	}
+}
+
+// TestEveryFlagDocumented keeps the help text and the README in step with
+// the flags.
+func TestEveryFlagDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := newFlagSet(&config{})
+	fs.VisitAll(func(f *pflag.Flag) {
+		long := "--" + f.Name
+		if !strings.Contains(helpText, long) {
+			t.Errorf("--help does not mention %s", long)
+		}
+		if f.Shorthand != "" && !strings.Contains(helpText, "-"+f.Shorthand+", "+long) {
+			t.Errorf("--help does not give -%s for %s", f.Shorthand, long)
+		}
+		if !regexp.MustCompile(regexp.QuoteMeta(long) + `\b`).Match(readme) {
+			t.Errorf("README.md does not mention %s", long)
+		}
+	})
+	for _, flag := range regexp.MustCompile(`--[a-z][a-z-]+`).FindAllString(helpText, -1) {
+		if fs.Lookup(strings.TrimPrefix(flag, "--")) == nil && flag != "--noreload" {
+			t.Errorf("--help mentions %s, which is no flag", flag)
+		}
+	}
+}

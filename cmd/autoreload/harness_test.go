@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests run the built binary on real files, with the test
+// binary itself (or sh) as COMMAND, and follow what it does through its
+// JSON log on stderr.
+
+var (
+	binary string // the autoreload binary under test
+	helper string // this test binary, run as COMMAND
+)
+
+// waitLimit bounds every wait: generous, since the machine is shared, and
+// never reached when things work.
+const waitLimit = 30 * time.Second
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("AUTORELOAD_TEST_HELPER"); mode != "" {
+		helperMain(os.Args[1:])
+		return
+	}
+	dir, err := os.MkdirTemp("", "autoreload-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "autoreload")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building autoreload:", err)
+		os.Exit(1)
+	}
+	helper, _ = os.Executable()
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// event is one line of the JSON log.
+type event map[string]any
+
+func (e event) msg() string { s, _ := e["msg"].(string); return s }
+func (e event) pid() int    { f, _ := e["pid"].(float64); return int(f) }
+func (e event) paths() []string {
+	var out []string
+	list, _ := e["paths"].([]any)
+	for _, p := range list {
+		out = append(out, p.(string))
+	}
+	return out
+}
+
+// session is one autoreload process under test.
+type session struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	mark   string // in the environment of autoreload and all it starts
+	events chan event
+	mu     sync.Mutex
+	log    []string // every stderr line, for failure messages
+	exited chan struct{}
+	code   int
+}
+
+// startAutoreload runs autoreload with args in dir, logging JSON and
+// polling every 50 ms unless args say otherwise.
+func startAutoreload(t *testing.T, dir string, args ...string) *session {
+	t.Helper()
+	s := &session{
+		t:      t,
+		mark:   fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano()),
+		events: make(chan event, 1000),
+		exited: make(chan struct{}),
+	}
+	s.cmd = exec.Command(binary, append([]string{"--log-format=json", "--poll-interval=50ms"}, args...)...)
+	s.cmd.Dir = dir
+	s.cmd.Env = append(os.Environ(), "AUTORELOAD_TEST_HELPER=1", "AUTORELOAD_TEST_MARK="+s.mark)
+	// stderr is a pipe of our own: a process left behind holding it must
+	// not keep the test from seeing autoreload exit.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = w
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		defer r.Close()
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.log = append(s.log, line)
+			s.mu.Unlock()
+			var e event
+			if json.Unmarshal([]byte(line), &e) == nil && e.msg() != "" {
+				s.events <- e
+			}
+		}
+	}()
+	go func() {
+		err := s.cmd.Wait()
+		s.code = s.cmd.ProcessState.ExitCode()
+		if ee, ok := err.(*exec.ExitError); ok && !ee.Exited() {
+			s.code = -1
+		}
+		// The last lines, unless a leftover process holds the pipe open.
+		select {
+		case <-scanned:
+		case <-time.After(2 * time.Second):
+		}
+		close(s.exited)
+	}()
+	t.Cleanup(s.cleanup)
+	return s
+}
+
+// cleanup ends autoreload if a test left it running, and fails the test if
+// anything it started is still there.
+func (s *session) cleanup() {
+	select {
+	case <-s.exited:
+	default:
+		s.cmd.Process.Kill()
+		<-s.exited
+	}
+	deadline := time.Now().Add(waitLimit)
+	for {
+		left := marked(s.mark)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Errorf("processes left behind: %v", left)
+			for _, p := range left {
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *session) logText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.log, "\n")
+}
+
+// next returns the next event, failing the test after waitLimit.
+func (s *session) next(what string) event {
+	s.t.Helper()
+	select {
+	case e := <-s.events:
+		return e
+	case <-s.exited:
+		// The scanner sends every event before closing exited.
+		select {
+		case e := <-s.events:
+			return e
+		default:
+		}
+		s.t.Fatalf("autoreload exited (code %d) while waiting for %s; log:\n%s", s.code, what, s.logText())
+	case <-time.After(waitLimit):
+		s.t.Fatalf("no %s within %v; log:\n%s", what, waitLimit, s.logText())
+	}
+	return nil
+}
+
+// await skips events until one with msg for which ok holds (ok may be nil);
+// it fails on an event whose msg is in forbidden.
+func (s *session) await(msg string, ok func(event) bool, forbidden ...string) event {
+	s.t.Helper()
+	for {
+		e := s.next(msg)
+		for _, f := range forbidden {
+			if e.msg() == f {
+				s.t.Fatalf("got %q while waiting for %q: %v; log:\n%s", f, msg, e, s.logText())
+			}
+		}
+		if e.msg() == msg && (ok == nil || ok(e)) {
+			return e
+		}
+	}
+}
+
+// ready waits until autoreload watches and COMMAND has started, and
+// returns the started event.
+func (s *session) ready() event {
+	s.t.Helper()
+	var started event
+	watching := false
+	for started == nil || !watching {
+		e := s.next("watching and started")
+		switch e.msg() {
+		case "watching":
+			watching = true
+		case "started":
+			started = e
+		}
+	}
+	return started
+}
+
+func (s *session) signal(sig syscall.Signal) {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+// wait waits for autoreload to exit and returns its exit code.
+func (s *session) wait() int {
+	s.t.Helper()
+	select {
+	case <-s.exited:
+		return s.code
+	case <-time.After(waitLimit):
+		s.t.Fatalf("autoreload did not exit within %v; log:\n%s", waitLimit, s.logText())
+	}
+	return 0
+}
+
+// stop sends SIGINT and expects a clean exit with nothing left running.
+func (s *session) stop() []event {
+	s.t.Helper()
+	s.signal(syscall.SIGINT)
+	if code := s.wait(); code != 0 {
+		s.t.Fatalf("exit code after SIGINT = %d, want 0; log:\n%s", code, s.logText())
+	}
+	var rest []event
+	for len(s.events) > 0 {
+		rest = append(rest, <-s.events)
+	}
+	if left := marked(s.mark); len(left) > 0 {
+		s.t.Fatalf("processes left after autoreload exited: %v", left)
+	}
+	return rest
+}
+
+// procID names a process across pid reuse: pid and start time.
+type procID struct {
+	pid   int
+	start string
+	cmd   string
+}
+
+// marked lists the processes that carry mark in their environment, other
+// than autoreload itself (zombies have no environment left to read).
+func marked(mark string) []procID {
+	needle := []byte("AUTORELOAD_TEST_MARK=" + mark + "\x00")
+	names, _ := filepath.Glob("/proc/[0-9]*")
+	var out []procID
+	for _, dir := range names {
+		env, err := os.ReadFile(dir + "/environ")
+		if err != nil || !bytes.Contains(env, needle) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(dir))
+		if id, ok := identify(pid); ok && !strings.HasSuffix(id.cmd, "autoreload") {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// identify reads a process's start time and command; ok is false when it
+// is gone (a zombie still counts as there).
+func identify(pid int) (procID, bool) {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procID{}, false
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	j := bytes.IndexByte(stat, '(')
+	fields := strings.Fields(string(stat[i+1:]))
+	if i < 0 || j < 0 || len(fields) < 20 {
+		return procID{}, false
+	}
+	return procID{pid: pid, start: fields[19], cmd: string(stat[j+1 : i])}, true
+}
+
+// exists reports whether the very process id is still there, even as a
+// zombie.
+func exists(id procID) bool {
+	now, ok := identify(id.pid)
+	return ok && now.start == id.start
+}
+
+// waitFile waits until path holds at least n lines and returns them.
+func waitFile(t *testing.T, path string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		data, _ := os.ReadFile(path)
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		if len(data) > 0 && len(lines) >= n {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: want %d lines within %v, have %q", path, n, waitLimit, data)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+)
+
+// helpText is the documentation of the command line; README.md says the
+// same at more length.
+const helpText = `autoreload runs COMMAND and restarts it when its source files change.
+
+Usage:
+  autoreload [flags] [--] COMMAND [ARG...]
+
+Flags end at COMMAND: in "autoreload go test -v ./...", -v goes to go.
+
+What to watch:
+  -w, --watch PATH            file or directory to watch; repeatable (default .)
+  -p, --pattern GLOB          watch only matching files; repeatable. Without '/'
+                              it matches the base name at any depth, with '/' the
+                              path below the watched root. Wildmatch: * ? [...] **
+  -e, --ext LIST              watch only these extensions, comma-separated
+                              (go,tmpl); joins --pattern as "any of"
+  -i, --ignore GLOB           never watch matching files or directories; repeatable
+      --no-default-ignores    also watch the editor and OS droppings ignored by
+                              default (.git, .hg and .svn stay ignored)
+
+How to watch:
+      --reloader NAME         auto, watchman or stat (default auto: Watchman
+                              when it is usable, else the stat poller)
+      --poll-interval DUR     how often the stat poller scans (default 1s)
+      --watchman-timeout DUR  how long a Watchman request may take (default 5s)
+      --watchman-retry DUR    how often to try Watchman again while on the
+                              poller (default 10s)
+      --defer-state NAME      hold changes while Watchman has this state
+                              asserted; repeatable (default hg.update)
+      --debounce DUR          gather changes for this long into one restart
+                              (default 0: no wait beyond the backend's own)
+
+How to restart:
+  -s, --signal NAME           stop signal sent to COMMAND's process group:
+                              TERM, SIGTERM or 15 (default TERM)
+      --grace DUR             time between the stop signal and SIGKILL (default 5s)
+      --on-exit MODE          when COMMAND exits by itself with a code other
+                              than 3: wait (default: restart on the next
+                              change), exit (exit with COMMAND's code), or
+                              restart (at once, backing off from 100ms to 5s)
+
+Output:
+  -v, --verbose               log more
+  -q, --quiet                 log only warnings and errors
+      --log-format FORMAT     text or json (default text); logs go to stderr
+      --version               print the version and exit
+  -h, --help                  print this help and exit
+
+Every flag can also be set by a variable: AUTORELOAD_ and the long name in
+capitals with '-' as '_' (AUTORELOAD_ON_EXIT=restart). A flag on the command
+line wins. Repeatable flags take several values separated by ':' as in PATH.
+
+COMMAND runs without a shell, in its own process group, with AUTORELOAD_ENV=true
+and AUTORELOAD_CHANGED (the changed paths that caused this start, one a line).
+Exit code 3 from COMMAND restarts it at once. SIGUSR1 to autoreload restarts it
+by hand. Ctrl-C, SIGTERM or SIGHUP stop it and autoreload exits 0; a second
+Ctrl-C kills it at once.
+
+Exit codes: 0 after a stop, COMMAND's code with --on-exit=exit, 1 when
+COMMAND cannot be started or watching fails, 2 for bad usage.
+
+Examples:
+  autoreload -- go run ./cmd/server
+  autoreload -e go,tmpl -i 'vendor/**' -- go run .
+  autoreload -w src -p '*.py' -- python manage.py runserver --noreload
+  autoreload --on-exit=restart -e js,json -- node server.js
+  autoreload --reloader=stat --poll-interval=500ms -- make test
+  AUTORELOAD_IGNORE='*.log:tmp' autoreload -- ./run.sh
+`
+
+func printHelp(w io.Writer) { fmt.Fprint(w, helpText) }
+
+// version is the module version when installed with go install, and the
+// VCS revision when built from a checkout.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "autoreload (unknown version)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return "autoreload " + v
+}

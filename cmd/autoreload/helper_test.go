@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// helperMain is COMMAND in the end-to-end tests: the test binary run again
+// with AUTORELOAD_TEST_HELPER set. It never returns.
+//
+//	env FILE            append AUTORELOAD_ENV and AUTORELOAD_CHANGED to FILE, then sleep
+//	exit N              exit with code N
+//	exit3-once FLAG     exit 3 unless FLAG exists (creating it), else sleep
+//	ignore-term FILE    ignore SIGTERM, append "ready" to FILE, sleep
+//	listen ADDR FILE    ignore SIGTERM, listen on ADDR, append "ok" or "fail: ..." to FILE, sleep
+func helperMain(args []string) {
+	appendLine := func(file, line string) {
+		f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(100)
+		}
+		fmt.Fprintln(f, line)
+		f.Close()
+	}
+	switch args[0] {
+	case "env":
+		appendLine(args[1], strconv.Quote(os.Getenv("AUTORELOAD_ENV"))+" "+strconv.Quote(os.Getenv("AUTORELOAD_CHANGED")))
+	case "exit":
+		code, _ := strconv.Atoi(args[1])
+		os.Exit(code)
+	case "exit3-once":
+		if _, err := os.Stat(args[1]); err != nil {
+			appendLine(args[1], "exited 3")
+			os.Exit(3)
+		}
+	case "ignore-term":
+		signal.Ignore(syscall.SIGTERM)
+		appendLine(args[1], "ready")
+	case "listen":
+		signal.Ignore(syscall.SIGTERM)
+		l, err := net.Listen("tcp", args[1])
+		if err != nil {
+			appendLine(args[2], "fail: "+err.Error())
+			os.Exit(1)
+		}
+		defer l.Close()
+		appendLine(args[2], "ok")
+	default:
+		fmt.Fprintln(os.Stderr, "helper: unknown mode", args[0])
+		os.Exit(100)
+	}
+	time.Sleep(time.Hour)
+	os.Exit(0)
+}

@@ -1,0 +1,148 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxChanged bounds AUTORELOAD_CHANGED: the environment has a size limit,
+// and a COMMAND that needs more should rescan anyway.
+const maxChanged = 1000
+
+// group is one run of COMMAND: its leader, whose pid is also the process
+// group id, and every descendant, wherever it went.
+type group struct {
+	pid     int
+	started time.Time
+	// status is set once the leader has been reaped.
+	status *exitStatus
+	// failed is set instead of pid when COMMAND could not be started.
+	failed error
+	// logged and handled make "exited" and the OnExit policy happen once.
+	logged, handled bool
+	// stopping is set when the supervisor sent the stop signal, so an end
+	// by that signal is ours and not the user's.
+	stopping bool
+}
+
+// exitStatus is how a leader ended: an exit code, or a signal.
+type exitStatus struct {
+	code   int
+	signal syscall.Signal // non-zero when killed by a signal
+}
+
+func statusOf(ws syscall.WaitStatus) exitStatus {
+	if ws.Signaled() {
+		return exitStatus{code: -1, signal: ws.Signal()}
+	}
+	return exitStatus{code: ws.ExitStatus()}
+}
+
+// exitCode is the code a shell would report: 128+N for signal N.
+func (e exitStatus) exitCode() int {
+	if e.signal != 0 {
+		return 128 + int(e.signal)
+	}
+	return e.code
+}
+
+// attrs are the log attributes: code, or signal as a name such as SIGTERM.
+func (e exitStatus) attrs() []any {
+	if e.signal != 0 {
+		return []any{"signal", SignalName(e.signal)}
+	}
+	return []any{"code", e.code}
+}
+
+// SignalName names a signal as users write it: SIGTERM.
+func SignalName(sig syscall.Signal) string {
+	if name := unix.SignalName(sig); name != "" {
+		return name
+	}
+	return fmt.Sprintf("signal %d", int(sig))
+}
+
+// StartError means COMMAND could not be started: not found, not executable.
+type StartError struct {
+	Command string
+	Err     error
+}
+
+func (e *StartError) Error() string { return fmt.Sprintf("cannot start %s: %v", e.Command, e.Err) }
+func (e *StartError) Unwrap() error { return e.Err }
+
+// ExitError means COMMAND exited by itself under OnExitExit; Code is what
+// autoreload should exit with.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("command exited with code %d", e.Code) }
+
+// environ is the base environment plus the two variables that tell
+// COMMAND it runs under autoreload and why this run started.
+func environ(base, changed []string) []string {
+	env := make([]string, 0, len(base)+2)
+	for _, kv := range base {
+		if strings.HasPrefix(kv, "AUTORELOAD_ENV=") || strings.HasPrefix(kv, "AUTORELOAD_CHANGED=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	if len(changed) > maxChanged {
+		changed = changed[:maxChanged]
+	}
+	return append(env, "AUTORELOAD_ENV=true", "AUTORELOAD_CHANGED="+strings.Join(changed, "\n"))
+}
+
+// CheckCommand reports, as a *StartError, whether COMMAND can be found and
+// is executable, so a typo fails at once rather than after the watcher
+// started.
+func CheckCommand(argv []string) error {
+	_, err := lookPath(argv[0])
+	return err
+}
+
+func lookPath(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if errors.Is(err, exec.ErrDot) {
+		return path, nil
+	}
+	if err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		return "", &StartError{Command: name, Err: err}
+	}
+	return path, nil
+}
+
+// startProcess starts COMMAND in a process group of its own. It does not use
+// os/exec's Cmd: the supervisor reaps its children itself (it is their
+// subreaper), and Cmd.Wait would race with that reaping for the status.
+func startProcess(argv, env []string, files []*os.File, term *terminal) (int, error) {
+	path, err := lookPath(argv[0])
+	if err != nil {
+		return 0, err
+	}
+	fds := make([]uintptr, len(files))
+	for i, f := range files {
+		fds[i] = f.Fd()
+	}
+	sys := &syscall.SysProcAttr{Setpgid: true}
+	setDeathSignal(sys)
+	term.giveOnStart(sys)
+	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{Env: env, Files: fds, Sys: sys})
+	runtime.KeepAlive(files) // their descriptors must stay open until ForkExec returned
+	if err != nil {
+		return 0, &StartError{Command: argv[0], Err: err}
+	}
+	return pid, nil
+}

@@ -1,0 +1,255 @@
+package supervisor
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Run starts COMMAND and supervises it until ctx is cancelled, then stops
+// it and returns nil once nothing of it is left. It returns a *StartError
+// when COMMAND cannot be started the first time, and an *ExitError when
+// COMMAND exits by itself under OnExitExit.
+func (s *Supervisor) Run(ctx context.Context) error {
+	s.reaper = newReaper()
+	defer s.reaper.close()
+	s.term = foregroundTerminal(s.opts.Stdin)
+	defer s.term.take()
+
+	s.takePending() // the first start has no cause
+	g := s.start(nil)
+	if g.failed != nil {
+		return g.failed
+	}
+	var restartC <-chan time.Time // a scheduled restart after an exit
+	var restartTimer *time.Timer
+	schedule := func(d time.Duration) {
+		restartTimer = time.NewTimer(d)
+		restartC = restartTimer.C
+	}
+	unschedule := func() {
+		if restartTimer != nil {
+			restartTimer.Stop()
+		}
+		restartTimer, restartC = nil, nil
+	}
+	defer unschedule()
+
+	for {
+		select {
+		case <-ctx.Done():
+			s.stop(g)
+			return nil
+
+		case <-s.wake:
+			if !s.restartRequested() {
+				continue
+			}
+			if !s.debounce(ctx) {
+				s.stop(g)
+				return nil
+			}
+			unschedule()
+			s.stop(g)
+			if ctx.Err() != nil {
+				return nil
+			}
+			changed, at, _ := s.takePending()
+			s.noteRestartCause(g, changed, at)
+			g = s.start(changed)
+
+		case <-restartC:
+			unschedule()
+			s.stop(g)
+			if ctx.Err() != nil {
+				return nil
+			}
+			g = s.start(nil)
+
+		case <-s.reaper.C:
+			s.sweep(g)
+		}
+
+		if (g.status == nil && g.failed == nil) || g.handled {
+			continue
+		}
+		g.handled = true
+		s.restoreTerminal() // so that Ctrl-C reaches autoreload while it waits
+		if g.failed != nil && g.pid == 0 {
+			s.log.Error("failed", "error", g.failed.Error())
+		}
+		delay, restart, err := s.afterExit(g)
+		if err != nil || (!restart && g.status != nil && s.userInterrupted(g)) {
+			s.stop(g)
+			return err
+		}
+		if restart {
+			schedule(delay)
+		}
+	}
+}
+
+// afterExit decides what follows an end of COMMAND that the supervisor did
+// not cause: a restart after a delay, waiting for a change, or an error
+// that ends Run.
+func (s *Supervisor) afterExit(g *group) (delay time.Duration, restart bool, err error) {
+	if g.status != nil && s.userInterrupted(g) {
+		return 0, false, nil
+	}
+	ranFor := time.Since(g.started)
+	if g.status != nil && g.status.signal == 0 && g.status.code == 3 {
+		return s.reload.next(ranFor), true, nil
+	}
+	switch s.opts.OnExit {
+	case OnExitExit:
+		if g.failed != nil {
+			return 0, false, g.failed
+		}
+		return 0, false, &ExitError{Code: g.status.exitCode()}
+	case OnExitRestart:
+		return s.crash.next(ranFor), true, nil
+	}
+	return 0, false, nil
+}
+
+// userInterrupted reports whether COMMAND, holding the terminal, died of the
+// user's Ctrl-C: the user meant to stop autoreload too.
+func (s *Supervisor) userInterrupted(g *group) bool {
+	return s.term != nil && !g.stopping && g.status.signal == syscall.SIGINT
+}
+
+// debounce waits for the debounce window, so that changes arriving within
+// it join the restart. It returns false if ctx ended meanwhile.
+func (s *Supervisor) debounce(ctx context.Context) bool {
+	if s.opts.Debounce <= 0 {
+		return true
+	}
+	t := time.NewTimer(s.opts.Debounce)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// start starts COMMAND; a failure is returned in the group.
+func (s *Supervisor) start(changed []string) *group {
+	files := []*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}
+	pid, err := startProcess(s.opts.Command, environ(s.opts.Env, changed), files, s.term)
+	g := &group{pid: pid, started: time.Now()}
+	if err != nil {
+		g.failed = err
+		return g
+	}
+	s.log.Info("started", "pid", pid)
+	return g
+}
+
+// sweep reaps what exited and logs the leader's end once; it returns the
+// live processes of g's tree.
+func (s *Supervisor) sweep(g *group) []proc {
+	alive := s.reaper.sweep(g)
+	if g.status != nil && !g.logged {
+		g.logged = true
+		s.log.Info("exited", append([]any{"pid", g.pid}, g.status.attrs()...)...)
+	}
+	return alive
+}
+
+// stop ends g's whole tree: the stop signal, SIGKILL after the grace period
+// (or at once after Kill), and returns only when no process of it is alive
+// and the leader is reaped.
+func (s *Supervisor) stop(g *group) {
+	if g.failed != nil {
+		return
+	}
+	alive := s.sweep(g)
+	if g.status != nil && len(alive) == 0 {
+		s.restoreTerminal()
+		return
+	}
+	s.term.take()
+	g.stopping = true
+	killed := false
+	select {
+	case <-s.kill:
+		killed = true
+	default:
+	}
+	if killed {
+		s.reaper.signal(g, alive, syscall.SIGKILL)
+	} else {
+		s.log.Debug("stopping", "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
+		s.reaper.signal(g, alive, s.opts.StopSignal)
+		s.reaper.signal(g, alive, syscall.SIGCONT) // a stopped process must wake to die
+	}
+	grace := time.NewTimer(s.opts.Grace)
+	defer grace.Stop()
+	// Every death in the tree re-parents or signals the supervisor, so
+	// SIGCHLD wakes it; the poll, growing to 64 ms, is a safety net.
+	poll := time.Millisecond
+	kill := s.kill
+	for {
+		alive = s.sweep(g)
+		if g.status != nil && len(alive) == 0 {
+			break
+		}
+		if killed {
+			s.reaper.signal(g, alive, syscall.SIGKILL) // newcomers too
+		}
+		tick := time.NewTimer(poll)
+		poll = min(2*poll, 64*time.Millisecond)
+		select {
+		case <-s.reaper.C:
+		case <-tick.C:
+		case <-grace.C:
+			killed = true
+		case <-kill:
+			kill = nil
+			killed = true
+		}
+		tick.Stop()
+		if killed {
+			s.reaper.signal(g, alive, syscall.SIGKILL)
+		}
+	}
+	s.restoreTerminal()
+}
+
+func (s *Supervisor) restoreTerminal() {
+	s.term.take()
+	s.term.restoreEcho()
+}
+
+// noteRestartCause warns once when restarts keep being caused by files that
+// change right after each start: COMMAND is probably writing into the
+// watched tree.
+func (s *Supervisor) noteRestartCause(prev *group, changed []string, at time.Time) {
+	if len(changed) == 0 || prev.failed != nil || at.Sub(prev.started) > s.opts.LoopWindow {
+		s.loopRuns, s.loopSeen, s.warned = 0, nil, false
+		return
+	}
+	s.loopRuns++
+	for _, p := range changed {
+		if len(s.loopSeen) < 10 && !contains(s.loopSeen, p) {
+			s.loopSeen = append(s.loopSeen, p)
+		}
+	}
+	if s.loopRuns >= loopWarnAfter && !s.warned {
+		s.warned = true
+		s.log.Warn("restart loop", "paths", s.loopSeen, "count", s.loopRuns,
+			"hint", "these files change right after each start; if COMMAND writes them, exclude them with --ignore")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,162 @@
+package supervisor
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// OnExit is what to do when COMMAND exits by itself with a code other than 3.
+type OnExit int
+
+const (
+	OnExitWait    OnExit = iota // log it and restart on the next change
+	OnExitExit                  // end the supervisor with COMMAND's code
+	OnExitRestart               // restart at once, backing off if it keeps failing
+)
+
+// ParseOnExit reads the --on-exit values wait, exit and restart.
+func ParseOnExit(s string) (OnExit, error) {
+	switch s {
+	case "wait":
+		return OnExitWait, nil
+	case "exit":
+		return OnExitExit, nil
+	case "restart":
+		return OnExitRestart, nil
+	}
+	return 0, fmt.Errorf("invalid --on-exit %q: want wait, exit or restart", s)
+}
+
+// Options configures a Supervisor.
+type Options struct {
+	Command    []string // COMMAND and its arguments, run without a shell
+	Env        []string // base environment of COMMAND; nil means os.Environ()
+	StopSignal syscall.Signal
+	Grace      time.Duration // between the stop signal and SIGKILL
+	Debounce   time.Duration // how long the first change waits for others
+	OnExit     OnExit
+	// LoopWindow: a restart caused by files that changed within this time
+	// of the previous start counts towards the restart-loop warning.
+	LoopWindow time.Duration
+	Logger     *slog.Logger
+	// Stdin, Stdout and Stderr are given to COMMAND as they are; nil means
+	// the supervisor's own.
+	Stdin, Stdout, Stderr *os.File
+}
+
+// loopWarnAfter is how many restarts in a row by freshly written files make
+// a restart loop worth a warning.
+const loopWarnAfter = 3
+
+// Supervisor runs COMMAND and restarts it on request. Restart and Kill may
+// be called from any goroutine; Run is called once.
+type Supervisor struct {
+	opts Options
+	log  *slog.Logger
+
+	mu          sync.Mutex
+	pending     []string // changed paths not yet given to a start, unique
+	seen        map[string]bool
+	requested   bool
+	requestedAt time.Time // when the first pending request arrived
+	wake        chan struct{}
+	kill        chan struct{}
+	killOnce    sync.Once
+
+	// Owned by Run's goroutine.
+	reaper   *reaper
+	term     *terminal
+	reload   *backoff
+	crash    *backoff
+	loopRuns int
+	loopSeen []string
+	warned   bool
+}
+
+// New returns a supervisor for opts; nothing runs until Run.
+func New(opts Options) *Supervisor {
+	if opts.Env == nil {
+		opts.Env = os.Environ()
+	}
+	if opts.StopSignal == 0 {
+		opts.StopSignal = syscall.SIGTERM
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.LoopWindow == 0 {
+		opts.LoopWindow = time.Second
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = os.Stdin
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	return &Supervisor{
+		opts:   opts,
+		log:    opts.Logger,
+		seen:   map[string]bool{},
+		wake:   make(chan struct{}, 1),
+		kill:   make(chan struct{}),
+		reload: reloadBackoff(),
+		crash:  crashBackoff(),
+	}
+}
+
+// Restart asks for COMMAND to be restarted because the paths changed (none
+// for a manual restart). Requests that arrive before the restart starts the
+// next COMMAND, including while the old one is being stopped, join it.
+// It never blocks.
+func (s *Supervisor) Restart(changed []string) {
+	s.mu.Lock()
+	if !s.requested {
+		s.requested = true
+		s.requestedAt = time.Now()
+	}
+	for _, p := range changed {
+		if !s.seen[p] && len(s.pending) < maxChanged {
+			s.seen[p] = true
+			s.pending = append(s.pending, p)
+		}
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Kill makes the current and every later stop send SIGKILL at once, without
+// waiting for the grace period: the user's second Ctrl-C.
+func (s *Supervisor) Kill() {
+	s.killOnce.Do(func() { close(s.kill) })
+}
+
+// takePending returns the pending request and clears it.
+func (s *Supervisor) takePending() (changed []string, requestedAt time.Time, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed, requestedAt, ok = s.pending, s.requestedAt, s.requested
+	s.pending, s.seen, s.requested = nil, map[string]bool{}, false
+	select {
+	case <-s.wake: // its request is in this start
+	default:
+	}
+	return changed, requestedAt, ok
+}
+
+// restartRequested reports whether a request is pending: a wake-up can
+// outlive the request it announced, which a start already took.
+func (s *Supervisor) restartRequested() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requested
+}

@@ -1,0 +1,73 @@
+package supervisor
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// terminal is the controlling terminal when the supervisor runs in its
+// foreground. COMMAND runs in a process group of its own, so without the
+// foreground it would be stopped by SIGTTIN or SIGTTOU as soon as it reads
+// the terminal or changes its modes (a debugger prompt, a REPL).
+type terminal struct {
+	fd   int
+	pgrp int // the supervisor's own group, which gets the terminal back
+}
+
+// foregroundTerminal returns the terminal on f when the supervisor's group is
+// its foreground group, and nil otherwise (not a terminal, or run in the
+// background with &).
+func foregroundTerminal(f *os.File) *terminal {
+	if f == nil {
+		return nil
+	}
+	fd := int(f.Fd())
+	fg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	if err != nil || fg != syscall.Getpgrp() {
+		return nil
+	}
+	return &terminal{fd: fd, pgrp: fg}
+}
+
+// giveOnStart makes the new COMMAND take the foreground itself, between its
+// setpgid and its exec, so it never runs a moment in the background.
+func (t *terminal) giveOnStart(sys *syscall.SysProcAttr) {
+	if t == nil {
+		return
+	}
+	sys.Foreground = true
+	sys.Ctty = t.fd
+}
+
+// take gives the foreground back to the supervisor: before a stop, so that a
+// second Ctrl-C reaches the supervisor, and after COMMAND ended.
+func (t *terminal) take() {
+	if t == nil {
+		return
+	}
+	// A background group that sets the foreground gets SIGTTOU unless it
+	// ignores it; ignore it only for this call, since COMMAND would inherit
+	// an ignored disposition.
+	signal.Ignore(syscall.SIGTTOU)
+	_ = unix.IoctlSetPointerInt(t.fd, unix.TIOCSPGRP, t.pgrp)
+	signal.Reset(syscall.SIGTTOU)
+}
+
+// restoreEcho turns echo back on when COMMAND left it off (a program killed
+// while reading a password), as Django's ensure_echo_on does.
+func (t *terminal) restoreEcho() {
+	if t == nil {
+		return
+	}
+	tio, err := unix.IoctlGetTermios(t.fd, getTermios)
+	if err != nil || tio.Lflag&unix.ECHO != 0 {
+		return
+	}
+	tio.Lflag |= unix.ECHO
+	signal.Ignore(syscall.SIGTTOU)
+	_ = unix.IoctlSetTermios(t.fd, setTermios, tio)
+	signal.Reset(syscall.SIGTTOU)
+}

@@ -1,0 +1,173 @@
+package supervisor
+
+import (
+	"bytes"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// reaper finds, signals and reaps the processes of a group on Linux.
+//
+// The supervisor makes itself the subreaper of its descendants: a process
+// whose parent dies is re-parented to the supervisor instead of init, so
+// every descendant, even one that called setsid, stays in the supervisor's
+// subtree of /proc, and its zombie is the supervisor's to reap at once
+// (init here reaps orphans only every second or two).
+//
+// It reaps only children outside its own process group: COMMAND and its
+// descendants always are (COMMAND gets a group of its own), while a child
+// started elsewhere in this process with os/exec stays in the supervisor's
+// group and keeps its status for its own Cmd.Wait.
+type reaper struct {
+	// C receives SIGCHLD: some child of the supervisor changed state.
+	C    chan os.Signal
+	self int
+	pgrp int
+}
+
+func newReaper() *reaper {
+	// Without the subreaper the group is still found by its id; only
+	// descendants that leave it are missed, so a failure is not fatal.
+	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	r := &reaper{C: make(chan os.Signal, 1), self: os.Getpid(), pgrp: syscall.Getpgrp()}
+	signal.Notify(r.C, syscall.SIGCHLD)
+	return r
+}
+
+func (r *reaper) close() { signal.Stop(r.C) }
+
+// proc is one line of /proc/PID/stat, as far as the reaper needs it.
+type proc struct {
+	pid, ppid, pgid int
+	zombie          bool
+}
+
+// sweep reaps every exited child of the supervisor outside its own process
+// group, records the status of g's leader when it is among them, and
+// returns the processes of g's tree that are still alive.
+func (r *reaper) sweep(g *group) []proc {
+	procs := readProcs()
+	for _, p := range procs {
+		if p.ppid == r.self && p.pgid != r.pgrp && p.zombie {
+			r.reap(g, p.pid)
+		}
+	}
+	if g != nil && g.pid != 0 && g.status == nil {
+		r.reap(g, g.pid) // a leader that died after the snapshot
+	}
+	if g == nil || g.pid == 0 {
+		return nil
+	}
+	// The tree: the leader's process group, the supervisor's own children
+	// outside its group (orphans re-parented to it), and everything below.
+	member := map[int]bool{}
+	children := map[int][]int{}
+	for _, p := range procs {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+		if p.pgid == g.pid || (p.ppid == r.self && p.pgid != r.pgrp) {
+			member[p.pid] = true
+		}
+	}
+	queue := make([]int, 0, len(member))
+	for pid := range member {
+		queue = append(queue, pid)
+	}
+	for len(queue) > 0 {
+		pid := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, c := range children[pid] {
+			if !member[c] {
+				member[c] = true
+				queue = append(queue, c)
+			}
+		}
+	}
+	var alive []proc
+	for _, p := range procs {
+		if member[p.pid] && !p.zombie && !(p.pid == g.pid && g.status != nil) {
+			alive = append(alive, p)
+		}
+	}
+	return alive
+}
+
+func (r *reaper) reap(g *group, pid int) {
+	var ws syscall.WaitStatus
+	got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	if err != nil || got != pid || !(ws.Exited() || ws.Signaled()) {
+		return
+	}
+	if g != nil && pid == g.pid && g.status == nil {
+		st := statusOf(ws)
+		g.status = &st
+	}
+}
+
+// signal sends sig to the leader's process group and to every live member
+// of the tree that left it.
+func (r *reaper) signal(g *group, alive []proc, sig syscall.Signal) {
+	if g == nil || g.pid == 0 {
+		return
+	}
+	_ = syscall.Kill(-g.pid, sig)
+	for _, p := range alive {
+		if p.pgid != g.pid {
+			_ = syscall.Kill(p.pid, sig)
+		}
+	}
+}
+
+// readProcs reads every process's parent, group and state from /proc.
+// Processes that vanish while it reads are skipped.
+func readProcs() []proc {
+	dir, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	defer dir.Close()
+	names, _ := dir.Readdirnames(-1)
+	procs := make([]proc, 0, len(names))
+	buf := make([]byte, 512)
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
+		if err != nil {
+			continue
+		}
+		if p, ok := readStat(pid, buf); ok {
+			procs = append(procs, p)
+		}
+	}
+	return procs
+}
+
+// readStat parses /proc/PID/stat: "pid (comm) state ppid pgrp ...", where
+// comm may itself contain spaces and parentheses, so fields are counted
+// from the last ')'.
+func readStat(pid int, buf []byte) (proc, bool) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return proc{}, false
+	}
+	n, _ := f.Read(buf)
+	f.Close()
+	line := buf[:n]
+	i := bytes.LastIndexByte(line, ')')
+	if i < 0 {
+		return proc{}, false
+	}
+	fields := bytes.Fields(line[i+1:])
+	if len(fields) < 3 {
+		return proc{}, false
+	}
+	ppid, err1 := strconv.Atoi(string(fields[1]))
+	pgid, err2 := strconv.Atoi(string(fields[2]))
+	if err1 != nil || err2 != nil {
+		return proc{}, false
+	}
+	state := fields[0]
+	return proc{pid: pid, ppid: ppid, pgid: pgid, zombie: len(state) == 1 && (state[0] == 'Z' || state[0] == 'X')}, true
+}

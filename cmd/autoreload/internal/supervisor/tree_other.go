@@ -1,0 +1,51 @@
+//go:build !linux
+
+package supervisor
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// reaper finds, signals and reaps the processes of a group where there is
+// no subreaper and no /proc: the tree is the leader's process group, so a
+// descendant that starts its own session or group is not seen.
+type reaper struct {
+	C chan os.Signal
+}
+
+func newReaper() *reaper {
+	r := &reaper{C: make(chan os.Signal, 1)}
+	signal.Notify(r.C, syscall.SIGCHLD)
+	return r
+}
+
+func (r *reaper) close() { signal.Stop(r.C) }
+
+type proc struct{ pid, pgid int }
+
+// sweep reaps g's leader when it exited and returns what is alive of its
+// group: the group id stands for all of its members.
+func (r *reaper) sweep(g *group) []proc {
+	if g == nil || g.pid == 0 {
+		return nil
+	}
+	if g.status == nil {
+		var ws syscall.WaitStatus
+		if got, err := syscall.Wait4(g.pid, &ws, syscall.WNOHANG, nil); err == nil && got == g.pid && (ws.Exited() || ws.Signaled()) {
+			st := statusOf(ws)
+			g.status = &st
+		}
+	}
+	if syscall.Kill(-g.pid, 0) == nil {
+		return []proc{{pid: g.pid, pgid: g.pid}}
+	}
+	return nil
+}
+
+func (r *reaper) signal(g *group, _ []proc, sig syscall.Signal) {
+	if g != nil && g.pid != 0 {
+		_ = syscall.Kill(-g.pid, sig)
+	}
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+)
+
+// newLogger logs to w: one JSON object a line, or short text lines prefixed
+// "autoreload:" for people, coloured when w is a terminal and NO_COLOR is
+// unset.
+func newLogger(cfg *config, w io.Writer, lookupEnv func(string) (string, bool)) *slog.Logger {
+	level := slog.LevelInfo
+	switch {
+	case cfg.verbose:
+		level = slog.LevelDebug
+	case cfg.quiet:
+		level = slog.LevelWarn
+	}
+	if cfg.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	}
+	noColor, _ := lookupEnv("NO_COLOR")
+	return slog.New(&textHandler{w: w, mu: new(sync.Mutex), level: level, color: noColor == "" && isTerminal(w)})
+}
+
+// isTerminal is a cheap guess: a character device. A false positive such
+// as /dev/null only colours what nobody reads.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// textHandler writes the messages people read: "autoreload: watching /src
+// (stat)". Known messages get a sentence; others their attributes as k=v.
+type textHandler struct {
+	w     io.Writer
+	mu    *sync.Mutex
+	level slog.Level
+	color bool
+	attrs []slog.Attr
+}
+
+func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *textHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	h2 := *h
+	h2.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
+	return &h2
+}
+
+// WithGroup flattens groups: text lines have no room for them.
+func (h *textHandler) WithGroup(string) slog.Handler { return h }
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiPrefix = "\x1b[36m" // cyan
+	ansiWarn   = "\x1b[33m" // yellow
+	ansiError  = "\x1b[31m" // red
+)
+
+func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
+	attrs := map[string]slog.Value{}
+	var order []string
+	add := func(a slog.Attr) {
+		if _, ok := attrs[a.Key]; !ok {
+			order = append(order, a.Key)
+		}
+		attrs[a.Key] = a.Value.Resolve()
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(func(a slog.Attr) bool { add(a); return true })
+
+	text := sentence(r.Message, attrs, order)
+	var b strings.Builder
+	if h.color {
+		b.WriteString(ansiPrefix + "autoreload:" + ansiReset + " ")
+		switch {
+		case r.Level >= slog.LevelError:
+			text = ansiError + text + ansiReset
+		case r.Level >= slog.LevelWarn:
+			text = ansiWarn + text + ansiReset
+		}
+	} else {
+		b.WriteString("autoreload: ")
+	}
+	b.WriteString(text)
+	b.WriteByte('\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+// sentence renders a message and its attributes in the words of the JSON
+// log, so both read the same.
+func sentence(msg string, attrs map[string]slog.Value, order []string) string {
+	str := func(k string) string { return fmt.Sprint(attrs[k].Any()) }
+	list := func(k string) string {
+		if v, ok := attrs[k].Any().([]string); ok {
+			return strings.Join(v, ", ")
+		}
+		return str(k)
+	}
+	has := func(k string) bool { _, ok := attrs[k]; return ok }
+	done := map[string]bool{}
+	var s string
+	switch msg {
+	case "watching":
+		s = fmt.Sprintf("watching %s (%s)", list("roots"), str("reloader"))
+		done["roots"], done["reloader"] = true, true
+	case "changed":
+		s = "changed " + list("paths")
+		if n, ok := attrs["count"].Any().(int64); ok {
+			if shown, ok := attrs["paths"].Any().([]string); ok && int(n) > len(shown) {
+				s += fmt.Sprintf(" and %d more", int(n)-len(shown))
+			}
+		}
+		if attrs["unknown"].Any() == true {
+			s = "changed (unknown changes, restarting) " + list("paths")
+		}
+		done["paths"], done["count"], done["unknown"] = true, true, true
+	case "started":
+		s = "started pid " + str("pid")
+	case "exited":
+		if has("signal") {
+			s = fmt.Sprintf("exited pid %s by %s", str("pid"), str("signal"))
+		} else {
+			s = fmt.Sprintf("exited pid %s with code %s", str("pid"), str("code"))
+		}
+		done["signal"], done["code"] = true, true
+	case "fallback":
+		s = fmt.Sprintf("fallback to %s: %s", str("reloader"), str("error"))
+		done["reloader"], done["error"] = true, true
+	case "failed":
+		s = str("error")
+		done["error"] = true
+	case "restart loop":
+		s = "restart loop: " + list("paths") + ": " + str("hint")
+		done["paths"], done["hint"], done["count"] = true, true, true
+	default:
+		s = msg
+	}
+	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || strings.HasPrefix(s, "exited")
+	for _, k := range order {
+		if !done[k] {
+			s += " " + k + "=" + list(k)
+		}
+	}
+	return s
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/watchman"
+)
+
+// watcher delivers batches of changes; the fallback package's watcher (or
+// the stand-in until it lands) has this shape.
+type watcher interface {
+	Next(ctx context.Context) (watchman.Batch, error)
+	Close() error
+}
+
+// maxLoggedPaths bounds the paths of one "changed" line; count has them all.
+const maxLoggedPaths = 100
+
+// errStopped is the cause of a stop asked for by a signal: a clean end.
+var errStopped = errors.New("stopped by signal")
+
+// autoreload watches, supervises and handles signals until a signal or a
+// failure ends it.
+func autoreload(cfg *config, logger *slog.Logger) error {
+	spec, err := watchman.NewSpec(watchman.SpecOptions{
+		Watch: cfg.watch, Patterns: cfg.patterns, Exts: cfg.exts,
+		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
+	})
+	if err != nil {
+		return &usageError{err}
+	}
+	if err := supervisor.CheckCommand(cfg.command); err != nil {
+		return err
+	}
+	sup := supervisor.New(supervisor.Options{
+		Command:    cfg.command,
+		StopSignal: cfg.stopSignal,
+		Grace:      cfg.grace,
+		Debounce:   cfg.debounce,
+		OnExit:     cfg.onExit,
+		LoopWindow: restartLoopWindow(cfg),
+		Logger:     logger,
+	})
+
+	// Signals are taken before COMMAND starts, so none is lost, on a
+	// buffered channel, so a second Ctrl-C can still kill.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	supervised := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
+	// The watcher is built beside COMMAND's start, not before it: a large
+	// tree's baseline must not delay the program.
+	wg.Go(func() {
+		if err := watch(ctx, spec, cfg, sup, logger); err != nil {
+			cancel(err)
+		}
+	})
+
+	err = sup.Run(ctx)
+	close(supervised)
+	cancel(nil)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, errStopped) && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return nil
+}
+
+// watch pulls batches from the watcher and asks the supervisor to restart,
+// until ctx ends; it returns the watcher's failure.
+func watch(ctx context.Context, spec *watchman.Spec, cfg *config, sup *supervisor.Supervisor, logger *slog.Logger) error {
+	w, err := newWatcher(ctx, spec, cfg, logger)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("watch: %w", err)
+	}
+	defer w.Close()
+	for {
+		b, err := w.Next(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("watch: %w", err)
+		}
+		if b.Empty() {
+			continue
+		}
+		paths := b.Paths()
+		if b.Unknown {
+			// Anything may have changed: COMMAND learns the roots.
+			paths = append(paths, spec.Roots()...)
+		}
+		logged := paths[:min(len(paths), maxLoggedPaths)]
+		attrs := []any{"paths", logged, "count", len(paths)}
+		if b.Unknown {
+			attrs = append(attrs, "unknown", true)
+		}
+		logger.Info("changed", attrs...)
+		sup.Restart(paths)
+	}
+}
+
+// handleSignals: SIGINT, SIGTERM and SIGHUP stop COMMAND and end autoreload
+// (a second one kills at once); SIGUSR1 restarts COMMAND by hand.
+func handleSignals(sigs <-chan os.Signal, supervised <-chan struct{}, stop context.CancelCauseFunc, sup *supervisor.Supervisor, logger *slog.Logger) {
+	stopping := false
+	for {
+		select {
+		case <-supervised:
+			return
+		case sig := <-sigs:
+			name := supervisor.SignalName(sig.(syscall.Signal))
+			switch {
+			case sig == syscall.SIGUSR1:
+				if !stopping {
+					logger.Info("restart", "signal", name)
+					sup.Restart(nil)
+				}
+			case !stopping:
+				stopping = true
+				logger.Info("stopping", "signal", name)
+				stop(errStopped)
+			default:
+				logger.Info("killing", "signal", name)
+				sup.Kill()
+			}
+		}
+	}
+}
+
+// restartLoopWindow is how soon after a start a change counts as written by
+// COMMAND itself: a second, plus the time the poller may take to see it.
+func restartLoopWindow(cfg *config) time.Duration {
+	return time.Second + cfg.pollInterval
+}

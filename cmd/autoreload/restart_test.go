@@ -1,0 +1,197 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func isStarted(e event) bool { return e.msg() == "started" }
+
+func TestRestartOnChangeWithEnv(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "main.go")
+	writeFile(t, src, "package main\n")
+	out := filepath.Join(t.TempDir(), "env")
+	s := startAutoreload(t, dir, "--", helper, "env", out)
+	first := s.ready()
+	if got := waitFile(t, out, 1); got[0] != `"true" ""` {
+		t.Fatalf("first start: AUTORELOAD_ENV and AUTORELOAD_CHANGED = %s, want \"true\" \"\"", got[0])
+	}
+
+	writeFile(t, src, "package main // changed\n")
+	changed := s.await("changed", nil, "started")
+	if !slices.Contains(changed.paths(), src) {
+		t.Errorf("changed paths = %v, want %s among them", changed.paths(), src)
+	}
+	exited := s.await("exited", nil, "started")
+	if exited.pid() != first.pid() || exited["signal"] != "SIGTERM" {
+		t.Errorf("exited = %v, want pid %d by SIGTERM", exited, first.pid())
+	}
+	second := s.await("started", nil)
+	if second.pid() == first.pid() {
+		t.Fatalf("second start has the first pid %d", first.pid())
+	}
+	want := `"true" ` + strconv.Quote(src)
+	if got := waitFile(t, out, 2); got[1] != want {
+		t.Errorf("after the change: %s, want %s", got[1], want)
+	}
+
+	// Exactly one restart: after the stop, one more exit and no start.
+	var starts, exits int
+	for _, e := range s.stop() {
+		switch e.msg() {
+		case "started":
+			starts++
+		case "exited":
+			exits++
+		}
+	}
+	if starts != 0 || exits != 1 {
+		t.Errorf("after the restart: %d more starts and %d exits, want 0 and 1; log:\n%s", starts, exits, s.logText())
+	}
+}
+
+func TestExitCode3RestartsAtOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	flag := filepath.Join(t.TempDir(), "flag")
+	s := startAutoreload(t, dir, "--", helper, "exit3-once", flag)
+	first := s.ready()
+	e := s.await("exited", nil, "changed", "started")
+	if e.pid() != first.pid() || e["code"] != 3.0 {
+		t.Fatalf("exited = %v, want pid %d with code 3", e, first.pid())
+	}
+	s.await("started", nil, "changed")
+	s.stop()
+}
+
+func TestOnExitWaitRestartsOnNextChange(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a.txt")
+	writeFile(t, src, "1")
+	s := startAutoreload(t, dir, "--", helper, "exit", "1")
+	s.ready()
+	if e := s.await("exited", nil, "started"); e["code"] != 1.0 {
+		t.Fatalf("exited = %v, want code 1", e)
+	}
+	writeFile(t, src, "22")
+	// A start before the change would mean it did not wait.
+	s.await("changed", nil, "started")
+	s.await("started", nil)
+	s.await("exited", nil, "started")
+	s.stop()
+}
+
+func TestOnExitExitReturnsTheCode(t *testing.T) {
+	t.Parallel()
+	s := startAutoreload(t, t.TempDir(), "--on-exit=exit", "--", helper, "exit", "7")
+	s.ready()
+	if code := s.wait(); code != 7 {
+		t.Fatalf("exit code = %d, want 7; log:\n%s", code, s.logText())
+	}
+}
+
+func TestOnExitRestartBacksOff(t *testing.T) {
+	t.Parallel()
+	s := startAutoreload(t, t.TempDir(), "--on-exit", "restart", "--", helper, "exit", "1")
+	s.ready()
+	var at []time.Time
+	for range 3 {
+		s.await("exited", nil, "changed")
+		s.await("started", nil, "changed")
+		at = append(at, time.Now())
+	}
+	// Gaps of 100 ms then 200 ms: lower bounds only, the machine may be slow.
+	if gap := at[2].Sub(at[1]); gap < 150*time.Millisecond {
+		t.Errorf("third restart %v after the second, want a growing gap (200ms)", gap)
+	}
+	s.stop()
+}
+
+func TestSIGUSR1RestartsByHand(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "env")
+	s := startAutoreload(t, t.TempDir(), "--", helper, "env", out)
+	first := s.ready()
+	waitFile(t, out, 1) // the first COMMAND is up
+	s.signal(syscall.SIGUSR1)
+	if e := s.await("exited", nil, "started", "changed"); e.pid() != first.pid() {
+		t.Fatalf("exited = %v, want pid %d", e, first.pid())
+	}
+	s.await("started", nil, "changed")
+	if got := waitFile(t, out, 2); got[1] != `"true" ""` {
+		t.Errorf("manual restart: %s, want no changed paths", got[1])
+	}
+	s.stop()
+}
+
+func TestDebounceJoinsChanges(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	out := filepath.Join(t.TempDir(), "env")
+	s := startAutoreload(t, dir, "--debounce=3s", "--", helper, "env", out)
+	s.ready()
+	waitFile(t, out, 1)
+	writeFile(t, a, "a")
+	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), a) }, "exited", "started")
+	writeFile(t, b, "b")
+	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), b) }, "exited", "started")
+	s.await("exited", nil, "started")
+	s.await("started", nil, "exited")
+	got := waitFile(t, out, 2)[1]
+	if !strings.Contains(got, a) || !strings.Contains(got, b) {
+		t.Errorf("AUTORELOAD_CHANGED = %s, want both %s and %s", got, a, b)
+	}
+	s.stop()
+}
+
+func TestRestartLoopIsNamed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "server.log")
+	s := startAutoreload(t, dir, "--", "sh", "-c", `date +%s%N >> server.log; exec sleep 1000`)
+	s.ready()
+	warn := s.await("restart loop", nil)
+	if !slices.Contains(warn.paths(), logFile) || !strings.Contains(warn["hint"].(string), "--ignore") {
+		t.Errorf("warning = %v, want %s named and --ignore suggested", warn, logFile)
+	}
+	s.stop()
+}
+
+// TestLaterStartFailureWaitsForAFix: a script being rewritten may be
+// unrunnable for a moment; with --on-exit=wait the next change fixes it.
+func TestLaterStartFailureWaitsForAFix(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	script := filepath.Join(dir, "run.sh")
+	writeFile(t, script, "#!/bin/sh\nexec sleep 1000\n")
+	if err := os.Chmod(script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := startAutoreload(t, dir, "--", script)
+	s.ready()
+	if err := os.Chmod(script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, script, "#!/bin/sh\nexec sleep 999\n")
+	s.await("exited", nil, "started")
+	if e := s.await("failed", nil, "started"); !strings.Contains(e["error"].(string), "permission denied") {
+		t.Errorf("failed = %v, want permission denied", e)
+	}
+	if err := os.Chmod(script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, script, "#!/bin/sh\nexec sleep 1000\n") // a mode change alone is no change
+	s.await("changed", nil, "started")
+	s.await("started", nil)
+	s.stop()
+}
