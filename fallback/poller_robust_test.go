@@ -118,3 +118,13 @@ func TestPollerUnreadableDir(t *testing.T) {
 		expectQuiet(t, p, dir, 2)
 	}
 }
+
+// A listing that shows a name twice (a rename racing the listing) leaves
+// one record, so the next scan reports no false deletion.
+func TestRebuildDropsRepeatedNames(t *testing.T) {
+	d := &dirState{}
+	d.rebuild(nil, []newFile{{"b", fileInfo{ino: 1}}, {"a", fileInfo{ino: 2}}, {"b", fileInfo{ino: 1}}})
+	if len(d.files) != 2 || d.fileName(&d.files[0]) != "a" || d.fileName(&d.files[1]) != "b" || d.findFile("b") != 1 {
+		t.Fatalf("rebuild kept %d files: %+v %q", len(d.files), d.files, d.names)
+	}
+}

@@ -82,8 +82,10 @@ func (d *dirState) rebuild(keep []bool, added []newFile) {
 		size += len(a.name)
 	}
 	slices.SortFunc(all, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	// A listing taken while the directory changes can show a name twice.
+	all = slices.CompactFunc(all, func(a, b entry) bool { return a.name == b.name })
 	var b strings.Builder
-	b.Grow(size)
+	b.Grow(size) // an upper bound when names repeated
 	files := make([]fileState, len(all))
 	for i, e := range all {
 		e.f.off, e.f.n = uint32(b.Len()), uint32(len(e.name))
