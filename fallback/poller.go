@@ -76,6 +76,7 @@ type Poller struct {
 	period    time.Duration // interval, maybe stretched
 	next      time.Time     // when the next scan is due
 	stretched bool          // the stretch has been logged
+	lastStart time.Time     // when the last scan started
 
 	// onStat, when set (by tests), sees every lstat of the walk; onOpen
 	// can fail the opening of a directory, as an unreadable one would.
@@ -216,7 +217,9 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 	lockedBefore := p.vcs.locked()
 	start, cpu0 := time.Now(), cpuTime()
 
-	sc := &scan{p: p, ctx: ctx, mode: modeReport}
+	sc := &scan{p: p, ctx: ctx, mode: modeReport, prevStart: p.lastStart.UnixNano()}
+	sc.resync = p.spec.SharedIgnoreFilesChanged() && p.started
+	p.lastStart = start
 	if !p.started {
 		sc.mode = modeBaseline
 		if !p.since.IsZero() {

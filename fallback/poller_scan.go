@@ -31,6 +31,10 @@ type scan struct {
 	mode  scanMode
 	since int64 // ns; modeSince only
 	dirs  bool  // modeSince: report directories modified after since
+	// resync makes every directory follow changed ignore rules (see
+	// resyncRules); prevStart is when the previous scan started, in ns.
+	resync    bool
+	prevStart int64
 
 	mu      sync.Mutex
 	queue   []work
@@ -45,6 +49,8 @@ type work struct {
 	root string // the spec's root it lies in
 	path string // absolute
 	rel  string // relative to root, slash-separated; "" for the root
+	// resync: the ignore rules of this directory changed in this scan.
+	resync bool
 }
 
 // run scans every root and returns the changes found. It returns early,
@@ -53,7 +59,7 @@ func (sc *scan) run() []watchman.Change {
 	p := sc.p
 	sc.cond.L = &sc.mu
 	for i, d := range p.roots {
-		sc.queue = append(sc.queue, work{d: d, root: p.rootPaths[i], path: p.rootPaths[i]})
+		sc.queue = append(sc.queue, work{d: d, root: p.rootPaths[i], path: p.rootPaths[i], resync: sc.resync})
 	}
 	for len(p.readers) < p.workers {
 		p.readers = append(p.readers, newDirReader())
@@ -117,6 +123,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 		return nil
 	}
 	defer unix.Close(fd)
+	rs := sc.resyncRules(w, dinfo.mtime)
 
 	dirRule := sc.mode == modeSince && sc.dirs && dinfo.mtime >= sc.since
 	var newEntries, newIgnored int
@@ -151,6 +158,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 		case typeDir:
 			if p.spec.WalkSkipDir(w.root, joinRel(w.rel, name)) {
 				statNew(name, true)
+				rs.skipDir(d, name)
 				return
 			}
 			statNew(name, false)
@@ -162,8 +170,9 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 			subdirs = append(subdirs, name)
 		case typeFile, typeSymlink:
 			i := d.findFile(name)
-			if i < 0 && !p.spec.WalkSelectsEntry(w.root, w.rel, name) {
+			if (i < 0 || rs.on) && !p.spec.WalkSelectsEntry(w.root, w.rel, name) {
 				statNew(name, true)
+				rs.dropFile(i)
 				return
 			}
 			if !statted {
@@ -189,7 +198,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 				return
 			}
 			added = append(added, newFile{strings.Clone(name), fi})
-			if sc.mode == modeReport || sc.mode == modeSince && isNew(fi) {
+			if sc.mode == modeReport && rs.reportNew(fi) || sc.mode == modeSince && isNew(fi) {
 				*out = append(*out, changeOf(joinPath(w.path, name), fi))
 			}
 		default:
@@ -212,13 +221,15 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 	for i, ok := range seen {
 		if !ok {
 			removed = true
-			*out = append(*out, watchman.Change{Path: joinPath(w.path, d.fileName(&d.files[i]))})
+			if !rs.dropped(i) {
+				*out = append(*out, watchman.Change{Path: joinPath(w.path, d.fileName(&d.files[i]))})
+			}
 		}
 	}
 	if removed || len(added) > 0 {
 		d.rebuild(seen, added)
 	}
-	sc.reconcileDirs(d, w.path, subdirs, out)
+	sc.reconcileDirs(d, w.path, subdirs, out, rs.skipped)
 
 	// A directory modified after the time baseline gained or lost entries;
 	// a file deleted or renamed away leaves nothing else to see. Its new
@@ -229,7 +240,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 
 	children := make([]work, len(d.dirs))
 	for i, c := range d.dirs {
-		children[i] = work{d: c, root: w.root, path: joinPath(w.path, c.name), rel: joinRel(w.rel, c.name)}
+		children[i] = work{d: c, root: w.root, path: joinPath(w.path, c.name), rel: joinRel(w.rel, c.name), resync: rs.on}
 	}
 	return children
 }
@@ -246,7 +257,8 @@ func (p *Poller) openDir(path string, follow bool) (int, fileInfo, error) {
 
 // reconcileDirs makes d's subdirectories the listed ones: new ones start
 // empty (so their files are new), vanished ones report their files deleted.
-func (sc *scan) reconcileDirs(d *dirState, path string, names []string, out *[]watchman.Change) {
+// Those in silent are dropped without a report: now ignored, not deleted.
+func (sc *scan) reconcileDirs(d *dirState, path string, names []string, out *[]watchman.Change, silent map[string]bool) {
 	slices.Sort(names)
 	names = slices.Compact(names)
 	same := len(names) == len(d.dirs)
@@ -266,6 +278,11 @@ func (sc *scan) reconcileDirs(d *dirState, path string, names []string, out *[]w
 	}
 	for _, c := range d.dirs {
 		if _, found := slices.BinarySearch(names, c.name); !found {
+			if silent[c.name] {
+				var discard []watchman.Change
+				c.forget(joinPath(path, c.name), &discard)
+				continue
+			}
 			c.forget(joinPath(path, c.name), out)
 		}
 	}

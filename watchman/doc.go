@@ -21,4 +21,12 @@
 // changes made meanwhile the first batch. The transport is our own (deadlines, capped
 // lines); github.com/sjansen/watchman/protocol supplies the request and
 // response types, whose translators' panics are recovered.
+//
+// Ignore files: unless SpecOptions.NoIgnoreFiles, the spec applies git's
+// ignore files (.gitignore, info/exclude, the global excludes file; inside
+// a git repository only) and .ignore files, by patterns as `git
+// check-ignore --no-index` does, in both backends alike. Watched paths that
+// they exclude are watched anyway. A changed ignore file changes the rules
+// at once and is no change itself unless the spec selects it; a
+// subscription whose daemon-side dirname terms it makes stale re-subscribes.
 package watchman

@@ -13,6 +13,10 @@ import "path/filepath"
 // own term). Directory ignores become a match on everything below them.
 // Watched files below root are named in the expression, since Selects
 // selects them whatever the patterns and ignores say.
+//
+// Of what ignore files exclude, only the directories they name literally
+// are in the expression (as dirname terms): the expression then selects a
+// superset of what Selects does, and Selects has the last word.
 func (s *Spec) Expression(root string) []any {
 	files := []any{"anyof", []any{"type", "f"}, []any{"type", "l"}}
 	r := s.root(root)
@@ -35,6 +39,9 @@ func (s *Spec) Expression(root string) []any {
 		ignore = append(ignore, pt.ignoreTerms()...)
 	}
 	for _, d := range r.ignoreDirs {
+		ignore = append(ignore, []any{"dirname", d})
+	}
+	for _, d := range s.ignoredDirnames(r) {
 		ignore = append(ignore, []any{"dirname", d})
 	}
 	expr = append(expr, []any{"not", ignore})

@@ -16,6 +16,11 @@ type target struct {
 	watch string   // the watched project root
 	rel   string   // dir relative to watch; "" when dir is the watch
 	name  string   // subscription name
+	expr  []any    // the subscribed expression
+	// clock is the clock of the latest notification (the subscription's
+	// since before any); refreshFrom, when set, the clock before the first
+	// notification that changed the ignore rules. Under Subscription.tmu.
+	clock, refreshFrom string
 }
 
 // plan reduces the spec's roots to subscriptions: a root inside another root

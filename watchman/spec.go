@@ -15,6 +15,7 @@ type SpecOptions struct {
 	Exts             []string // extensions without the dot, combined with Patterns as "any of"
 	Ignores          []string // globs of files or directories never watched
 	NoDefaultIgnores bool     // drop the editor and OS droppings from the ignores
+	NoIgnoreFiles    bool     // do not read .gitignore, .ignore and git's other excludes
 }
 
 // vcsDirs are ignored at any depth, with everything below them.
@@ -54,6 +55,8 @@ type Spec struct {
 	ignores  []pattern
 	// needRel is set when some pattern looks at more than the base name.
 	needRel bool
+	// ignoreFiles is nil with SpecOptions.NoIgnoreFiles.
+	ignoreFiles *ignoreSet
 }
 
 // root is one watched path with what the .watchmanconfig of its Watchman
@@ -104,6 +107,9 @@ func NewSpec(opts SpecOptions) (*Spec, error) {
 	}
 	if err := s.addRoots(opts.Watch); err != nil {
 		return nil, err
+	}
+	if !opts.NoIgnoreFiles {
+		s.ignoreFiles = newIgnoreSet(watchedDirs(opts.Watch))
 	}
 	return s, nil
 }
@@ -289,6 +295,9 @@ func (r *root) selects(s *Spec, rel string) bool {
 			return false
 		}
 	}
+	if s.ignoredByFiles(r, rel, false) {
+		return false
+	}
 	if len(s.includes) == 0 {
 		return true
 	}
@@ -328,5 +337,5 @@ func (r *root) skipDir(s *Spec, rel string) bool {
 			return true
 		}
 	}
-	return false
+	return s.ignoredByFiles(r, rel, true)
 }

@@ -91,19 +91,8 @@ func (s *Subscription) setUp(ctx context.Context, targets []*target) error {
 			}
 		}
 		t.name = fmt.Sprintf("autoreload-%d-%d", pid, subscriptionSeq.Add(1))
-		q := map[string]any{
-			"expression":    t.expression(s.spec),
-			"fields":        fields,
-			"since":         clocks[t.watch],
-			"dedup_results": true,
-			"defer_vcs":     true,
-		}
-		if t.rel != "" {
-			q["relative_root"] = t.rel
-		}
-		if len(s.opts.DeferStates) > 0 {
-			q["defer"] = s.opts.DeferStates
-		}
+		t.clock = clocks[t.watch]
+		q := s.subscribeQuery(t)
 		op := "subscribe " + t.dir
 		pdu, err := s.c.request(ctx, op, &subscribeRequest{watch: t.watch, name: t.name, query: q}, s.opts.Timeout)
 		if err != nil {

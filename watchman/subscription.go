@@ -25,8 +25,11 @@ type Subscription struct {
 	spec    *Spec
 	opts    Options
 	c       *conn
-	targets map[string]*target // by subscription name; fixed after set-up
-	warned  map[string]bool    // by watch; set-up, then the reader only
+	targets map[string]*target // by subscription name; changed by refresh, under tmu
+	tmu     sync.Mutex         // guards targets and their clocks
+	// rulesChanged: ignore files changed; Next refreshes the expressions.
+	rulesChanged atomic.Bool
+	warned       map[string]bool // by watch; set-up, then the reader only
 
 	mu      sync.Mutex
 	pending Batch
@@ -57,6 +60,9 @@ type reply struct {
 // before the failure. Errors: an ErrUnavailable, ErrClosed, or ctx's cause.
 func (s *Subscription) Next(ctx context.Context) (Batch, error) {
 	for {
+		if err := s.refreshIfNeeded(ctx); err != nil {
+			return Batch{}, err
+		}
 		s.mu.Lock()
 		if !s.pending.Empty() {
 			b := s.pending
@@ -103,7 +109,7 @@ func (s *Subscription) Close() error {
 		s.cancelHealth()
 		if s.Err() == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
-			for _, t := range s.targets {
+			for _, t := range s.targetList() {
 				req := &protocol.UnsubscribeRequest{Root: t.watch, Name: t.name}
 				if _, err := s.roundTrip(ctx, "unsubscribe "+t.dir, req); err != nil {
 					break // gone or hung: closing is all that is left
@@ -179,7 +185,7 @@ func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
 	if err != nil {
 		return unavailable("subscription "+s.c.sock, ReasonProtocol, err)
 	}
-	t := s.targets[n.sub]
+	t := s.target(n.sub)
 	if t == nil {
 		return nil // a log line, or a subscription we no longer hold
 	}
@@ -200,6 +206,7 @@ func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
 		for _, f := range n.files {
 			b.Changes = append(b.Changes, f.change(t.dir))
 		}
+		s.noteRules(t, pdu, b)
 		s.push(s.selected(b))
 	}
 	return nil
@@ -273,6 +280,7 @@ func (s *Subscription) healthLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		s.noteSharedRules()
 		// A connection that delivered something within the interval is
 		// alive; check only one that has been quiet that long.
 		if quiet := time.Since(time.Unix(0, s.lastRead.Load())); quiet < s.opts.HealthInterval {

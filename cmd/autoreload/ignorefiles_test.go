@@ -1,0 +1,44 @@
+package main
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/autoreload/autoreload/watchman/watchmantest"
+)
+
+// TestIgnoredWritesDoNotRestart: in a git repository, files that
+// .gitignore excludes (build output, dependencies) never restart COMMAND;
+// the next change of a source file restarts it once, naming only itself.
+func TestIgnoredWritesDoNotRestart(t *testing.T) {
+	dir := watchmantest.GitRepo(t, "*.swo\n", map[string]string{
+		".gitignore": "/bin/\nnode_modules/\n*.log\n", "main.go": "package main\n",
+		"bin/app": "", "node_modules/m/i.js": "", "sub/keep.go": "",
+	})
+	out := filepath.Join(t.TempDir(), "env")
+	s := startAutoreload(t, dir, "--", helper, "env", out)
+	s.ready()
+	waitFile(t, out, 1)
+	for range 3 {
+		for _, f := range []string{"bin/app", "bin/new", "node_modules/m/i.js", "x.log", "sub/y.log", "a.swo"} {
+			writeFile(t, filepath.Join(dir, f), "built")
+		}
+	}
+	src := filepath.Join(dir, "main.go")
+	writeFile(t, src, "package main // changed\n")
+	changed := s.await("changed", nil, "started")
+	if got := changed.paths(); !slices.Equal(got, []string{src}) {
+		t.Fatalf("changed paths = %v, want only %s", got, src)
+	}
+	s.await("started", nil)
+	starts := 0
+	for _, e := range s.stop() {
+		if e.msg() == "started" {
+			starts++
+		}
+	}
+	if starts != 0 {
+		t.Errorf("%d more starts after the one restart; log:\n%s", starts, s.logText())
+	}
+}
