@@ -219,7 +219,9 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 
 	sc := &scan{p: p, ctx: ctx, mode: modeReport, prevStart: p.lastStart.UnixNano()}
 	sc.resync = p.spec.SharedIgnoreFilesChanged() && p.started
-	p.lastStart = start
+	// On the file clock: a file written after this scan started is never
+	// stamped earlier (see watchman.FileTime).
+	p.lastStart = watchman.FileTime()
 	if !p.started {
 		sc.mode = modeBaseline
 		if !p.since.IsZero() {

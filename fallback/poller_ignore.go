@@ -62,6 +62,5 @@ func (rs *resync) reportNew(fi fileInfo) bool {
 	if !rs.on {
 		return true
 	}
-	since := rs.prevStart - int64(timeSlack)
-	return fi.mtime > since || fi.ctime > since
+	return fi.mtime >= rs.prevStart || fi.ctime >= rs.prevStart
 }

@@ -176,7 +176,7 @@ func TestPollerReloadsIgnoreFiles(t *testing.T) {
 	backdate(t, filepath.Join(dir, "build", "out.go"))
 	// Its ctime is now: the scan before the rule change must start
 	// clearly later, as it would for a file written long before.
-	time.Sleep(3 * timeSlack)
+	nextFileClockTick(t)
 	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}, Patterns: []string{"*.go"}}, PollerOptions{})
 	scanNow(t, p)
 	if n := p.tracked(); n != 3 {
@@ -235,5 +235,17 @@ func TestPollerOutsideGit(t *testing.T) {
 	want := []string{filepath.Join(dir, ".gitignore"), filepath.Join(dir, ".ignore"), filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.go")}
 	if got := p.trackedPaths(); !slices.Equal(got, want) {
 		t.Fatalf("tracked %q, want %q", got, want)
+	}
+}
+
+// nextFileClockTick waits until the kernel's file clock has moved on, so
+// that what was written so far is stamped before anything written next.
+func nextFileClockTick(t *testing.T) {
+	t.Helper()
+	t0 := watchman.FileTime()
+	for deadline := time.Now().Add(5 * time.Second); !watchman.FileTime().After(t0); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the file clock did not move in 5 s")
+		}
 	}
 }

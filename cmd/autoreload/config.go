@@ -20,6 +20,7 @@ import (
 type config struct {
 	watch, patterns, exts, ignores []string
 	noDefaultIgnores               bool
+	noIgnoreFiles                  bool
 	reloader                       string
 	pollInterval                   time.Duration
 	watchmanTimeout                time.Duration
@@ -67,6 +68,7 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.StringArrayVarP(&cfg.exts, "ext", "e", nil, "")
 	fs.StringArrayVarP(&cfg.ignores, "ignore", "i", nil, "")
 	fs.BoolVar(&cfg.noDefaultIgnores, "no-default-ignores", false, "")
+	fs.BoolVar(&cfg.noIgnoreFiles, "no-ignore-files", false, "")
 	fs.Var(&choice{&cfg.reloader, []string{"auto", "watchman", "stat"}}, "reloader", "")
 	fs.DurationVar(&cfg.pollInterval, "poll-interval", time.Second, "")
 	fs.DurationVar(&cfg.watchmanTimeout, "watchman-timeout", 5*time.Second, "")

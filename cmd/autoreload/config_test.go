@@ -86,6 +86,7 @@ func TestEnvironmentSetsFlagsAndFlagsWin(t *testing.T) {
 		"AUTORELOAD_SIGNAL", "INT",
 		"AUTORELOAD_GRACE", "9s",
 		"AUTORELOAD_NO_DEFAULT_IGNORES", "true",
+		"AUTORELOAD_NO_IGNORE_FILES", "true",
 		"AUTORELOAD_WATCHMAN_RETRY", "1m",
 		"AUTORELOAD_DEFER_STATE", "hg.update:git.checkout",
 		"AUTORELOAD_EXT", "go,md",
@@ -96,7 +97,7 @@ func TestEnvironmentSetsFlagsAndFlagsWin(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.onExit != supervisor.OnExitRestart || cfg.pollInterval != 250*time.Millisecond ||
-		cfg.stopSignal != syscall.SIGINT || !cfg.noDefaultIgnores || cfg.watchmanRetry != time.Minute {
+		cfg.stopSignal != syscall.SIGINT || !cfg.noDefaultIgnores || !cfg.noIgnoreFiles || cfg.watchmanRetry != time.Minute {
 		t.Errorf("from the environment: %+v", *cfg)
 	}
 	if cfg.grace != time.Second || !slices.Equal(cfg.watch, []string{"cmd"}) {

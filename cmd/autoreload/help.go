@@ -25,6 +25,8 @@ What to watch:
   -i, --ignore GLOB           never watch matching files or directories; repeatable
       --no-default-ignores    also watch the editor and OS droppings ignored by
                               default (.git, .hg and .svn stay ignored)
+      --no-ignore-files       also watch what .gitignore, .ignore, .git/info/exclude
+                              and git's global excludes file ignore
 
 How to watch:
       --reloader NAME         auto, watchman or stat (default auto: Watchman

@@ -12,12 +12,20 @@ import (
 // .gitignore excludes (build output, dependencies) never restart COMMAND;
 // the next change of a source file restarts it once, naming only itself.
 func TestIgnoredWritesDoNotRestart(t *testing.T) {
+	t.Run("stat", func(t *testing.T) { testIgnoredWrites(t, nil, "--reloader=stat") })
+	t.Run("watchman", func(t *testing.T) {
+		d := watchmantest.Start(t)
+		testIgnoredWrites(t, []string{"WATCHMAN_SOCK=" + d.Sock}, "--reloader=watchman")
+	})
+}
+
+func testIgnoredWrites(t *testing.T, env []string, reloader string) {
 	dir := watchmantest.GitRepo(t, "*.swo\n", map[string]string{
 		".gitignore": "/bin/\nnode_modules/\n*.log\n", "main.go": "package main\n",
 		"bin/app": "", "node_modules/m/i.js": "", "sub/keep.go": "",
 	})
 	out := filepath.Join(t.TempDir(), "env")
-	s := startAutoreload(t, dir, "--", helper, "env", out)
+	s := startAutoreloadEnv(t, dir, env, reloader, "--", helper, "env", out)
 	s.ready()
 	waitFile(t, out, 1)
 	for range 3 {

@@ -34,6 +34,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	spec, err := watchman.NewSpec(watchman.SpecOptions{
 		Watch: cfg.watch, Patterns: cfg.patterns, Exts: cfg.exts,
 		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
+		NoIgnoreFiles: cfg.noIgnoreFiles,
 	})
 	if err != nil {
 		return &usageError{err}
