@@ -9,6 +9,9 @@ import "time"
 // clock, which lags time.Now by a tick, and by much more when a virtual
 // machine's timekeeping CPU is descheduled, so a file written just after a
 // time.Now reading can carry an earlier mtime and be missed. A reading of
-// the file clock is exact: a file written after it never carries an earlier
-// mtime, and one written before it does only within the same tick.
+// the file clock is safe: a file written after it never carries an earlier
+// mtime. The converse is nearly so: a file written before it can look newer
+// only within about a tick (the same tick, or a fine-grained timestamp from
+// a filesystem with multigrain timestamps), which costs one extra restart at
+// most.
 func FileTime() time.Time { return fileTime() }
