@@ -75,8 +75,6 @@ func (in *instance) stop(smp *sampler) {
 
 func (in *instance) starts() []int64 { return readStamps(in.stamp) }
 
-var errExited = errors.New("tool exited")
-
 // waitStart waits for the n-th start of the child (1-based) and returns its
 // stamp; ok is false at the deadline.
 func (in *instance) waitStart(n int, deadline time.Time) (ns int64, ok bool, err error) {
@@ -85,7 +83,7 @@ func (in *instance) waitStart(n int, deadline time.Time) (ns int64, ok bool, err
 			return s[n-1], true, nil
 		}
 		if !in.p.running() {
-			return 0, false, fmt.Errorf("%w: %s", errExited, in.p.failure())
+			return 0, false, errors.New(in.p.failure())
 		}
 		if time.Now().After(deadline) {
 			return 0, false, nil
@@ -110,7 +108,7 @@ func (in *instance) ready(probe string, timeout time.Duration) (time.Duration, e
 			return time.Duration(s[n0] - in.launch), nil
 		}
 		if !in.p.running() {
-			return 0, fmt.Errorf("%w: %s", errExited, in.p.failure())
+			return 0, errors.New(in.p.failure())
 		}
 		now := time.Now()
 		if now.After(deadline) {

@@ -44,6 +44,7 @@ func main() {
 	flag.StringVar(&c.goVersion, "go-version", "", "output of go version")
 	flag.StringVar(&toolsFlag, "tools", "", "comma-separated slugs to measure (default all)")
 	flag.BoolVar(&keep, "keep", false, "keep the run directory (trees, logs) for inspection")
+	bigFiles := flag.Int("big-files", 0, "files in the big tree (default 100000, 20000 with -quick)")
 	flag.Parse()
 	if c.child == "" || c.cache == "" || statusDir == "" {
 		fmt.Fprintln(os.Stderr, "benchtool: -child, -cache and -status are required (run scripts/bench)")
@@ -54,6 +55,9 @@ func main() {
 	if c.quick {
 		c.trials, c.idle, c.bigFiles, c.readyRounds = 5, 5*time.Second, 20_000, 1
 		c.trialTimeout, c.readyTimeout = 6*time.Second, 60*time.Second
+	}
+	if *bigFiles > 0 {
+		c.bigFiles = *bigFiles
 	}
 	if err := run(c, statusDir, toolsFlag, keep); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
@@ -69,7 +73,7 @@ func run(c *config, statusDir, only string, keep bool) error {
 		return err
 	}
 	if !keep {
-		defer os.RemoveAll(c.run)
+		defer removeAll(c.run)
 	}
 	// Django's WatchmanReloader also watches sys.path[0], the script's
 	// directory, as it would watch a project holding manage.py: give the
@@ -108,7 +112,7 @@ func run(c *config, statusDir, only string, keep bool) error {
 		killLive(b.smp)
 		sweep(c.run)
 		if !keep {
-			os.RemoveAll(c.run)
+			removeAll(c.run)
 		}
 		os.Exit(130)
 	}()

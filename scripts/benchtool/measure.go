@@ -49,12 +49,12 @@ type bench struct {
 // startAll starts each tool on its own tree (or on the shared one) and waits
 // until each restarts on a change. The probing writes go to one file every
 // interval, so that every tool, even one that settles, sees them.
-func (b *bench) startAll(phase string, tools []*tool, treeFor func(*tool) *tree, probeEvery time.Duration) []*instance {
+func (b *bench) startAll(phase, label string, tools []*tool, treeFor func(*tool) *tree, probeEvery time.Duration) []*instance {
 	var ins []*instance
 	for _, t := range tools {
 		in, err := b.start(t, treeFor(t), phase)
 		if err != nil {
-			b.results[t].fail(phase, err)
+			b.results[t].fail(label, err)
 			continue
 		}
 		ins = append(ins, in)
@@ -76,11 +76,11 @@ func (b *bench) startAll(phase string, tools []*tool, treeFor func(*tool) *tree,
 			case len(in.starts()) > n0:
 				delete(pending, in)
 			case !in.p.running():
-				in.r.fail(phase, fmt.Errorf("%w: %s", errExited, in.p.failure()))
+				in.r.fail(label, errors.New(in.p.failure()))
 				in.dead = true
 				delete(pending, in)
 			case time.Now().After(deadline):
-				in.r.fail(phase, fmt.Errorf("no restart on a change within %v of launch", b.c.readyTimeout))
+				in.r.fail(label, fmt.Errorf("no restart on a change within %v of launch", b.c.readyTimeout))
 				in.dead = true
 				delete(pending, in)
 			}
@@ -103,7 +103,7 @@ func (b *bench) startAll(phase string, tools []*tool, treeFor func(*tool) *tree,
 }
 
 // idle measures every running instance over the same window.
-func (b *bench) idle(ins []*instance, window time.Duration, into func(*result) *usage) {
+func (b *bench) idle(label string, ins []*instance, window time.Duration, into func(*result) *usage) {
 	before := map[*instance]int{}
 	b.smp.sampleNow()
 	for _, in := range ins {
@@ -123,7 +123,7 @@ func (b *bench) idle(ins []*instance, window time.Duration, into func(*result) *
 	for in, n := range before {
 		u := into(in.r)
 		if !in.p.running() {
-			in.r.fail("idle", fmt.Errorf("%w: %s", errExited, in.p.failure()))
+			in.r.fail(label, errors.New(in.p.failure()))
 			continue
 		}
 		*u = usage{ok: true, ticks: in.p.tr.endWindow(), window: elapsed, idleStarts: len(in.starts()) - n}
@@ -145,7 +145,7 @@ func (b *bench) phaseSmall() error {
 		trees[t] = tr
 	}
 	b.logf("1k files: starting %d tools, each on its own tree", len(b.tools))
-	ins := b.startAll("small", b.tools, func(t *tool) *tree { return trees[t] }, time.Second)
+	ins := b.startAll("small", "start, 1k files", b.tools, func(t *tool) *tree { return trees[t] }, time.Second)
 	defer b.stopAll(ins)
 	time.Sleep(2 * time.Second) // let the readiness probes' restarts finish
 	var live []*instance
@@ -175,7 +175,7 @@ func (b *bench) phaseSmall() error {
 		}
 	}
 	b.logf("1k files: idle window of %v", b.c.idle)
-	b.idle(live, b.c.idle, func(r *result) *usage { return &r.idleSmall })
+	b.idle("idle, 1k files", live, b.c.idle, func(r *result) *usage { return &r.idleSmall })
 	return nil
 }
 
@@ -219,12 +219,12 @@ func (b *bench) phaseBig() error {
 			r := b.results[t]
 			in, err := b.start(t, big, fmt.Sprintf("big-ready%d", round))
 			if err != nil {
-				r.fail("ready", err)
+				r.fail("ready, big tree", err)
 				continue
 			}
 			d, err := in.ready(big.files[0], b.c.readyTimeout)
 			if err != nil {
-				r.fail("ready", err)
+				r.fail("ready, big tree", err)
 			} else {
 				r.ready = append(r.ready, d)
 				b.logf("%d files: %s ready in %v", b.c.bigFiles, t.name, d.Round(time.Millisecond))
@@ -248,10 +248,10 @@ func (b *bench) phaseBig() error {
 }
 
 func (b *bench) idleBig(tools []*tool, big *tree, phase string) {
-	ins := b.startAll(phase, tools, func(*tool) *tree { return big }, time.Second)
+	ins := b.startAll(phase, "start, big tree", tools, func(*tool) *tree { return big }, time.Second)
 	defer b.stopAll(ins)
 	time.Sleep(3 * time.Second)
-	b.idle(ins, b.c.idle, func(r *result) *usage { return &r.idleBig })
+	b.idle("idle, big tree", ins, b.c.idle, func(r *result) *usage { return &r.idleBig })
 	b.smp.sampleNow()
 	for _, in := range ins {
 		b.keepPeaks(in)

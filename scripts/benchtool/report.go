@@ -147,6 +147,10 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 			p("| %s | not measured: %s | | | | | | | |\n", t.name, strings.ReplaceAll(t.unavailable, "|", "/"))
 			continue
 		}
+		if !w.latOK && !w.readyOK && !r.idleSmall.ok && !r.idleBig.ok && len(r.errs) > 0 {
+			p("| %s | failed: %s | | | | | | | |\n", t.name, strings.ReplaceAll(groupErrors(r.errs)[0], "|", "/"))
+			continue
+		}
 		lat := []string{"—", "—", "—"}
 		if w.latOK {
 			lat = []string{ms(w.p50), ms(w.p95), ms(w.maxLat)}
@@ -199,7 +203,7 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 			}
 			p("  - ready, each round: %s\n", strings.Join(s, ", "))
 		}
-		for _, e := range w.r.errs {
+		for _, e := range groupErrors(w.r.errs) {
 			p("  - error: %s\n", e)
 		}
 	}
@@ -213,4 +217,22 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 		}
 	}
 	return b.String()
+}
+
+// groupErrors folds the same failure seen in several phases into one line.
+func groupErrors(errs []string) []string {
+	var order []string
+	phases := map[string][]string{}
+	for _, e := range errs {
+		phase, msg, _ := strings.Cut(e, ": ")
+		if phases[msg] == nil {
+			order = append(order, msg)
+		}
+		phases[msg] = append(phases[msg], phase)
+	}
+	out := make([]string, len(order))
+	for i, msg := range order {
+		out[i] = msg + " (" + strings.Join(phases[msg], "; ") + ")"
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // tree is a directory of Python files (every tool can be told to watch *.py,
@@ -19,26 +20,97 @@ type tree struct {
 }
 
 func makeTree(root string, n int) (*tree, error) {
-	t := &tree{root: root}
-	perDir, perTop := 100, 1000
-	for i := 0; i < n; i++ {
-		dir := filepath.Join(root, fmt.Sprintf("d%03d", i/perTop), fmt.Sprintf("s%d", i%perTop/perDir))
-		if i%perDir == 0 {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, err
+	t := &tree{root: root, files: make([]string, n)}
+	const perDir = 100
+	for i := range t.files {
+		t.files[i] = filepath.Join(root, fmt.Sprintf("d%03d", i/1000), fmt.Sprintf("s%d", i%1000/perDir), fmt.Sprintf("f%02d.py", i%perDir))
+	}
+	// Creating files costs a few hundred microseconds each on a virtual
+	// disk, mostly waiting: a few writers at once make 100,000 take seconds,
+	// not a minute. The files start empty (no data blocks); changes give them
+	// content.
+	dirs := make(chan int)
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for first := range dirs {
+				if err := os.MkdirAll(filepath.Dir(t.files[first]), 0o755); err != nil {
+					errs <- err
+					return
+				}
+				for _, f := range t.files[first:min(first+perDir, n)] {
+					if err := os.WriteFile(f, nil, 0o644); err != nil {
+						errs <- err
+						return
+					}
+				}
 			}
+		}()
+	}
+	var err error
+feed:
+	for first := 0; first < n; first += perDir {
+		select {
+		case dirs <- first:
+		case err = <-errs:
+			break feed
 		}
-		f := filepath.Join(dir, fmt.Sprintf("f%02d.py", i%perDir))
-		if err := os.WriteFile(f, []byte(fmt.Sprintf("# file %d\n", i)), 0o644); err != nil {
-			return nil, err
-		}
-		t.files = append(t.files, f)
+	}
+	close(dirs)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
 	}
 	t.list = root + ".files"
 	if err := os.WriteFile(t.list, []byte(strings.Join(t.files, "\n")+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// removeAll deletes a directory with a few workers, each taking one entry
+// three levels down (run/trees/big/d*), for the same reason makeTree creates
+// with several.
+func removeAll(dir string) {
+	parts := []string{dir}
+	for range 3 {
+		var next []string
+		for _, p := range parts {
+			entries, err := os.ReadDir(p)
+			if err != nil { // a file: delete it as it is
+				next = append(next, p)
+			}
+			for _, e := range entries {
+				next = append(next, filepath.Join(p, e.Name()))
+			}
+		}
+		parts = next
+	}
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				_ = os.RemoveAll(p)
+			}
+		}()
+	}
+	for _, p := range parts {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+	_ = os.RemoveAll(dir)
 }
 
 // pick spreads successive trials over different directories.
