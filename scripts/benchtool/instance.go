@@ -63,7 +63,11 @@ func (b *bench) start(t *tool, tr *tree, phase string) (*instance, error) {
 
 func (in *instance) stop(smp *sampler) {
 	if in.p != nil {
-		in.p.stop(smp, 5*time.Second)
+		if problem := in.p.stop(smp, 5*time.Second); problem != "" {
+			in.r.stopProblems = append(in.r.stopProblems, problem)
+		}
+		in.r.stops++
+		in.r.fallbacks += countLines(in.p.log, "django_driver: fell back")
 	}
 	if in.d != nil {
 		in.d.stop(smp, 5*time.Second)

@@ -88,19 +88,32 @@ func (p *proc) failure() string {
 	return msg
 }
 
-// stop sends SIGTERM to the process group, gives it grace to exit, then
-// SIGKILLs the group and every process the tracker ever saw in the tree, and
+// stop sends SIGTERM to the tool's own process only, as `kill PID`, an IDE or
+// a service manager would, and gives it grace to exit and take its children
+// with it. It returns what went wrong: "" for a clean stop, else whether the
+// tool ignored SIGTERM or which processes it left running. Then it SIGKILLs
+// the process group and every process the tracker ever saw in the tree, and
 // reaps those that were re-parented to us.
-func (p *proc) stop(smp *sampler, grace time.Duration) {
+func (p *proc) stop(smp *sampler, grace time.Duration) (problem string) {
 	smp.sampleNow()
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	root := p.cmd.Process.Pid
+	_ = syscall.Kill(root, syscall.SIGTERM)
 	select {
 	case <-p.exited:
+		// Children told to stop may take a moment after their parent.
+		deadline := time.Now().Add(time.Second)
+		for len(p.survivors()) > 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		smp.sampleNow()
+		if left := p.survivors(); len(left) > 0 {
+			problem = fmt.Sprintf("left %d process(es) running after it exited on SIGTERM: %s",
+				len(left), strings.Join(left, "; "))
+		}
 	case <-time.After(grace):
+		problem = fmt.Sprintf("still running %v after SIGTERM", grace)
 	}
-	smp.sampleNow()
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	_ = syscall.Kill(-root, syscall.SIGKILL)
 	for _, k := range p.tr.known() {
 		if alive(k.pid, k.start) {
 			_ = syscall.Kill(k.pid, syscall.SIGKILL)
@@ -117,6 +130,18 @@ func (p *proc) stop(smp *sampler, grace time.Duration) {
 		_, _ = syscall.Wait4(k.pid, &ws, syscall.WNOHANG, nil)
 	}
 	smp.remove(p.tr)
+	return problem
+}
+
+// survivors names the tracked processes, other than the root, still alive.
+func (p *proc) survivors() []string {
+	var out []string
+	for _, k := range p.tr.known() {
+		if k.pid != p.cmd.Process.Pid && alive(k.pid, k.start) {
+			out = append(out, filepath.Base(strings.Fields(cmdline(k.pid) + " ?")[0]))
+		}
+	}
+	return out
 }
 
 // daemon is a private Watchman server: its own socket, state, log and pid
@@ -194,4 +219,13 @@ func lastLine(path string) string {
 		last = last[:160] + "…"
 	}
 	return last
+}
+
+// countLines counts the lines of a log that contain substr.
+func countLines(path, substr string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), substr)
 }

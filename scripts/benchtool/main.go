@@ -51,10 +51,10 @@ func main() {
 		os.Exit(2)
 	}
 	c.trials, c.idle, c.bigFiles, c.readyRounds = 20, 20*time.Second, 100_000, 3
-	c.trialTimeout, c.readyTimeout = 10*time.Second, 120*time.Second
+	c.trialTimeout, c.readyTimeout, c.settle = 10*time.Second, 120*time.Second, 3*time.Second
 	if c.quick {
 		c.trials, c.idle, c.bigFiles, c.readyRounds = 5, 5*time.Second, 20_000, 1
-		c.trialTimeout, c.readyTimeout = 6*time.Second, 60*time.Second
+		c.trialTimeout, c.readyTimeout, c.settle = 6*time.Second, 60*time.Second, 1500*time.Millisecond
 	}
 	if *bigFiles > 0 {
 		c.bigFiles = *bigFiles

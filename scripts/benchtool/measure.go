@@ -30,6 +30,9 @@ type result struct {
 	rssKB         uint64
 	daemonRSSKB   uint64
 	errs          []string
+	stops         int      // times the tool was stopped with SIGTERM
+	stopProblems  []string // what those stops left behind
+	fallbacks     int      // Django: WatchmanReloader unavailable, StatReloader used
 }
 
 func (r *result) fail(phase string, err error) {
@@ -147,7 +150,7 @@ func (b *bench) phaseSmall() error {
 	b.logf("1k files: starting %d tools, each on its own tree", len(b.tools))
 	ins := b.startAll("small", "start, 1k files", b.tools, func(t *tool) *tree { return trees[t] }, time.Second)
 	defer b.stopAll(ins)
-	time.Sleep(2 * time.Second) // let the readiness probes' restarts finish
+	time.Sleep(b.c.settle) // let the readiness probes' restarts finish
 	var live []*instance
 	for _, in := range ins {
 		if !in.dead {
@@ -168,7 +171,7 @@ func (b *bench) phaseSmall() error {
 			time.Sleep(150 * time.Millisecond) // let the last restart's work drain
 		}
 	}
-	time.Sleep(3 * time.Second) // late second restarts show up as extra starts
+	time.Sleep(b.c.settle) // late second restarts show up as extra starts
 	for _, in := range live {
 		if !in.dead {
 			in.r.extra += len(in.starts()) - in.base
@@ -228,7 +231,7 @@ func (b *bench) phaseBig() error {
 			} else {
 				r.ready = append(r.ready, d)
 				b.logf("%d files: %s ready in %v", b.c.bigFiles, t.name, d.Round(time.Millisecond))
-				time.Sleep(time.Second) // memory just after the crawl counts too
+				time.Sleep(b.c.settle / 2) // memory just after the crawl counts too
 			}
 			b.smp.sampleNow()
 			b.keepPeaks(in)
@@ -250,7 +253,7 @@ func (b *bench) phaseBig() error {
 func (b *bench) idleBig(tools []*tool, big *tree, phase string) {
 	ins := b.startAll(phase, "start, big tree", tools, func(*tool) *tree { return big }, time.Second)
 	defer b.stopAll(ins)
-	time.Sleep(3 * time.Second)
+	time.Sleep(b.c.settle)
 	b.idle("idle, big tree", ins, b.c.idle, func(r *result) *usage { return &r.idleBig })
 	b.smp.sampleNow()
 	for _, in := range ins {

@@ -125,7 +125,8 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 	p("Latency: write one watched file, until the restarted child stamps its start (%d trials per tool, interleaved). "+
 		"Idle CPU: %% of one core over a %v window, all tools running at once, the tool's process tree minus the child; "+
 		"for Watchman-based tools *tool + daemon = total*. Ready: launch until a change restarts the child (median of %d). "+
-		"Peak RSS: largest sum of the tree's VmHWM, tool + daemon.\n\n", c.trials, c.idle, c.readyRounds)
+		"Peak RSS: largest sum of the tree's VmHWM, tool + daemon. "+
+		"Clean stops: SIGTERM to the tool's own process (not its group) ended the tool and every process it had started within 5 s.\n\n", c.trials, c.idle, c.readyRounds)
 	if len(idleGroups) > 1 {
 		p("On the %s tree the idle window ran in %d groups, so that tools holding an inotify watch per file fit the user's inotify budget together: ", big, len(idleGroups))
 		for i, g := range idleGroups {
@@ -136,19 +137,19 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 		}
 		p(".\n\n")
 	}
-	p("| Tool | Latency p50 | p95 | max | Extra / missed | Idle CPU, 1k files | Idle CPU, %s files | Ready, %s files | Peak RSS, %s files |\n", big, big, big)
-	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| Tool | Latency p50 | p95 | max | Extra / missed | Idle CPU, 1k files | Idle CPU, %s files | Ready, %s files | Peak RSS, %s files | Clean stops |\n", big, big, big)
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var rows []row
 	for _, t := range tools {
 		r := results[t]
 		w := makeRow(t, r)
 		rows = append(rows, w)
 		if t.unavailable != "" {
-			p("| %s | not measured: %s | | | | | | | |\n", t.name, strings.ReplaceAll(t.unavailable, "|", "/"))
+			p("| %s | not measured: %s | | | | | | | | |\n", t.name, strings.ReplaceAll(t.unavailable, "|", "/"))
 			continue
 		}
 		if !w.latOK && !w.readyOK && !r.idleSmall.ok && !r.idleBig.ok && len(r.errs) > 0 {
-			p("| %s | failed: %s | | | | | | | |\n", t.name, strings.ReplaceAll(groupErrors(r.errs)[0], "|", "/"))
+			p("| %s | failed: %s | | | | | | | | |\n", t.name, strings.ReplaceAll(groupErrors(r.errs)[0], "|", "/"))
 			continue
 		}
 		lat := []string{"—", "—", "—"}
@@ -159,8 +160,9 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 		if w.readyOK {
 			ready = fmt.Sprintf("%.2f s", w.readyMed.Seconds())
 		}
-		p("| %s | %s | %s | %s | %d / %d of %d | %s | %s | %s | %s |\n", t.name, lat[0], lat[1], lat[2],
-			r.extra, r.missed, r.trials, w.cpuCell(r.idleSmall), w.cpuCell(r.idleBig), ready, w.rssCell())
+		p("| %s | %s | %s | %s | %d / %d of %d | %s | %s | %s | %s | %d of %d |\n", t.name, lat[0], lat[1], lat[2],
+			r.extra, r.missed, r.trials, w.cpuCell(r.idleSmall), w.cpuCell(r.idleBig), ready, w.rssCell(),
+			r.stops-len(r.stopProblems), r.stops)
 	}
 	ref := rows[0] // autoreload with Watchman
 	p("\n### Ratio to autoreload (with Watchman; CPU and memory include the daemon)\n\n")
@@ -206,6 +208,12 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 		for _, e := range groupErrors(w.r.errs) {
 			p("  - error: %s\n", e)
 		}
+		if w.r.fallbacks > 0 {
+			p("  - Django's 0.1 s Watchman check failed %d time(s) on a restart: it carried on with the StatReloader\n", w.r.fallbacks)
+		}
+		for _, e := range countSame(w.r.stopProblems) {
+			p("  - on SIGTERM: %s\n", e)
+		}
 	}
 	p("\n## Processes left behind\n\n")
 	if len(leftovers) == 0 {
@@ -235,4 +243,22 @@ func groupErrors(errs []string) []string {
 		out[i] = msg + " (" + strings.Join(phases[msg], "; ") + ")"
 	}
 	return out
+}
+
+// countSame lists distinct lines, each with how often it occurred.
+func countSame(lines []string) []string {
+	var order []string
+	n := map[string]int{}
+	for _, l := range lines {
+		if n[l] == 0 {
+			order = append(order, l)
+		}
+		n[l]++
+	}
+	for i, l := range order {
+		if n[l] > 1 {
+			order[i] = fmt.Sprintf("%s (%d times)", l, n[l])
+		}
+	}
+	return order
 }

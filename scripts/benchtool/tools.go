@@ -51,6 +51,7 @@ type config struct {
 	readyRounds   int
 	trialTimeout  time.Duration
 	readyTimeout  time.Duration
+	settle        time.Duration // quiet time for restarts to finish before counting or measuring
 	goVersion     string
 }
 
