@@ -1,3 +1,24 @@
 // Package watchman is the Watchman backend: the watch spec shared with the
 // poller, the availability check, and subscriptions over the Watchman socket.
+//
+// Guarantees: every way the service can fail us — binary missing, socket
+// missing, refused or owned by another user, version older than 4.9, a
+// capability missing, no answer within the timeout, a malformed or hostile
+// reply, the daemon shut down, killed, hung or canceling the subscription —
+// comes back as an error matching ErrUnavailable (with an *UnavailableError
+// saying which), never as a panic or a hang. A subscription blocks on its
+// socket while idle; its only timer is the health request every
+// HealthInterval. Close ends every goroutine it started.
+//
+// Theory of operation: Subscribe watches the common roots (watch-project,
+// one watch for nested roots, relative_root below it), takes each watch's
+// clock with a sync, and subscribes since that clock with the spec's
+// expression, deferring during VCS operations. Notifications become batches
+// of absolute paths re-checked with Spec.Selects; a fresh instance becomes
+// one Batch{Unknown: true}. On 4.9 watch-project returns only after the
+// first crawl of a new root; that wait is not bounded by the timeout (a side
+// connection checks the daemon still answers), and Options.Since makes the
+// changes made meanwhile the first batch. The transport is our own (deadlines, capped
+// lines); github.com/sjansen/watchman/protocol supplies the request and
+// response types, whose translators' panics are recovered.
 package watchman

@@ -1,0 +1,130 @@
+package watchman
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sjansen/watchman/protocol"
+
+	"github.com/autoreload/autoreload/watchman/watchmantest"
+)
+
+func notificationLine(files int) []byte {
+	var list []map[string]any
+	for i := range files {
+		list = append(list, map[string]any{
+			"name": fmt.Sprintf("pkg/sub%d/file%d.go", i%50, i), "exists": true, "new": false,
+			"type": "f", "mtime_ns": 1795498397942849730 + i, "size": 1234 + i,
+		})
+	}
+	b, _ := json.Marshal(map[string]any{
+		"unilateral": true, "subscription": "autoreload-1-1", "root": "/src/app",
+		"is_fresh_instance": false, "since": "c:1:2:3:4", "clock": "c:1:2:3:5",
+		"version": "4.9.0", "files": list,
+	})
+	return b
+}
+
+// BenchmarkDecodeNotification measures decoding one notification into
+// changes; "protocol" is the dependency's own path (json.Unmarshal into
+// float64 numbers plus NewSubscription) for a side-by-side ratio.
+func BenchmarkDecodeNotification(b *testing.B) {
+	for _, files := range []int{1, 100, 10000} {
+		line := notificationLine(files)
+		b.Run(fmt.Sprintf("ours/files=%d", files), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(line)))
+			for b.Loop() {
+				pdu, err := decodePDU(line)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, err := parseNotice(pdu)
+				if err != nil || len(n.files) != files {
+					b.Fatal(err)
+				}
+				for _, f := range n.files {
+					_ = f.change("/src/app")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("protocol/files=%d", files), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(line)))
+			for b.Loop() {
+				var pdu protocol.ResponsePDU
+				if err := json.Unmarshal(line, &pdu); err != nil {
+					b.Fatal(err)
+				}
+				if len(protocol.NewSubscription(pdu).Files()) != files {
+					b.Fatal("files lost")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkChangeToBatch measures, against a real daemon with its default
+// settle (20 ms), the time from a file write to the batch naming it.
+func BenchmarkChangeToBatch(b *testing.B) {
+	d := watchmantest.Start(b)
+	root, err := filepath.EvalSymlinks(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	write(b, filepath.Join(root, ".watchmanconfig"), "{}")
+	s := subscribe(b, d, newSpec(b, SpecOptions{Watch: []string{root}}), Options{})
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		p := filepath.Join(root, fmt.Sprintf("f%d.go", i))
+		start := time.Now()
+		write(b, p, "x")
+		for found := false; !found; {
+			for _, c := range next(b, s).Changes {
+				found = found || c.Path == p
+			}
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(lat[len(lat)*9/10].Microseconds())/1000, "p90-ms")
+}
+
+// BenchmarkIdleCPU subscribes and stays idle for AUTORELOAD_IDLE_SECONDS
+// (default 5; the figure is for 30), reporting the process's CPU
+// time per idle second with the default health interval.
+func BenchmarkIdleCPU(b *testing.B) {
+	window := 5 * time.Second
+	if v := os.Getenv("AUTORELOAD_IDLE_SECONDS"); v != "" {
+		var n int
+		fmt.Sscan(strings.TrimSpace(v), &n)
+		window = time.Duration(n) * time.Second
+	}
+	d := watchmantest.Start(b)
+	root, _ := filepath.EvalSymlinks(b.TempDir())
+	write(b, filepath.Join(root, ".watchmanconfig"), "{}")
+	s := subscribe(b, d, newSpec(b, SpecOptions{Watch: []string{root}}), Options{})
+	_ = s
+	for b.Loop() {
+		before := cpuTime()
+		time.Sleep(window) // the quantity measured is what happens while idle
+		used := cpuTime() - before
+		b.ReportMetric(float64(used.Microseconds())/1000/window.Seconds(), "cpu-ms/s")
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,142 @@
+package watchman
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sjansen/watchman/protocol"
+)
+
+// conn is one JSON connection to the daemon. Unlike protocol.Connection it
+// can be bounded: every request has a deadline or a context, lines are
+// capped, and Close works at any moment (it unblocks a pending read).
+//
+// Reads happen either synchronously in request (before a subscription's
+// reader goroutine starts) or only in that goroutine (after); writes are
+// serialised by wmu.
+type conn struct {
+	sock string
+	nc   net.Conn
+	r    *bufio.Reader
+	buf  []byte
+	wmu  sync.Mutex
+	// queued holds unilateral PDUs read while waiting for a reply during
+	// set-up: replies and notifications share the connection.
+	queued []protocol.ResponsePDU
+}
+
+// dial connects to the socket within timeout. Connection refused or a
+// missing socket file means no daemon runs there.
+func dial(ctx context.Context, sock string, timeout time.Duration) (*conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	nc, err := d.DialContext(ctx, "unix", sock)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, unavailable("connect "+sock, ReasonTimeout, err)
+		}
+		return nil, unavailable("connect "+sock, ReasonNoSocket, unwrapOpError(err))
+	}
+	return &conn{sock: sock, nc: nc, r: bufio.NewReaderSize(nc, 64<<10)}, nil
+}
+
+// unwrapOpError drops net.OpError's repetition of the address, which our
+// messages already name.
+func unwrapOpError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return se.Err
+		}
+		return oe.Err
+	}
+	return err
+}
+
+func (c *conn) Close() error { return c.nc.Close() }
+
+// send writes one request as a single JSON line.
+func (c *conn) send(req protocol.Request, deadline time.Time) error {
+	b, err := json.Marshal(req.Args())
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.nc.SetWriteDeadline(deadline)
+	_, err = c.nc.Write(append(b, '\n'))
+	return err
+}
+
+// recv reads and decodes one PDU, with the read deadline given (zero: none).
+func (c *conn) recv(deadline time.Time) (protocol.ResponsePDU, error) {
+	c.nc.SetReadDeadline(deadline)
+	line, buf, err := readLine(c.r, c.buf, MaxReply)
+	if cap(buf) <= 1<<20 {
+		c.buf = buf // keep a grown buffer, but not a huge one
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodePDU(line)
+}
+
+// request sends req and returns its reply, queueing the notifications that
+// arrive first. A zero timeout means no deadline (the first crawl); ctx
+// cancellation closes the connection. Every failure is an ErrUnavailable
+// naming op.
+func (c *conn) request(ctx context.Context, op string, req protocol.Request, timeout time.Duration) (protocol.ResponsePDU, error) {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if err := c.send(req, deadline); err != nil {
+		return nil, c.classify(ctx, op, err)
+	}
+	for {
+		pdu, err := c.recv(deadline)
+		if err != nil {
+			return nil, c.classify(ctx, op, err)
+		}
+		if pdu.IsUnilateral() {
+			c.queued = append(c.queued, pdu)
+			continue
+		}
+		return pdu, nil
+	}
+}
+
+// classify turns a transport or decoding failure into an ErrUnavailable.
+func (c *conn) classify(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, context.Cause(ctx))
+	}
+	return classify(op, err)
+}
+
+func classify(op string, err error) error {
+	var ne net.Error
+	var ce *CommandError
+	switch {
+	case errors.As(err, &ce):
+		return unavailable(op, ReasonRefused, err)
+	case errors.As(err, &ne) && ne.Timeout():
+		return unavailable(op, ReasonTimeout, errors.New("no answer within the timeout"))
+	case errors.Is(err, errReplyTooLong):
+		return unavailable(op, ReasonProtocol, err)
+	case isDisconnect(err):
+		return unavailable(op, ReasonDisconnected, unwrapOpError(err))
+	default:
+		return unavailable(op, ReasonProtocol, err)
+	}
+}

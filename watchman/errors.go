@@ -1,0 +1,98 @@
+package watchman
+
+import (
+	"errors"
+	"strings"
+)
+
+// ErrUnavailable is the category of every error that means "Watchman cannot
+// serve us now": the caller falls back to the poller. Test with errors.Is.
+var ErrUnavailable = errors.New("watchman unavailable")
+
+// ErrClosed is returned by Next after Close.
+var ErrClosed = errors.New("watchman subscription closed")
+
+// Reason says why Watchman is unavailable, for callers and logs that want
+// more than the category.
+type Reason int
+
+const (
+	ReasonNoBinary      Reason = iota + 1 // the watchman binary is not installed
+	ReasonNoSocket                        // no socket could be found or connected to
+	ReasonTimeout                         // the daemon did not answer within the timeout (hung)
+	ReasonOldVersion                      // the daemon is older than 4.9
+	ReasonCapability                      // the daemon lacks a capability we need
+	ReasonForeignSocket                   // the socket belongs to another user
+	ReasonProtocol                        // the daemon sent a reply we cannot use
+	ReasonRefused                         // the daemon answered a command with an error
+	ReasonDisconnected                    // the daemon closed the connection (shutdown, crash)
+	ReasonCanceled                        // the daemon canceled the subscription (root deleted, watch removed)
+)
+
+var reasonNames = map[Reason]string{
+	ReasonNoBinary:      "binary missing",
+	ReasonNoSocket:      "no socket",
+	ReasonTimeout:       "no answer",
+	ReasonOldVersion:    "version too old",
+	ReasonCapability:    "capability missing",
+	ReasonForeignSocket: "socket owned by another user",
+	ReasonProtocol:      "bad reply",
+	ReasonRefused:       "command refused",
+	ReasonDisconnected:  "disconnected",
+	ReasonCanceled:      "subscription canceled",
+}
+
+func (r Reason) String() string {
+	if s, ok := reasonNames[r]; ok {
+		return s
+	}
+	return "unknown reason"
+}
+
+// UnavailableError carries the details of an ErrUnavailable: the operation
+// (a Watchman command and its argument, or the socket), the reason, and the
+// underlying error. Its message is one line.
+type UnavailableError struct {
+	Op     string // e.g. "list-capabilities /run/watchman/sock"
+	Reason Reason
+	Err    error
+}
+
+func (e *UnavailableError) Error() string {
+	msg := "watchman unavailable (" + e.Reason.String() + ")"
+	if e.Op != "" {
+		msg += ": " + e.Op
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return oneLine(msg)
+}
+
+// Unwrap gives the underlying error (a net.Error, a CommandError, ...).
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Is makes every UnavailableError match ErrUnavailable.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+func unavailable(op string, reason Reason, err error) error {
+	return &UnavailableError{Op: op, Reason: reason, Err: err}
+}
+
+// CommandError is an "error" field in a Watchman reply.
+type CommandError struct {
+	Msg string
+}
+
+func (e *CommandError) Error() string { return oneLine(e.Msg) }
+
+// oneLine keeps an error to one line, whatever a daemon put in its message,
+// and bounds its length so a hostile daemon cannot flood the log.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	const max = 300
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return s
+}

@@ -1,0 +1,71 @@
+package watchman
+
+import (
+	"bufio"
+	"bytes"
+	"testing"
+
+	"github.com/sjansen/watchman/protocol"
+)
+
+// Replies as Watchman 4.9 sends them, and damaged ones.
+var replySeeds = []string{
+	`{"capabilities":["relative_root","field-name"],"version":"4.9.0"}`,
+	`{"capabilities":{"relative_root":true,"bogus":false},"version":"4.9.0"}`,
+	`{"watcher":"inotify","relative_path":"sub","version":"4.9.0","watch":"/tmp/wroot"}`,
+	`{"clock":"c:1795498380:4541:1:4","version":"4.9.0"}`,
+	`{"error":"unknown command bogus-command","version":"4.9.0"}`,
+	`{"error":42}`,
+	`{"unilateral":true,"subscription":"s1","root":"/tmp/wroot","is_fresh_instance":false,"since":"c:1:2:3:4","version":"4.9.0","clock":"c:1:2:3:6","files":[{"mtime_ns":1795498397942849730,"type":"f","new":true,"exists":true,"size":2,"name":"b.go"}]}`,
+	`{"subscription":"s1","unilateral":true,"clock":"c:1:2:3:8","version":"4.9.0","state-enter":"hg.update","root":"/tmp/wroot"}`,
+	`{"subscription":"s1","unilateral":true,"root":"/tmp/wroot","abandoned":true,"version":"4.9.0","clock":"c:1:2:3:8","state-leave":"hg.update"}`,
+	`{"unilateral":true,"subscription":"s1","root":"/tmp/wroot","is_fresh_instance":false,"warning":"Recrawled this watch 1 times","files":[{"name":"b.go","exists":false}]}`,
+	`{"unilateral":true,"subscription":"s1","canceled":true}`,
+	`{"unilateral":true,"subscription":"s1","is_fresh_instance":true,"files":[{"name":"a"}]}`,
+	`{"unilateral":true,"subscription":"s1","files":[1,"x",null]}`,
+	`{"unilateral":true,"subscription":"s1","files":[{"name":"../x"}]}`,
+	`{"unilateral":true,"subscription":"s1","files":[{"name":"a","mtime_ns":1e999}]}`,
+	`{"capabilities":[1],"version":"4.9.0"}`,
+	`{"roots":[null]}`,
+	`[]`, `null`, `{"a":1}{"b":2}`, `{"version":"4.9.0","capa`, "\xff\xfe",
+}
+
+func FuzzDecodeReply(f *testing.F) {
+	for _, s := range replySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Through the framing as well: any bytes, any line lengths.
+		r := bufio.NewReaderSize(bytes.NewReader(append(data, '\n')), 16)
+		var buf []byte
+		for {
+			line, grown, err := readLine(r, buf, 1<<10)
+			buf = grown
+			if err != nil {
+				break
+			}
+			pdu, err := decodePDU(line)
+			if err != nil {
+				if pdu != nil {
+					if _, ok := pdu["error"]; !ok {
+						t.Fatalf("a failed decode returned a PDU without an error field")
+					}
+				}
+				continue
+			}
+			if n, err := parseNotice(pdu); err == nil {
+				for _, fi := range n.files {
+					c := fi.change("/root")
+					if c.Path != "/root" && !bytes.HasPrefix([]byte(c.Path), []byte("/root/")) {
+						t.Fatalf("change %q escapes the root", c.Path)
+					}
+				}
+			}
+			translate(pdu, protocol.NewListCapabilitiesResponse)
+			translate(pdu, protocol.NewWatchProjectResponse)
+			translate(pdu, protocol.NewClockResponse)
+			translate(pdu, protocol.NewSubscribeResponse)
+			translate(pdu, protocol.NewWatchListResponse)
+		}
+	})
+}

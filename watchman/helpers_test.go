@@ -1,0 +1,165 @@
+package watchman
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/autoreload/autoreload/watchman/watchmantest"
+)
+
+// wait bounds every wait for an event in these tests: generous, because the
+// machine is shared and tests run under -race.
+const wait = 20 * time.Second
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// project makes a directory that Watchman treats as a project root.
+func project(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, ".watchmanconfig"), "{}")
+	return dir
+}
+
+func write(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newSpec(t testing.TB, opts SpecOptions) *Spec {
+	t.Helper()
+	s, err := NewSpec(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// subscribe subscribes against d and closes the subscription at test end.
+func subscribe(t testing.TB, d *watchmantest.Daemon, spec *Spec, opts Options) *Subscription {
+	t.Helper()
+	opts.Sock = d.Sock
+	if opts.Timeout == 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s, err := Subscribe(ctx, spec, opts)
+	if err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// next waits for one batch.
+func next(t testing.TB, s *Subscription) Batch {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	b, err := s.Next(ctx)
+	if err != nil {
+		t.Fatalf("waiting %s for a batch: %v", wait, err)
+	}
+	return b
+}
+
+// collect takes batches until every path in want has been seen, and returns
+// the last state of each path seen and the number of batches taken.
+func collect(t testing.TB, s *Subscription, want ...string) (map[string]Change, int) {
+	t.Helper()
+	seen := map[string]Change{}
+	n := 0
+	for {
+		missing := slices.DeleteFunc(slices.Clone(want), func(p string) bool { _, ok := seen[p]; return ok })
+		if len(missing) == 0 {
+			return seen, n
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		b, err := s.Next(ctx)
+		cancel()
+		if err != nil {
+			if len(missing) > 3 {
+				missing = append(missing[:3], fmt.Sprintf("and %d more", len(missing)-3))
+			}
+			t.Fatalf("waiting %s for %v (seen %d paths): %v", wait, missing, len(seen), err)
+		}
+		n++
+		if b.Unknown {
+			t.Fatalf("unexpected unknown changes while waiting for %v", missing)
+		}
+		for _, c := range b.Changes {
+			seen[c.Path] = c
+		}
+	}
+}
+
+// quiet asserts that no batch comes within d: a negative assertion needs a
+// window, kept short.
+func quiet(t testing.TB, s *Subscription, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	b, err := s.Next(ctx)
+	if err == nil {
+		t.Fatalf("unexpected batch: %+v", b)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+// waitErr waits for Next to fail and returns the error and how long it took.
+func waitErr(t testing.TB, s *Subscription) (error, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		_, err := s.Next(ctx)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("no error within %s", wait)
+			}
+			return err, time.Since(start)
+		}
+	}
+}
+
+// logBuffer is a goroutine-safe log sink.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}

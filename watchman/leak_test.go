@@ -1,0 +1,54 @@
+package watchman
+
+import (
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/autoreload/autoreload/watchman/watchmantest"
+)
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd here")
+	}
+	return len(entries)
+}
+
+// Failed checks, failed and closed subscriptions leave no descriptor open
+// (goroutines are checked for the whole package by goleak in TestMain).
+func TestNoDescriptorLeak(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts /proc/self/fd")
+	}
+	d := watchmantest.Start(t)
+	garbage := fake(t, map[string]string{"list-capabilities": "garbage\n"}, nil)
+	hung := fake(t, map[string]string{"clock": ""}, nil)
+	root := project(t)
+	spec := newSpec(t, SpecOptions{Watch: []string{root}})
+	before := openFDs(t)
+	for range 5 {
+		if err := Check(t.Context(), garbage.sock, time.Second); err == nil {
+			t.Fatal("garbage accepted")
+		}
+		if _, err := Subscribe(t.Context(), spec, Options{Sock: hung.sock, Timeout: 100 * time.Millisecond}); err == nil {
+			t.Fatal("a hung clock accepted")
+		}
+		s, err := Subscribe(t.Context(), spec, Options{Sock: d.Sock, Timeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	// The fakes close their side when they see our close, a moment later.
+	deadline := time.Now().Add(wait)
+	for openFDs(t) != before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after := openFDs(t); after != before {
+		t.Fatalf("%d descriptors open before, %d after", before, after)
+	}
+}

@@ -1,0 +1,126 @@
+package watchman
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sjansen/watchman/protocol"
+)
+
+// notice is what one unilateral PDU means to us.
+type notice struct {
+	sub      string // subscription name; "" for PDUs that are not ours (logs)
+	canceled bool
+	state    bool // a state-enter or state-leave notice, with no files
+	warning  string
+	fresh    bool
+	files    []fileInfo
+}
+
+// fileInfo is one entry of "files", names relative to the subscription's
+// relative_root.
+type fileInfo struct {
+	name   string
+	exists bool
+	mtime  int64 // ns since the epoch; 0 when unknown
+	size   int64
+}
+
+// parseNotice decodes a unilateral PDU, strictly: a field of the wrong type
+// is an error, because skipping it could lose a change. It never panics.
+func parseNotice(pdu protocol.ResponsePDU) (notice, error) {
+	var n notice
+	var err error
+	if n.sub, _, err = stringField(pdu, "subscription"); err != nil {
+		return n, err
+	}
+	if n.sub == "" {
+		return n, nil
+	}
+	if n.canceled, err = boolField(pdu, "canceled"); err != nil || n.canceled {
+		return n, err
+	}
+	if n.warning, _, err = stringField(pdu, "warning"); err != nil {
+		return n, err
+	}
+	_, enter := pdu["state-enter"]
+	_, leave := pdu["state-leave"]
+	raw, hasFiles := pdu["files"]
+	if (enter || leave) && !hasFiles {
+		n.state = true
+		return n, nil
+	}
+	if n.fresh, err = boolField(pdu, "is_fresh_instance"); err != nil {
+		return n, err
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return n, fmt.Errorf("notification: files is %T, not a list", raw)
+	}
+	if n.fresh {
+		// The daemon lists every file; only the fact matters.
+		return n, nil
+	}
+	sub, err := translate(pdu, protocol.NewSubscription)
+	if err != nil {
+		return n, err
+	}
+	// NewSubscription drops entries that are not objects; a dropped entry
+	// would be a lost change, so insist on all of them.
+	if len(sub.Files()) != len(list) {
+		return n, errors.New("notification: a files entry is not an object")
+	}
+	n.files = make([]fileInfo, 0, len(list))
+	for _, f := range sub.Files() {
+		fi, err := parseFile(f)
+		if err != nil {
+			return n, fmt.Errorf("notification: %w", err)
+		}
+		n.files = append(n.files, fi)
+	}
+	return n, nil
+}
+
+func parseFile(f map[string]any) (fileInfo, error) {
+	var fi fileInfo
+	name, ok := f["name"].(string)
+	if !ok || name == "" {
+		return fi, fmt.Errorf("file entry without a name: %v", f["name"])
+	}
+	// A name escaping the root would let the daemon point us anywhere.
+	if c := path.Clean(name); path.IsAbs(c) || c == "." || c == ".." || strings.HasPrefix(c, "../") {
+		return fi, fmt.Errorf("file name %q leaves the root", name)
+	}
+	fi.name = name
+	var err error
+	if _, present := f["exists"]; present {
+		if fi.exists, err = boolField(f, "exists"); err != nil {
+			return fi, err
+		}
+	} else {
+		fi.exists = true
+	}
+	if fi.mtime, err = intField(f, "mtime_ns"); err != nil {
+		return fi, err
+	}
+	if fi.size, err = intField(f, "size"); err != nil {
+		return fi, err
+	}
+	return fi, nil
+}
+
+// change turns a file entry into a Change under dir.
+func (fi fileInfo) change(dir string) Change {
+	c := Change{Path: filepath.Join(dir, filepath.FromSlash(fi.name)), Exists: fi.exists}
+	if fi.exists {
+		c.Size = fi.size
+		if fi.mtime != 0 {
+			c.Mtime = time.Unix(0, fi.mtime)
+		}
+	}
+	return c
+}

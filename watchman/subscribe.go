@@ -1,0 +1,216 @@
+package watchman
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sjansen/watchman/protocol"
+)
+
+var subscriptionSeq atomic.Int64
+
+// coarseClockSlack covers the lag of file timestamps behind time.Now (one
+// kernel tick, 10 ms at HZ=100).
+const coarseClockSlack = 50 * time.Millisecond
+
+// Subscribe checks that Watchman is available, watches the spec's roots and
+// subscribes to their changes on one connection. Every failure that means
+// "Watchman cannot serve us" is an ErrUnavailable. On 4.9 watch-project
+// returns after the daemon's first crawl of a new root: that wait is bounded
+// by ctx only, while a side connection checks every HealthInterval that the
+// daemon still answers within Timeout.
+func Subscribe(ctx context.Context, spec *Spec, opts Options) (*Subscription, error) {
+	opts = opts.withDefaults()
+	targets, err := plan(spec.Roots())
+	if err != nil {
+		return nil, err
+	}
+	sock := opts.Sock
+	if sock == "" {
+		if sock, err = FindSocket(ctx, opts.Binary, opts.Timeout); err != nil {
+			return nil, err
+		}
+	}
+	c, err := connect(ctx, sock, opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	s := &Subscription{
+		spec:    spec,
+		opts:    opts,
+		c:       c,
+		targets: map[string]*target{},
+		warned:  map[string]bool{},
+		ready:   make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		replies: make(chan reply, 1),
+	}
+	if err := s.setUp(ctx, targets); err != nil {
+		c.Close()
+		return nil, err
+	}
+	s.markHealthy()
+	hctx, cancel := context.WithCancel(context.Background())
+	s.cancelHealth = cancel
+	s.wg.Add(2)
+	go s.readLoop()
+	go s.healthLoop(hctx)
+	return s, nil
+}
+
+func (s *Subscription) setUp(ctx context.Context, targets []*target) error {
+	clocks := map[string]string{}
+	for _, t := range targets {
+		if err := s.watchProject(ctx, t); err != nil {
+			return err
+		}
+		if _, ok := clocks[t.watch]; ok {
+			continue
+		}
+		op := "clock " + t.watch
+		syncMs := int(s.opts.Timeout / time.Millisecond)
+		pdu, err := s.c.request(ctx, op, &protocol.ClockRequest{Path: t.watch, SyncTimeout: max(syncMs, 1)}, 2*s.opts.Timeout)
+		if err != nil {
+			return err
+		}
+		clock := protocol.NewClockResponse(pdu).Clock()
+		if clock == "" {
+			return unavailable(op, ReasonProtocol, errors.New("reply without a clock"))
+		}
+		if s.opts.clock != "" {
+			clock = s.opts.clock
+		}
+		clocks[t.watch] = clock
+	}
+	pid := os.Getpid()
+	for _, t := range targets {
+		if !s.opts.Since.IsZero() {
+			if err := s.catchUp(ctx, t); err != nil {
+				return err
+			}
+		}
+		t.name = fmt.Sprintf("autoreload-%d-%d", pid, subscriptionSeq.Add(1))
+		q := map[string]any{
+			"expression":    t.expression(s.spec),
+			"fields":        fields,
+			"since":         clocks[t.watch],
+			"dedup_results": true,
+			"defer_vcs":     true,
+		}
+		if t.rel != "" {
+			q["relative_root"] = t.rel
+		}
+		if len(s.opts.DeferStates) > 0 {
+			q["defer"] = s.opts.DeferStates
+		}
+		op := "subscribe " + t.dir
+		pdu, err := s.c.request(ctx, op, &subscribeRequest{watch: t.watch, name: t.name, query: q}, s.opts.Timeout)
+		if err != nil {
+			return err
+		}
+		if w := protocol.NewSubscribeResponse(pdu).Warning(); w != "" {
+			s.warnOnce(t.watch, w)
+		}
+		s.targets[t.name] = t
+	}
+	return nil
+}
+
+// watchProject resolves the watch covering t.dir. It is not bounded by the
+// timeout (the first crawl), so a watchdog pings the daemon meanwhile.
+func (s *Subscription) watchProject(ctx context.Context, t *target) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		watchdog(ctx, s.c.sock, s.opts.HealthInterval, s.opts.Timeout, cancel)
+	}()
+	op := "watch-project " + t.dir
+	pdu, err := s.c.request(ctx, op, &protocol.WatchProjectRequest{Path: t.dir}, 0)
+	cancel(nil)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	res := protocol.NewWatchProjectResponse(pdu)
+	if res.Watch() == "" {
+		return unavailable(op, ReasonProtocol, errors.New("reply without a watch"))
+	}
+	if w := res.Warning(); w != "" {
+		s.warnOnce(res.Watch(), w)
+	}
+	t.watch, t.rel = res.Watch(), res.RelativePath()
+	return nil
+}
+
+// watchdog cancels ctx with an ErrUnavailable when the daemon stops
+// answering a fresh connection within timeout, checked every interval.
+func watchdog(ctx context.Context, sock string, interval, timeout time.Duration, cancel context.CancelCauseFunc) {
+	t := time.NewTimer(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := ping(ctx, sock, timeout)
+		if err != nil && ctx.Err() == nil {
+			cancel(err)
+			return
+		}
+		t.Reset(interval)
+	}
+}
+
+func ping(ctx context.Context, sock string, timeout time.Duration) error {
+	c, err := dial(ctx, sock, timeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.request(ctx, "get-pid "+sock, getPidRequest{}, timeout)
+	return err
+}
+
+// catchUp queues the files of t modified since opts.Since: changes made
+// while the first crawl ran, before the subscription's clock.
+func (s *Subscription) catchUp(ctx context.Context, t *target) error {
+	// File times come from the kernel's coarse clock, which lags the clock
+	// Since was read from by up to a tick: a file written just after Since
+	// can carry an earlier mtime. Ask for a little more rather than lose it.
+	since := s.opts.Since.Add(-coarseClockSlack)
+	// The term compares whole seconds (mtime >= since, as observed on 4.9);
+	// the nanoseconds are compared here.
+	expr := append(t.expression(s.spec), []any{"since", since.Unix(), "mtime"})
+	q := map[string]any{"expression": expr, "fields": fields, "dedup_results": true}
+	if t.rel != "" {
+		q["relative_root"] = t.rel
+	}
+	op := "query " + t.dir
+	pdu, err := s.c.request(ctx, op, &queryRequest{watch: t.watch, query: q}, 2*s.opts.Timeout)
+	if err != nil {
+		return err
+	}
+	// The reply has the shape of a notification without a subscription.
+	pdu["subscription"] = "catch-up"
+	pdu["is_fresh_instance"] = false
+	n, err := parseNotice(pdu)
+	if err != nil {
+		return unavailable(op, ReasonProtocol, err)
+	}
+	var b Batch
+	for _, f := range n.files {
+		if f.exists && f.mtime >= since.UnixNano() {
+			b.Changes = append(b.Changes, f.change(t.dir))
+		}
+	}
+	s.push(s.selected(b))
+	return nil
+}

@@ -1,0 +1,334 @@
+package watchman
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sjansen/watchman/protocol"
+)
+
+// Subscription delivers the changes of a spec's roots as batches.
+//
+// Two goroutines, both ended and awaited by Close: the reader blocks on the
+// socket (no wake-ups while idle) and routes notifications to the pending
+// batch and replies to replies; the health loop sends one get-pid every
+// HealthInterval on the same connection (a daemon can stop answering one
+// connection only) and fails the subscription when no reply comes within
+// Timeout. The first failure is kept and returned by Next; done is closed
+// exactly once, by finish.
+type Subscription struct {
+	spec    *Spec
+	opts    Options
+	c       *conn
+	targets map[string]*target // by subscription name; fixed after set-up
+	warned  map[string]bool    // by watch; set-up, then the reader only
+
+	mu      sync.Mutex
+	pending Batch
+	index   map[string]int // path -> position in pending.Changes
+	err     error
+	ready   chan struct{} // signalled (cap 1) when pending grows
+	done    chan struct{} // closed by finish
+
+	replies chan reply // reader -> the one request in flight
+	reqMu   sync.Mutex // one request in flight at a time
+	owed    int        // replies to abandoned requests, still to come; under reqMu
+
+	lastHealthy atomic.Int64 // unix ns
+	lastRead    atomic.Int64 // unix ns
+
+	cancelHealth context.CancelFunc
+	wg           sync.WaitGroup
+	closeOnce    sync.Once
+}
+
+type reply struct {
+	pdu protocol.ResponsePDU
+	err error
+}
+
+// Next returns the changes pending since the last call as one batch, waiting
+// for one if there are none. Changes read before a failure are delivered
+// before the failure. Errors: an ErrUnavailable, ErrClosed, or ctx's cause.
+func (s *Subscription) Next(ctx context.Context) (Batch, error) {
+	for {
+		s.mu.Lock()
+		if !s.pending.Empty() {
+			b := s.pending
+			s.pending, s.index = Batch{}, nil
+			s.mu.Unlock()
+			return b, nil
+		}
+		err := s.err
+		s.mu.Unlock()
+		if err != nil {
+			return Batch{}, err
+		}
+		select {
+		case <-ctx.Done():
+			return Batch{}, context.Cause(ctx)
+		case <-s.ready:
+		case <-s.done:
+		}
+	}
+}
+
+// LastHealthy returns the last moment the daemon was known to answer: the
+// latest reply or notification read on the subscription.
+func (s *Subscription) LastHealthy() time.Time {
+	return time.Unix(0, s.lastHealthy.Load())
+}
+
+// Sock returns the socket in use: re-checks after a failure pass it back in
+// Options.Sock, so they reconnect to the known daemon and never start one.
+func (s *Subscription) Sock() string { return s.c.sock }
+
+// Err returns the failure that ended the subscription, or nil.
+func (s *Subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Close unsubscribes (bounded by Timeout, skipped when the daemon is already
+// gone), closes the connection and waits for both goroutines. Changes not
+// yet taken by Next are dropped.
+func (s *Subscription) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancelHealth()
+		if s.Err() == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
+			for _, t := range s.targets {
+				req := &protocol.UnsubscribeRequest{Root: t.watch, Name: t.name}
+				if _, err := s.roundTrip(ctx, "unsubscribe "+t.dir, req); err != nil {
+					break // gone or hung: closing is all that is left
+				}
+			}
+			cancel()
+		}
+		s.finish(ErrClosed)
+		s.c.Close()
+		s.wg.Wait()
+	})
+	return nil
+}
+
+// finish records the first error and wakes Next.
+func (s *Subscription) finish(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+		close(s.done)
+	}
+}
+
+// fail ends the subscription on err and unblocks the reader.
+func (s *Subscription) fail(err error) {
+	s.finish(err)
+	s.c.Close()
+}
+
+func (s *Subscription) markHealthy() { s.lastHealthy.Store(time.Now().UnixNano()) }
+
+func (s *Subscription) readLoop() {
+	defer s.wg.Done()
+	queued := s.c.queued
+	s.c.queued = nil
+	for _, pdu := range queued {
+		if err := s.handle(pdu); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+	op := "subscription " + s.c.sock
+	for {
+		pdu, err := s.c.recv(time.Time{})
+		var ce *CommandError
+		if err != nil && !(errors.As(err, &ce) && !pdu.IsUnilateral()) {
+			s.fail(classify(op, err))
+			return
+		}
+		s.lastRead.Store(time.Now().UnixNano())
+		if !pdu.IsUnilateral() {
+			select {
+			case s.replies <- reply{pdu, err}:
+			default:
+				s.fail(unavailable(op, ReasonProtocol, errors.New("a reply to no request")))
+				return
+			}
+			s.markHealthy()
+			continue
+		}
+		s.markHealthy()
+		if err := s.handle(pdu); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+}
+
+// handle applies one unilateral PDU.
+func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
+	n, err := parseNotice(pdu)
+	if err != nil {
+		return unavailable("subscription "+s.c.sock, ReasonProtocol, err)
+	}
+	t := s.targets[n.sub]
+	if t == nil {
+		return nil // a log line, or a subscription we no longer hold
+	}
+	if n.canceled {
+		return unavailable("subscription "+t.dir, ReasonCanceled, errors.New("the root was deleted or its watch removed"))
+	}
+	if n.warning != "" {
+		s.warnOnce(t.watch, n.warning)
+	}
+	switch {
+	case n.state:
+		// state-enter / state-leave: the changes they held back follow in
+		// their own notification.
+	case n.fresh:
+		s.push(Batch{Unknown: true})
+	default:
+		b := Batch{Changes: make([]Change, 0, len(n.files))}
+		for _, f := range n.files {
+			b.Changes = append(b.Changes, f.change(t.dir))
+		}
+		s.push(s.selected(b))
+	}
+	return nil
+}
+
+// selected keeps the changes the spec selects: the daemon's expression
+// filters first, Selects has the last word.
+func (s *Subscription) selected(b Batch) Batch {
+	kept := b.Changes[:0]
+	for _, c := range b.Changes {
+		if s.spec.Selects(c.Path) {
+			kept = append(kept, c)
+		}
+	}
+	b.Changes = kept
+	return b
+}
+
+// push merges b into the pending batch; a path seen again keeps its latest
+// state in its first position.
+func (s *Subscription) push(b Batch) {
+	if b.Empty() {
+		return
+	}
+	s.mu.Lock()
+	if s.index == nil {
+		s.index = map[string]int{}
+	}
+	s.pending.Unknown = s.pending.Unknown || b.Unknown
+	for _, c := range b.Changes {
+		if i, ok := s.index[c.Path]; ok {
+			s.pending.Changes[i] = c
+			continue
+		}
+		s.index[c.Path] = len(s.pending.Changes)
+		s.pending.Changes = append(s.pending.Changes, c)
+	}
+	s.mu.Unlock()
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// warnOnce logs the daemon's warning for a watch the first time only: the
+// recrawl warning repeats on every later notification with a growing count.
+func (s *Subscription) warnOnce(watch, warning string) {
+	if s.warned[watch] {
+		return
+	}
+	s.warned[watch] = true
+	remedy := "usually harmless; if it recurs, raise fs.inotify.max_user_watches or watch a smaller tree, " +
+		"then run `watchman watch-del " + watch + "` and restart autoreload"
+	if strings.Contains(warning, "Recrawled") {
+		remedy = "the daemon lost events and rescanned; raise fs.inotify.max_user_watches " +
+			"(sysctl) and run `watchman watch-del " + watch + "`, then restart autoreload"
+	}
+	s.opts.Logger.Warn("watchman warning (shown once per watch)",
+		"watch", watch, "warning", oneLine(warning), "remedy", remedy)
+}
+
+func (s *Subscription) healthLoop(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTimer(s.opts.HealthInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		// A connection that delivered something within the interval is
+		// alive; check only one that has been quiet that long.
+		if quiet := time.Since(time.Unix(0, s.lastRead.Load())); quiet < s.opts.HealthInterval {
+			t.Reset(s.opts.HealthInterval - quiet)
+			continue
+		}
+		if _, err := s.roundTrip(ctx, "get-pid "+s.c.sock, getPidRequest{}); err != nil {
+			if ctx.Err() == nil {
+				s.fail(err)
+			}
+			return
+		}
+		t.Reset(s.opts.HealthInterval)
+	}
+}
+
+// roundTrip sends req on the subscribing connection and waits for its reply,
+// which the reader routes here (it may follow queued notifications). The
+// daemon has Timeout to answer; reading anything meanwhile extends it,
+// since a daemon streaming a large notification is not hung.
+func (s *Subscription) roundTrip(ctx context.Context, op string, req protocol.Request) (protocol.ResponsePDU, error) {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	timeout := s.opts.Timeout
+	sent := time.Now()
+	if err := s.c.send(req, sent.Add(timeout)); err != nil {
+		if e := s.Err(); e != nil {
+			return nil, e
+		}
+		return nil, classify(op, err)
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		select {
+		case r := <-s.replies:
+			if s.owed > 0 {
+				s.owed-- // the reply to a request abandoned earlier
+				continue
+			}
+			if r.err != nil {
+				return nil, classify(op, r.err)
+			}
+			return r.pdu, nil
+		case <-s.done:
+			return nil, s.Err()
+		case <-ctx.Done():
+			s.owed++
+			return nil, context.Cause(ctx)
+		case <-timer.C:
+			if last := s.lastRead.Load(); last > sent.UnixNano() {
+				sent = time.Unix(0, last)
+				timer.Reset(time.Until(sent.Add(timeout)))
+				continue
+			}
+			return nil, unavailable(op, ReasonTimeout, fmt.Errorf("no answer on the subscription within %s", timeout))
+		}
+	}
+}

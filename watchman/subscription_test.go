@@ -1,0 +1,337 @@
+package watchman
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autoreload/autoreload/watchman/watchmantest"
+)
+
+func TestCreateModifyDeleteRename(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	a := filepath.Join(root, "a.txt")
+	write(t, a, "1")
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+
+	b := filepath.Join(root, "sub", "b.txt")
+	write(t, b, "new")
+	seen, _ := collect(t, s, b)
+	if c := seen[b]; !c.Exists || c.Size != 3 || c.Mtime.IsZero() {
+		t.Fatalf("create: got %+v", c)
+	}
+	fi, _ := os.Stat(b)
+	if !seen[b].Mtime.Equal(fi.ModTime()) {
+		t.Errorf("mtime %v, file has %v (nanoseconds lost?)", seen[b].Mtime, fi.ModTime())
+	}
+
+	write(t, a, "modified")
+	seen, _ = collect(t, s, a)
+	if c := seen[a]; !c.Exists || c.Size != 8 {
+		t.Fatalf("modify: got %+v", c)
+	}
+
+	if err := os.Remove(a); err != nil {
+		t.Fatal(err)
+	}
+	seen, _ = collect(t, s, a)
+	if seen[a].Exists {
+		t.Fatalf("delete: got %+v", seen[a])
+	}
+
+	renamed := filepath.Join(root, "c.txt")
+	if err := os.Rename(b, renamed); err != nil {
+		t.Fatal(err)
+	}
+	seen, _ = collect(t, s, b, renamed)
+	if seen[b].Exists || !seen[renamed].Exists {
+		t.Fatalf("rename: got %+v", seen)
+	}
+}
+
+func TestPatternsHonoured(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	spec := newSpec(t, SpecOptions{Watch: []string{root}, Exts: []string{"go"}, Patterns: []string{"Makefile"}})
+	s := subscribe(t, d, spec, Options{})
+
+	write(t, filepath.Join(root, "notes.txt"), "x")
+	if err := os.Mkdir(filepath.Join(root, "dir.go"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	goFile := filepath.Join(root, "pkg", "main.go")
+	makefile := filepath.Join(root, "Makefile")
+	write(t, goFile, "package main")
+	write(t, makefile, "all:")
+	seen, _ := collect(t, s, goFile, makefile)
+	for p := range seen {
+		if p != goFile && p != makefile {
+			t.Errorf("unselected path delivered: %s", p)
+		}
+	}
+}
+
+func TestNestedRootsShareOneWatch(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	a, b, ac := filepath.Join(root, "a"), filepath.Join(root, "b"), filepath.Join(root, "a", "c")
+	for _, dir := range []string{a, b, ac} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	single := filepath.Join(root, "top.txt")
+	write(t, single, "x")
+	spec := newSpec(t, SpecOptions{Watch: []string{ac, a, b, single}})
+	s := subscribe(t, d, spec, Options{})
+
+	if n := len(s.targets); n != 3 {
+		t.Errorf("%d subscriptions for roots a, b, a/c and a file, want 3 (a/c is inside a)", n)
+	}
+	roots := d.MustCommand("watch-list")["roots"].([]any)
+	if len(roots) != 1 || roots[0] != root {
+		t.Fatalf("watch-list = %v, want one watch %s", roots, root)
+	}
+
+	inAC, inB := filepath.Join(ac, "x.txt"), filepath.Join(b, "y.txt")
+	other := filepath.Join(root, "other.txt")
+	write(t, other, "not watched")
+	write(t, inAC, "x")
+	write(t, inB, "y")
+	write(t, single, "changed")
+	seen, _ := collect(t, s, inAC, inB, single)
+	if _, ok := seen[other]; ok {
+		t.Errorf("a file outside every root was delivered: %s", other)
+	}
+}
+
+func TestRelativeRoot(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	below := filepath.Join(root, "src", "app")
+	if err := os.MkdirAll(below, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{below}}), Options{})
+	tg := s.targets[firstKey(s.targets)]
+	if tg.watch != root || tg.rel != filepath.Join("src", "app") {
+		t.Fatalf("watch %q relative %q, want %q and src/app", tg.watch, tg.rel, root)
+	}
+	outside := filepath.Join(root, "src", "outside.txt")
+	inside := filepath.Join(below, "deep", "inside.txt")
+	write(t, outside, "x")
+	write(t, inside, "x")
+	seen, _ := collect(t, s, inside)
+	if _, ok := seen[outside]; ok {
+		t.Errorf("a file outside the relative root was delivered")
+	}
+}
+
+func firstKey[V any](m map[string]V) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+func TestDeferStateHoldsBackUntilLeave(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+
+	vcs := d.Dial()
+	if _, err := vcs.Command("state-enter", root, "hg.update"); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range 1000 {
+		p := filepath.Join(root, "d"+string(rune('a'+i%10)), "f"+time.Duration(i).String()+".txt")
+		write(t, p, "x")
+		want = append(want, p)
+	}
+	quiet(t, s, 500*time.Millisecond)
+	if _, err := vcs.Command("state-leave", root, "hg.update"); err != nil {
+		t.Fatal(err)
+	}
+	seen, batches := collect(t, s, want...)
+	if batches != 1 {
+		t.Errorf("1,000 writes under hg.update came in %d batches after the leave, want 1", batches)
+	}
+	if len(seen) != 1000 {
+		t.Errorf("%d paths, want 1000", len(seen))
+	}
+}
+
+func TestFreshInstanceIsOneUnknownBatch(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	write(t, filepath.Join(root, "a.txt"), "x")
+	d.MustCommand("watch-project", root)
+	old := d.MustCommand("clock", root)["clock"].(string)
+	d.Restart()
+
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{clock: old})
+	b := next(t, s)
+	if !b.Unknown || len(b.Changes) != 0 {
+		t.Fatalf("first batch = %+v, want only unknown changes", b)
+	}
+	after := filepath.Join(root, "after.txt")
+	write(t, after, "x")
+	collect(t, s, after) // fails on a second unknown batch
+}
+
+func TestRecrawlWarningLoggedOnce(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	var logs logBuffer
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}),
+		Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for i := range 3 {
+		d.MustCommand("debug-recrawl", root)
+		p := filepath.Join(root, "f"+string(rune('0'+i)))
+		write(t, p, "x")
+		collect(t, s, p)
+	}
+	if n := strings.Count(logs.String(), "Recrawled this watch"); n != 1 {
+		t.Fatalf("recrawl warning logged %d times, want 1:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "remedy=") {
+		t.Errorf("warning without a remedy: %s", logs.String())
+	}
+}
+
+func TestDaemonFailuresAreUnavailable(t *testing.T) {
+	const timeout, interval = 500 * time.Millisecond, 500 * time.Millisecond
+	cases := map[string]func(*watchmantest.Daemon){
+		"shutdown-server": (*watchmantest.Daemon).Shutdown,
+		"SIGKILL":         (*watchmantest.Daemon).Kill,
+		"SIGSTOP":         (*watchmantest.Daemon).Freeze,
+	}
+	for name, breakIt := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := watchmantest.Start(t)
+			root := project(t)
+			s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}),
+				Options{Timeout: timeout, HealthInterval: interval})
+			healthy := s.LastHealthy()
+			breakIt(d)
+			err, took := waitErr(t, s)
+			if !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("error %v is not ErrUnavailable", err)
+			}
+			t.Logf("%s: %v after %v", name, err, took)
+			// Slack for a loaded machine; the bound itself is timeout+interval.
+			if limit := timeout + interval + time.Second; took > limit {
+				t.Errorf("took %v, want under %v", took, limit)
+			}
+			if s.LastHealthy().Before(healthy) {
+				t.Errorf("LastHealthy went back")
+			}
+			start := time.Now()
+			s.Close()
+			if took := time.Since(start); took > 2*timeout {
+				t.Errorf("Close after failure took %v", took)
+			}
+		})
+	}
+}
+
+func TestHealthCheckKeepsIdleSubscriptionAlive(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}),
+		Options{Timeout: time.Second, HealthInterval: 50 * time.Millisecond})
+	before := s.LastHealthy()
+	quiet(t, s, 400*time.Millisecond)
+	if !s.LastHealthy().After(before) {
+		t.Errorf("LastHealthy did not advance over several health checks")
+	}
+	p := filepath.Join(root, "x")
+	write(t, p, "x")
+	collect(t, s, p)
+}
+
+func TestCloseUnsubscribes(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Next(t.Context()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Next after Close = %v, want ErrClosed", err)
+	}
+	s.Close() // idempotent
+}
+
+// A change made after the caller's start (Options.Since) but before the
+// subscription's clock — during the first crawl — is delivered first.
+func TestSinceCoversTheFirstCrawl(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	old := filepath.Join(root, "old.txt")
+	write(t, old, "before the start")
+	past := time.Now().Add(-time.Hour)
+	for _, p := range []string{old, filepath.Join(root, ".watchmanconfig")} {
+		if err := os.Chtimes(p, past, past); err != nil {
+			t.Fatal(err)
+		}
+	}
+	since := time.Now()
+	during := filepath.Join(root, "during.txt")
+	write(t, during, "while the crawl ran")
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{Since: since})
+	b := next(t, s)
+	if got := b.Paths(); len(got) != 1 || got[0] != during {
+		t.Fatalf("first batch %v, want only %s", got, during)
+	}
+	after := filepath.Join(root, "after.txt")
+	write(t, after, "x")
+	collect(t, s, after)
+}
+
+// Watchman 4.9 cannot send a file name that is not valid UTF-8 in JSON: the
+// notification never comes and the connection answers nothing after it.
+// Only the health request on that connection notices.
+func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	const timeout, interval = 500 * time.Millisecond, 300 * time.Millisecond
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{Timeout: timeout, HealthInterval: interval})
+	write(t, filepath.Join(root, "bad-\xff\xfe.txt"), "x")
+	err, took := waitErr(t, s)
+	t.Logf("%v after %v", err, took)
+	if r := reasonOf(t, err); r != ReasonTimeout {
+		t.Fatalf("reason %v, want %v", r, ReasonTimeout)
+	}
+	d.MustCommand("get-pid") // the daemon itself still answers
+}
+
+func TestRootDeletedIsCanceled(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	err, took := waitErr(t, s)
+	t.Logf("%v after %v", err, took)
+	if r := reasonOf(t, err); r != ReasonCanceled {
+		t.Fatalf("reason %v, want %v", r, ReasonCanceled)
+	}
+}
+
+func TestWatchDelIsCanceled(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	d.MustCommand("watch-del", root)
+	if r := reasonOf(t, func() error { err, _ := waitErr(t, s); return err }()); r != ReasonCanceled {
+		t.Fatalf("reason %v, want %v", r, ReasonCanceled)
+	}
+}
