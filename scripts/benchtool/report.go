@@ -166,22 +166,12 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 	}
 	ref := rows[0] // autoreload with Watchman
 	p("\n### Ratio to autoreload (with Watchman; CPU and memory include the daemon)\n\n")
-	p("Above 1 means the tool is slower or heavier than autoreload. \"≥ N×\": autoreload used under one clock tick (%.2f %% of a core here), so the ratio is against one tick.\n\n",
-		cpuPercent(1, c.idle))
-	p("| Tool | Latency p50 | Latency p95 | Idle CPU, 1k | Idle CPU, %s | Ready, %s | Peak RSS, %s |\n|---|---:|---:|---:|---:|---:|---:|\n", big, big, big)
-	oneTick := cpuPercent(1, c.idle)
-	for _, w := range rows[1:] {
-		if w.t.unavailable != "" {
-			p("| %s | not measured | | | | | |\n", w.t.name)
-			continue
-		}
-		p("| %s | %s | %s | %s | %s | %s | %s |\n", w.t.name,
-			ratio(float64(w.p50), float64(ref.p50), 1, ref.latOK, w.latOK),
-			ratio(float64(w.p95), float64(ref.p95), 1, ref.latOK, w.latOK),
-			ratio(w.cpuSmall, ref.cpuSmall, oneTick, ref.r.idleSmall.ok, w.r.idleSmall.ok),
-			ratio(w.cpuBig, ref.cpuBig, oneTick, ref.r.idleBig.ok, w.r.idleBig.ok),
-			ratio(float64(w.readyMed), float64(ref.readyMed), 1, ref.readyOK, w.readyOK),
-			ratio(w.rssTotal, ref.rssTotal, 1, ref.rssOK, w.rssOK))
+	if !ref.latOK && !ref.readyOK && !ref.r.idleSmall.ok && !ref.r.idleBig.ok {
+		p("None: autoreload with Watchman produced no figures in this run (see its row).\n")
+		ref.t = nil
+	}
+	if ref.t != nil {
+		ratios(&b, c, rows, big)
 	}
 	p("\n## Tools\n\n")
 	for _, w := range rows {
@@ -236,7 +226,9 @@ func groupErrors(errs []string) []string {
 		if phases[msg] == nil {
 			order = append(order, msg)
 		}
-		phases[msg] = append(phases[msg], phase)
+		if !slices.Contains(phases[msg], phase) {
+			phases[msg] = append(phases[msg], phase)
+		}
 	}
 	out := make([]string, len(order))
 	for i, msg := range order {
@@ -261,4 +253,27 @@ func countSame(lines []string) []string {
 		}
 	}
 	return order
+}
+
+// ratios renders each peer's figures over autoreload's (rows[0]).
+func ratios(b *strings.Builder, c *config, rows []row, big string) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	ref := rows[0]
+	p("Above 1 means the tool is slower or heavier than autoreload. \"≥ N×\": autoreload used under one clock tick (%.2f %% of a core here), so the ratio is against one tick.\n\n",
+		cpuPercent(1, c.idle))
+	p("| Tool | Latency p50 | Latency p95 | Idle CPU, 1k | Idle CPU, %s | Ready, %s | Peak RSS, %s |\n|---|---:|---:|---:|---:|---:|---:|\n", big, big, big)
+	oneTick := cpuPercent(1, c.idle)
+	for _, w := range rows[1:] {
+		if w.t.unavailable != "" {
+			p("| %s | not measured | | | | | |\n", w.t.name)
+			continue
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", w.t.name,
+			ratio(float64(w.p50), float64(ref.p50), 1, ref.latOK, w.latOK),
+			ratio(float64(w.p95), float64(ref.p95), 1, ref.latOK, w.latOK),
+			ratio(w.cpuSmall, ref.cpuSmall, oneTick, ref.r.idleSmall.ok, w.r.idleSmall.ok),
+			ratio(w.cpuBig, ref.cpuBig, oneTick, ref.r.idleBig.ok, w.r.idleBig.ok),
+			ratio(float64(w.readyMed), float64(ref.readyMed), 1, ref.readyOK, w.readyOK),
+			ratio(w.rssTotal, ref.rssTotal, 1, ref.rssOK, w.rssOK))
+	}
 }

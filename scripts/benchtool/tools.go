@@ -90,7 +90,7 @@ func allTools(c *config) []*tool {
 		{name: "autoreload --reloader stat", slug: "autoreload-stat", initialStart: true,
 			command: autoreload("stat"), note: "default poll interval"},
 		{name: "Django StatReloader", slug: "django-stat", initialStart: true,
-			command: django("stat"), note: "polls every 1 s; the program restarts with a new Python process"},
+			command: django("stat"), note: "polls every 1 s; each restart is a new Python process (Django's own parent/child scheme), which spawns the child"},
 		{name: "Django WatchmanReloader", slug: "django-watchman", watchman: true, initialStart: true,
 			command: django("watchman"), note: "also watches the directories of every imported module"},
 		{name: "watchman-make", slug: "watchman-make", watchman: true, once: true,
@@ -112,7 +112,8 @@ func allTools(c *config) []*tool {
 					"--no-update-notifier", "-q", "-I", "-w", tree, "-e", "py",
 					"-x", shellQuote(childArgv(c, stamp, false))}, dir: tree,
 					env: []string{"NO_UPDATE_NOTIFIER=1"}}
-			}},
+			},
+			note: "runs the command through sh, which counts as nodemon's own"},
 		{name: "reflex -s", slug: "reflex", initialStart: true,
 			command: func(c *config, tree, stamp, _ string) spec {
 				argv := []string{filepath.Join(gobin, "reflex"), "-s", "-d", "none", "-r", `\.py$`, "--"}
