@@ -1,0 +1,170 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// tool is one row of the results: how to run it around the benchmark child
+// on a tree, and what to expect of it.
+type tool struct {
+	name     string // row label
+	slug     string // file-name friendly
+	watchman bool   // needs a Watchman daemon, whose cost is reported beside it
+	// initialStart: the child is started at launch. watchman-make only runs
+	// its command after a change.
+	initialStart bool
+	// once: the tool runs a command to completion rather than restarting a
+	// long-running one, so the child exits right after stamping.
+	once bool
+	// probeEvery spaces the writes that test readiness; it must exceed any
+	// debounce that restarts its timer on every event (watchman-make's
+	// settle), or the tool would never fire.
+	probeEvery time.Duration
+	// eachFile: one inotify watch per file, not per directory, which limits
+	// how many such tools fit in the user's inotify budget at once.
+	eachFile    bool
+	version     string
+	unavailable string // why it cannot be measured; empty when it can
+	command     func(c *config, tree, stamp, fileList string) spec
+	note        string
+}
+
+// config is what the benchmark was given: binaries, directories, sizes.
+type config struct {
+	autoreload    string // built binary; empty when the build failed
+	autoreloadErr string
+	child         string
+	driver        string // the Django driver script, written at run time
+	cache         string // peers' install directory
+	run           string // this run's scratch directory
+	out           string
+	quick         bool
+	trials        int
+	idle          time.Duration
+	bigFiles      int
+	readyRounds   int
+	trialTimeout  time.Duration
+	readyTimeout  time.Duration
+	settle        time.Duration // quiet time for restarts to finish before counting or measuring
+	goVersion     string
+}
+
+func childArgv(c *config, stamp string, once bool) []string {
+	if once {
+		return []string{c.child, stamp, "once"}
+	}
+	return []string{c.child, stamp}
+}
+
+func shellQuote(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+func allTools(c *config) []*tool {
+	autoreload := func(reloader string) func(*config, string, string, string) spec {
+		return func(c *config, tree, stamp, _ string) spec {
+			argv := []string{c.autoreload, "--log-format", "json", "--reloader", reloader, "-w", tree, "--"}
+			return spec{argv: append(argv, childArgv(c, stamp, false)...), dir: tree}
+		}
+	}
+	django := func(mode string) func(*config, string, string, string) spec {
+		return func(c *config, tree, stamp, _ string) spec {
+			argv := []string{"/usr/bin/python3", c.driver, mode, tree}
+			return spec{argv: append(argv, childArgv(c, stamp, false)...), dir: tree}
+		}
+	}
+	gobin := filepath.Join(c.cache, "gobin")
+	tools := []*tool{
+		{name: "autoreload", slug: "autoreload", watchman: true, initialStart: true,
+			command: autoreload("watchman"), note: "`--reloader watchman`"},
+		{name: "autoreload --reloader stat", slug: "autoreload-stat", initialStart: true,
+			command: autoreload("stat"), note: "default poll interval"},
+		{name: "Django StatReloader", slug: "django-stat", initialStart: true,
+			command: django("stat"), note: "polls every 1 s; each restart is a new Python process (Django's own parent/child scheme), which spawns the child"},
+		{name: "Django WatchmanReloader", slug: "django-watchman", watchman: true, initialStart: true,
+			command: django("watchman"), note: "also watches the directories of every imported module"},
+		{name: "watchman-make", slug: "watchman-make", watchman: true, once: true,
+			command: func(c *config, tree, stamp, _ string) spec {
+				return spec{argv: []string{"/usr/bin/watchman-make", "-p", "**/*.py", "--root", tree,
+					"--run", shellQuote(childArgv(c, stamp, true))}, dir: tree}
+			},
+			probeEvery: 500 * time.Millisecond,
+			note:       "runs a command to completion and never restarts a running one: measured with a child that exits at once; 0.2 s settle"},
+		{name: "entr -r", slug: "entr", initialStart: true, eachFile: true,
+			command: func(c *config, tree, stamp, list string) spec {
+				return spec{argv: append([]string{"/usr/bin/entr", "-n", "-r"}, childArgv(c, stamp, false)...),
+					dir: tree, stdin: list}
+			},
+			note: "watches the listed files only (no new files)"},
+		{name: "nodemon", slug: "nodemon", initialStart: true, eachFile: true,
+			command: func(c *config, tree, stamp, _ string) spec {
+				return spec{argv: []string{filepath.Join(c.cache, "npm/node_modules/.bin/nodemon"),
+					"--no-update-notifier", "-q", "-I", "-w", tree, "-e", "py",
+					"-x", shellQuote(childArgv(c, stamp, false))}, dir: tree,
+					env: []string{"NO_UPDATE_NOTIFIER=1"}}
+			},
+			note: "runs the command through sh, which counts as nodemon's own"},
+		{name: "reflex -s", slug: "reflex", initialStart: true,
+			command: func(c *config, tree, stamp, _ string) spec {
+				argv := []string{filepath.Join(gobin, "reflex"), "-s", "-d", "none", "-r", `\.py$`, "--"}
+				return spec{argv: append(argv, childArgv(c, stamp, false)...), dir: tree}
+			},
+			probeEvery: 500 * time.Millisecond,
+			note:       "acts after 300 ms without events; the child runs on a pty"},
+		{name: "air", slug: "air", initialStart: true,
+			command: func(c *config, tree, stamp, _ string) spec {
+				return spec{argv: []string{filepath.Join(gobin, "air"), "-root", tree,
+					"-tmp_dir", filepath.Join(c.run, "air-tmp"),
+					"-build.cmd", "true", "-build.bin", "", "-build.entrypoint", "",
+					"-build.full_bin", shellQuote(childArgv(c, stamp, false)),
+					"-build.include_ext", "py"}, dir: tree}
+			},
+			note: "default 1 s build delay"},
+	}
+	for _, t := range tools {
+		if t.probeEvery == 0 {
+			t.probeEvery = 250 * time.Millisecond
+		}
+	}
+	return tools
+}
+
+// loadStatus fills in versions and install failures from the status files
+// scripts/bench wrote: STATUSDIR/SLUG holds "ok VERSION" or "unavailable WHY".
+func loadStatus(tools []*tool, dir string, c *config) {
+	for _, t := range tools {
+		isAutoreload := strings.HasPrefix(t.slug, "autoreload")
+		if isAutoreload && c.autoreload == "" {
+			t.unavailable = "no binary: " + c.autoreloadErr
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, t.slug))
+		if isAutoreload && err != nil {
+			continue // built from this checkout; a status file only says what is missing
+		}
+		if err != nil {
+			t.unavailable = "no install status (scripts/bench did not install it)"
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		if sc.Scan() {
+			word, rest, _ := strings.Cut(strings.TrimSpace(sc.Text()), " ")
+			if word == "ok" {
+				t.version = rest
+			} else {
+				t.unavailable = rest
+			}
+		}
+		f.Close()
+	}
+}
