@@ -277,9 +277,9 @@ func (p *Poller) flush() watchman.Batch {
 }
 
 // statAt is the one place the walk lstats, so tests can count it.
-func (p *Poller) statAt(fd int, dir, name string) (fileInfo, error) {
+func (p *Poller) statAt(r *dirReader, fd int, dir, name string) (fileInfo, error) {
 	if p.onStat != nil {
 		p.onStat(dir, name)
 	}
-	return statAt(fd, name)
+	return r.statAt(fd, name)
 }

@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"bytes"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -58,5 +59,34 @@ func direntType(t uint8) entryType {
 		return typeUnknown
 	default:
 		return typeOther
+	}
+}
+
+// statAt is statAt for a name listed by r: getdents leaves each name
+// NUL-terminated in r's buffer, so the kernel can read it there. This
+// saves the copy and the allocation x/sys makes per call (one per file of
+// the tree, on every scan). A name that is not such a view is copied.
+func (r *dirReader) statAt(fd int, name string) (fileInfo, error) {
+	p := unsafe.StringData(name)
+	if len(name) == 0 || len(r.buf) == 0 {
+		return statAt(fd, name)
+	}
+	start := uintptr(unsafe.Pointer(&r.buf[0]))
+	at := uintptr(unsafe.Pointer(p))
+	if at < start || at+uintptr(len(name)) >= start+uintptr(len(r.buf)) || r.buf[at-start+uintptr(len(name))] != 0 {
+		return statAt(fd, name)
+	}
+	var st unix.Stat_t
+	for {
+		_, _, errno := syscall.Syscall6(unix.SYS_NEWFSTATAT, uintptr(fd), uintptr(unsafe.Pointer(p)),
+			uintptr(unsafe.Pointer(&st)), unix.AT_SYMLINK_NOFOLLOW, 0, 0)
+		switch errno {
+		case 0:
+			return infoOf(&st), nil
+		case unix.EINTR:
+			continue
+		default:
+			return fileInfo{}, errno
+		}
 	}
 }

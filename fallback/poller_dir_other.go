@@ -43,3 +43,6 @@ func modeType(m fs.FileMode) entryType {
 		return typeOther
 	}
 }
+
+// statAt is statAt: names from os.File carry no terminating NUL to reuse.
+func (r *dirReader) statAt(fd int, name string) (fileInfo, error) { return statAt(fd, name) }

@@ -133,7 +133,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 		if !dirRule {
 			return
 		}
-		if fi, err := p.statAt(fd, w.path, name); err == nil && isNew(fi) {
+		if fi, err := p.statAt(r, fd, w.path, name); err == nil && isNew(fi) {
 			newEntries++
 			if ignored {
 				newIgnored++
@@ -149,7 +149,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 		var statted bool
 		if typ == typeUnknown {
 			var err error
-			if fi, err = p.statAt(fd, w.path, name); err != nil {
+			if fi, err = p.statAt(r, fd, w.path, name); err != nil {
 				return
 			}
 			typ, statted = fi.typ, true
@@ -177,7 +177,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 			}
 			if !statted {
 				var err error
-				if fi, err = p.statAt(fd, w.path, name); err != nil {
+				if fi, err = p.statAt(r, fd, w.path, name); err != nil {
 					return // vanished since the listing: absent
 				}
 			}
