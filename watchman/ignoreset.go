@@ -187,7 +187,11 @@ func joinRelPath(rel, name string) string {
 
 // ignored decides about the entry name of the directory dir (absolute).
 func (s *ignoreSet) ignored(dir, name string, isDir bool) bool {
-	d := s.dir(dir)
+	return s.ignoredIn(s.dir(dir), dir, name, isDir)
+}
+
+// ignoredIn is ignored for the loaded directory d at dir.
+func (s *ignoreSet) ignoredIn(d *ignoreDir, dir, name string, isDir bool) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return !s.exemptLocked(dir, name) && s.decideLocked(d, name, isDir)
@@ -223,8 +227,11 @@ func (s *ignoreSet) decideLocked(d *ignoreDir, name string, isDir bool) bool {
 	if d.repo == nil {
 		return false
 	}
-	rel := joinRelPath(d.rel, name)
 	for _, f := range []*ignoreFile{&d.repo.exclude, &s.global} {
+		rel := name // what decide matches unanchored rules with; spare the join
+		if f.anchored {
+			rel = joinRelPath(d.rel, name)
+		}
 		if ignored, ok := f.decide(name, rel, isDir); ok {
 			return ignored
 		}

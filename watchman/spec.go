@@ -53,8 +53,9 @@ type Spec struct {
 	roots    []*root
 	includes []pattern // any of; none means every file
 	ignores  []pattern
-	// needRel is set when some pattern looks at more than the base name.
-	needRel bool
+	// needRelFile is set when some pattern looks at more than the base
+	// name in deciding about a file, needRelDir about a directory.
+	needRelFile, needRelDir bool
 	// ignoreFiles is nil with SpecOptions.NoIgnoreFiles.
 	ignoreFiles *ignoreSet
 }
@@ -102,8 +103,12 @@ func NewSpec(opts SpecOptions) (*Spec, error) {
 		}
 		s.ignores = append(s.ignores, pts...)
 	}
-	for _, pt := range slices.Concat(s.includes, s.ignores) {
-		s.needRel = s.needRel || pt.anchored || pt.dirOnly
+	for _, pt := range s.includes {
+		s.needRelFile = s.needRelFile || pt.anchored || pt.dirOnly // a directory include looks at the parents
+	}
+	for _, pt := range s.ignores {
+		s.needRelFile = s.needRelFile || pt.anchored && !pt.dirOnly
+		s.needRelDir = s.needRelDir || pt.anchored
 	}
 	if err := s.addRoots(opts.Watch); err != nil {
 		return nil, err
@@ -265,18 +270,10 @@ func (s *Spec) WalkSelects(root, rel string) bool {
 }
 
 // WalkSelectsEntry is WalkSelects for the entry name of the directory
-// dirRel ("" for the root itself); it builds the relative path only when a
-// pattern needs it.
+// dirRel ("" for the root itself). A walk asking about many entries of one
+// directory does better with WalkDir.
 func (s *Spec) WalkSelectsEntry(root, dirRel, name string) bool {
-	r := s.root(root)
-	if r == nil || r.file {
-		return false
-	}
-	rel := name
-	if s.needRel && dirRel != "" {
-		rel = dirRel + "/" + name
-	}
-	return r.selects(s, rel)
+	return s.WalkDir(root, dirRel).SelectsEntry(name)
 }
 
 // WalkSkipDir is SkipDir for a walk of the directory root: rel is the
@@ -289,13 +286,19 @@ func (s *Spec) WalkSkipDir(root, rel string) bool {
 
 // selects applies the includes and the file ignores to rel.
 func (r *root) selects(s *Spec, rel string) bool {
-	name := rel[strings.LastIndexByte(rel, '/')+1:]
+	return r.selectsIn(s, rel, baseName(rel), nil)
+}
+
+// selectsIn is selects for the entry name; rel is its relative path, or
+// just name when s.needRelFile is not set. The ignore files are w's when w
+// is not nil.
+func (r *root) selectsIn(s *Spec, rel, name string, w *WalkDir) bool {
 	for i := range s.ignores {
 		if pt := &s.ignores[i]; !pt.dirOnly && pt.match(name, rel) {
 			return false
 		}
 	}
-	if s.ignoredByFiles(r, rel, false) {
+	if w != nil && w.ignoredByFiles(name, false) || w == nil && s.ignoredByFiles(r, rel, false) {
 		return false
 	}
 	if len(s.includes) == 0 {
@@ -328,14 +331,23 @@ func (r *root) skipDir(s *Spec, rel string) bool {
 	if rel == "" {
 		return false
 	}
+	return r.skipDirIn(s, rel, baseName(rel), nil)
+}
+
+// skipDirIn is skipDir for the entry name; rel is its relative path, or
+// just name when neither s.needRelDir nor r.ignoreDirs needs it. The
+// ignore files are w's when w is not nil.
+func (r *root) skipDirIn(s *Spec, rel, name string, w *WalkDir) bool {
 	if slices.Contains(r.ignoreDirs, rel) {
 		return true
 	}
-	name := rel[strings.LastIndexByte(rel, '/')+1:]
 	for i := range s.ignores {
 		if s.ignores[i].match(name, rel) {
 			return true
 		}
+	}
+	if w != nil {
+		return w.ignoredByFiles(name, true)
 	}
 	return s.ignoredByFiles(r, rel, true)
 }

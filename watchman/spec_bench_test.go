@@ -10,6 +10,7 @@ import (
 // of a walk, by base name and directory) and as the Watchman backend does
 // (an absolute path, ancestors checked), on a realistic spec: the default
 // ignores, a few includes with braces and a path pattern, user ignores.
+// "walk" asks entry by entry, "walkdir" through the directory's WalkDir.
 func BenchmarkSpecMatch(b *testing.B) {
 	dir := b.TempDir()
 	spec, err := NewSpec(SpecOptions{
@@ -27,6 +28,13 @@ func BenchmarkSpecMatch(b *testing.B) {
 	b.Run("walk", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			spec.WalkSelectsEntry(dir, "src/app/views", names[i%len(names)])
+		}
+	})
+	b.Run("walkdir", func(b *testing.B) {
+		// As the poller asks: one matcher per directory.
+		w := spec.WalkDir(dir, "src/app/views")
+		for i := 0; b.Loop(); i++ {
+			w.SelectsEntry(names[i%len(names)])
 		}
 	})
 	b.Run("walk-simple", func(b *testing.B) {
