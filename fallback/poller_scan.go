@@ -141,6 +141,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 		}
 	}
 
+	match := p.spec.WalkDir(w.root, w.rel)
 	seen := make([]bool, len(d.files))
 	var added []newFile
 	var subdirs []string
@@ -156,7 +157,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 		}
 		switch typ {
 		case typeDir:
-			if p.spec.WalkSkipDir(w.root, joinRel(w.rel, name)) {
+			if match.SkipsDir(name) {
 				statNew(name, true)
 				rs.skipDir(d, name)
 				return
@@ -170,7 +171,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 			subdirs = append(subdirs, name)
 		case typeFile, typeSymlink:
 			i := d.findFile(name)
-			if (i < 0 || rs.on) && !p.spec.WalkSelectsEntry(w.root, w.rel, name) {
+			if (i < 0 || rs.on) && !match.SelectsEntry(name) {
 				statNew(name, true)
 				rs.dropFile(i)
 				return
