@@ -143,6 +143,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 
 	match := p.spec.WalkDir(w.root, w.rel)
 	seen := make([]bool, len(d.files))
+	lk := lookup{d: d}
 	var added []newFile
 	var subdirs []string
 	err = r.list(fd, func(name string, typ entryType) {
@@ -170,7 +171,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 			}
 			subdirs = append(subdirs, name)
 		case typeFile, typeSymlink:
-			i := d.findFile(name)
+			i := lk.find(name)
 			if (i < 0 || rs.on) && !match.SelectsEntry(name) {
 				statNew(name, true)
 				rs.dropFile(i)
@@ -229,6 +230,8 @@ func (sc *scan) dir(r *dirReader, w work, out *[]watchman.Change) []work {
 	}
 	if removed || len(added) > 0 {
 		d.rebuild(seen, added)
+	} else {
+		lk.keep()
 	}
 	sc.reconcileDirs(d, w.path, subdirs, out, rs.skipped)
 

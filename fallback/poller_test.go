@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -373,3 +374,39 @@ func TestPollerPace(t *testing.T) {
 
 // tracked returns how many files the poller keeps a record of.
 func (p *Poller) tracked() int { return len(p.trackedPaths()) }
+
+// TestPollerListingOrderHint: from the third scan on, files are found
+// where the last listing had them (dirState.order); every change must
+// still be seen exactly once, whichever position it is at, with unselected
+// names between the files and the directory's entries reshuffled.
+func TestPollerListingOrderHint(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := range 40 {
+		files[fmt.Sprintf("f%02d.go", i)] = "x"
+		if i%3 == 0 {
+			files[fmt.Sprintf("n%02d.txt", i)] = "not selected"
+		}
+	}
+	tree(t, dir, files)
+	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}, Patterns: []string{"*.go"}}, PollerOptions{})
+	scanNow(t, p)
+	expectQuiet(t, p, dir, 2) // the second records the listing order
+	for i := range 40 {
+		name := fmt.Sprintf("f%02d.go", i)
+		write(t, filepath.Join(dir, name), strings.Repeat("y", i+2))
+		expect(t, dir, scanNow(t, p), map[string]bool{name: true})
+	}
+	// Same number of entries, different names: positions shift.
+	os.Remove(filepath.Join(dir, "f07.go"))
+	write(t, filepath.Join(dir, "g07.go"), "g")
+	os.Remove(filepath.Join(dir, "n09.txt"))
+	write(t, filepath.Join(dir, "f09.go.txt"), "not selected")
+	expect(t, dir, scanNow(t, p), map[string]bool{"f07.go": false, "g07.go": true})
+	expectQuiet(t, p, dir, 3)
+	write(t, filepath.Join(dir, "f39.go"), "last")
+	expect(t, dir, scanNow(t, p), map[string]bool{"f39.go": true})
+	if n := p.tracked(); n != 40 {
+		t.Fatalf("tracked %d files, want 40", n)
+	}
+}

@@ -30,6 +30,11 @@ type dirState struct {
 	names string
 	files []fileState
 	dirs  []*dirState // not ignored subdirectories, sorted by name
+	// order is the index in files of each file in the order the last scan
+	// listed them: an unchanged directory lists in the same order, so the
+	// next scan finds each file by one comparison instead of a binary
+	// search (see lookup). Nil when files changed since.
+	order []int32
 }
 
 func (d *dirState) fileName(f *fileState) string { return d.names[f.off : f.off+f.n] }
@@ -92,7 +97,7 @@ func (d *dirState) rebuild(keep []bool, added []newFile) {
 		b.WriteString(e.name)
 		files[i] = e.f
 	}
-	d.names, d.files = b.String(), files
+	d.names, d.files, d.order = b.String(), files, nil
 }
 
 // forget reports every file of d and below as deleted, for a directory that
@@ -104,7 +109,47 @@ func (d *dirState) forget(path string, out *[]watchman.Change) {
 	for _, c := range d.dirs {
 		c.forget(path+"/"+c.name, out)
 	}
-	d.names, d.files, d.dirs = "", nil, nil
+	d.names, d.files, d.dirs, d.order = "", nil, nil, nil
+}
+
+// lookup finds the recorded files of one directory during a scan's
+// listing, trying first where the last scan's listing order says the next
+// one is, and keeps this scan's order for the next when it differs.
+type lookup struct {
+	d     *dirState
+	k     int     // next position in d.order
+	found []int32 // this listing's order, once it departs from d.order
+}
+
+// find returns the index of the file called name, or -1.
+func (l *lookup) find(name string) int {
+	d := l.d
+	if l.k < len(d.order) {
+		if j := int(d.order[l.k]); j < len(d.files) && d.fileName(&d.files[j]) == name {
+			l.k++
+			if l.found != nil {
+				l.found = append(l.found, int32(j))
+			}
+			return j
+		}
+	}
+	i := d.findFile(name)
+	if i >= 0 {
+		if l.found == nil {
+			l.found = make([]int32, l.k, len(d.files))
+			copy(l.found, d.order[:l.k])
+		}
+		l.found = append(l.found, int32(i))
+	}
+	return i
+}
+
+// keep records this listing's order for the next scan; only when d.files
+// did not change, since the order holds indexes into it.
+func (l *lookup) keep() {
+	if l.found != nil {
+		l.d.order = l.found
+	}
 }
 
 // changed reports whether the file differs from what the last scan saw:
