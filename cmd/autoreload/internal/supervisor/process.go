@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -85,12 +86,28 @@ type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("command exited with code %d", e.Code) }
 
+// helperVar marks the processes the supervisor's own program starts (the
+// Watchman CLI, and the daemon that `watchman get-sockname` spawns): New
+// puts it in the process environment, which they inherit, with the
+// supervisor's pid as its value. Such a daemon double-forks and calls
+// setsid, so it is re-parented to the supervisor, its subreaper, in a
+// session of its own, exactly like a daemon COMMAND started; the marker
+// is how the reaper tells it is not COMMAND's and leaves it running.
+// COMMAND never gets it.
+const helperVar = "AUTORELOAD_HELPER_OF"
+
+// markHelpers sets helperVar for every process started from now on.
+func markHelpers() {
+	os.Setenv(helperVar, strconv.Itoa(os.Getpid()))
+}
+
 // environ is the base environment plus the two variables that tell
 // COMMAND it runs under autoreload and why this run started.
 func environ(base, changed []string) []string {
 	env := make([]string, 0, len(base)+2)
 	for _, kv := range base {
-		if strings.HasPrefix(kv, "AUTORELOAD_ENV=") || strings.HasPrefix(kv, "AUTORELOAD_CHANGED=") {
+		if strings.HasPrefix(kv, "AUTORELOAD_ENV=") || strings.HasPrefix(kv, "AUTORELOAD_CHANGED=") ||
+			strings.HasPrefix(kv, helperVar+"=") {
 			continue
 		}
 		env = append(env, kv)

@@ -12,8 +12,9 @@ func TestEnvironMarksCommandAndCapsChanged(t *testing.T) {
 	for i := range changed {
 		changed[i] = fmt.Sprintf("/src/f%d.go", i)
 	}
-	env := environ([]string{"PATH=/bin", "AUTORELOAD_ENV=false", "AUTORELOAD_CHANGED=/old"}, changed)
-	if !slices.Contains(env, "PATH=/bin") || !slices.Contains(env, "AUTORELOAD_ENV=true") || slices.Contains(env, "AUTORELOAD_ENV=false") {
+	env := environ([]string{"PATH=/bin", "AUTORELOAD_ENV=false", "AUTORELOAD_CHANGED=/old", helperVar + "=1"}, changed)
+	if !slices.Contains(env, "PATH=/bin") || !slices.Contains(env, "AUTORELOAD_ENV=true") || slices.Contains(env, "AUTORELOAD_ENV=false") ||
+		slices.Contains(env, helperVar+"=1") {
 		t.Fatalf("environ = %q", env[:3])
 	}
 	var got string

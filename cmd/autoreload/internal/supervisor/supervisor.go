@@ -78,10 +78,16 @@ type Supervisor struct {
 }
 
 // New returns a supervisor for opts; nothing runs until Run.
+//
+// New also marks the process environment (AUTORELOAD_HELPER_OF) so that
+// processes its program starts for itself from then on, and the daemons
+// they leave behind, are never taken for COMMAND's: call it before
+// starting any. COMMAND's environment never carries the mark.
 func New(opts Options) *Supervisor {
 	if opts.Env == nil {
 		opts.Env = os.Environ()
 	}
+	markHelpers()
 	if opts.StopSignal == 0 {
 		opts.StopSignal = syscall.SIGTERM
 	}
