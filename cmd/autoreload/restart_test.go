@@ -102,15 +102,31 @@ func TestOnExitExitReturnsTheCode(t *testing.T) {
 
 func TestOnExitRestartBacksOff(t *testing.T) {
 	t.Parallel()
-	s := startAutoreload(t, t.TempDir(), "--on-exit", "restart", "--", helper, "exit", "1")
-	s.ready()
-	at := startTimes(s, 4, "changed")
-	s.stop()
 	// Gaps of 100, 200, 400 then 800 ms after each exit (the first start
-	// went to ready): lower bounds only, the machine may be slow.
-	for i, want := range []time.Duration{200, 400, 800} {
-		if gap := at[i+1].Sub(at[i]); gap < want*time.Millisecond {
-			t.Errorf("restart %d came %v after the previous start, want at least %dms (gaps %v)", i+1, gap, want, at)
+	// goes to ready).
+	backsOff(t, []time.Duration{200, 400, 800}, "--on-exit", "restart", "--", helper, "exit", "1")
+}
+
+// backsOff runs autoreload with args, a COMMAND that ends at once, and
+// checks the gaps between the starts after the first against the lower
+// bounds want (a loaded machine is slower, never faster).
+func backsOff(t *testing.T, want []time.Duration, args ...string) {
+	t.Helper()
+	s := startAutoreload(t, t.TempDir(), args...)
+	s.ready()
+	var at []time.Time
+	for len(at) < len(want)+1 {
+		e := s.await("started", nil, "changed")
+		tm, err := time.Parse(time.RFC3339Nano, e["time"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, tm)
+	}
+	s.stop()
+	for i, w := range want {
+		if gap := at[i+1].Sub(at[i]); gap < w*time.Millisecond {
+			t.Errorf("start %d came %v after the previous one, want at least %dms (starts %v)", i+3, gap, int(w), at)
 		}
 	}
 }
@@ -230,37 +246,13 @@ func TestChangesDuringStopJoinTheRestart(t *testing.T) {
 	}
 }
 
-// startTimes collects the times autoreload logged for n starts.
-func startTimes(s *session, n int, forbidden ...string) []time.Time {
-	s.t.Helper()
-	var at []time.Time
-	for len(at) < n {
-		e := s.await("started", nil, forbidden...)
-		tm, err := time.Parse(time.RFC3339Nano, e["time"].(string))
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		at = append(at, tm)
-	}
-	return at
-}
-
 // TestExitCode3LoopBacksOff: a COMMAND that exits 3 right after every start
 // is restarted at once the first time, then with growing gaps, instead of
 // spinning.
 func TestExitCode3LoopBacksOff(t *testing.T) {
 	t.Parallel()
-	s := startAutoreload(t, t.TempDir(), "--", helper, "exit", "3")
-	s.ready()
-	at := startTimes(s, 4, "changed")
-	s.stop()
-	// The first restart is free; then gaps of 100, 200 and 400 ms. Lower
-	// bounds only: a loaded machine is slower, never faster.
-	for i, want := range []time.Duration{100, 200, 400} {
-		if gap := at[i+1].Sub(at[i]); gap < want*time.Millisecond {
-			t.Errorf("restart %d after exit 3 came %v after the previous start, want at least %dms (starts %v)", i+2, gap, want, at)
-		}
-	}
+	// The first restart is free; then gaps of 100, 200 and 400 ms.
+	backsOff(t, []time.Duration{100, 200, 400}, "--", helper, "exit", "3")
 }
 
 // TestStopSignalFlag: -s picks the stop signal, by name or number, and a
