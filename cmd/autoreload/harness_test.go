@@ -97,6 +97,13 @@ func startAutoreload(t *testing.T, dir string, args ...string) *session {
 // unset NAME) applied over the test's environment.
 func startAutoreloadEnv(t *testing.T, dir string, env []string, args ...string) *session {
 	t.Helper()
+	return startSession(t, dir, env, nil, args...)
+}
+
+// startSession is startAutoreloadEnv with extra descriptors for autoreload
+// to inherit, from 3 on.
+func startSession(t *testing.T, dir string, env []string, extra []*os.File, args ...string) *session {
+	t.Helper()
 	s := &session{
 		t:      t,
 		mark:   fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano()),
@@ -119,6 +126,7 @@ func startAutoreloadEnv(t *testing.T, dir string, env []string, args ...string) 
 		t.Fatal(err)
 	}
 	s.cmd.Stderr = w
+	s.cmd.ExtraFiles = extra
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
