@@ -45,7 +45,7 @@ func isWatching(reloader string) func(event) bool {
 // restartedBy writes path and expects exactly one restart naming it.
 func restartedBy(s *session, path, content string) {
 	s.t.Helper()
-	writeFile(s.t, path, content)
+	replaceFile(s.t, path, content)
 	changed := s.await("changed", nil, "started")
 	if !slices.Contains(changed.paths(), path) {
 		s.t.Fatalf("changed %v, want %s among them; log:\n%s", changed.paths(), path, s.logText())
@@ -89,7 +89,7 @@ func TestFallbackKeepsEveryChange(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond) // the scenario: a write 100 ms after the failure
 			late := filepath.Join(dir, "late.go")
-			writeFile(t, late, "package main\n")
+			replaceFile(t, late, "package main\n")
 			fb := s.await("fallback", nil, "started")
 			if fb["reloader"] != "stat" || !strings.Contains(fb["error"].(string), "watchman") {
 				t.Errorf("fallback event %v, want reloader stat and the watchman error", fb)
@@ -116,7 +116,7 @@ func TestFallbackReturnsToWatchman(t *testing.T) {
 	// A change made in the switch-back window: the final scan and the new
 	// subscription may both see it; COMMAND restarts once.
 	during := filepath.Join(dir, "during.go")
-	writeFile(t, during, "package main\n")
+	replaceFile(t, during, "package main\n")
 	var back, changed bool
 	for !back || !changed {
 		e := s.next("watching watchman and changed")

@@ -372,3 +372,26 @@ func writeFile(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// replaceFile gives path its new content in one step (a rename from
+// outside the watched tree, as many editors save), so a scan can never see
+// it half written. Tests whose write races with a poller scan by design
+// (the first scan after a fallback) use it; an in-place write could be seen
+// both empty and complete, which is two changes.
+func replaceFile(t *testing.T, path, data string) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
