@@ -250,18 +250,24 @@ func (s *session) await(msg string, ok func(event) bool, forbidden ...string) ev
 // returns the started event.
 func (s *session) ready() event {
 	s.t.Helper()
-	var started event
-	watching := false
-	for started == nil || !watching {
+	_, started := s.readyEvents()
+	return started
+}
+
+// readyEvents waits for the watching and started events, which come in
+// either order: COMMAND starts beside the watcher.
+func (s *session) readyEvents() (watching, started event) {
+	s.t.Helper()
+	for started == nil || watching == nil {
 		e := s.next("watching and started")
 		switch e.msg() {
 		case "watching":
-			watching = true
+			watching = e
 		case "started":
 			started = e
 		}
 	}
-	return started
+	return watching, started
 }
 
 func (s *session) signal(sig syscall.Signal) {

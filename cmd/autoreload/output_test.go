@@ -59,15 +59,7 @@ func TestJSONLogFields(t *testing.T) {
 	dir := t.TempDir()
 	abs, _ := filepath.EvalSymlinks(dir)
 	s := startAutoreload(t, dir, "-w", ".", "--", "sh", "-c", `[ -n "$AUTORELOAD_CHANGED" ] && exit 4; exec sleep 1000`)
-	var watching, started event
-	for watching == nil || started == nil {
-		switch e := s.next("watching and started"); e.msg() {
-		case "watching":
-			watching = e
-		case "started":
-			started = e
-		}
-	}
+	watching, started := s.readyEvents()
 	roots, _ := watching["roots"].([]any)
 	if watching["reloader"] != "stat" || len(roots) != 1 || (roots[0] != dir && roots[0] != abs) {
 		t.Errorf("watching = %v, want reloader stat and roots [%s]", watching, dir)
