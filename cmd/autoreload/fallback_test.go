@@ -56,6 +56,12 @@ func restartedBy(s *session, path, content string) {
 // quiet asserts that no restart happens within d.
 func quiet(s *session, what string, d time.Duration) {
 	s.t.Helper()
+	for _, e := range s.unread {
+		if e.msg() == "changed" || e.msg() == "started" {
+			s.t.Fatalf("%s: unexpected %v; log:\n%s", what, e, s.logText())
+		}
+	}
+	s.unread = nil
 	deadline := time.After(d)
 	for {
 		select {

@@ -80,6 +80,7 @@ type session struct {
 	cmd    *exec.Cmd
 	mark   string // in the environment of autoreload and all it starts
 	events chan event
+	unread []event // read ahead by readyEvents, returned first by next
 	mu     sync.Mutex
 	log    []string // every stderr line, for failure messages
 	exited chan struct{}
@@ -212,6 +213,11 @@ func (s *session) logText() string {
 // next returns the next event, failing the test after waitLimit.
 func (s *session) next(what string) event {
 	s.t.Helper()
+	if len(s.unread) > 0 {
+		e := s.unread[0]
+		s.unread = s.unread[1:]
+		return e
+	}
 	select {
 	case e := <-s.events:
 		return e
@@ -255,18 +261,23 @@ func (s *session) ready() event {
 }
 
 // readyEvents waits for the watching and started events, which come in
-// either order: COMMAND starts beside the watcher.
+// either order: COMMAND starts beside the watcher. Other events met on the
+// way (COMMAND may exit before the watcher is ready) stay to be read.
 func (s *session) readyEvents() (watching, started event) {
 	s.t.Helper()
+	var other []event
 	for started == nil || watching == nil {
 		e := s.next("watching and started")
-		switch e.msg() {
-		case "watching":
+		switch {
+		case e.msg() == "watching" && watching == nil:
 			watching = e
-		case "started":
+		case e.msg() == "started" && started == nil:
 			started = e
+		default:
+			other = append(other, e)
 		}
 	}
+	s.unread = append(other, s.unread...)
 	return watching, started
 }
 
@@ -296,7 +307,8 @@ func (s *session) stop() []event {
 	if code := s.wait(); code != 0 {
 		s.t.Fatalf("exit code after SIGINT = %d, want 0; log:\n%s", code, s.logText())
 	}
-	var rest []event
+	rest := s.unread
+	s.unread = nil
 	for len(s.events) > 0 {
 		rest = append(rest, <-s.events)
 	}
