@@ -123,10 +123,17 @@ func TestFallbackReturnsToWatchman(t *testing.T) {
 	// subscription may both see it; COMMAND restarts once.
 	during := filepath.Join(dir, "during.go")
 	replaceFile(t, during, "package main\n")
-	var back, changed bool
-	for !back || !changed {
-		e := s.next("watching watchman and changed")
+	// Until back on watchman and restarted: the restart's start may come
+	// after the switch back, or before it.
+	var back, changed, started bool
+	for !back || !started {
+		e := s.next("watching watchman and a restart")
 		switch e.msg() {
+		case "started":
+			if !changed || started {
+				t.Fatalf("unexpected %v; log:\n%s", e, s.logText())
+			}
+			started = true
 		case "watching":
 			if e["reloader"] == "watchman" {
 				back = true
