@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/watchman"
 	"github.com/spf13/pflag"
 )
 
@@ -147,4 +148,64 @@ func TestEveryFlagDocumented(t *testing.T) {
 			t.Errorf("--help mentions %s, which is no flag", flag)
 		}
 	}
+}
+
+// TestExamplesParse: every autoreload command line in README.md and in
+// --help parses, and its patterns make a valid spec.
+func TestExamplesParse(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, line := range strings.Split(string(readme)+"\n"+helpText, "\n") {
+		line = strings.TrimSpace(strings.Split(line, " #")[0])
+		if _, rest, ok := strings.Cut(line, "autoreload "); ok && (strings.HasPrefix(line, "autoreload ") || strings.HasPrefix(line, "AUTORELOAD_")) {
+			lines = append(lines, rest)
+		}
+	}
+	if len(lines) < 8 {
+		t.Fatalf("found %d example command lines, want the recipes and the help's examples", len(lines))
+	}
+	for _, line := range lines {
+		args := shellWords(line)
+		if len(args) == 0 || args[0] == "[flags]" {
+			continue
+		}
+		cfg, err := parseConfig(args, env())
+		if err != nil {
+			t.Errorf("autoreload %s: %v", line, err)
+			continue
+		}
+		if _, err := watchman.NewSpec(watchman.SpecOptions{Watch: []string{t.TempDir()}, Patterns: cfg.patterns, Exts: cfg.exts, Ignores: cfg.ignores}); err != nil {
+			t.Errorf("autoreload %s: %v", line, err)
+		}
+	}
+}
+
+// shellWords splits a command line as sh would, for the quoting the
+// examples use: single quotes and plain words.
+func shellWords(line string) []string {
+	var words []string
+	var word strings.Builder
+	inWord, quoted := false, false
+	for _, r := range line {
+		switch {
+		case r == '\'':
+			quoted, inWord = !quoted, true
+		case r == ' ' && !quoted:
+			if inWord {
+				words = append(words, word.String())
+				word.Reset()
+				inWord = false
+			}
+		default:
+			word.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	return words
 }

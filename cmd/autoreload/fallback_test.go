@@ -45,7 +45,7 @@ func isWatching(reloader string) func(event) bool {
 // restartedBy writes path and expects exactly one restart naming it.
 func restartedBy(s *session, path, content string) {
 	s.t.Helper()
-	writeFile(s.t, path, content)
+	replaceFile(s.t, path, content)
 	changed := s.await("changed", nil, "started")
 	if !slices.Contains(changed.paths(), path) {
 		s.t.Fatalf("changed %v, want %s among them; log:\n%s", changed.paths(), path, s.logText())
@@ -56,6 +56,12 @@ func restartedBy(s *session, path, content string) {
 // quiet asserts that no restart happens within d.
 func quiet(s *session, what string, d time.Duration) {
 	s.t.Helper()
+	for _, e := range s.unread {
+		if e.msg() == "changed" || e.msg() == "started" {
+			s.t.Fatalf("%s: unexpected %v; log:\n%s", what, e, s.logText())
+		}
+	}
+	s.unread = nil
 	deadline := time.After(d)
 	for {
 		select {
@@ -89,7 +95,7 @@ func TestFallbackKeepsEveryChange(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond) // the scenario: a write 100 ms after the failure
 			late := filepath.Join(dir, "late.go")
-			writeFile(t, late, "package main\n")
+			replaceFile(t, late, "package main\n")
 			fb := s.await("fallback", nil, "started")
 			if fb["reloader"] != "stat" || !strings.Contains(fb["error"].(string), "watchman") {
 				t.Errorf("fallback event %v, want reloader stat and the watchman error", fb)
@@ -116,11 +122,18 @@ func TestFallbackReturnsToWatchman(t *testing.T) {
 	// A change made in the switch-back window: the final scan and the new
 	// subscription may both see it; COMMAND restarts once.
 	during := filepath.Join(dir, "during.go")
-	writeFile(t, during, "package main\n")
-	var back, changed bool
-	for !back || !changed {
-		e := s.next("watching watchman and changed")
+	replaceFile(t, during, "package main\n")
+	// Until back on watchman and restarted: the restart's start may come
+	// after the switch back, or before it.
+	var back, changed, started bool
+	for !back || !started {
+		e := s.next("watching watchman and a restart")
 		switch e.msg() {
+		case "started":
+			if !changed || started {
+				t.Fatalf("unexpected %v; log:\n%s", e, s.logText())
+			}
+			started = true
 		case "watching":
 			if e["reloader"] == "watchman" {
 				back = true
@@ -204,11 +217,10 @@ func TestNoWatchmanOnPath(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // as agedTree
 	s := startAutoreloadEnv(t, dir, []string{"PATH=" + t.TempDir(), "WATCHMAN_SOCK="},
 		"--reloader=auto", "--", helper, "env", filepath.Join(t.TempDir(), "env"))
-	w := s.await("watching", nil, "changed")
-	if w["reloader"] != "stat" || !strings.Contains(w["reason"].(string), "not found") {
+	w, _ := s.readyEvents()
+	if reason, _ := w["reason"].(string); w["reloader"] != "stat" || !strings.Contains(reason, "not found") {
 		t.Errorf("watching %v, want the poller and why watchman was not used", w)
 	}
-	s.await("started", nil)
 	restartedBy(s, filepath.Join(dir, "main.go"), "package main // changed\n")
 	s.stop()
 	var mentions []string

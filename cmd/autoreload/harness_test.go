@@ -80,6 +80,7 @@ type session struct {
 	cmd    *exec.Cmd
 	mark   string // in the environment of autoreload and all it starts
 	events chan event
+	unread []event // read ahead by readyEvents, returned first by next
 	mu     sync.Mutex
 	log    []string // every stderr line, for failure messages
 	exited chan struct{}
@@ -96,6 +97,13 @@ func startAutoreload(t *testing.T, dir string, args ...string) *session {
 // startAutoreloadEnv is startAutoreload with env (NAME=VALUE, or NAME= to
 // unset NAME) applied over the test's environment.
 func startAutoreloadEnv(t *testing.T, dir string, env []string, args ...string) *session {
+	t.Helper()
+	return startSession(t, dir, env, nil, args...)
+}
+
+// startSession is startAutoreloadEnv with extra descriptors for autoreload
+// to inherit, from 3 on.
+func startSession(t *testing.T, dir string, env []string, extra []*os.File, args ...string) *session {
 	t.Helper()
 	s := &session{
 		t:      t,
@@ -119,6 +127,7 @@ func startAutoreloadEnv(t *testing.T, dir string, env []string, args ...string) 
 		t.Fatal(err)
 	}
 	s.cmd.Stderr = w
+	s.cmd.ExtraFiles = extra
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -204,6 +213,11 @@ func (s *session) logText() string {
 // next returns the next event, failing the test after waitLimit.
 func (s *session) next(what string) event {
 	s.t.Helper()
+	if len(s.unread) > 0 {
+		e := s.unread[0]
+		s.unread = s.unread[1:]
+		return e
+	}
 	select {
 	case e := <-s.events:
 		return e
@@ -242,18 +256,29 @@ func (s *session) await(msg string, ok func(event) bool, forbidden ...string) ev
 // returns the started event.
 func (s *session) ready() event {
 	s.t.Helper()
-	var started event
-	watching := false
-	for started == nil || !watching {
+	_, started := s.readyEvents()
+	return started
+}
+
+// readyEvents waits for the watching and started events, which come in
+// either order: COMMAND starts beside the watcher. Other events met on the
+// way (COMMAND may exit before the watcher is ready) stay to be read.
+func (s *session) readyEvents() (watching, started event) {
+	s.t.Helper()
+	var other []event
+	for started == nil || watching == nil {
 		e := s.next("watching and started")
-		switch e.msg() {
-		case "watching":
-			watching = true
-		case "started":
+		switch {
+		case e.msg() == "watching" && watching == nil:
+			watching = e
+		case e.msg() == "started" && started == nil:
 			started = e
+		default:
+			other = append(other, e)
 		}
 	}
-	return started
+	s.unread = append(other, s.unread...)
+	return watching, started
 }
 
 func (s *session) signal(sig syscall.Signal) {
@@ -282,7 +307,8 @@ func (s *session) stop() []event {
 	if code := s.wait(); code != 0 {
 		s.t.Fatalf("exit code after SIGINT = %d, want 0; log:\n%s", code, s.logText())
 	}
-	var rest []event
+	rest := s.unread
+	s.unread = nil
 	for len(s.events) > 0 {
 		rest = append(rest, <-s.events)
 	}
@@ -361,6 +387,29 @@ func waitFile(t *testing.T, path string, n int) []string {
 func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replaceFile gives path its new content in one step (a rename from
+// outside the watched tree, as many editors save), so a scan can never see
+// it half written. Tests whose write races with a poller scan by design
+// (the first scan after a fallback) use it; an in-place write could be seen
+// both empty and complete, which is two changes.
+func replaceFile(t *testing.T, path, data string) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 }

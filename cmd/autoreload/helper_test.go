@@ -18,6 +18,7 @@ import (
 //	exit3-once FLAG     exit 3 unless FLAG exists (creating it), else sleep
 //	ignore-term FILE    ignore SIGTERM, append "ready" to FILE, sleep
 //	listen ADDR FILE    ignore SIGTERM, listen on ADDR, append "ok" or "fail: ..." to FILE, sleep
+//	slow-stop FILE GO   append "ready" to FILE; on SIGTERM append "stopping" and exit 0 once GO exists
 func helperMain(args []string) {
 	appendLine := func(file, line string) {
 		f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -51,6 +52,18 @@ func helperMain(args []string) {
 		}
 		defer l.Close()
 		appendLine(args[2], "ok")
+	case "slow-stop":
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		appendLine(args[1], "ready")
+		<-term
+		appendLine(args[1], "stopping")
+		for {
+			if _, err := os.Stat(args[2]); err == nil {
+				os.Exit(0)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	default:
 		fmt.Fprintln(os.Stderr, "helper: unknown mode", args[0])
 		os.Exit(100)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -96,6 +98,15 @@ func watch(ctx context.Context, spec *watchman.Spec, cfg *config, since time.Tim
 		return fmt.Errorf("watch: %w", err)
 	}
 	defer w.Close()
+	return follow(ctx, w, spec.Roots(), sup, logger)
+}
+
+// restarter is what follow needs of the supervisor.
+type restarter interface{ Restart(changed []string) }
+
+// follow logs each batch from w as "changed" and hands its paths to sup,
+// until ctx ends or w fails.
+func follow(ctx context.Context, w watcher, roots []string, sup restarter, logger *slog.Logger) error {
 	for {
 		b, err := w.Next(ctx)
 		if ctx.Err() != nil {
@@ -107,11 +118,7 @@ func watch(ctx context.Context, spec *watchman.Spec, cfg *config, since time.Tim
 		if b.Empty() {
 			continue
 		}
-		paths := b.Paths()
-		if b.Unknown {
-			// Anything may have changed: COMMAND learns the roots.
-			paths = append(paths, spec.Roots()...)
-		}
+		paths := changedPaths(b, roots)
 		logged := paths[:min(len(paths), maxLoggedPaths)]
 		attrs := []any{"paths", logged, "count", len(paths)}
 		if b.Unknown {
@@ -120,6 +127,27 @@ func watch(ctx context.Context, spec *watchman.Spec, cfg *config, since time.Tim
 		logger.Info("changed", attrs...)
 		sup.Restart(paths)
 	}
+}
+
+// changedPaths are the paths COMMAND learns in AUTORELOAD_CHANGED, one a
+// line. After unknown changes anything may have changed: the roots come
+// first, so no cap on the list can drop them. A path holding a newline
+// cannot be listed one a line; it is named by the roots instead.
+func changedPaths(b watchman.Batch, roots []string) []string {
+	paths := make([]string, 0, len(b.Changes)+len(roots))
+	named := b.Unknown
+	if b.Unknown {
+		paths = append(paths, roots...)
+	}
+	for _, c := range b.Changes {
+		if !strings.Contains(c.Path, "\n") {
+			paths = append(paths, c.Path)
+		} else if !named {
+			named = true
+			paths = slices.Concat(roots, paths)
+		}
+	}
+	return paths
 }
 
 // handleSignals: SIGINT, SIGTERM and SIGHUP stop COMMAND and end autoreload

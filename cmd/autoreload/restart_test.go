@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,8 +93,8 @@ func TestOnExitWaitRestartsOnNextChange(t *testing.T) {
 
 func TestOnExitExitReturnsTheCode(t *testing.T) {
 	t.Parallel()
+	// No ready: autoreload may exit before its watcher is.
 	s := startAutoreload(t, t.TempDir(), "--on-exit=exit", "--", helper, "exit", "7")
-	s.ready()
 	if code := s.wait(); code != 7 {
 		t.Fatalf("exit code = %d, want 7; log:\n%s", code, s.logText())
 	}
@@ -101,19 +102,33 @@ func TestOnExitExitReturnsTheCode(t *testing.T) {
 
 func TestOnExitRestartBacksOff(t *testing.T) {
 	t.Parallel()
-	s := startAutoreload(t, t.TempDir(), "--on-exit", "restart", "--", helper, "exit", "1")
+	// Gaps of 100, 200, 400 then 800 ms after each exit (the first start
+	// goes to ready).
+	backsOff(t, []time.Duration{200, 400, 800}, "--on-exit", "restart", "--", helper, "exit", "1")
+}
+
+// backsOff runs autoreload with args, a COMMAND that ends at once, and
+// checks the gaps between the starts after the first against the lower
+// bounds want (a loaded machine is slower, never faster).
+func backsOff(t *testing.T, want []time.Duration, args ...string) {
+	t.Helper()
+	s := startAutoreload(t, t.TempDir(), args...)
 	s.ready()
 	var at []time.Time
-	for range 3 {
-		s.await("exited", nil, "changed")
-		s.await("started", nil, "changed")
-		at = append(at, time.Now())
-	}
-	// Gaps of 100 ms then 200 ms: lower bounds only, the machine may be slow.
-	if gap := at[2].Sub(at[1]); gap < 150*time.Millisecond {
-		t.Errorf("third restart %v after the second, want a growing gap (200ms)", gap)
+	for len(at) < len(want)+1 {
+		e := s.await("started", nil, "changed")
+		tm, err := time.Parse(time.RFC3339Nano, e["time"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, tm)
 	}
 	s.stop()
+	for i, w := range want {
+		if gap := at[i+1].Sub(at[i]); gap < w*time.Millisecond {
+			t.Errorf("start %d came %v after the previous one, want at least %dms (starts %v)", i+3, gap, int(w), at)
+		}
+	}
 }
 
 func TestSIGUSR1RestartsByHand(t *testing.T) {
@@ -194,4 +209,71 @@ func TestLaterStartFailureWaitsForAFix(t *testing.T) {
 	s.await("changed", nil, "started")
 	s.await("started", nil)
 	s.stop()
+}
+
+// TestChangesDuringStopJoinTheRestart: a change that arrives while the old
+// COMMAND is still stopping joins that restart instead of causing another.
+func TestChangesDuringStopJoinTheRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	state := filepath.Join(t.TempDir(), "state")
+	release := filepath.Join(t.TempDir(), "release")
+	// The first COMMAND holds its stop until told; the next ones report
+	// their environment.
+	out := filepath.Join(t.TempDir(), "changed")
+	script := fmt.Sprintf(`if [ -z "$AUTORELOAD_CHANGED" ]; then exec %q slow-stop %q %q; fi; printf '%%s\n' "$AUTORELOAD_CHANGED" > %q; exec sleep 1000`,
+		helper, state, release, out)
+	s := startAutoreload(t, dir, "--grace=1h", "--", "sh", "-c", script)
+	s.ready()
+	waitFile(t, state, 1)
+	writeFile(t, a, "a")
+	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), a) }, "exited", "started")
+	waitFile(t, state, 2) // the old COMMAND got the stop signal and is stopping
+	writeFile(t, b, "b")
+	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), b) }, "exited", "started")
+	writeFile(t, release, "")
+	s.await("exited", nil, "started", "changed")
+	s.await("started", nil, "exited", "changed")
+	got := waitFile(t, out, 2)
+	if !slices.Contains(got, a) || !slices.Contains(got, b) {
+		t.Errorf("AUTORELOAD_CHANGED = %q, want both %s and %s", got, a, b)
+	}
+	for _, e := range s.stop() {
+		if e.msg() == "started" {
+			t.Errorf("a second restart: %v; log:\n%s", e, s.logText())
+		}
+	}
+}
+
+// TestExitCode3LoopBacksOff: a COMMAND that exits 3 right after every start
+// is restarted at once the first time, then with growing gaps, instead of
+// spinning.
+func TestExitCode3LoopBacksOff(t *testing.T) {
+	t.Parallel()
+	// The first restart is free; then gaps of 100, 200 and 400 ms.
+	backsOff(t, []time.Duration{100, 200, 400}, "--", helper, "exit", "3")
+}
+
+// TestStopSignalFlag: -s picks the stop signal, by name or number, and a
+// stop by SIGINT is ours, not the user's Ctrl-C: COMMAND is restarted.
+func TestStopSignalFlag(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ flag, want string }{{"HUP", "SIGHUP"}, {"2", "SIGINT"}} {
+		t.Run(c.want, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			ready := filepath.Join(t.TempDir(), "ready")
+			s := startAutoreload(t, dir, "-s", c.flag, "--", "sh", "-c", `echo up >> "$1"; exec sleep 1000`, "sh", ready)
+			s.ready()
+			waitFile(t, ready, 1)
+			writeFile(t, filepath.Join(dir, "x.txt"), "x")
+			if e := s.await("exited", nil, "started"); e["signal"] != c.want {
+				t.Errorf("exited = %v, want by %s", e, c.want)
+			}
+			s.await("started", nil)
+			waitFile(t, ready, 2)
+			s.stop()
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -13,9 +14,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxChanged bounds AUTORELOAD_CHANGED: the environment has a size limit,
-// and a COMMAND that needs more should rescan anyway.
-const maxChanged = 1000
+// maxChanged and maxChangedBytes bound AUTORELOAD_CHANGED: the first paths
+// that fit both are listed, and a COMMAND that needs more should rescan.
+// Linux refuses to exec with one environment string over 128 KiB (E2BIG),
+// and macOS limits arguments and environment to 1 MiB in all.
+const (
+	maxChanged      = 1000
+	maxChangedBytes = 64 << 10
+)
 
 // group is one run of COMMAND: its leader, whose pid is also the process
 // group id, and every descendant, wherever it went.
@@ -85,20 +91,55 @@ type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("command exited with code %d", e.Code) }
 
+// helperVar marks the processes the supervisor's own program starts (the
+// Watchman CLI, and the daemon that `watchman get-sockname` spawns): New
+// puts it in the process environment, which they inherit, with the
+// supervisor's pid as its value. Such a daemon double-forks and calls
+// setsid, so it is re-parented to the supervisor, its subreaper, in a
+// session of its own, exactly like a daemon COMMAND started; the marker
+// is how the reaper tells it is not COMMAND's and leaves it running.
+// COMMAND never gets it.
+const helperVar = "AUTORELOAD_HELPER_OF"
+
+// markHelpers sets helperVar for every process started from now on.
+func markHelpers() {
+	os.Setenv(helperVar, strconv.Itoa(os.Getpid()))
+}
+
 // environ is the base environment plus the two variables that tell
 // COMMAND it runs under autoreload and why this run started.
 func environ(base, changed []string) []string {
 	env := make([]string, 0, len(base)+2)
 	for _, kv := range base {
-		if strings.HasPrefix(kv, "AUTORELOAD_ENV=") || strings.HasPrefix(kv, "AUTORELOAD_CHANGED=") {
+		if strings.HasPrefix(kv, "AUTORELOAD_ENV=") || strings.HasPrefix(kv, "AUTORELOAD_CHANGED=") ||
+			strings.HasPrefix(kv, helperVar+"=") {
 			continue
 		}
 		env = append(env, kv)
 	}
-	if len(changed) > maxChanged {
-		changed = changed[:maxChanged]
+	return append(env, "AUTORELOAD_ENV=true", "AUTORELOAD_CHANGED="+changedList(changed))
+}
+
+// changedList is AUTORELOAD_CHANGED: one path a line, as many as fit the
+// bounds, in order. A path holding a newline cannot be listed one a line and
+// is left out (the command maps such paths to the roots before Restart).
+func changedList(changed []string) string {
+	var b strings.Builder
+	n := 0
+	for _, p := range changed {
+		if strings.Contains(p, "\n") {
+			continue
+		}
+		if n == maxChanged || b.Len()+len(p)+1 > maxChangedBytes {
+			break
+		}
+		if n > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p)
+		n++
 	}
-	return append(env, "AUTORELOAD_ENV=true", "AUTORELOAD_CHANGED="+strings.Join(changed, "\n"))
+	return b.String()
 }
 
 // CheckCommand reports, as a *StartError, whether COMMAND can be found and

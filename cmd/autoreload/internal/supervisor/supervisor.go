@@ -78,10 +78,20 @@ type Supervisor struct {
 }
 
 // New returns a supervisor for opts; nothing runs until Run.
+//
+// New also changes the process for what it starts from then on: call it
+// before starting any process. It marks the environment
+// (AUTORELOAD_HELPER_OF) so that processes its program starts for itself,
+// and the daemons they leave behind, are never taken for COMMAND's
+// (COMMAND's environment never carries the mark); and it makes every
+// inherited descriptor above stderr close-on-exec, so COMMAND gets only
+// its stdin, stdout and stderr.
 func New(opts Options) *Supervisor {
 	if opts.Env == nil {
 		opts.Env = os.Environ()
 	}
+	markHelpers()
+	closeInheritedOnExec()
 	if opts.StopSignal == 0 {
 		opts.StopSignal = syscall.SIGTERM
 	}

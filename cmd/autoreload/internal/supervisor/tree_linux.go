@@ -63,12 +63,14 @@ func (r *reaper) sweep(g *group) []proc {
 		return nil
 	}
 	// The tree: the leader's process group, the supervisor's own children
-	// outside its group (orphans re-parented to it), and everything below.
+	// outside its group (orphans re-parented to it) other than its own
+	// helpers' daemons, and everything below.
 	member := map[int]bool{}
 	children := map[int][]int{}
 	for _, p := range procs {
 		children[p.ppid] = append(children[p.ppid], p.pid)
-		if p.pgid == g.pid || (p.ppid == r.self && p.pgid != r.pgrp) {
+		orphan := p.ppid == r.self && p.pgid != r.pgrp
+		if p.pgid == g.pid || (orphan && !p.zombie && !r.isHelper(p.pid)) {
 			member[p.pid] = true
 		}
 	}
@@ -93,6 +95,20 @@ func (r *reaper) sweep(g *group) []proc {
 		}
 	}
 	return alive
+}
+
+// isHelper reports whether pid carries helperVar with the supervisor's pid
+// in the environment it started with: a process of the supervisor's own
+// program, such as a Watchman daemon spawned by `watchman get-sockname`.
+// An environment that cannot be read (another user's process) counts as
+// COMMAND's, so nothing of COMMAND's escapes a stop.
+func (r *reaper) isHelper(pid int) bool {
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	mark := []byte(helperVar + "=" + strconv.Itoa(r.self) + "\x00")
+	return bytes.HasPrefix(env, mark) || bytes.Contains(env, append([]byte{0}, mark...))
 }
 
 func (r *reaper) reap(g *group, pid int) {

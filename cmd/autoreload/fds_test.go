@@ -1,0 +1,80 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/autoreload/autoreload/watchman/watchmantest"
+)
+
+// TestCommandGetsOnlyStdio: none of autoreload's own descriptors (the
+// Watchman socket, its pipes, /proc handles) reaches COMMAND, nor one that
+// autoreload inherited (here a pipe as descriptor 3), before or after a
+// restart; COMMAND's 0, 1 and 2 are autoreload's own.
+func TestCommandGetsOnlyStdio(t *testing.T) {
+	t.Parallel()
+	d := watchmantest.Start(t)
+	dir := agedTree(t)
+	ready := filepath.Join(t.TempDir(), "ready")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	s := startSession(t, dir, []string{"WATCHMAN_SOCK=" + d.Sock}, []*os.File{w}, "--reloader=watchman",
+		"--", "sh", "-c", `echo up >> "$1"; exec sleep 1000`, "sh", ready)
+	_, started := s.readyEvents()
+	for _, n := range []int{1, 2} {
+		if n == 2 {
+			started = s.await("started", nil, "changed")
+		}
+		waitFile(t, ready, n)
+		fds := openFiles(t, started.pid())
+		if got := slices.Sorted(mapKeys(fds)); !slices.Equal(got, []int{0, 1, 2}) {
+			t.Errorf("start %d: COMMAND has descriptors %v, want only 0, 1, 2: %v", n, got, fds)
+		}
+		own := openFiles(t, s.cmd.Process.Pid)
+		for fd := range 3 {
+			if fds[fd] != own[fd] {
+				t.Errorf("start %d: COMMAND's descriptor %d is %s, autoreload's is %s", n, fd, fds[fd], own[fd])
+			}
+		}
+		if n == 1 {
+			writeFile(t, filepath.Join(dir, "main.go"), "package main // changed\n")
+			s.await("changed", nil, "started")
+		}
+	}
+	s.stop()
+}
+
+// openFiles maps each descriptor of pid to what it refers to.
+func openFiles(t *testing.T, pid int) map[int]string {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds := map[int]string{}
+	for _, e := range entries {
+		n, _ := strconv.Atoi(e.Name())
+		fds[n], _ = os.Readlink(filepath.Join(dir, e.Name()))
+	}
+	return fds
+}
+
+func mapKeys(m map[int]string) func(func(int) bool) {
+	return func(yield func(int) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestTextLines: the text format says in words what the JSON log says in
+// attributes; README.md quotes these lines.
+func TestTextLines(t *testing.T) {
+	many := make([]string, 0, 100)
+	for range 100 {
+		many = append(many, "/src/f.go")
+	}
+	for _, c := range []struct {
+		msg   string
+		attrs []any
+		want  string
+	}{
+		{"watching", []any{"reloader", "watchman", "roots", []string{"/src/app"}}, "watching /src/app (watchman)"},
+		{"watching", []any{"reloader", "stat", "roots", []string{"/a", "/b"}, "reason", "watchman unavailable (binary missing): watchman not found in PATH"},
+			"watching /a, /b (stat) reason=watchman unavailable (binary missing): watchman not found in PATH"},
+		{"changed", []any{"paths", []string{"/src/a.go", "/src/b.go"}, "count", 2}, "changed /src/a.go, /src/b.go"},
+		{"changed", []any{"paths", many, "count", 250}, "changed " + strings.Join(many, ", ") + " and 150 more"},
+		{"changed", []any{"paths", []string{"/src"}, "count", 1, "unknown", true}, "changed (unknown changes, restarting) /src"},
+		{"started", []any{"pid", 4242}, "started pid 4242"},
+		{"exited", []any{"pid", 4242, "signal", "SIGTERM"}, "exited pid 4242 by SIGTERM"},
+		{"exited", []any{"pid", 4242, "code", 1}, "exited pid 4242 with code 1"},
+		{"fallback", []any{"error", "watchman unavailable (disconnected): subscription /s/sock: EOF", "reloader", "stat"},
+			"fallback to stat: watchman unavailable (disconnected): subscription /s/sock: EOF"},
+		{"failed", []any{"error", "cannot start ./run.sh: permission denied"}, "cannot start ./run.sh: permission denied"},
+		{"restart loop", []any{"paths", []string{"/src/server.log"}, "count", 3, "hint", "exclude them with --ignore"},
+			"restart loop: /src/server.log: exclude them with --ignore"},
+		{"stopping", []any{"signal", "SIGINT"}, "stopping signal=SIGINT"},
+	} {
+		var buf bytes.Buffer
+		logger := newLogger(&config{logFormat: "text"}, &buf, env())
+		logger.Info(c.msg, c.attrs...)
+		if got := buf.String(); got != "autoreload: "+c.want+"\n" {
+			t.Errorf("%s %v:\n got %q\nwant %q", c.msg, c.attrs, got, "autoreload: "+c.want+"\n")
+		}
+	}
+}
+
+func TestLogLevels(t *testing.T) {
+	for _, c := range []struct {
+		cfg         config
+		debug, info bool
+	}{
+		{config{}, false, true},
+		{config{verbose: true}, true, true},
+		{config{quiet: true}, false, false},
+	} {
+		for _, format := range []string{"text", "json"} {
+			c.cfg.logFormat = format
+			var buf bytes.Buffer
+			logger := newLogger(&c.cfg, &buf, env())
+			logger.Debug("d")
+			logger.Info("i")
+			logger.Warn("w")
+			logged := func(msg string) bool {
+				return strings.Contains(buf.String(), `"msg":"`+msg+`"`) || strings.Contains(buf.String(), "autoreload: "+msg+"\n")
+			}
+			if logged("d") != c.debug || logged("i") != c.info || !logged("w") {
+				t.Errorf("%s %+v: debug, info, warn logged %v %v %v; want %v %v true",
+					format, c.cfg, logged("d"), logged("i"), logged("w"), c.debug, c.info)
+			}
+		}
+	}
+}

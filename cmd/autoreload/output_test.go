@@ -1,0 +1,175 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestQuietLogsNothingButTrouble: -q leaves out every info line, through a
+// restart and a stop.
+func TestQuietLogsNothingButTrouble(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(t.TempDir(), "env")
+	s := startAutoreload(t, dir, "-q", "--", helper, "env", out)
+	waitFile(t, out, 1)
+	// A change from COMMAND's start on is seen, even before the watcher is
+	// ready (it takes its baseline from that moment).
+	writeFile(t, filepath.Join(dir, "a.txt"), "a")
+	waitFile(t, out, 2)
+	s.signal(syscall.SIGINT)
+	if code := s.wait(); code != 0 {
+		t.Fatalf("exit code = %d, want 0", code)
+	}
+	if log := s.logText(); log != "" {
+		t.Errorf("-q logged:\n%s", log)
+	}
+}
+
+// TestVerboseNamesEachStop: -v adds a stopping line with the pid and the
+// stop signal before each stop.
+func TestVerboseNamesEachStop(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startAutoreload(t, dir, "-v", "-s", "HUP", "--", "sleep", "1000")
+	first := s.ready()
+	writeFile(t, filepath.Join(dir, "a.txt"), "a")
+	e := s.await("stopping", nil, "exited", "started")
+	if e.pid() != first.pid() || e["signal"] != "SIGHUP" || e["level"] != "DEBUG" {
+		t.Errorf("stopping = %v, want pid %d, signal SIGHUP, level DEBUG", e, first.pid())
+	}
+	s.await("started", nil)
+	s.stop()
+}
+
+// TestJSONLogFields: the attribute names scripts rely on.
+func TestJSONLogFields(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	abs, _ := filepath.EvalSymlinks(dir)
+	s := startAutoreload(t, dir, "-w", ".", "--", "sh", "-c", `[ -n "$AUTORELOAD_CHANGED" ] && exit 4; exec sleep 1000`)
+	watching, started := s.readyEvents()
+	roots, _ := watching["roots"].([]any)
+	if watching["reloader"] != "stat" || len(roots) != 1 || (roots[0] != dir && roots[0] != abs) {
+		t.Errorf("watching = %v, want reloader stat and roots [%s]", watching, dir)
+	}
+	if _, ok := watching["reason"]; ok {
+		t.Errorf("watching = %v: a reason, though --reloader=stat was asked for", watching)
+	}
+	if started.pid() <= 0 {
+		t.Errorf("started = %v, want a pid", started)
+	}
+	src := filepath.Join(dir, "a.txt")
+	writeFile(t, src, "a")
+	changed := s.await("changed", nil, "started")
+	if changed["count"] != 1.0 || !slices.Contains(changed.paths(), src) {
+		t.Errorf("changed = %v, want paths [%s] and count 1", changed, src)
+	}
+	if _, ok := changed["unknown"]; ok {
+		t.Errorf("changed = %v: unknown on a known change", changed)
+	}
+	stopped := s.await("exited", nil, "started")
+	if stopped.pid() != started.pid() || stopped["signal"] != "SIGTERM" || stopped["code"] != nil {
+		t.Errorf("exited = %v, want pid %d and signal SIGTERM, no code", stopped, started.pid())
+	}
+	s.await("started", nil)
+	exited := s.await("exited", nil, "started")
+	if exited["code"] != 4.0 || exited["signal"] != nil {
+		t.Errorf("exited = %v, want code 4, no signal", exited)
+	}
+	s.stop()
+}
+
+// TestTextLogColour: text lines are coloured on a terminal unless NO_COLOR
+// is set, and never when stderr is not a terminal.
+func TestTextLogColour(t *testing.T) {
+	t.Parallel()
+	const cyan = "\x1b[36m"
+	t.Run("terminal", func(t *testing.T) {
+		t.Parallel()
+		if first := textOnTerminal(t, nil); !strings.HasPrefix(first, cyan+"autoreload:") {
+			t.Errorf("first line on a terminal %q, want it coloured", first)
+		}
+	})
+	t.Run("NO_COLOR", func(t *testing.T) {
+		t.Parallel()
+		if first := textOnTerminal(t, []string{"NO_COLOR=1"}); strings.Contains(first, "\x1b") || !strings.HasPrefix(first, "autoreload: ") {
+			t.Errorf("first line with NO_COLOR %q, want plain \"autoreload: ...\"", first)
+		}
+	})
+	t.Run("pipe", func(t *testing.T) {
+		t.Parallel()
+		s := startAutoreload(t, t.TempDir(), "--log-format=text", "--", "sleep", "1000")
+		s.awaitText("autoreload: started pid ")
+		s.signal(syscall.SIGINT)
+		s.wait()
+		if log := s.logText(); !strings.Contains(log, "autoreload: started pid ") || strings.Contains(log, "\x1b") {
+			t.Errorf("text log on a pipe:\n%q\nwant plain lines", log)
+		}
+	})
+}
+
+// textOnTerminal runs autoreload with stderr on a terminal and returns the
+// first line it writes.
+func textOnTerminal(t *testing.T, env []string) string {
+	t.Helper()
+	master, slave := openPTY(t)
+	defer master.Close()
+	mark := "colour-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	cmd := exec.Command(binary, "--reloader=stat", "--", "sleep", "1000")
+	cmd.Dir = t.TempDir()
+	cmd.Env = overrideEnv(os.Environ(), append(env, "NO_COLOR=", "AUTORELOAD_TEST_MARK="+mark))
+	if len(env) > 0 {
+		cmd.Env = overrideEnv(cmd.Env, env)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if left := marked(mark); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	}()
+	line := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(master)
+		l, _ := r.ReadString('\n')
+		line <- strings.TrimRight(l, "\r\n")
+		io.Copy(io.Discard, r)
+	}()
+	select {
+	case l := <-line:
+		return l
+	case <-time.After(waitLimit):
+		t.Fatalf("no log line on the terminal within %v", waitLimit)
+	}
+	return ""
+}
+
+// awaitText waits for a log line holding text, for logs that are not JSON.
+func (s *session) awaitText(text string) {
+	s.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !strings.Contains(s.logText(), text) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no %q logged within %v; log:\n%s", text, waitLimit, s.logText())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
