@@ -81,6 +81,8 @@ type Poller struct {
 	// onStat, when set (by tests), sees every lstat of the walk; onOpen
 	// can fail the opening of a directory, as an unreadable one would.
 	onStat func(dir, name string)
+	// onSettle, when set (by tests), runs before each settle look.
+	onSettle func()
 	onOpen func(dir string) error
 
 	readers []*dirReader // one per worker, kept across scans
@@ -119,7 +121,8 @@ func NewPoller(spec *watchman.Spec, opts PollerOptions) *Poller {
 	return p
 }
 
-// Next blocks until a scan finds changes and returns them as one batch.
+// Next blocks until a scan finds changes and returns them as one batch,
+// once the files in it have stopped changing (see settle).
 // The first scan is the baseline: it reports nothing, or with
 // PollerOptions.Since what changed after that time. Changes made while a
 // VCS lock is held are held back and returned together once it is gone.
@@ -141,6 +144,9 @@ func (p *Poller) Next(ctx context.Context) (watchman.Batch, error) {
 			return watchman.Batch{}, err
 		}
 		if !held && len(p.pending) > 0 {
+			if err := p.settle(ctx); err != nil {
+				return watchman.Batch{}, err
+			}
 			return p.flush(), nil
 		}
 	}
