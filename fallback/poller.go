@@ -83,7 +83,7 @@ type Poller struct {
 	onStat func(dir, name string)
 	// onSettle, when set (by tests), runs before each settle look.
 	onSettle func()
-	onOpen func(dir string) error
+	onOpen   func(dir string) error
 
 	readers []*dirReader // one per worker, kept across scans
 }
