@@ -37,6 +37,32 @@ type group struct {
 	// stopping is set when the supervisor sent the stop signal, so an end
 	// by that signal is ours and not the user's.
 	stopping bool
+	// stopSig is the signal that stopped the leader (SIGTSTP on Ctrl-Z),
+	// reported by wait4 and not yet handled; zero while it runs.
+	stopSig syscall.Signal
+}
+
+// reapLeader collects what wait4 reports of g's leader without blocking:
+// its end, or that it was stopped. The report of a stop is given once per
+// stop, so it is kept in g until the supervisor acts on it. Other children
+// are reaped without WUNTRACED: their stops are not the supervisor's
+// business.
+func reapLeader(g *group) {
+	if g == nil || g.pid == 0 || g.status != nil {
+		return
+	}
+	var ws syscall.WaitStatus
+	got, err := syscall.Wait4(g.pid, &ws, syscall.WNOHANG|syscall.WUNTRACED, nil)
+	if err != nil || got != g.pid {
+		return
+	}
+	switch {
+	case ws.Stopped():
+		g.stopSig = ws.StopSignal()
+	case ws.Exited() || ws.Signaled():
+		st := statusOf(ws)
+		g.status, g.stopSig = &st, 0
+	}
 }
 
 // exitStatus is how a leader ended: an exit code, or a signal.

@@ -56,9 +56,7 @@ func (r *reaper) sweep(g *group) []proc {
 			r.reap(g, p.pid)
 		}
 	}
-	if g != nil && g.pid != 0 && g.status == nil {
-		r.reap(g, g.pid) // a leader that died after the snapshot
-	}
+	reapLeader(g) // a leader that died or stopped after the snapshot
 	if g == nil || g.pid == 0 {
 		return nil
 	}
@@ -112,15 +110,12 @@ func (r *reaper) isHelper(pid int) bool {
 }
 
 func (r *reaper) reap(g *group, pid int) {
-	var ws syscall.WaitStatus
-	got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
-	if err != nil || got != pid || !(ws.Exited() || ws.Signaled()) {
+	if g != nil && pid == g.pid {
+		reapLeader(g)
 		return
 	}
-	if g != nil && pid == g.pid && g.status == nil {
-		st := statusOf(ws)
-		g.status = &st
-	}
+	var ws syscall.WaitStatus
+	_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
 }
 
 // signal sends sig to the leader's process group and to every live member
@@ -186,4 +181,13 @@ func readStat(pid int, buf []byte) (proc, bool) {
 	}
 	state := fields[0]
 	return proc{pid: pid, ppid: ppid, pgid: pgid, zombie: len(state) == 1 && (state[0] == 'Z' || state[0] == 'X')}, true
+}
+
+// parentOf is pid's parent, or 0 when it cannot be read.
+func parentOf(pid int) int {
+	p, ok := readStat(pid, make([]byte, 512))
+	if !ok {
+		return 0
+	}
+	return p.ppid
 }

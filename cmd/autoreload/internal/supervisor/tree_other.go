@@ -31,13 +31,7 @@ func (r *reaper) sweep(g *group) []proc {
 	if g == nil || g.pid == 0 {
 		return nil
 	}
-	if g.status == nil {
-		var ws syscall.WaitStatus
-		if got, err := syscall.Wait4(g.pid, &ws, syscall.WNOHANG, nil); err == nil && got == g.pid && (ws.Exited() || ws.Signaled()) {
-			st := statusOf(ws)
-			g.status = &st
-		}
-	}
+	reapLeader(g)
 	if syscall.Kill(-g.pid, 0) == nil {
 		return []proc{{pid: g.pid, pgid: g.pid}}
 	}
@@ -48,4 +42,13 @@ func (r *reaper) signal(g *group, _ []proc, sig syscall.Signal) {
 	if g != nil && g.pid != 0 {
 		_ = syscall.Kill(-g.pid, sig)
 	}
+}
+
+// parentOf is the supervisor's parent; other processes' parents are not
+// looked up here, and 0 says so.
+func parentOf(pid int) int {
+	if pid == os.Getpid() {
+		return os.Getppid()
+	}
+	return 0
 }
