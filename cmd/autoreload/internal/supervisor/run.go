@@ -71,6 +71,12 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.sweep(g)
 		}
 
+		if g.stopSig != 0 && g.status == nil {
+			sig := g.stopSig
+			g.stopSig = 0
+			s.relayStop(ctx, g, sig)
+		}
+
 		if (g.status == nil && g.failed == nil) || g.handled {
 			continue
 		}

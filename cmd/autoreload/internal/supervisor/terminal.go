@@ -15,6 +15,10 @@ import (
 type terminal struct {
 	fd   int
 	pgrp int // the supervisor's own group, which gets the terminal back
+	// background is set when the job was continued in the background (the
+	// shell's bg): the terminal is the shell's until the supervisor finds
+	// its group in the foreground again, and must not be taken from it.
+	background bool
 }
 
 // foregroundTerminal returns the terminal on f when the supervisor's group is
@@ -35,8 +39,8 @@ func foregroundTerminal(f *os.File) *terminal {
 // giveOnStart makes the new COMMAND take the foreground itself, between its
 // setpgid and its exec, so it never runs a moment in the background.
 func (t *terminal) giveOnStart(sys *syscall.SysProcAttr) {
-	if t == nil {
-		return
+	if t == nil || !t.inForeground() {
+		return // started in the background, as the job is
 	}
 	sys.Foreground = true
 	sys.Ctty = t.fd
@@ -45,7 +49,7 @@ func (t *terminal) giveOnStart(sys *syscall.SysProcAttr) {
 // take gives the foreground back to the supervisor: before a stop, so that a
 // second Ctrl-C reaches the supervisor, and after COMMAND ended.
 func (t *terminal) take() {
-	if t == nil {
+	if !t.held() {
 		return
 	}
 	// A background group that sets the foreground gets SIGTTOU unless it
@@ -59,7 +63,7 @@ func (t *terminal) take() {
 // restoreEcho turns echo back on when COMMAND left it off (a program killed
 // while reading a password), as Django's ensure_echo_on does.
 func (t *terminal) restoreEcho() {
-	if t == nil {
+	if !t.held() {
 		return
 	}
 	tio, err := unix.IoctlGetTermios(t.fd, getTermios)
@@ -69,5 +73,38 @@ func (t *terminal) restoreEcho() {
 	tio.Lflag |= unix.ECHO
 	signal.Ignore(syscall.SIGTTOU)
 	_ = unix.IoctlSetTermios(t.fd, setTermios, tio)
+	signal.Reset(syscall.SIGTTOU)
+}
+
+// foreground is the terminal's foreground process group, or -1.
+func (t *terminal) foreground() int {
+	fg, err := unix.IoctlGetInt(t.fd, unix.TIOCGPGRP)
+	if err != nil {
+		return -1
+	}
+	return fg
+}
+
+// inForeground reports whether the supervisor's own group is the
+// terminal's foreground group.
+func (t *terminal) inForeground() bool {
+	if t.foreground() != t.pgrp {
+		return false
+	}
+	t.background = false
+	return true
+}
+
+// held reports whether the terminal is the supervisor's to take and set:
+// either it is in the foreground, or it gave the foreground to COMMAND
+// and was not sent to the background since.
+func (t *terminal) held() bool {
+	return t != nil && (!t.background || t.inForeground())
+}
+
+// give makes pgid, COMMAND's group, the foreground group.
+func (t *terminal) give(pgid int) {
+	signal.Ignore(syscall.SIGTTOU)
+	_ = unix.IoctlSetPointerInt(t.fd, unix.TIOCSPGRP, pgid)
 	signal.Reset(syscall.SIGTTOU)
 }
