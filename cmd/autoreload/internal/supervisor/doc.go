@@ -16,6 +16,9 @@
 //     the OnExit policy.
 //   - COMMAND does not outlive a supervisor killed with SIGKILL (Pdeathsig,
 //     Linux only), and on a terminal it is given the foreground while it runs.
+//   - On a terminal, COMMAND and the supervisor stop and continue as one job:
+//     Ctrl-Z stops both and gives the shell the terminal, fg and bg continue
+//     both (see jobcontrol.go).
 //
 // The supervisor knows nothing about files: whoever watches them calls
 // Restart with the paths that changed.

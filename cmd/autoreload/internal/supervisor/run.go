@@ -14,7 +14,7 @@ import (
 func (s *Supervisor) Run(ctx context.Context) error {
 	s.reaper = newReaper()
 	defer s.reaper.close()
-	s.term = foregroundTerminal(s.opts.Stdin)
+	s.term = controllingTerminal(s.opts.Stdin)
 	defer s.term.take()
 
 	s.takePending() // the first start has no cause
@@ -122,7 +122,7 @@ func (s *Supervisor) afterExit(g *group) (delay time.Duration, restart bool, err
 // userInterrupted reports whether COMMAND, holding the terminal, died of the
 // user's Ctrl-C: the user meant to stop autoreload too.
 func (s *Supervisor) userInterrupted(g *group) bool {
-	return s.term != nil && !g.stopping && g.status.signal == syscall.SIGINT
+	return s.term.held() && !g.stopping && g.status.signal == syscall.SIGINT
 }
 
 // debounce waits for the debounce window, so that changes arriving within

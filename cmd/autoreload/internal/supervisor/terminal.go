@@ -8,8 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// terminal is the controlling terminal when the supervisor runs in its
-// foreground. COMMAND runs in a process group of its own, so without the
+// terminal is the supervisor's controlling terminal. COMMAND runs in a process group of its own, so without the
 // foreground it would be stopped by SIGTTIN or SIGTTOU as soon as it reads
 // the terminal or changes its modes (a debugger prompt, a REPL).
 type terminal struct {
@@ -21,19 +20,21 @@ type terminal struct {
 	background bool
 }
 
-// foregroundTerminal returns the terminal on f when the supervisor's group is
-// its foreground group, and nil otherwise (not a terminal, or run in the
-// background with &).
-func foregroundTerminal(f *os.File) *terminal {
+// controllingTerminal returns the terminal on f when it is the supervisor's
+// controlling terminal, and nil otherwise. Started in the background (with
+// &), the supervisor leaves the terminal to the shell until the job is
+// brought to the foreground and COMMAND needs it.
+func controllingTerminal(f *os.File) *terminal {
 	if f == nil {
 		return nil
 	}
 	fd := int(f.Fd())
-	fg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
-	if err != nil || fg != syscall.Getpgrp() {
+	fg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP) // fails unless it is ours
+	if err != nil {
 		return nil
 	}
-	return &terminal{fd: fd, pgrp: fg}
+	pgrp := syscall.Getpgrp()
+	return &terminal{fd: fd, pgrp: pgrp, background: fg != pgrp}
 }
 
 // giveOnStart makes the new COMMAND take the foreground itself, between its
