@@ -174,10 +174,13 @@ func (w *Watcher) Next(ctx context.Context) (watchman.Batch, error) {
 	defer cancel()
 	defer context.AfterFunc(w.closed, cancel)()
 	for {
+		// w.closed first: AfterFunc cancels ctx from a goroutine of its
+		// own, so after Close ctx may not be done yet, and the backends
+		// are already gone.
+		if w.closed.Err() != nil {
+			return watchman.Batch{}, ErrClosed
+		}
 		if err := ctx.Err(); err != nil {
-			if w.closed.Err() != nil {
-				return watchman.Batch{}, ErrClosed
-			}
 			return watchman.Batch{}, err
 		}
 		var b watchman.Batch
