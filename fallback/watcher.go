@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -223,7 +224,7 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (watchman.Batch, error) 
 	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
 	w.startPoller(since, true)
 	w.switchedAt = time.Now()
-	return watchman.Batch{}, nil
+	return watchman.Batch{Changes: takeFileRootsSince(w.poller, since)}, nil
 }
 
 // nextFromPoller waits on the poller. Every WatchmanRetry it starts a
@@ -298,7 +299,7 @@ func (w *Watcher) deduplicate(b watchman.Batch) watchman.Batch {
 	}
 	kept := b.Changes[:0:0]
 	for _, c := range b.Changes {
-		if w.isRoot(c.Path) && !c.Mtime.After(w.subscribedAt) {
+		if c.Exists && w.isDirRoot(c.Path) && !c.Mtime.After(w.subscribedAt) {
 			continue
 		}
 		kept = append(kept, c)
@@ -325,13 +326,10 @@ func dropExplainedDirs(b watchman.Batch) watchman.Batch {
 	return b
 }
 
-func (w *Watcher) isRoot(path string) bool {
-	for _, r := range w.spec.Roots() {
-		if r == path {
-			return true
-		}
-	}
-	return false
+// isDirRoot reports whether path is a root directory, where Watchman puts
+// its cookie files. A file root's change is always a real one.
+func (w *Watcher) isDirRoot(path string) bool {
+	return slices.Contains(w.spec.Roots(), path) && !w.spec.IsFileRoot(path)
 }
 
 // ErrClosed is returned by Next after Close.

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
 // Next after Close returns ErrClosed: the backends are gone by then, and
@@ -35,19 +37,78 @@ func TestWatcherNextAfterClose(t *testing.T) {
 	}
 }
 
-// A file root (--watch main.go) deleted while the daemon is down has no
-// directory of its own to show the deletion: the fallback still reports it.
-func TestWatcherFileRootDeletedDuringTheGap(t *testing.T) {
-	f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
-		return []string{filepath.Join(dir, "a.go")}
-	})
-	if !f.onWatchman() {
-		t.Fatalf("not on watchman at start:\n%s", f.logs)
+// A file root (--watch main.go) deleted or renamed away while the daemon is
+// down has no directory of its own to show it: the fallback still reports
+// it, whether it went before the fallback was noticed (hung daemon) or just
+// after (killed daemon); an untouched file root reports nothing.
+func TestWatcherFileRootDuringTheGap(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		lose   func(*watchmantest.Daemon)
+		change func(t *testing.T, path string)
+		want   bool
+	}{
+		{"deleted after SIGKILL", (*watchmantest.Daemon).Kill, remove, true},
+		{"deleted while hung", (*watchmantest.Daemon).Freeze, remove, true},
+		{"renamed away while hung", (*watchmantest.Daemon).Freeze, func(t *testing.T, p string) {
+			if err := os.Rename(p, p+".bak"); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"untouched", (*watchmantest.Daemon).Kill, func(*testing.T, string) {}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
+				return []string{filepath.Join(dir, "a.go")}
+			})
+			if !f.onWatchman() {
+				t.Fatalf("not on watchman at start:\n%s", f.logs)
+			}
+			a := filepath.Join(f.dir, "a.go")
+			tc.lose(f.daemon)
+			if strings.Contains(tc.name, "hung") {
+				t.Cleanup(f.daemon.Thaw)
+			}
+			tc.change(t, a)
+			if !tc.want {
+				f.expectNothing("an untouched file root", 2*time.Second)
+				return
+			}
+			f.expect("the file root gone while the daemon was down", 15*time.Second, a)
+			f.expectNothing("a second report of it", time.Second)
+
+			// Watchman takes the file root back although it is gone: its
+			// re-creation is the next change.
+			if strings.Contains(tc.name, "hung") {
+				f.daemon.Thaw()
+			} else {
+				f.daemon.Restart()
+			}
+			f.awaitWatchman(15 * time.Second)
+			writeFile(t, a, "package a // again")
+			f.expect("the file root re-created under watchman", 10*time.Second, a)
+		})
 	}
-	a := filepath.Join(f.dir, "a.go")
-	f.daemon.Kill()
-	if err := os.Remove(a); err != nil {
+}
+
+func remove(t *testing.T, path string) {
+	t.Helper()
+	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	f.expect("the file root deleted while the daemon was down", 15*time.Second, a)
+}
+
+// awaitWatchman pulls batches (there should be none) until the watcher is
+// back on Watchman.
+func (f *switchFixture) awaitWatchman(within time.Duration) {
+	f.t.Helper()
+	deadline := time.Now().Add(within)
+	for !f.onWatchman() {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("not back on watchman within %s:\n%s", within, f.logs)
+		}
+		if b, err := f.next(100 * time.Millisecond); err == nil {
+			f.t.Fatalf("unexpected batch while switching back: %+v\n%s", b, f.logs)
+		}
+	}
 }

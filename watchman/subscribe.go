@@ -22,7 +22,7 @@ var subscriptionSeq atomic.Int64
 // daemon still answers within Timeout.
 func Subscribe(ctx context.Context, spec *Spec, opts Options) (*Subscription, error) {
 	opts = opts.withDefaults()
-	targets, err := plan(spec.Roots())
+	targets, err := plan(spec)
 	if err != nil {
 		return nil, err
 	}
