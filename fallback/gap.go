@@ -55,3 +55,19 @@ func changedSince(dir string, ns int64) bool {
 	}
 	return fi.mtime >= ns || fi.ctime >= ns
 }
+
+// vcsBusySince reports whether a VCS lock exists, or its directory changed
+// at or after since (a lock taken or released: git renames index.lock onto
+// the index). Watchman's cookie files in .git also count, which costs only
+// a deeper first scan, its results compared with what was delivered.
+func vcsBusySince(v vcsLocks, since time.Time) bool {
+	for _, lock := range v.paths {
+		if _, err := lstat(lock); err == nil {
+			return true
+		}
+		if changedSince(filepath.Dir(lock), since.UnixNano()) {
+			return true
+		}
+	}
+	return false
+}

@@ -96,6 +96,7 @@ type Watcher struct {
 	retry        *attempt // a re-subscription in flight while on the poller
 	sock         string   // the socket found at start; re-checks never look elsewhere
 	delivered    *recent
+	vcs          vcsLocks // the repositories' locks, for defer_vcs (the poller's are its own)
 	switchedAt   time.Time
 }
 
@@ -104,7 +105,8 @@ type Watcher struct {
 // unavailable Watchman is an error matching watchman.ErrUnavailable.
 func New(ctx context.Context, spec *watchman.Spec, opts Options) (*Watcher, error) {
 	opts.fill()
-	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent()}
+	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(),
+		vcs: findVCSLocks(spec.Roots(), spec, slog.New(slog.DiscardHandler))}
 	w.closed, w.close = context.WithCancel(context.Background())
 	switch opts.Reloader {
 	case ReloaderStat:
@@ -215,16 +217,31 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (watchman.Batch, error) 
 	if w.opts.Reloader == ReloaderWatchman {
 		return watchman.Batch{}, err
 	}
-	since := w.sub.LastHealthy().Add(-healthyMargin)
-	if since.Before(w.coveredSince) {
-		since = w.coveredSince
-	}
+	since := w.fallbackBaseline()
 	w.sub.Close()
 	w.sub = nil
 	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
 	w.startPoller(since, true)
 	w.switchedAt = time.Now()
 	return watchman.Batch{Changes: takeFileRootsSince(w.poller, since)}, nil
+}
+
+// fallbackBaseline is the poller's time baseline when Watchman is lost:
+// the last moment the subscription had delivered everything, minus a
+// margin, and never before it began covering. The daemon (defer_vcs) holds
+// changes back for the whole life of a VCS lock and says nothing of it: if
+// a lock is held, or came or went after that moment (the daemon may have
+// died before sending what it held), the baseline goes back as far as a
+// lock can live before the poller calls it stale.
+func (w *Watcher) fallbackBaseline() time.Time {
+	since := w.sub.LastHealthy().Add(-healthyMargin)
+	if lockLife := watchman.FileTime().Add(-staleLockAge - healthyMargin); lockLife.Before(since) && vcsBusySince(w.vcs, since) {
+		since = lockLife
+	}
+	if since.Before(w.coveredSince) {
+		since = w.coveredSince
+	}
+	return since
 }
 
 // nextFromPoller waits on the poller. Every WatchmanRetry it starts a

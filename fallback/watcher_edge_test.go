@@ -112,3 +112,48 @@ func (f *switchFixture) awaitWatchman(within time.Duration) {
 		}
 	}
 }
+
+// A change that Watchman holds back (a VCS lock with defer_vcs, or a defer
+// state such as hg.update) is not lost when the daemon dies before it lets
+// go, however long the daemon stayed healthy meanwhile: the fallback's time
+// baseline goes back past it.
+func TestWatcherDeferredChangeSurvivesFallback(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hold func(f *switchFixture) (release func())
+	}{
+		{"git index.lock", func(f *switchFixture) func() {
+			lock := filepath.Join(f.dir, ".git", "index.lock")
+			writeFile(f.t, lock, "")
+			return func() { remove(f.t, lock) }
+		}},
+		{"state hg.update", func(f *switchFixture) func() {
+			c := f.daemon.Dial()
+			if _, err := c.Command("state-enter", f.dir, "hg.update"); err != nil {
+				f.t.Fatal(err)
+			}
+			return func() {} // the daemon dies with the state asserted
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
+				if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				return []string{dir}
+			})
+			release := tc.hold(f)
+			b := filepath.Join(f.dir, "b.go")
+			writeFile(t, b, "package a")
+			written := time.Now()
+			// The daemon holds the change back and stays healthy well past
+			// the fallback's margin.
+			for time.Since(written) < healthyMargin+time.Second {
+				f.expectNothing("a held-back change", 200*time.Millisecond)
+			}
+			f.daemon.Kill()
+			release()
+			f.expect("the held-back change after the fallback", 15*time.Second, b)
+		})
+	}
+}

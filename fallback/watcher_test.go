@@ -179,7 +179,24 @@ func TestWatcherFallsBackWithoutLosingAChange(t *testing.T) {
 }
 
 func TestWatcherSwitchAloneDeliversNothing(t *testing.T) {
-	f := newSwitchFixture(t, ReloaderAuto)
+	for _, repo := range []bool{false, true} {
+		// In a repository the daemon's cookie files go to .git, which
+		// deepens the fallback's baseline (see fallbackBaseline).
+		t.Run(map[bool]string{false: "plain", true: "git"}[repo], func(t *testing.T) {
+			testSwitchAloneDeliversNothing(t, repo)
+		})
+	}
+}
+
+func testSwitchAloneDeliversNothing(t *testing.T, repo bool) {
+	f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
+		if repo {
+			if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return []string{dir}
+	})
 	// No file changes for 2 s before the failure, as the issue states.
 	time.Sleep(2 * time.Second)
 	f.daemon.Kill()
