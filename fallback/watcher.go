@@ -96,7 +96,8 @@ type Watcher struct {
 	retry        *attempt // a re-subscription in flight while on the poller
 	sock         string   // the socket found at start; re-checks never look elsewhere
 	delivered    *recent
-	vcs          vcsLocks // the repositories' locks, for defer_vcs (the poller's are its own)
+	warnings     *watchman.WarningLog // the daemon's warnings logged, across re-subscriptions
+	vcs          vcsLocks             // the repositories' locks, for defer_vcs (the poller's are its own)
 	switchedAt   time.Time
 }
 
@@ -105,7 +106,7 @@ type Watcher struct {
 // unavailable Watchman is an error matching watchman.ErrUnavailable.
 func New(ctx context.Context, spec *watchman.Spec, opts Options) (*Watcher, error) {
 	opts.fill()
-	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(),
+	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{},
 		vcs: findVCSLocks(spec.Roots(), spec, slog.New(slog.DiscardHandler))}
 	w.closed, w.close = context.WithCancel(context.Background())
 	switch opts.Reloader {
@@ -125,7 +126,7 @@ func New(ctx context.Context, spec *watchman.Spec, opts Options) (*Watcher, erro
 		if covered.IsZero() {
 			covered = time.Now()
 		}
-		if sub, err = subscribeWatchman(ctx, spec, sock, opts.Since, opts); err == nil {
+		if sub, err = subscribeWatchman(ctx, spec, sock, opts.Since, opts, w.warnings); err == nil {
 			w.sub, w.subscribedAt, w.coveredSince = sub, time.Now(), covered
 		}
 	}
@@ -253,7 +254,7 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (watchman.Batch, error) {
 		return w.poller.Next(ctx)
 	}
 	if w.retry == nil && !time.Now().Before(w.retryAt) {
-		w.retry = startAttempt(w.closed, w.spec, w.sock, w.opts)
+		w.retry = startAttempt(w.closed, w.spec, w.sock, w.opts, w.warnings)
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()

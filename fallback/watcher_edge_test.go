@@ -157,3 +157,27 @@ func TestWatcherDeferredChangeSurvivesFallback(t *testing.T) {
 		})
 	}
 }
+
+// The daemon's recrawl warning repeats on every notification and on the
+// subscribe reply, with a growing count: it is logged once per watch, also
+// across the re-subscriptions of a fallback and a return.
+func TestWatcherRecrawlWarningOnceAcrossSwitches(t *testing.T) {
+	f := newSwitchFixture(t, ReloaderAuto)
+	f.daemon.MustCommand("debug-recrawl", f.dir)
+	a := filepath.Join(f.dir, "a.go")
+	writeFile(t, a, "package a // 1")
+	f.expect("a change after the recrawl", 10*time.Second, a)
+
+	f.daemon.Freeze()
+	t.Cleanup(f.daemon.Thaw)
+	for f.onWatchman() {
+		f.expectNothing("the fallback", 200*time.Millisecond)
+	}
+	f.daemon.Thaw() // the same daemon, its watch and its recrawl count
+	f.awaitWatchman(15 * time.Second)
+	writeFile(t, a, "package a // 2")
+	f.expect("a change back on watchman", 10*time.Second, a)
+	if n := strings.Count(f.logs.String(), "Recrawled this watch"); n != 1 {
+		t.Fatalf("the recrawl warning was logged %d times, want once:\n%s", n, f.logs)
+	}
+}

@@ -41,7 +41,6 @@ func Subscribe(ctx context.Context, spec *Spec, opts Options) (*Subscription, er
 		opts:    opts,
 		c:       c,
 		targets: map[string]*target{},
-		warned:  map[string]bool{},
 		ready:   make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		replies: make(chan reply, 1),

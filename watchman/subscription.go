@@ -30,7 +30,6 @@ type Subscription struct {
 	tmu     sync.Mutex         // guards targets and their clocks
 	// rulesChanged: ignore files changed; Next refreshes the expressions.
 	rulesChanged atomic.Bool
-	warned       map[string]bool // by watch; set-up, then the reader only
 
 	mu      sync.Mutex
 	pending Batch
@@ -299,10 +298,9 @@ func (s *Subscription) push(b Batch) {
 // warnOnce logs the daemon's warning for a watch the first time only: the
 // recrawl warning repeats on every later notification with a growing count.
 func (s *Subscription) warnOnce(watch, warning string) {
-	if s.warned[watch] {
+	if !s.opts.Warnings.first(watch) {
 		return
 	}
-	s.warned[watch] = true
 	remedy := "usually harmless; if it recurs, raise fs.inotify.max_user_watches or watch a smaller tree, " +
 		"then run `watchman watch-del " + watch + "` and restart autoreload"
 	if strings.Contains(warning, "Recrawled") {
