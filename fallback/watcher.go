@@ -283,18 +283,20 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (watchman.Batch, error) {
 		return watchman.Batch{}, nil
 	}
 	a := w.retry
-	w.retry = nil
 	if a.err != nil {
+		w.retry = nil
 		w.retryAt = time.Now().Add(w.opts.WatchmanRetry)
 		w.log.Debug("watchman still unavailable", "error", a.err.Error())
 		return watchman.Batch{}, nil
 	}
 	final, err := w.poller.Scan(ctx)
 	if err != nil {
-		// Cancelled mid-scan: stay on the poller, which keeps what it found.
-		a.sub.Close()
+		// Cancelled mid-scan: stay on the poller, which keeps what it
+		// found, and keep the subscription, which keeps what it gets: the
+		// next call scans again and switches.
 		return watchman.Batch{}, err
 	}
+	w.retry = nil
 	w.poller.Close()
 	w.poller = nil
 	w.sub, w.subscribedAt, w.coveredSince, w.switchedAt = a.sub, a.at, a.started, time.Now()

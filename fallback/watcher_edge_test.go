@@ -181,3 +181,51 @@ func TestWatcherRecrawlWarningOnceAcrossSwitches(t *testing.T) {
 		t.Fatalf("the recrawl warning was logged %d times, want once:\n%s", n, f.logs)
 	}
 }
+
+// A Next cancelled during the final scan keeps the new subscription: the
+// next call finishes the switch with it, instead of subscribing again (a
+// caller whose deadlines are shorter than a scan would otherwise never get
+// back to Watchman, and churn subscriptions).
+func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
+	f := newSwitchFixture(t, ReloaderAuto)
+	f.daemon.Kill()
+	for f.onWatchman() {
+		f.expectNothing("the fallback", 100*time.Millisecond)
+	}
+	f.expectNothing("the poller's first scan", 200*time.Millisecond)
+	// Every scan is cancelled as soon as it starts, the final one too.
+	var cancel context.CancelFunc
+	f.w.poller.onStat = func(string, string) { cancel() }
+	f.daemon.Restart()
+	deadline := time.Now().Add(15 * time.Second)
+	for f.w.retry == nil || !isDone(f.w.retry.done) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no re-subscription kept after a cancelled final scan:\n%s", f.logs)
+		}
+		var ctx context.Context
+		ctx, cancel = context.WithTimeout(f.ctx, 100*time.Millisecond)
+		f.w.Next(ctx)
+		cancel()
+	}
+	if f.w.retry.err != nil {
+		t.Fatalf("re-subscription failed: %v", f.w.retry.err)
+	}
+	sub := f.w.retry.sub
+	f.w.poller.onStat = nil
+	f.awaitWatchman(5 * time.Second)
+	if f.w.sub != sub {
+		t.Fatal("the switch back subscribed again instead of using the subscription it had")
+	}
+	c := filepath.Join(f.dir, "c.go")
+	writeFile(t, c, "package a")
+	f.expect("a change back on watchman", 10*time.Second, c)
+}
+
+func isDone(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
