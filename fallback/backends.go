@@ -21,7 +21,9 @@ func locate(ctx context.Context, timeout time.Duration) (string, error) {
 	return watchman.FindSocket(ctx, "", timeout)
 }
 
-func subscribeWatchman(ctx context.Context, spec *watchman.Spec, sock string, since time.Time, opts Options) (subscription, error) {
+// subscribeWatchman subscribes; warnings is the watcher's, kept across its
+// re-subscriptions.
+func subscribeWatchman(ctx context.Context, spec *watchman.Spec, sock string, since time.Time, opts Options, warnings *watchman.WarningLog) (subscription, error) {
 	sub, err := watchman.Subscribe(ctx, spec, watchman.Options{
 		Sock:           sock,
 		Timeout:        opts.WatchmanTimeout,
@@ -29,6 +31,7 @@ func subscribeWatchman(ctx context.Context, spec *watchman.Spec, sock string, si
 		Since:          since,
 		HealthInterval: opts.HealthInterval,
 		Logger:         opts.Logger,
+		Warnings:       warnings,
 	})
 	if err != nil {
 		return nil, err // not a typed nil in the interface
@@ -48,12 +51,12 @@ type attempt struct {
 	at      time.Time // when the subscription was in place
 }
 
-func startAttempt(parent context.Context, spec *watchman.Spec, sock string, opts Options) *attempt {
+func startAttempt(parent context.Context, spec *watchman.Spec, sock string, opts Options, warnings *watchman.WarningLog) *attempt {
 	ctx, cancel := context.WithCancel(parent)
 	a := &attempt{done: make(chan struct{}), cancel: cancel, started: watchman.FileTime()}
 	go func() {
 		defer close(a.done)
-		a.sub, a.err = subscribeWatchman(ctx, spec, sock, time.Time{}, opts)
+		a.sub, a.err = subscribeWatchman(ctx, spec, sock, time.Time{}, opts, warnings)
 		a.at = time.Now()
 	}()
 	return a

@@ -5,12 +5,25 @@
 //
 // Guarantees of a Watcher:
 //   - No change is lost in either direction of a switch. Going to the
-//     poller, its first scan starts from the last moment Watchman was known
-//     healthy, minus a margin, and reports modified directories too (a
-//     deletion leaves nothing else behind). Going back, the subscription is
-//     in place before the poller's last scan.
-//   - A change seen by both backends around a switch is delivered once;
-//     a switch by itself delivers nothing.
+//     poller, its first scan starts from the last moment Watchman had
+//     delivered everything (its last reply, or the entry of a deferring
+//     state such as hg.update), minus a margin, and never before the
+//     subscription began covering; a VCS lock held or taken or released
+//     meanwhile (defer_vcs, of which the daemon says nothing) takes it back
+//     a lock's life. That scan reports modified directories too (a deletion
+//     leaves nothing else behind), and file roots deleted or renamed away.
+//     Going back, the subscription is in place before the poller's last
+//     scan: a change is seen by that scan, or made after the subscription's
+//     clock was taken, and delivered by Watchman.
+//   - Back on Watchman within WatchmanRetry of its return, plus the daemon's
+//     crawl of the roots (on 4.9 watch-project waits for it; the poller
+//     goes on meanwhile). Re-checks only connect to the socket found at
+//     start and never start a daemon; with no socket found at start (no
+//     binary, no WATCHMAN_SOCK) the watcher stays on the poller.
+//   - A change seen by both backends around a switch is delivered once
+//     (same path, mtime and size within a window after the switch); a
+//     switch by itself delivers nothing. The daemon's warnings are logged
+//     once per watch however often the watcher re-subscribes.
 //   - The caller sees one stream of batches whatever the backend; Next
 //     blocks without waking up while idle on Watchman.
 //   - Close ends every goroutine and releases every descriptor, however

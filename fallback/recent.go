@@ -8,10 +8,10 @@ import (
 )
 
 // recentKeep is how long a delivered change is remembered. It must outlast
-// the slowest detection of a lost daemon (a hung one is noticed only after a
-// health interval plus --watchman-timeout), since the poller's first scan
-// then goes back to the last healthy moment.
-const recentKeep = time.Minute
+// how far back a fallback's time baseline can go: the slowest detection of
+// a lost daemon (a hung one is noticed only after a health interval plus
+// --watchman-timeout), and a VCS lock's life (see fallbackBaseline).
+const recentKeep = staleLockAge + time.Minute
 
 // switchWindow is how long after a switch batches are compared with what was
 // already delivered. Outside it, a change is never dropped: two real writes

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -95,6 +96,8 @@ type Watcher struct {
 	retry        *attempt // a re-subscription in flight while on the poller
 	sock         string   // the socket found at start; re-checks never look elsewhere
 	delivered    *recent
+	warnings     *watchman.WarningLog // the daemon's warnings logged, across re-subscriptions
+	vcs          vcsLocks             // the repositories' locks, for defer_vcs (the poller's are its own)
 	switchedAt   time.Time
 }
 
@@ -103,7 +106,8 @@ type Watcher struct {
 // unavailable Watchman is an error matching watchman.ErrUnavailable.
 func New(ctx context.Context, spec *watchman.Spec, opts Options) (*Watcher, error) {
 	opts.fill()
-	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent()}
+	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{},
+		vcs: findVCSLocks(spec.Roots(), spec, slog.New(slog.DiscardHandler))}
 	w.closed, w.close = context.WithCancel(context.Background())
 	switch opts.Reloader {
 	case ReloaderStat:
@@ -122,7 +126,7 @@ func New(ctx context.Context, spec *watchman.Spec, opts Options) (*Watcher, erro
 		if covered.IsZero() {
 			covered = time.Now()
 		}
-		if sub, err = subscribeWatchman(ctx, spec, sock, opts.Since, opts); err == nil {
+		if sub, err = subscribeWatchman(ctx, spec, sock, opts.Since, opts, w.warnings); err == nil {
 			w.sub, w.subscribedAt, w.coveredSince = sub, time.Now(), covered
 		}
 	}
@@ -174,10 +178,13 @@ func (w *Watcher) Next(ctx context.Context) (watchman.Batch, error) {
 	defer cancel()
 	defer context.AfterFunc(w.closed, cancel)()
 	for {
+		// w.closed first: AfterFunc cancels ctx from a goroutine of its
+		// own, so after Close ctx may not be done yet, and the backends
+		// are already gone.
+		if w.closed.Err() != nil {
+			return watchman.Batch{}, ErrClosed
+		}
 		if err := ctx.Err(); err != nil {
-			if w.closed.Err() != nil {
-				return watchman.Batch{}, ErrClosed
-			}
 			return watchman.Batch{}, err
 		}
 		var b watchman.Batch
@@ -211,16 +218,31 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (watchman.Batch, error) 
 	if w.opts.Reloader == ReloaderWatchman {
 		return watchman.Batch{}, err
 	}
-	since := w.sub.LastHealthy().Add(-healthyMargin)
-	if since.Before(w.coveredSince) {
-		since = w.coveredSince
-	}
+	since := w.fallbackBaseline()
 	w.sub.Close()
 	w.sub = nil
 	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
 	w.startPoller(since, true)
 	w.switchedAt = time.Now()
-	return watchman.Batch{}, nil
+	return watchman.Batch{Changes: takeFileRootsSince(w.poller, since)}, nil
+}
+
+// fallbackBaseline is the poller's time baseline when Watchman is lost:
+// the last moment the subscription had delivered everything, minus a
+// margin, and never before it began covering. The daemon (defer_vcs) holds
+// changes back for the whole life of a VCS lock and says nothing of it: if
+// a lock is held, or came or went after that moment (the daemon may have
+// died before sending what it held), the baseline goes back as far as a
+// lock can live before the poller calls it stale.
+func (w *Watcher) fallbackBaseline() time.Time {
+	since := w.sub.LastHealthy().Add(-healthyMargin)
+	if lockLife := watchman.FileTime().Add(-staleLockAge - healthyMargin); lockLife.Before(since) && vcsBusySince(w.vcs, since) {
+		since = lockLife
+	}
+	if since.Before(w.coveredSince) {
+		since = w.coveredSince
+	}
+	return since
 }
 
 // nextFromPoller waits on the poller. Every WatchmanRetry it starts a
@@ -232,7 +254,7 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (watchman.Batch, error) {
 		return w.poller.Next(ctx)
 	}
 	if w.retry == nil && !time.Now().Before(w.retryAt) {
-		w.retry = startAttempt(w.closed, w.spec, w.sock, w.opts)
+		w.retry = startAttempt(w.closed, w.spec, w.sock, w.opts, w.warnings)
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -261,18 +283,20 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (watchman.Batch, error) {
 		return watchman.Batch{}, nil
 	}
 	a := w.retry
-	w.retry = nil
 	if a.err != nil {
+		w.retry = nil
 		w.retryAt = time.Now().Add(w.opts.WatchmanRetry)
 		w.log.Debug("watchman still unavailable", "error", a.err.Error())
 		return watchman.Batch{}, nil
 	}
 	final, err := w.poller.Scan(ctx)
 	if err != nil {
-		// Cancelled mid-scan: stay on the poller, which keeps what it found.
-		a.sub.Close()
+		// Cancelled mid-scan: stay on the poller, which keeps what it
+		// found, and keep the subscription, which keeps what it gets: the
+		// next call scans again and switches.
 		return watchman.Batch{}, err
 	}
+	w.retry = nil
 	w.poller.Close()
 	w.poller = nil
 	w.sub, w.subscribedAt, w.coveredSince, w.switchedAt = a.sub, a.at, a.started, time.Now()
@@ -295,7 +319,7 @@ func (w *Watcher) deduplicate(b watchman.Batch) watchman.Batch {
 	}
 	kept := b.Changes[:0:0]
 	for _, c := range b.Changes {
-		if w.isRoot(c.Path) && !c.Mtime.After(w.subscribedAt) {
+		if c.Exists && w.isDirRoot(c.Path) && !c.Mtime.After(w.subscribedAt) {
 			continue
 		}
 		kept = append(kept, c)
@@ -322,13 +346,10 @@ func dropExplainedDirs(b watchman.Batch) watchman.Batch {
 	return b
 }
 
-func (w *Watcher) isRoot(path string) bool {
-	for _, r := range w.spec.Roots() {
-		if r == path {
-			return true
-		}
-	}
-	return false
+// isDirRoot reports whether path is a root directory, where Watchman puts
+// its cookie files. A file root's change is always a real one.
+func (w *Watcher) isDirRoot(path string) bool {
+	return slices.Contains(w.spec.Roots(), path) && !w.spec.IsFileRoot(path)
 }
 
 // ErrClosed is returned by Next after Close.

@@ -49,6 +49,13 @@ type switchFixture struct {
 
 func newSwitchFixture(t *testing.T, reloader Reloader) *switchFixture {
 	t.Helper()
+	return newSwitchFixtureWith(t, reloader, nil)
+}
+
+// newSwitchFixtureWith is newSwitchFixture watching what roots returns for
+// the tree (the tree itself when roots is nil).
+func newSwitchFixtureWith(t *testing.T, reloader Reloader, roots func(dir string) []string) *switchFixture {
+	t.Helper()
 	d := watchmantest.Start(t)
 	t.Setenv("WATCHMAN_SOCK", d.Sock)
 	dir, err := filepath.EvalSymlinks(t.TempDir())
@@ -66,7 +73,11 @@ func newSwitchFixture(t *testing.T, reloader Reloader) *switchFixture {
 	// Chtimes sets ctime to now; age it past the poller's clock slack, or a
 	// fallback's time baseline would count the set-up as a change.
 	time.Sleep(100 * time.Millisecond)
-	spec, err := watchman.NewSpec(watchman.SpecOptions{Watch: []string{dir}})
+	watch := []string{dir}
+	if roots != nil {
+		watch = roots(dir)
+	}
+	spec, err := watchman.NewSpec(watchman.SpecOptions{Watch: watch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +179,24 @@ func TestWatcherFallsBackWithoutLosingAChange(t *testing.T) {
 }
 
 func TestWatcherSwitchAloneDeliversNothing(t *testing.T) {
-	f := newSwitchFixture(t, ReloaderAuto)
+	for _, repo := range []bool{false, true} {
+		// In a repository the daemon's cookie files go to .git, which
+		// deepens the fallback's baseline (see fallbackBaseline).
+		t.Run(map[bool]string{false: "plain", true: "git"}[repo], func(t *testing.T) {
+			testSwitchAloneDeliversNothing(t, repo)
+		})
+	}
+}
+
+func testSwitchAloneDeliversNothing(t *testing.T, repo bool) {
+	f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
+		if repo {
+			if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return []string{dir}
+	})
 	// No file changes for 2 s before the failure, as the issue states.
 	time.Sleep(2 * time.Second)
 	f.daemon.Kill()

@@ -8,7 +8,11 @@
 // comes back as an error matching ErrUnavailable (with an *UnavailableError
 // saying which), never as a panic or a hang. A subscription blocks on its
 // socket while idle; its only timer is the health request every
-// HealthInterval. Close ends every goroutine it started.
+// HealthInterval. Close ends every goroutine it started. LastHealthy is the
+// moment up to which every change was delivered (it stops at the entry of
+// a state in DeferStates), for a caller that must cover the rest itself.
+// Daemon warnings are logged once per watch, across subscriptions sharing
+// Options.Warnings.
 //
 // Theory of operation: Subscribe watches the common roots (watch-project,
 // one watch for nested roots, relative_root below it), takes each watch's

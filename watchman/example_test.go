@@ -22,4 +22,10 @@ func ExampleSpec_Selects() {
 	for _, path := range []string{"/src/main.go", "/src/page.tmpl", "/src/README.md", "/src/.#main.go", "/vendor/x/x.go"} {
 		fmt.Println(path, spec.Selects(path))
 	}
+	// Output:
+	// /src/main.go true
+	// /src/page.tmpl true
+	// /src/README.md false
+	// /src/.#main.go false
+	// /vendor/x/x.go false
 }

@@ -16,9 +16,12 @@ type notice struct {
 	sub      string // subscription name; "" for PDUs that are not ours (logs)
 	canceled bool
 	state    bool // a state-enter or state-leave notice, with no files
-	warning  string
-	fresh    bool
-	files    []fileInfo
+	// stateName is the state entered (enter) or left; state notices only.
+	stateName string
+	enter     bool
+	warning   string
+	fresh     bool
+	files     []fileInfo
 }
 
 // fileInfo is one entry of "files", names relative to the subscription's
@@ -51,7 +54,14 @@ func parseNotice(pdu protocol.ResponsePDU) (notice, error) {
 	_, leave := pdu["state-leave"]
 	raw, hasFiles := pdu["files"]
 	if (enter || leave) && !hasFiles {
-		n.state = true
+		n.state, n.enter = true, enter
+		key := "state-leave"
+		if enter {
+			key = "state-enter"
+		}
+		if n.stateName, _, err = stringField(pdu, key); err != nil {
+			return n, err
+		}
 		return n, nil
 	}
 	if n.fresh, err = boolField(pdu, "is_fresh_instance"); err != nil {

@@ -2,6 +2,7 @@ package watchman
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -28,6 +29,11 @@ type Options struct {
 	Since time.Time
 	// Logger receives the daemon's warnings, once per watch. Nil discards.
 	Logger *slog.Logger
+	// Warnings remembers the watches whose warning was logged. A caller
+	// that subscribes again after a fault passes the same one, so that a
+	// warning the daemon repeats (the recrawl count) is logged once per
+	// watch, not once per subscription. Nil is one per subscription.
+	Warnings *WarningLog
 
 	// clock, when set, replaces every watch's current clock: tests use it
 	// to subscribe since a clock of an earlier daemon.
@@ -53,5 +59,29 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Warnings == nil {
+		o.Warnings = &WarningLog{}
+	}
 	return o
+}
+
+// WarningLog is the set of watches whose daemon warning was logged. Safe for
+// concurrent use; the zero value is empty.
+type WarningLog struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// first records watch and reports whether it was not there yet.
+func (l *WarningLog) first(watch string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen[watch] {
+		return false
+	}
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	l.seen[watch] = true
+	return true
 }

@@ -24,19 +24,21 @@ type target struct {
 }
 
 // plan reduces the spec's roots to subscriptions: a root inside another root
-// adds nothing, and file roots in one directory share a subscription.
-func plan(roots []string) ([]*target, error) {
+// adds nothing, and file roots in one directory share a subscription. What
+// a root is comes from the spec, not from the disk now: a file root deleted
+// meanwhile (while the poller stood in) is still watched by name in its
+// directory, and its re-creation is a change.
+func plan(spec *Spec) ([]*target, error) {
 	var dirs, files []string
-	for _, r := range roots {
-		fi, err := os.Stat(r)
-		if err != nil {
+	for _, r := range spec.Roots() {
+		if spec.IsFileRoot(r) {
+			files = append(files, filepath.Clean(r))
+			continue
+		}
+		if _, err := os.Stat(r); err != nil {
 			return nil, fmt.Errorf("watch %s: %w", r, err)
 		}
-		if fi.IsDir() {
-			dirs = append(dirs, filepath.Clean(r))
-		} else {
-			files = append(files, filepath.Clean(r))
-		}
+		dirs = append(dirs, filepath.Clean(r))
 	}
 	sort.Strings(dirs)
 	var targets []*target

@@ -22,7 +22,7 @@ var subscriptionSeq atomic.Int64
 // daemon still answers within Timeout.
 func Subscribe(ctx context.Context, spec *Spec, opts Options) (*Subscription, error) {
 	opts = opts.withDefaults()
-	targets, err := plan(spec.Roots())
+	targets, err := plan(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,6 @@ func Subscribe(ctx context.Context, spec *Spec, opts Options) (*Subscription, er
 		opts:    opts,
 		c:       c,
 		targets: map[string]*target{},
-		warned:  map[string]bool{},
 		ready:   make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		replies: make(chan reply, 1),

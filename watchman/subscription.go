@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,7 +30,6 @@ type Subscription struct {
 	tmu     sync.Mutex         // guards targets and their clocks
 	// rulesChanged: ignore files changed; Next refreshes the expressions.
 	rulesChanged atomic.Bool
-	warned       map[string]bool // by watch; set-up, then the reader only
 
 	mu      sync.Mutex
 	pending Batch
@@ -43,7 +43,11 @@ type Subscription struct {
 	owed    int        // replies to abandoned requests, still to come; under reqMu
 
 	lastHealthy atomic.Int64 // unix ns
-	lastRead    atomic.Int64 // unix ns
+	// deferring holds, by subscription and state name, when a state in
+	// DeferStates was entered and not yet left: the daemon holds back the
+	// changes made since. Under mu.
+	deferring map[string]time.Time
+	lastRead  atomic.Int64 // unix ns
 
 	cancelHealth context.CancelFunc
 	wg           sync.WaitGroup
@@ -84,10 +88,49 @@ func (s *Subscription) Next(ctx context.Context) (Batch, error) {
 	}
 }
 
-// LastHealthy returns the last moment the daemon was known to answer: the
-// latest reply or notification read on the subscription.
+// LastHealthy returns the moment up to which every change has been
+// delivered, as far as the subscription knows: the latest reply or
+// notification read on it, or, while a state in DeferStates is asserted,
+// when the first such state was entered (the daemon holds back the changes
+// made since). It says nothing of defer_vcs: the daemon tells nothing of
+// the VCS locks it defers for, and the caller must look at them itself.
 func (s *Subscription) LastHealthy() time.Time {
-	return time.Unix(0, s.lastHealthy.Load())
+	t := time.Unix(0, s.lastHealthy.Load())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, entered := range s.deferring {
+		if entered.Before(t) {
+			t = entered
+		}
+	}
+	return t
+}
+
+// noteState records a state entered or left on t.
+func (s *Subscription) noteState(t *target, n notice) {
+	if !slices.Contains(s.opts.DeferStates, n.stateName) {
+		return // not deferred: its changes come as they happen
+	}
+	key := t.name + "\x00" + n.stateName
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !n.enter {
+		delete(s.deferring, key)
+		return
+	}
+	if s.deferring == nil {
+		s.deferring = map[string]time.Time{}
+	}
+	if _, ok := s.deferring[key]; !ok {
+		// Read before this notice was: the state was entered earlier
+		// still, by up to the time it took to reach us, which the
+		// caller's margin covers.
+		at := time.Now()
+		if last := s.lastRead.Load(); last != 0 {
+			at = time.Unix(0, last)
+		}
+		s.deferring[key] = at
+	}
 }
 
 // Sock returns the socket in use: re-checks after a failure pass it back in
@@ -199,6 +242,7 @@ func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
 	case n.state:
 		// state-enter / state-leave: the changes they held back follow in
 		// their own notification.
+		s.noteState(t, n)
 	case n.fresh:
 		s.push(Batch{Unknown: true})
 	default:
@@ -254,10 +298,9 @@ func (s *Subscription) push(b Batch) {
 // warnOnce logs the daemon's warning for a watch the first time only: the
 // recrawl warning repeats on every later notification with a growing count.
 func (s *Subscription) warnOnce(watch, warning string) {
-	if s.warned[watch] {
+	if !s.opts.Warnings.first(watch) {
 		return
 	}
-	s.warned[watch] = true
 	remedy := "usually harmless; if it recurs, raise fs.inotify.max_user_watches or watch a smaller tree, " +
 		"then run `watchman watch-del " + watch + "` and restart autoreload"
 	if strings.Contains(warning, "Recrawled") {

@@ -84,9 +84,7 @@ func (d *Daemon) start() error {
 		"--pidfile="+filepath.Join(d.Dir, "pid"),
 		"--no-save-state")
 	cmd.Env = append(os.Environ(), "WATCHMAN_SOCK="+d.Sock)
-	// Its own process group: a Ctrl-C meant for the test run does not reach
-	// it first, and Cleanup stays in charge of ending it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start watchman: %w", err)
 	}

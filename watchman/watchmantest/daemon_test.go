@@ -1,7 +1,12 @@
 package watchmantest_test
 
 import (
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -71,4 +76,46 @@ func TestStateIsHeldByConnection(t *testing.T) {
 	if _, err := c.Command("state-leave", root, "hg.update"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A test binary that dies without running its Cleanup (a -timeout panic)
+// takes its daemon with it.
+func TestDaemonDiesWithTheTestBinary(t *testing.T) {
+	if os.Getenv("WATCHMANTEST_DIE") == "1" {
+		d := watchmantest.Start(t)
+		fmt.Println("pid", d.Pid())
+		os.Exit(0) // no Cleanup
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("Pdeathsig is Linux only")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDaemonDiesWithTheTestBinary$")
+	cmd.Env = append(os.Environ(), "WATCHMANTEST_DIE=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	var pid int
+	if _, err := fmt.Sscanf(string(out), "pid %d", &pid); err != nil {
+		t.Fatalf("helper printed %q: %v", out, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(pid, 0) == nil && !isZombie(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("daemon %d outlived its test binary by 10s", pid)
+		}
+		time.Sleep(10 * time.Millisecond) // nothing to await across processes
+	}
+}
+
+// isZombie: a killed daemon whose parent is gone waits for init to reap it.
+func isZombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
