@@ -101,9 +101,8 @@ func parseFile(f map[string]any) (fileInfo, error) {
 	if !ok || name == "" {
 		return fi, fmt.Errorf("file entry without a name: %v", f["name"])
 	}
-	// A name escaping the root would let the daemon point us anywhere.
-	if c := path.Clean(name); path.IsAbs(c) || c == "." || c == ".." || strings.HasPrefix(c, "../") {
-		return fi, fmt.Errorf("file name %q leaves the root", name)
+	if err := checkName(name); err != nil {
+		return fi, err
 	}
 	fi.name = name
 	var err error
@@ -133,4 +132,13 @@ func (fi fileInfo) change(dir string) Change {
 		}
 	}
 	return c
+}
+
+// checkName refuses a name that escapes the root: it would let the daemon
+// point us anywhere.
+func checkName(name string) error {
+	if c := path.Clean(name); path.IsAbs(c) || c == "." || c == ".." || strings.HasPrefix(c, "../") {
+		return fmt.Errorf("file name %q leaves the root", name)
+	}
+	return nil
 }

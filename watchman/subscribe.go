@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,12 +168,14 @@ func ping(ctx context.Context, sock string, timeout time.Duration) error {
 // while the first crawl ran, before the subscription's clock.
 func (s *Subscription) catchUp(ctx context.Context, t *target) error {
 	// Since is a FileTime reading: a file written after it has an mtime no
-	// earlier.
+	// earlier. The since term compares whole seconds (mtime >= since, as
+	// observed on 4.9), so every file modified in that second comes back —
+	// a whole checkout's worth when one just ran. Ask for names only and
+	// compare the nanoseconds with our own lstat: full entries for 100,000
+	// files cost tens of megabytes to build and decode, names a few.
 	since := s.opts.Since
-	// The term compares whole seconds (mtime >= since, as observed on 4.9);
-	// the nanoseconds are compared here.
 	expr := append(t.expression(s.spec), []any{"since", since.Unix(), "mtime"})
-	q := map[string]any{"expression": expr, "fields": fields, "dedup_results": true}
+	q := map[string]any{"expression": expr, "fields": []string{"name"}, "dedup_results": true}
 	if t.rel != "" {
 		q["relative_root"] = t.rel
 	}
@@ -181,18 +184,25 @@ func (s *Subscription) catchUp(ctx context.Context, t *target) error {
 	if err != nil {
 		return err
 	}
-	// The reply has the shape of a notification without a subscription.
-	pdu["subscription"] = "catch-up"
-	pdu["is_fresh_instance"] = false
-	n, err := parseNotice(pdu)
-	if err != nil {
-		return unavailable(op, ReasonProtocol, err)
+	names, ok := pdu["files"].([]any)
+	if !ok {
+		return unavailable(op, ReasonProtocol, fmt.Errorf("files is %T, not a list", pdu["files"]))
 	}
 	var b Batch
-	for _, f := range n.files {
-		if f.exists && f.mtime >= since.UnixNano() {
-			b.Changes = append(b.Changes, f.change(t.dir))
+	for _, n := range names {
+		name, ok := n.(string)
+		if !ok {
+			return unavailable(op, ReasonProtocol, fmt.Errorf("file name is %T, not a string", n))
 		}
+		if err := checkName(name); err != nil {
+			return unavailable(op, ReasonProtocol, err)
+		}
+		p := filepath.Join(t.dir, filepath.FromSlash(name))
+		fi, err := os.Lstat(p)
+		if err != nil || !(fi.Mode().IsRegular() || fi.Mode()&os.ModeSymlink != 0) || fi.ModTime().Before(since) {
+			continue // gone since, no longer a file, or changed before since
+		}
+		b.Changes = append(b.Changes, Change{Path: p, Exists: true, Mtime: fi.ModTime(), Size: fi.Size()})
 	}
 	s.push(s.selected(b))
 	return nil
