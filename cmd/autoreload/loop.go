@@ -53,6 +53,14 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		LoopWindow: restartLoopWindow(cfg),
 		Logger:     logger,
 	})
+	if cfg.reloader == "watchman" {
+		// No fallback was asked for: an unusable Watchman ends autoreload
+		// before COMMAND ever starts. (After supervisor.New, so that a
+		// daemon get-sockname starts is known as autoreload's own.)
+		if err := checkWatchman(cfg.watchmanTimeout); err != nil {
+			return err
+		}
+	}
 
 	// Signals are taken before COMMAND starts, so none is lost, on a
 	// buffered channel, so a second Ctrl-C can still kill.

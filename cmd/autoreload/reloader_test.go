@@ -29,6 +29,9 @@ func TestReloaderWatchmanUnavailableAtStart(t *testing.T) {
 	if len(reasons) != 1 || !strings.Contains(reasons[0], sock) || !strings.Contains(reasons[0], "unavailable") {
 		t.Errorf("lines about watchman: %q; want one naming it unavailable and the socket %s", reasons, sock)
 	}
+	if strings.Contains(s.logText(), "started") {
+		t.Errorf("COMMAND was started although Watchman was unusable:\n%s", s.logText())
+	}
 	if strings.Contains(s.logText(), "fallback") || strings.Contains(s.logText(), "(stat)") {
 		t.Errorf("--reloader=watchman fell back to the poller:\n%s", s.logText())
 	}

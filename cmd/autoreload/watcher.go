@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -22,4 +23,18 @@ func newWatcher(ctx context.Context, spec *watchman.Spec, cfg *config, since tim
 		Since:           since,
 		Logger:          logger,
 	})
+}
+
+// checkWatchman decides, as the watcher would, whether Watchman is usable,
+// bounded by timeout.
+func checkWatchman(timeout time.Duration) error {
+	ctx := context.Background()
+	sock, err := watchman.FindSocket(ctx, "", timeout)
+	if err == nil {
+		err = watchman.Check(ctx, sock, timeout)
+	}
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	return nil
 }
