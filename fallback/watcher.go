@@ -99,6 +99,10 @@ type Watcher struct {
 	warnings     *watchman.WarningLog // the daemon's warnings logged, across re-subscriptions
 	vcs          vcsLocks             // the repositories' locks, for defer_vcs (the poller's are its own)
 	switchedAt   time.Time
+	// firstScanDue is set at a fallback until the poller's first batch:
+	// the window of deduplicate counts from that scan, which can take
+	// seconds on a huge tree, not from the switch.
+	firstScanDue bool
 }
 
 // New chooses the backend (get_reloader in Django) and makes it ready: a
@@ -223,7 +227,7 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (watchman.Batch, error) 
 	w.sub = nil
 	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
 	w.startPoller(since, true)
-	w.switchedAt = time.Now()
+	w.switchedAt, w.firstScanDue = time.Now(), true
 	return watchman.Batch{Changes: takeFileRootsSince(w.poller, since)}, nil
 }
 
@@ -271,6 +275,9 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (watchman.Batch, error) {
 		defer time.AfterFunc(time.Until(w.retryAt), cancel).Stop()
 	}
 	b, err := w.poller.Next(pctx)
+	if err == nil && w.firstScanDue {
+		w.switchedAt, w.firstScanDue = time.Now(), false
+	}
 	if err == nil || ctx.Err() != nil || pctx.Err() == nil {
 		return b, err
 	}
