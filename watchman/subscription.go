@@ -151,7 +151,10 @@ func (s *Subscription) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancelHealth()
 		if s.Err() == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
+			// Unsubscribing is a courtesy (the daemon drops a closed
+			// connection's subscriptions anyway): a daemon that is hung but
+			// not yet found out must not hold up a Ctrl-C for the timeout.
+			ctx, cancel := context.WithTimeout(context.Background(), min(s.opts.Timeout, unsubscribeTimeout))
 			for _, t := range s.targetList() {
 				req := &protocol.UnsubscribeRequest{Root: t.watch, Name: t.name}
 				if _, err := s.roundTrip(ctx, "unsubscribe "+t.dir, req); err != nil {
@@ -166,6 +169,10 @@ func (s *Subscription) Close() error {
 	})
 	return nil
 }
+
+// unsubscribeTimeout bounds the unsubscribe of Close; a healthy daemon
+// answers in well under a millisecond.
+const unsubscribeTimeout = 250 * time.Millisecond
 
 // finish records the first error and wakes Next.
 func (s *Subscription) finish(err error) {
