@@ -67,8 +67,19 @@ func (r *reaper) sweep(g *group) []proc {
 	children := map[int][]int{}
 	for _, p := range procs {
 		children[p.ppid] = append(children[p.ppid], p.pid)
+	}
+	// Once the leader is reaped and the last member of its group is gone,
+	// the kernel may hand its pid out again, as an unrelated group's id: a
+	// group member then counts only if it descends from the supervisor (as
+	// subreaper, all of COMMAND's tree does).
+	var ours map[int]bool
+	if g.status != nil {
+		ours = descendants(children, r.self)
+	}
+	for _, p := range procs {
 		orphan := p.ppid == r.self && p.pgid != r.pgrp
-		if p.pgid == g.pid || (orphan && !p.zombie && !r.isHelper(p.pid)) {
+		inGroup := p.pgid == g.pid && (ours == nil || ours[p.pid])
+		if inGroup || (orphan && !p.zombie && !r.isHelper(p.pid)) {
 			member[p.pid] = true
 		}
 	}
@@ -124,12 +135,38 @@ func (r *reaper) signal(g *group, alive []proc, sig syscall.Signal) {
 	if g == nil || g.pid == 0 {
 		return
 	}
-	_ = syscall.Kill(-g.pid, sig)
+	// The group id is safe to signal while the leader is unreaped (its pid
+	// is still taken) or while a member of ours is in the group (a group id
+	// in use is never handed out again); otherwise it may be someone else's.
+	group := g.status == nil
+	for _, p := range alive {
+		group = group || p.pgid == g.pid
+	}
+	if group {
+		_ = syscall.Kill(-g.pid, sig)
+	}
 	for _, p := range alive {
 		if p.pgid != g.pid {
 			_ = syscall.Kill(p.pid, sig)
 		}
 	}
+}
+
+// descendants returns every process below pid in the parent map.
+func descendants(children map[int][]int, pid int) map[int]bool {
+	out := map[int]bool{}
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, c := range children[p] {
+			if !out[c] {
+				out[c] = true
+				queue = append(queue, c)
+			}
+		}
+	}
+	return out
 }
 
 // readProcs reads every process's parent, group and state from /proc.
