@@ -125,6 +125,11 @@ func (s *Spec) addRoots(watch []string) error {
 	}
 	var roots []*root
 	for _, w := range watch {
+		if w == "" {
+			// filepath.Abs would make it the working directory: an unset
+			// variable in -w "$SRC" must not watch wherever we are.
+			return fmt.Errorf("watch %q: empty path", w)
+		}
 		abs, err := filepath.Abs(w)
 		if err != nil {
 			return fmt.Errorf("watch %s: %w", w, err)

@@ -157,6 +157,10 @@ func (c *config) check() error {
 			}
 		}
 	}
+	if len(c.exts) > 0 && len(exts) == 0 {
+		// An empty list would silently mean "every file".
+		return usagef("invalid --ext %q: no extension given", strings.Join(c.exts, ","))
+	}
 	c.exts = exts
 	if len(c.command) == 0 || c.command[0] == "" {
 		return usagef("no COMMAND given: usage: autoreload [flags] [--] COMMAND [ARG...] (see --help)")

@@ -37,6 +37,8 @@ func TestBadInput(t *testing.T) {
 		{"empty COMMAND", nil, nil, 2, "no COMMAND"},
 		{"empty COMMAND after --", []string{"--"}, nil, 2, "no COMMAND"},
 		{"missing watch path", []string{"-w", "no/such/dir", "true"}, nil, 2, "no/such/dir"},
+		{"empty watch path", []string{"-w", "", "--reloader=stat", "true"}, nil, 2, "empty path"},
+		{"empty extension list", []string{"-e", ",", "--reloader=stat", "true"}, nil, 2, "no extension given"},
 		{"COMMAND not found", []string{"no-such-command-xyz"}, nil, 1, "no-such-command-xyz"},
 		{"COMMAND not executable", []string{notExec}, nil, 1, "permission denied"},
 	}
