@@ -74,7 +74,8 @@ func (r *reaper) sweep(g *group) []proc {
 	// subreaper, all of COMMAND's tree does).
 	var ours map[int]bool
 	if g.status != nil {
-		ours = descendants(children, r.self)
+		ours = map[int]bool{}
+		addDescendants(children, ours, r.self)
 	}
 	for _, p := range procs {
 		orphan := p.ppid == r.self && p.pgid != r.pgrp
@@ -83,20 +84,11 @@ func (r *reaper) sweep(g *group) []proc {
 			member[p.pid] = true
 		}
 	}
-	queue := make([]int, 0, len(member))
+	roots := make([]int, 0, len(member))
 	for pid := range member {
-		queue = append(queue, pid)
+		roots = append(roots, pid)
 	}
-	for len(queue) > 0 {
-		pid := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		for _, c := range children[pid] {
-			if !member[c] {
-				member[c] = true
-				queue = append(queue, c)
-			}
-		}
-	}
+	addDescendants(children, member, roots...)
 	var alive []proc
 	for _, p := range procs {
 		if member[p.pid] && !p.zombie && !(p.pid == g.pid && g.status != nil) {
@@ -152,21 +144,19 @@ func (r *reaper) signal(g *group, alive []proc, sig syscall.Signal) {
 	}
 }
 
-// descendants returns every process below pid in the parent map.
-func descendants(children map[int][]int, pid int) map[int]bool {
-	out := map[int]bool{}
-	queue := []int{pid}
+// addDescendants adds to set every process below the given ones.
+func addDescendants(children map[int][]int, set map[int]bool, from ...int) {
+	queue := from
 	for len(queue) > 0 {
-		p := queue[len(queue)-1]
+		pid := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
-		for _, c := range children[p] {
-			if !out[c] {
-				out[c] = true
+		for _, c := range children[pid] {
+			if !set[c] {
+				set[c] = true
 				queue = append(queue, c)
 			}
 		}
 	}
-	return out
 }
 
 // readProcs reads every process's parent, group and state from /proc.
