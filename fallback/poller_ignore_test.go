@@ -176,7 +176,7 @@ func TestPollerReloadsIgnoreFiles(t *testing.T) {
 	backdate(t, filepath.Join(dir, "build", "out.go"))
 	// Its ctime is now: the scan before the rule change must start
 	// clearly later, as it would for a file written long before.
-	nextFileClockTick(t)
+	watchmantest.AgeFiles(t, watchman.FileTime)
 	p := newPoller(t, watchman.SpecOptions{Watch: []string{dir}, Patterns: []string{"*.go"}}, PollerOptions{})
 	scanNow(t, p)
 	if n := p.tracked(); n != 3 {
@@ -235,23 +235,5 @@ func TestPollerOutsideGit(t *testing.T) {
 	want := []string{filepath.Join(dir, ".gitignore"), filepath.Join(dir, ".ignore"), filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.go")}
 	if got := p.trackedPaths(); !slices.Equal(got, want) {
 		t.Fatalf("tracked %q, want %q", got, want)
-	}
-}
-
-// nextFileClockTick waits until the kernel's file clock has moved on by two
-// ticks, so that what was written so far is stamped before anything written
-// next. Two: a fine-grained ctime (multigrain timestamps) can be ahead of
-// the coarse clock by up to a tick.
-func nextFileClockTick(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for range 2 {
-		t0 := watchman.FileTime()
-		for !watchman.FileTime().After(t0) {
-			if time.Now().After(deadline) {
-				t.Fatal("the file clock did not move in 5 s")
-			}
-			time.Sleep(time.Millisecond)
-		}
 	}
 }

@@ -70,9 +70,9 @@ func newSwitchFixtureWith(t *testing.T, reloader Reloader, roots func(dir string
 			t.Fatal(err)
 		}
 	}
-	// Chtimes sets ctime to now; age it past the poller's clock slack, or a
-	// fallback's time baseline would count the set-up as a change.
-	time.Sleep(100 * time.Millisecond)
+	// Chtimes sets ctime to now: age it, or a fallback's time baseline
+	// would count the set-up as a change.
+	watchmantest.AgeFiles(t, watchman.FileTime)
 	watch := []string{dir}
 	if roots != nil {
 		watch = roots(dir)
