@@ -17,8 +17,8 @@ import (
 	"github.com/autoreload/autoreload/watchman"
 )
 
-// watcher delivers batches of changes; the fallback package's watcher (or
-// the stand-in until it lands) has this shape.
+// watcher delivers batches of changes: a *fallback.Watcher, or a scripted
+// one in tests.
 type watcher interface {
 	Next(ctx context.Context) (watchman.Batch, error)
 	Close() error
