@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -72,12 +73,12 @@ func newSwitchFixtureWith(t *testing.T, reloader Reloader, roots func(dir string
 	}
 	// Chtimes sets ctime to now: age it, or a fallback's time baseline
 	// would count the set-up as a change.
-	watchmantest.AgeFiles(t, watchman.FileTime)
+	watchmantest.AgeFiles(t, spec.FileTime)
 	watch := []string{dir}
 	if roots != nil {
 		watch = roots(dir)
 	}
-	spec, err := watchman.NewSpec(watchman.SpecOptions{Watch: watch})
+	spec, err := spec.New(spec.Options{Watch: watch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 // next waits for the next batch, bounded.
-func (f *switchFixture) next(within time.Duration) (watchman.Batch, error) {
+func (f *switchFixture) next(within time.Duration) (spec.Batch, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, within)
 	defer cancel()
 	return f.w.Next(ctx)
@@ -284,7 +285,7 @@ func TestWatcherStatNeverTouchesWatchman(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	spec, err := watchman.NewSpec(watchman.SpecOptions{Watch: []string{dir}})
+	spec, err := spec.New(spec.Options{Watch: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/sjansen/watchman/protocol"
+
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // A subscription follows ignore-file changes as the poller does: the files
@@ -35,7 +37,7 @@ var ignoreFileTerm = []any{"allof", []any{"type", "f"}, []any{"name", []any{".gi
 
 // subscribeExpression is the expression a target subscribes with: the
 // spec's, plus the ignore files.
-func (t *target) subscribeExpression(spec *Spec) []any {
+func (t *target) subscribeExpression(spec *spec.Spec) []any {
 	expr := t.expression(spec)
 	if t.names == nil && spec.UsesIgnoreFiles() {
 		expr = []any{"anyof", expr, ignoreFileTerm}
@@ -83,10 +85,10 @@ func (s *Subscription) targetList() []*target {
 
 // noteRules re-reads the ignore files among the changes of one
 // notification of t, and records its clock.
-func (s *Subscription) noteRules(t *target, pdu protocol.ResponsePDU, b Batch) {
+func (s *Subscription) noteRules(t *target, pdu protocol.ResponsePDU, b spec.Batch) {
 	changed := s.spec.SharedIgnoreFilesChanged()
 	for _, c := range b.Changes {
-		if IsIgnoreFileName(filepath.Base(c.Path)) && s.spec.IgnoreFileChanged(c.Path) {
+		if spec.IsIgnoreFileName(filepath.Base(c.Path)) && s.spec.IgnoreFileChanged(c.Path) {
 			changed = true
 		}
 	}

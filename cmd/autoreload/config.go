@@ -10,9 +10,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 // config is the command line and the AUTORELOAD_* environment, parsed and

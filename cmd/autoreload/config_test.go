@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
-	"github.com/autoreload/autoreload/watchman"
 	"github.com/spf13/pflag"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 func env(kv ...string) func(string) (string, bool) {
@@ -177,7 +178,7 @@ func TestExamplesParse(t *testing.T) {
 			t.Errorf("autoreload %s: %v", line, err)
 			continue
 		}
-		if _, err := watchman.NewSpec(watchman.SpecOptions{Watch: []string{t.TempDir()}, Patterns: cfg.patterns, Exts: cfg.exts, Ignores: cfg.ignores}); err != nil {
+		if _, err := spec.New(spec.Options{Watch: []string{t.TempDir()}, Patterns: cfg.patterns, Exts: cfg.exts, Ignores: cfg.ignores}); err != nil {
 			t.Errorf("autoreload %s: %v", line, err)
 		}
 	}
