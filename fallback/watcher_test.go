@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -57,6 +58,18 @@ func newSwitchFixture(t *testing.T, reloader Reloader) *switchFixture {
 // the tree (the tree itself when roots is nil).
 func newSwitchFixtureWith(t *testing.T, reloader Reloader, roots func(dir string) []string) *switchFixture {
 	t.Helper()
+	return newSwitchFixtureFrom(t, reloader, fixtureConfig{roots: roots})
+}
+
+// fixtureConfig varies a switchFixture; the zero value is newSwitchFixture's.
+type fixtureConfig struct {
+	roots        func(dir string) []string // the watched paths; nil is the tree
+	tree         func(dir string)          // adds to the tree before it is aged
+	pollInterval time.Duration             // zero is 50 ms
+}
+
+func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *switchFixture {
+	t.Helper()
 	d := watchmantest.Start(t)
 	t.Setenv("WATCHMAN_SOCK", d.Sock)
 	dir, err := filepath.EvalSymlinks(t.TempDir())
@@ -71,13 +84,17 @@ func newSwitchFixtureWith(t *testing.T, reloader Reloader, roots func(dir string
 			t.Fatal(err)
 		}
 	}
+	if cfg.tree != nil {
+		cfg.tree(dir)
+	}
 	// Chtimes sets ctime to now: age it, or a fallback's time baseline
 	// would count the set-up as a change.
 	watchmantest.AgeFiles(t, spec.FileTime)
 	watch := []string{dir}
-	if roots != nil {
-		watch = roots(dir)
+	if cfg.roots != nil {
+		watch = cfg.roots(dir)
 	}
+	poll := cmp.Or(cfg.pollInterval, 50*time.Millisecond)
 	spec, err := spec.New(spec.Options{Watch: watch})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +104,7 @@ func newSwitchFixtureWith(t *testing.T, reloader Reloader, roots func(dir string
 	t.Cleanup(cancel)
 	w, err := New(ctx, spec, Options{
 		Reloader:        reloader,
-		PollInterval:    50 * time.Millisecond,
+		PollInterval:    poll,
 		WatchmanTimeout: time.Second,
 		WatchmanRetry:   300 * time.Millisecond,
 		HealthInterval:  300 * time.Millisecond,

@@ -48,6 +48,9 @@ func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscriptio
 		done:    make(chan struct{}),
 		replies: make(chan reply, 1),
 	}
+	// Before the expressions are made: a change of the rules meanwhile is
+	// noted by the first notification or health tick.
+	s.rulesSeen.Store(spec.Generation())
 	if err := s.setUp(ctx, targets); err != nil {
 		c.Close()
 		return nil, err

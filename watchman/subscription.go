@@ -32,6 +32,9 @@ type Subscription struct {
 	tmu     sync.Mutex         // guards targets and their clocks
 	// rulesChanged: ignore files changed; Next refreshes the expressions.
 	rulesChanged atomic.Bool
+	// rulesSeen is the generation of the spec's ignore rules that the
+	// expressions follow (see spec.Spec.Generation).
+	rulesSeen atomic.Uint64
 
 	mu      sync.Mutex
 	pending spec.Batch

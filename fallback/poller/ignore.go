@@ -26,9 +26,11 @@ type resync struct {
 }
 
 // resyncRules re-reads the ignore files of the directory w (mtime dirMtime)
-// if they changed, and returns the resync state of its scan.
+// if they changed, and returns the resync state of its scan: on when they
+// changed since the previous scan, whoever re-read them (the Watchman
+// subscription runs beside the poller while switching back).
 func (sc *scan) resyncRules(w work, dirMtime int64) *resync {
-	changed := sc.p.spec.IgnoreFilesChanged(w.path, dirMtime)
+	changed := sc.p.spec.IgnoreFilesChanged(w.path, dirMtime, sc.rulesSince)
 	on := sc.p.started && (w.resync || changed)
 	return &resync{on: on, prevStart: sc.prevStart}
 }

@@ -86,6 +86,9 @@ type Poller struct {
 	next      time.Time     // when the next scan is due
 	stretched bool          // the stretch has been logged
 	lastStart time.Time     // when the last scan started
+	// rulesSeen is the generation of the spec's ignore rules that the last
+	// complete scan followed (see spec.Spec.Generation).
+	rulesSeen uint64
 
 	// onStat, when set (by tests), sees every lstat of the walk; onOpen
 	// can fail the opening of a directory, as an unreadable one would.
@@ -235,8 +238,12 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 	lockedBefore := p.vcs.locked()
 	start, cpu0 := time.Now(), cpuTime()
 
-	sc := &scan{p: p, ctx: ctx, mode: modeReport, prevStart: p.lastStart.UnixNano()}
-	sc.resync = p.spec.SharedIgnoreFilesChanged() && p.started
+	// The rules' generation before the scan: a change found during it, by
+	// this scan or by another user of the spec, is looked at again by the
+	// next scan, which costs a resync at most.
+	gen := p.spec.Generation()
+	sc := &scan{p: p, ctx: ctx, mode: modeReport, prevStart: p.lastStart.UnixNano(), rulesSince: p.rulesSeen}
+	sc.resync = p.spec.SharedIgnoreFilesChanged(p.rulesSeen) && p.started
 	// On the file clock: a file written after this scan started is never
 	// stamped earlier (see spec.FileTime).
 	p.lastStart = spec.FileTime()
@@ -253,6 +260,7 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 		return false, err // the scan may be partial: the next one completes it
 	}
 	p.started = true
+	p.rulesSeen = gen
 	lockedAfter := p.vcs.locked()
 	return lockedBefore || lockedAfter, nil
 }

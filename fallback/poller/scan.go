@@ -35,6 +35,9 @@ type scan struct {
 	// resyncRules); prevStart is when the previous scan started, in ns.
 	resync    bool
 	prevStart int64
+	// rulesSince is the generation of the ignore rules the previous scan
+	// followed: a directory whose rules changed after it is resynced.
+	rulesSince uint64
 
 	mu      sync.Mutex
 	queue   []work

@@ -55,26 +55,40 @@ func joinPathSlash(dir, rel string) string {
 // unless Options.NoIgnoreFiles).
 func (s *Spec) UsesIgnoreFiles() bool { return s.ignoreFiles != nil }
 
+// Generation returns the generation of the ignore rules: it grows each
+// time a re-read (by any of the methods below, whoever calls them) finds
+// an ignore file changed. Each consumer of the spec, a backend, keeps the
+// generation it last acted on and passes it as since: a change is then
+// seen by every consumer, whichever of them re-read the file first. Zero
+// with Options.NoIgnoreFiles.
+func (s *Spec) Generation() uint64 {
+	if s.ignoreFiles == nil {
+		return 0
+	}
+	return s.ignoreFiles.generation()
+}
+
 // IgnoreFilesChanged re-reads the ignore files of the directory dir if
-// they changed, and reports whether they did: then what the spec selects
-// at and below dir may differ from before. dirMtime is dir's mtime in ns
-// (-1 when unknown): a walk passes it so that a directory that gained no
-// entry and holds no ignore file costs nothing.
-func (s *Spec) IgnoreFilesChanged(dir string, dirMtime int64) bool {
-	return s.ignoreFiles != nil && s.ignoreFiles.checkDir(filepath.Clean(dir), dirMtime)
+// they changed, and reports whether they changed after generation since:
+// then what the spec selects at and below dir may differ from what the
+// caller knew. dirMtime is dir's mtime in ns (-1 when unknown): a walk
+// passes it so that a directory that gained no entry and holds no ignore
+// file costs nothing.
+func (s *Spec) IgnoreFilesChanged(dir string, dirMtime int64, since uint64) bool {
+	return s.ignoreFiles != nil && s.ignoreFiles.checkDir(filepath.Clean(dir), dirMtime, since)
 }
 
 // SharedIgnoreFilesChanged re-reads each repository's info/exclude and the
-// global excludes file if they changed, and reports whether any did: then
-// what the spec selects anywhere may differ from before.
-func (s *Spec) SharedIgnoreFilesChanged() bool {
-	return s.ignoreFiles != nil && s.ignoreFiles.checkShared()
+// global excludes file if they changed, and reports whether any changed
+// after generation since: then what the spec selects anywhere may differ.
+func (s *Spec) SharedIgnoreFilesChanged(since uint64) bool {
+	return s.ignoreFiles != nil && s.ignoreFiles.checkShared(since)
 }
 
 // IgnoreFileChanged is IgnoreFilesChanged for a changed file reported by
 // path: it re-reads path if it is an ignore file read before.
-func (s *Spec) IgnoreFileChanged(path string) bool {
-	return s.ignoreFiles != nil && s.ignoreFiles.checkFile(filepath.Clean(path))
+func (s *Spec) IgnoreFileChanged(path string, since uint64) bool {
+	return s.ignoreFiles != nil && s.ignoreFiles.checkFile(filepath.Clean(path), since)
 }
 
 // ignoredDirnames returns directories below the directory root r that

@@ -29,6 +29,10 @@ type ignoreSet struct {
 	global  ignoreFile             // core.excludesFile; no rules outside a repository
 	watched []string               // every watched directory, as given
 	exempt  []string               // watched directories that ignore files exclude
+	// gen counts the re-reads that found a change; sharedGen is its value
+	// at the last change of info/exclude or the global file. Consumers
+	// compare them with the value they last acted on (see Spec.Generation).
+	gen, sharedGen uint64
 }
 
 // ignoreDir is one directory's ignore files.
@@ -38,8 +42,9 @@ type ignoreDir struct {
 	parent   *ignoreDir
 	repo     *ignoreRepo // nil outside a git repository
 	files    [2]ignoreFile
-	dirMtime int64 // the directory's mtime when its files were last checked
-	checked  int64 // when, ns
+	dirMtime int64  // the directory's mtime when its files were last checked
+	checked  int64  // when, ns
+	gen      uint64 // ignoreSet.gen at the last change of its files; 0: none since loaded
 }
 
 type ignoreRepo struct {
@@ -261,24 +266,33 @@ func (s *ignoreSet) computeExemptLocked() {
 	}
 }
 
+// generation returns the count of changes found so far.
+func (s *ignoreSet) generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
+}
+
 // checkDir re-reads the ignore files of the directory dir, whose mtime is
-// dirMtime, if they changed since last read, and reports whether they did.
-// A directory not read yet has nothing to re-read. A directory whose mtime
+// dirMtime (-1: unknown), if they changed since last read, and reports
+// whether they changed after generation since, whoever re-read them. A
+// directory not read yet has nothing to re-read. A directory whose mtime
 // has not moved has gained no file, so only its present files are looked
 // at: most directories cost nothing.
-func (s *ignoreSet) checkDir(dir string, dirMtime int64) bool {
+func (s *ignoreSet) checkDir(dir string, dirMtime int64, since uint64) bool {
 	s.mu.RLock()
 	d := s.dirs[dir]
 	var stamps [2]stamp
-	var racy, present bool
+	var racy, present, before bool
 	if d != nil {
 		stamps = [2]stamp{d.files[0].stamp, d.files[1].stamp}
 		racy = d.checked-d.dirMtime < racyWindow || dirMtime != d.dirMtime
 		present = stamps[0] != stamp{} || stamps[1] != stamp{}
+		before = d.gen > since
 	}
 	s.mu.RUnlock()
 	if d == nil || !racy && !present {
-		return false
+		return before
 	}
 	changed := false
 	for i, f := range d.files {
@@ -292,16 +306,19 @@ func (s *ignoreSet) checkDir(dir string, dirMtime int64) bool {
 		if dirMtime >= 0 {
 			d.dirMtime, d.checked = dirMtime, time.Now().UnixNano()
 		}
-		return false
+		return d.gen > since
 	}
 	s.readLocked(d)
 	s.computeExemptLocked()
+	s.gen++
+	d.gen = s.gen
 	return true
 }
 
 // checkShared re-reads info/exclude of every repository and the global
-// file if they changed, and reports whether any did.
-func (s *ignoreSet) checkShared() bool {
+// file if they changed, and reports whether any changed after generation
+// since, whoever re-read them.
+func (s *ignoreSet) checkShared(since uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	changed := false
@@ -320,14 +337,16 @@ func (s *ignoreSet) checkShared() bool {
 	}
 	if changed {
 		s.computeExemptLocked()
+		s.gen++
+		s.sharedGen = s.gen
 	}
-	return changed
+	return s.sharedGen > since
 }
 
 // checkFile re-reads the ignore file at path if it was read before and has
-// changed since, and reports whether it did: the Watchman backend learns of
-// ignore files through its notifications.
-func (s *ignoreSet) checkFile(path string) bool {
+// changed since, and reports whether it changed after generation since:
+// the Watchman backend learns of ignore files through its notifications.
+func (s *ignoreSet) checkFile(path string, since uint64) bool {
 	if !IsIgnoreFileName(filepath.Base(path)) {
 		return false
 	}
@@ -337,5 +356,5 @@ func (s *ignoreSet) checkFile(path string) bool {
 	if d == nil {
 		return false
 	}
-	return s.checkDir(d.path, -1) // -1: any mtime; look at both files
+	return s.checkDir(d.path, -1, since) // -1: any mtime; look at both files
 }
