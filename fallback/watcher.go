@@ -30,13 +30,24 @@ const (
 // before the daemon died may not have reached us yet.
 const healthyMargin = time.Second
 
-// Options configures a Watcher. Zero values take the defaults shown.
+// DefaultWatchmanRetry is how often a watcher on the poller tries
+// Watchman again when Options leaves it zero.
+const DefaultWatchmanRetry = 10 * time.Second
+
+// Options configures a Watcher. Zero values take the defaults named.
 type Options struct {
-	Reloader        Reloader      // ReloaderAuto
-	PollInterval    time.Duration // 1s
-	WatchmanTimeout time.Duration // 5s: availability and health requests
-	WatchmanRetry   time.Duration // 10s: how often the poller re-checks Watchman
-	DeferStates     []string      // Watchman states that hold changes back (hg.update)
+	Reloader Reloader // ReloaderAuto
+	// PollInterval is the poller's; poller.DefaultInterval when zero.
+	PollInterval time.Duration
+	// WatchmanTimeout bounds availability and health requests;
+	// watchman.DefaultTimeout when zero.
+	WatchmanTimeout time.Duration
+	// WatchmanRetry is how often the poller re-checks Watchman;
+	// DefaultWatchmanRetry when zero.
+	WatchmanRetry time.Duration
+	// DeferStates are the Watchman states that hold changes back; nil is
+	// watchman.DefaultDeferState alone.
+	DeferStates []string
 	// HealthInterval is how long a Watchman connection may stay quiet
 	// before a health request; watchman.DefaultHealthInterval when zero.
 	HealthInterval time.Duration
@@ -44,8 +55,10 @@ type Options struct {
 	// mtime or ctime is after it is a change, even if it happened before
 	// the backend was ready. The command passes COMMAND's start time, read
 	// with spec.FileTime; zero means the time New is called.
-	Since  time.Time
-	Logger *slog.Logger // slog.Default()
+	Since time.Time
+	// Logger receives the switches and the backends' messages; nil
+	// discards them.
+	Logger *slog.Logger
 }
 
 func (o *Options) fill() {
@@ -53,16 +66,16 @@ func (o *Options) fill() {
 		o.Reloader = ReloaderAuto
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = time.Second
+		o.PollInterval = poller.DefaultInterval
 	}
 	if o.WatchmanTimeout <= 0 {
-		o.WatchmanTimeout = 5 * time.Second
+		o.WatchmanTimeout = watchman.DefaultTimeout
 	}
 	if o.WatchmanRetry <= 0 {
-		o.WatchmanRetry = 10 * time.Second
+		o.WatchmanRetry = DefaultWatchmanRetry
 	}
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Since.IsZero() {
 		// The poller takes its baseline on the first Next: without this,
