@@ -129,7 +129,7 @@ func New(spec *spec.Spec, opts Options) *Poller {
 		p.roots = append(p.roots, &dirState{name: root})
 		p.rootPaths = append(p.rootPaths, root)
 	}
-	p.vcs = findVCSLocks(spec.Roots(), spec, log)
+	p.vcs = findVCSLocks(spec, log)
 	if opts.Takeover {
 		p.takeOver(opts.Floor)
 	}

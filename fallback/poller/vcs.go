@@ -1,11 +1,8 @@
 package poller
 
 import (
-	"bufio"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
@@ -31,62 +28,8 @@ type vcsLocks struct {
 	logged map[string]bool
 }
 
-func findVCSLocks(roots []string, spec *spec.Spec, log *slog.Logger) vcsLocks {
-	v := vcsLocks{staleAge: staleLockAge, log: log, logged: map[string]bool{}}
-	seen := map[string]bool{}
-	for _, root := range roots {
-		dir := root
-		if spec.IsFileRoot(root) {
-			dir = filepath.Dir(root)
-		}
-		if lock := repoLock(dir); lock != "" && !seen[lock] {
-			seen[lock] = true
-			v.paths = append(v.paths, lock)
-		}
-	}
-	return v
-}
-
-// repoLock returns the lock file of the nearest repository holding dir.
-func repoLock(dir string) string {
-	for d := dir; ; {
-		git := filepath.Join(d, ".git")
-		if fi, err := os.Stat(git); err == nil {
-			if fi.IsDir() {
-				return filepath.Join(git, "index.lock")
-			}
-			if gitdir := readGitdir(git); gitdir != "" {
-				return filepath.Join(gitdir, "index.lock") // a worktree or submodule
-			}
-		}
-		if fi, err := os.Stat(filepath.Join(d, ".hg")); err == nil && fi.IsDir() {
-			return filepath.Join(d, ".hg", "wlock")
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return ""
-		}
-		d = parent
-	}
-}
-
-// readGitdir reads the "gitdir: PATH" line of a .git file.
-func readGitdir(file string) string {
-	f, err := os.Open(file)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	line, _ := bufio.NewReader(f).ReadString('\n')
-	dir, ok := strings.CutPrefix(strings.TrimSpace(line), "gitdir:")
-	if !ok {
-		return ""
-	}
-	dir = strings.TrimSpace(dir)
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(filepath.Dir(file), dir)
-	}
-	return dir
+func findVCSLocks(spec *spec.Spec, log *slog.Logger) vcsLocks {
+	return vcsLocks{paths: spec.VCSLocks(), staleAge: staleLockAge, log: log, logged: map[string]bool{}}
 }
 
 // locked reports whether a lock younger than staleAge exists. A stale one

@@ -98,13 +98,3 @@ func TestPollerStaleLock(t *testing.T) {
 		t.Fatal("a fresh lock did not hold changes back")
 	}
 }
-
-func TestRepoLockOfWorktree(t *testing.T) {
-	dir := t.TempDir()
-	tree(t, dir, map[string]string{"main/.git/worktrees/wt/HEAD": "", "wt/.git": "gitdir: ../main/.git/worktrees/wt\n"})
-	got := repoLock(filepath.Join(dir, "wt"))
-	want := filepath.Join(dir, "main", ".git", "worktrees", "wt", "index.lock")
-	if got != want {
-		t.Fatalf("repoLock = %q, want %q", got, want)
-	}
-}

@@ -8,43 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/autoreload/autoreload/watchman/spec/internal/repo"
 )
-
-// vcsMarkers are the other root files of watch-project (Watchman's
-// default root_files besides .watchmanconfig).
-var vcsMarkers = []string{".git", ".hg", ".svn"}
-
-// ProjectRoot returns the directory watch-project would watch for dir, as
-// Watchman 4.9 chooses it (observed, not documented): the nearest of dir
-// and its parents holding a .watchmanconfig; failing that, the outermost
-// holding .git, .hg or .svn; "" when there is none (then Watchman watches
-// dir itself).
-func ProjectRoot(dir string) string {
-	outermost := ""
-	for d := dir; ; {
-		if _, err := os.Lstat(filepath.Join(d, ".watchmanconfig")); err == nil {
-			return d
-		}
-		for _, m := range vcsMarkers {
-			if _, err := os.Lstat(filepath.Join(d, m)); err == nil {
-				outermost = d
-				break
-			}
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return outermost
-		}
-		d = parent
-	}
-}
 
 // configIgnoreDirs returns the ignore_dirs of the .watchmanconfig that
 // Watchman would read for a watch of dir (the one in its project root) that
 // lie below dir, relative to dir and slash-separated. Watchman's meaning is
 // kept: "build" is the project root's build/, not every build/.
 func configIgnoreDirs(dir string) ([]string, error) {
-	project := ProjectRoot(dir)
+	project := repo.ProjectRoot(dir)
 	if project == "" {
 		project = dir
 	}

@@ -1,12 +1,13 @@
 package spec
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/spec/internal/repo"
 )
 
 // ignoreSet is the ignore files that apply below a spec's directory roots:
@@ -61,7 +62,7 @@ func newIgnoreSet(watched []string) *ignoreSet {
 	s := &ignoreSet{dirs: map[string]*ignoreDir{}, repos: map[string]*ignoreRepo{}, tops: map[string]bool{}, watched: watched}
 	inRepo := false
 	for _, w := range watched {
-		if gitTop(w) == "" {
+		if repo.GitTop(w) == "" {
 			s.tops[w] = true
 		} else {
 			inRepo = true
@@ -74,61 +75,6 @@ func newIgnoreSet(watched []string) *ignoreSet {
 	s.computeExemptLocked()
 	s.mu.Unlock()
 	return s
-}
-
-// gitTop returns the top of the git work tree holding dir, or "".
-func gitTop(dir string) string {
-	for d := dir; ; d = filepath.Dir(d) {
-		if hasGit(d) {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
-}
-
-func hasGit(dir string) bool {
-	_, err := os.Lstat(filepath.Join(dir, ".git"))
-	return err == nil
-}
-
-// gitCommonDir returns the directory holding info/exclude for the work
-// tree at top: .git itself, or for a linked worktree or submodule (a .git
-// file) the common directory its gitdir names.
-func gitCommonDir(top string) string {
-	git := filepath.Join(top, ".git")
-	if fi, err := os.Stat(git); err == nil && fi.IsDir() {
-		return git
-	}
-	gitdir := readFirstLine(git, "gitdir:")
-	if gitdir == "" {
-		return git
-	}
-	if !filepath.IsAbs(gitdir) {
-		gitdir = filepath.Join(top, gitdir)
-	}
-	if common := readFirstLine(filepath.Join(gitdir, "commondir"), ""); common != "" {
-		if !filepath.IsAbs(common) {
-			common = filepath.Join(gitdir, common)
-		}
-		return filepath.Clean(common)
-	}
-	return gitdir
-}
-
-func readFirstLine(path, prefix string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	line, _ := bufio.NewReader(f).ReadString('\n')
-	v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix)
-	if !ok {
-		return ""
-	}
-	return strings.TrimSpace(v)
 }
 
 // dir returns the loaded ignoreDir of the absolute directory path.
@@ -150,10 +96,10 @@ func (s *ignoreSet) loadLocked(path string) *ignoreDir {
 	}
 	d := &ignoreDir{path: path}
 	switch {
-	case hasGit(path):
+	case repo.HasGit(path):
 		d.repo = s.repos[path]
 		if d.repo == nil {
-			d.repo = &ignoreRepo{top: path, exclude: readIgnoreFile(filepath.Join(gitCommonDir(path), "info", "exclude"))}
+			d.repo = &ignoreRepo{top: path, exclude: readIgnoreFile(filepath.Join(repo.GitCommonDir(path), "info", "exclude"))}
 			s.repos[path] = d.repo
 		}
 	case s.tops[path] || filepath.Dir(path) == path:
@@ -248,7 +194,7 @@ func (s *ignoreSet) decideLocked(d *ignoreDir, name string, isDir bool) bool {
 // or one of its parents below its top, exemptions aside.
 func (s *ignoreSet) pathIgnoredLocked(path string, isDir bool) bool {
 	parent := filepath.Dir(path)
-	if s.tops[path] || hasGit(path) || parent == path {
+	if s.tops[path] || repo.HasGit(path) || parent == path {
 		return false
 	}
 	if s.pathIgnoredLocked(parent, true) {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/autoreload/autoreload/watchman/spec/internal/repo"
 )
 
 // Options is what the user asked to watch, as given on the command line.
@@ -17,9 +19,6 @@ type Options struct {
 	NoDefaultIgnores bool     // drop the editor and OS droppings from the ignores
 	NoIgnoreFiles    bool     // do not read .gitignore, .ignore and git's other excludes
 }
-
-// vcsDirs are ignored at any depth, with everything below them.
-var vcsDirs = []string{".git", ".hg", ".svn"}
 
 // cookiePattern matches the files Watchman creates and deletes on every
 // sync; a poller that saw them would report a change per health check.
@@ -91,7 +90,8 @@ func New(opts Options) (*Spec, error) {
 		}
 		s.includes = append(s.includes, pts...)
 	}
-	ignores := append(slices.Clone(vcsDirs), cookiePattern)
+	// The VCS directories are ignored at any depth, with everything below.
+	ignores := append(repo.Markers(), cookiePattern)
 	if !opts.NoDefaultIgnores {
 		ignores = append(ignores, defaultIgnores...)
 	}
@@ -200,6 +200,25 @@ func (s *Spec) Roots() []string {
 		paths[i] = r.path
 	}
 	return paths
+}
+
+// VCSLocks returns the lock files of the repositories holding the roots,
+// each once: git's index.lock, Mercurial's wlock. One exists while a VCS
+// operation (a checkout, a commit, a rebase) is under way, and the
+// backends hold their changes back meanwhile, as Watchman's defer_vcs
+// does, so that a checkout of 10,000 files is one change.
+func (s *Spec) VCSLocks() []string {
+	var locks []string
+	for _, r := range s.roots {
+		dir := r.path
+		if r.file {
+			dir = filepath.Dir(r.path)
+		}
+		if lock := repo.Lock(dir); lock != "" && !slices.Contains(locks, lock) {
+			locks = append(locks, lock)
+		}
+	}
+	return locks
 }
 
 // IsFileRoot reports whether root is one of the spec's roots and names a

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -176,40 +175,5 @@ func TestExpandBraces(t *testing.T) {
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("expandBraces(%q) = %q, %v; want %q", p, got, err, want)
 		}
-	}
-}
-
-// ProjectRoot follows what watch-project answered on Watchman 4.9.0.
-func TestProjectRoot(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		marks []string // directories (ending in /) or files to create
-		query string
-		want  string
-	}{
-		{"config above vcs", []string{"a/.watchmanconfig", "a/b/.hg/"}, "a/b", "a"},
-		{"config below vcs", []string{"a/.git/", "a/b/.watchmanconfig"}, "a/b", "a/b"},
-		{"outermost vcs", []string{"a/.hg/", "a/b/.git/"}, "a/b/c", "a"},
-		{"nearest config", []string{"a/.watchmanconfig", "a/b/.watchmanconfig"}, "a/b/c", "a/b"},
-		{"vcs kinds mix", []string{"a/.git/", "a/b/.svn/"}, "a/b/c", "a"},
-		{"one vcs", []string{"a/b/.git/"}, "a/b/c", "a/b"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			dir, err := filepath.EvalSymlinks(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			os.MkdirAll(filepath.Join(dir, c.query), 0o755)
-			for _, m := range c.marks {
-				if strings.HasSuffix(m, "/") {
-					os.MkdirAll(filepath.Join(dir, m), 0o755)
-				} else {
-					write(t, filepath.Join(dir, m), "{}")
-				}
-			}
-			if got, want := ProjectRoot(filepath.Join(dir, c.query)), filepath.Join(dir, c.want); got != want {
-				t.Errorf("ProjectRoot = %q, want %q", got, want)
-			}
-		})
 	}
 }
