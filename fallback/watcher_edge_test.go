@@ -198,9 +198,9 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 	f.w.poller = cancelling{f.w.poller, &cancel}
 	f.daemon.Restart()
 	deadline := time.Now().Add(15 * time.Second)
-	// An attempt made while the daemon was still down fails; Next drops it
-	// and tries again later. Wait for one that reached the new daemon.
-	for f.w.retry == nil || !isDone(f.w.retry.done) || f.w.retry.err != nil {
+	// An attempt made while the daemon was still down fails; the recheck
+	// tries again later. Wait for one that reached the new daemon.
+	for f.w.recheck == nil || f.w.recheck.found.Err() == nil {
 		if time.Now().After(deadline) {
 			t.Fatalf("no re-subscription kept after a cancelled final scan:\n%s", f.logs)
 		}
@@ -209,7 +209,7 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 		f.w.Next(ctx)
 		cancel()
 	}
-	sub := f.w.retry.sub
+	sub := f.w.recheck.sub
 	f.w.poller = f.w.poller.(cancelling).scanner
 	f.awaitWatchman(5 * time.Second)
 	if f.w.sub != sub {
@@ -218,15 +218,6 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 	c := filepath.Join(f.dir, "c.go")
 	writeFile(t, c, "package a")
 	f.expect("a change back on watchman", 10*time.Second, c)
-}
-
-func isDone(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
 }
 
 // cancelling is a poller whose every scan is cancelled as it starts.

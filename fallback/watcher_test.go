@@ -66,6 +66,7 @@ type fixtureConfig struct {
 	roots        func(dir string) []string // the watched paths; nil is the tree
 	tree         func(dir string)          // adds to the tree before it is aged
 	pollInterval time.Duration             // zero is 50 ms
+	retry        time.Duration             // WatchmanRetry; zero is 300 ms
 }
 
 func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *switchFixture {
@@ -106,7 +107,7 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 		Reloader:        reloader,
 		PollInterval:    poll,
 		WatchmanTimeout: time.Second,
-		WatchmanRetry:   300 * time.Millisecond,
+		WatchmanRetry:   cmp.Or(cfg.retry, 300*time.Millisecond),
 		HealthInterval:  300 * time.Millisecond,
 		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
@@ -119,9 +120,14 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	if err := writeFileErr(path, content); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeFileErr is writeFile for goroutines other than the test's.
+func writeFileErr(path, content string) error {
+	return os.WriteFile(path, []byte(content), 0o644)
 }
 
 // next waits for the next batch, bounded.
