@@ -35,7 +35,8 @@ func (tm timers) period() time.Duration { return max(tm.retry, tm.poll) }
 func TestWatcherOutageKeepsChangesWhateverTheTimers(t *testing.T) {
 	for _, tm := range timerRatios {
 		t.Run(tm.name, func(t *testing.T) {
-			f := newSwitchFixtureFrom(t, ReloaderAuto, fixtureConfig{retry: tm.retry, pollInterval: tm.poll})
+			t.Parallel()
+			f := newSwitchFixtureFrom(t, ReloaderAuto, tm.config())
 			if !f.onWatchman() {
 				t.Fatalf("not on watchman at start:\n%s", f.logs)
 			}
@@ -43,17 +44,17 @@ func TestWatcherOutageKeepsChangesWhateverTheTimers(t *testing.T) {
 			for f.onWatchman() {
 				f.expectNothing("the fallback", 100*time.Millisecond)
 			}
-			for i := range 3 {
+			for i, after := range []time.Duration{3 * tm.period(), 2 * tm.period()} {
 				// One Next blocks through the outage, as the command's loop
-				// does: the change is made several periods into it.
+				// does: the change is made periods into it.
 				p := filepath.Join(f.dir, fmt.Sprintf("down%d.go", i))
-				got := make(chan error, 1)
+				wrote := make(chan error, 1)
 				go func() {
-					time.Sleep(3 * tm.period()) // the scenario: a write well into the outage
-					got <- writeFileErr(p, "package a")
+					time.Sleep(after) // the scenario: a write well into the outage
+					wrote <- writeFileErr(p, "package a")
 				}()
-				f.expect(fmt.Sprintf("change %d made %s into the outage", i, 3*tm.period()), 3*tm.period()+5*time.Second, p)
-				if err := <-got; err != nil {
+				f.expect(fmt.Sprintf("change %d, made %s after the last", i, after), after+5*time.Second, p)
+				if err := <-wrote; err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -59,6 +59,11 @@ type Options struct {
 	// Logger receives the switches and the backends' messages; nil
 	// discards them.
 	Logger *slog.Logger
+
+	// sock, when set, is the socket instead of the one FindSocket finds:
+	// tests with a private daemon each, run in parallel, cannot all set
+	// WATCHMAN_SOCK.
+	sock string
 }
 
 func (o *Options) fill() {
@@ -134,7 +139,10 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	default:
 		return nil, fmt.Errorf("unknown reloader %q", opts.Reloader)
 	}
-	sock, err := locate(ctx, opts.WatchmanTimeout)
+	sock, err := opts.sock, error(nil)
+	if sock == "" {
+		sock, err = locate(ctx, opts.WatchmanTimeout)
+	}
 	if err == nil {
 		w.sock = sock
 		var sub subscription

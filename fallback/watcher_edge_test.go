@@ -58,6 +58,7 @@ func TestWatcherFileRootDuringTheGap(t *testing.T) {
 		{"untouched", (*watchmantest.Daemon).Kill, func(*testing.T, string) {}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
 				return []string{filepath.Join(dir, "a.go")}
 			})
@@ -136,6 +137,7 @@ func TestWatcherDeferredChangeSurvivesFallback(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
 				if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
 					t.Fatal(err)
@@ -162,6 +164,7 @@ func TestWatcherDeferredChangeSurvivesFallback(t *testing.T) {
 // subscribe reply, with a growing count: it is logged once per watch, also
 // across the re-subscriptions of a fallback and a return.
 func TestWatcherRecrawlWarningOnceAcrossSwitches(t *testing.T) {
+	t.Parallel()
 	f := newSwitchFixture(t, ReloaderAuto)
 	f.daemon.MustCommand("debug-recrawl", f.dir)
 	a := filepath.Join(f.dir, "a.go")
@@ -187,6 +190,7 @@ func TestWatcherRecrawlWarningOnceAcrossSwitches(t *testing.T) {
 // caller whose deadlines are shorter than a scan would otherwise never get
 // back to Watchman, and churn subscriptions).
 func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
+	t.Parallel()
 	f := newSwitchFixture(t, ReloaderAuto)
 	f.daemon.Kill()
 	for f.onWatchman() {
