@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/autoreload/autoreload/fallback/poller"
@@ -254,6 +257,9 @@ func (w *Watcher) Next(ctx context.Context) (spec.Batch, error) {
 // changes) and returns an empty batch.
 func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
 	b, err := w.sub.Next(ctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, watchman.ErrRootGone) {
+		return w.rootGone(err), nil
+	}
 	if err == nil || ctx.Err() != nil || !errors.Is(err, watchman.ErrUnavailable) {
 		return b, err
 	}
@@ -268,6 +274,33 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
 	w.startRecheck(w.opts.WatchmanRetry)
 	w.switchedAt, w.firstScanDue = time.Now(), true
 	return spec.Batch{}, nil
+}
+
+// rootGone hands over to the poller when a watched root was deleted under
+// Watchman: not a loss of Watchman (no fallback, even with
+// ReloaderWatchman), but a change, returned as the batch of the roots now
+// missing. The poller watches the other roots from where the subscription
+// left off, and the root for its return; the recheck goes back to Watchman
+// once every root is there again.
+func (w *Watcher) rootGone(err error) spec.Batch {
+	var b spec.Batch
+	for _, root := range w.spec.Roots() {
+		if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			b.Changes = append(b.Changes, spec.Change{Path: root})
+		}
+	}
+	if b.Empty() {
+		// Back already: what it holds now is unknown.
+		b.Unknown = true
+	}
+	since := w.fallbackBaseline()
+	w.sub.Close()
+	w.sub = nil
+	w.log.Warn("root deleted", "roots", b.Paths(), "reloader", "stat")
+	w.startPoller(since, true)
+	w.startRecheck(w.opts.WatchmanRetry)
+	w.switchedAt, w.firstScanDue = time.Now(), true
+	return b
 }
 
 // fallbackBaseline is the poller's time baseline when Watchman is lost:
