@@ -37,14 +37,16 @@ func locate(ctx context.Context, timeout time.Duration) (string, error) {
 }
 
 // subscribeWatchman subscribes; warnings is the watcher's, kept across its
-// re-subscriptions.
-func subscribeWatchman(ctx context.Context, spec *spec.Spec, sock string, since time.Time, opts Options, warnings *watchman.WarningLog) (subscription, error) {
+// re-subscriptions; crawl bounds the wait for the daemon's first crawl
+// (zero: as long as it answers health requests).
+func subscribeWatchman(ctx context.Context, spec *spec.Spec, sock string, since time.Time, opts Options, warnings *watchman.WarningLog, crawl time.Duration) (subscription, error) {
 	sub, err := watchman.Subscribe(ctx, spec, watchman.Options{
 		Sock:           sock,
 		Timeout:        opts.WatchmanTimeout,
 		DeferStates:    opts.DeferStates,
 		Since:          since,
 		HealthInterval: opts.HealthInterval,
+		CrawlTimeout:   crawl,
 		Logger:         opts.Logger,
 		Warnings:       warnings,
 	})

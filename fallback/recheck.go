@@ -67,7 +67,8 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 		// for it quietly, the poller watches the rest meanwhile.
 		if rootsPresent(cfg.spec) {
 			started := spec.FileTime()
-			sub, err := subscribeWatchman(ctx, cfg.spec, cfg.sock, time.Time{}, cfg.opts, cfg.warnings)
+			// The crawl unbounded: the poller goes on meanwhile.
+			sub, err := subscribeWatchman(ctx, cfg.spec, cfg.sock, time.Time{}, cfg.opts, cfg.warnings, 0)
 			if err == nil {
 				r.sub, r.started, r.at = sub, started, time.Now()
 				r.setFound()

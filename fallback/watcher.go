@@ -37,6 +37,10 @@ const healthyMargin = time.Second
 // Watchman again when Options leaves it zero.
 const DefaultWatchmanRetry = 10 * time.Second
 
+// CrawlLimitFactor times WatchmanTimeout is the default CrawlLimit: a
+// minute with the default timeout.
+const CrawlLimitFactor = 12
+
 // Options configures a Watcher. Zero values take the defaults named.
 type Options struct {
 	Reloader Reloader // ReloaderAuto
@@ -54,6 +58,12 @@ type Options struct {
 	// HealthInterval is how long a Watchman connection may stay quiet
 	// before a health request; watchman.DefaultHealthInterval when zero.
 	HealthInterval time.Duration
+	// CrawlLimit is how long New waits, with ReloaderWatchman, for the
+	// daemon's first crawl of the roots before it fails with a
+	// watchman.ErrCrawling; CrawlLimitFactor times WatchmanTimeout when
+	// zero. (With ReloaderAuto the poller stands in for a crawl that takes
+	// longer than WatchmanTimeout, for as long as it takes.)
+	CrawlLimit time.Duration
 	// Since is the start-up baseline: a file selected by the spec whose
 	// mtime or ctime is after it is a change, even if it happened before
 	// the backend was ready. The command passes COMMAND's start time, read
@@ -81,6 +91,9 @@ func (o *Options) fill() {
 	}
 	if o.WatchmanRetry <= 0 {
 		o.WatchmanRetry = DefaultWatchmanRetry
+	}
+	if o.CrawlLimit <= 0 {
+		o.CrawlLimit = CrawlLimitFactor * o.WatchmanTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -128,7 +141,9 @@ type Watcher struct {
 
 // New chooses the backend (get_reloader in Django) and makes it ready: a
 // change made after New returns is delivered. With ReloaderWatchman, an
-// unavailable Watchman is an error matching watchman.ErrUnavailable.
+// unavailable Watchman is an error matching watchman.ErrUnavailable, and a
+// first crawl still running after CrawlLimit one matching
+// watchman.ErrCrawling too.
 func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	opts.fill()
 	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{}}
@@ -148,26 +163,50 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	}
 	if err == nil {
 		w.sock = sock
-		var sub subscription
-		covered := opts.Since
-		if covered.IsZero() {
-			covered = time.Now()
-		}
-		if sub, err = subscribeWatchman(ctx, spec, sock, opts.Since, opts, w.warnings); err == nil {
-			w.sub, w.subscribedAt, w.coveredSince = sub, time.Now(), covered
-		}
+		err = w.subscribeAtStart(ctx)
 	}
 	if err != nil {
 		if opts.Reloader == ReloaderWatchman || ctx.Err() != nil {
 			return nil, err
 		}
 		w.startPoller(opts.Since, false)
-		w.startRecheck(opts.WatchmanRetry)
+		delay := opts.WatchmanRetry
+		if errors.Is(err, watchman.ErrCrawling) {
+			// The daemon goes on crawling: wait for the end of it beside
+			// the poller, from now.
+			delay = 0
+		}
+		w.startRecheck(delay)
 		w.logWatching(err)
 		return w, nil
 	}
 	w.logWatching(nil)
 	return w, nil
+}
+
+// subscribeAtStart subscribes for New. The daemon's first crawl of a root
+// can take long, or never end: in auto mode, a crawl still running after
+// WatchmanTimeout means Watchman is not available yet (New lets the poller
+// stand in, and its recheck waits for the rest of the crawl); with
+// ReloaderWatchman the crawl is logged and waited for up to CrawlLimit.
+func (w *Watcher) subscribeAtStart(ctx context.Context) error {
+	first := w.opts.WatchmanTimeout
+	if w.opts.Reloader == ReloaderWatchman {
+		first = min(first, w.opts.CrawlLimit)
+	}
+	sub, err := subscribeWatchman(ctx, w.spec, w.sock, w.opts.Since, w.opts, w.warnings, first)
+	if errors.Is(err, watchman.ErrCrawling) && w.opts.Reloader == ReloaderWatchman && w.opts.CrawlLimit > first {
+		w.log.Info("watchman still crawling", "roots", w.spec.Roots(), "limit", w.opts.CrawlLimit.String())
+		sub, err = subscribeWatchman(ctx, w.spec, w.sock, w.opts.Since, w.opts, w.warnings, w.opts.CrawlLimit-first)
+		if ce := (*watchman.CrawlError)(nil); errors.As(err, &ce) {
+			ce.After = w.opts.CrawlLimit // in all, not since the log line
+		}
+	}
+	if err != nil {
+		return err
+	}
+	w.sub, w.subscribedAt, w.coveredSince = sub, time.Now(), w.opts.Since
+	return nil
 }
 
 func (w *Watcher) logWatching(reason error) {

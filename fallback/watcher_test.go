@@ -24,12 +24,18 @@ import (
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	// onWrite, when set, sees every line written, after it is.
+	onWrite func(line string)
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	n, err := b.buf.Write(p)
+	b.mu.Unlock()
+	if b.onWrite != nil {
+		b.onWrite(string(p))
+	}
+	return n, err
 }
 
 func (b *syncBuffer) String() string {
@@ -47,6 +53,9 @@ type switchFixture struct {
 	logs   *syncBuffer
 	w      *Watcher
 	ctx    context.Context
+	// newTook is how long New took; newErr its error, with fails.
+	newTook time.Duration
+	newErr  error
 }
 
 func newSwitchFixture(t *testing.T, reloader Reloader) *switchFixture {
@@ -67,6 +76,15 @@ type fixtureConfig struct {
 	tree         func(dir string)          // adds to the tree before it is aged
 	pollInterval time.Duration             // zero is 50 ms
 	retry        time.Duration             // WatchmanRetry; zero is 300 ms
+	// sock is the socket the watcher is given; nil is the daemon's.
+	sock func(d *watchmantest.Daemon) string
+	// options adjusts the watcher's options.
+	options func(*Options)
+	// onLog sees every log line.
+	onLog func(line string)
+	// fails: New is expected to fail; the fixture then has no watcher and
+	// newErr holds the error.
+	fails bool
 }
 
 func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *switchFixture {
@@ -99,10 +117,10 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncBuffer{onWrite: cfg.onLog}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	w, err := New(ctx, spec, Options{
+	opts := Options{
 		Reloader:        reloader,
 		PollInterval:    poll,
 		WatchmanTimeout: time.Second,
@@ -110,12 +128,49 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 		HealthInterval:  300 * time.Millisecond,
 		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		sock:            d.Sock,
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	t.Cleanup(func() { w.Close() })
-	return &switchFixture{t: t, dir: dir, daemon: d, logs: logs, w: w, ctx: ctx}
+	if cfg.sock != nil {
+		opts.sock = cfg.sock(d)
+	}
+	if cfg.options != nil {
+		cfg.options(&opts)
+	}
+	f := &switchFixture{t: t, dir: dir, daemon: d, logs: logs, ctx: ctx}
+	// Bounded: a New that never returns (a crawl waited for without
+	// bound) fails the test instead of hanging it.
+	type result struct {
+		w   *Watcher
+		err error
+	}
+	made := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		w, err := New(ctx, spec, opts)
+		made <- result{w, err}
+	}()
+	var r result
+	select {
+	case r = <-made:
+	case <-time.After(30 * time.Second):
+		cancel()
+		<-made
+		t.Fatalf("New did not return within 30 s:\n%s", logs)
+	}
+	f.newTook = time.Since(start)
+	if cfg.fails {
+		if r.err == nil {
+			r.w.Close()
+			t.Fatalf("New succeeded, want an error:\n%s", logs)
+		}
+		f.newErr = r.err
+		return f
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	f.w = r.w
+	t.Cleanup(func() { f.w.Close() })
+	return f
 }
 
 func writeFile(t *testing.T, path, content string) {
