@@ -172,7 +172,7 @@ func ping(ctx context.Context, sock string, timeout time.Duration) error {
 // catchUp queues the files of t modified since opts.Since: changes made
 // while the first crawl ran, before the subscription's clock.
 func (s *Subscription) catchUp(ctx context.Context, t *target) error {
-	// Since is a FileTime reading: a file written after it has an mtime no
+	// Since is a spec.FileTime reading: a file written after it has an mtime no
 	// earlier. The since term compares whole seconds (mtime >= since, as
 	// observed on 4.9), so every file modified in that second comes back —
 	// a whole checkout's worth when one just ran. Ask for names only and
