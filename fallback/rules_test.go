@@ -14,6 +14,7 @@ import (
 // here is made with the old rules (no one has read the edit yet), and the
 // poller's final scan is the first to read it.
 func TestWatcherSwitchBackFollowsIgnoreFileEdit(t *testing.T) {
+	t.Parallel()
 	gitignore := ""
 	f := newSwitchFixtureFrom(t, ReloaderAuto, fixtureConfig{
 		tree: func(dir string) {

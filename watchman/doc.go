@@ -7,7 +7,9 @@
 // capability missing, no answer within the timeout, a malformed or hostile
 // reply, the daemon shut down, killed, hung or canceling the subscription —
 // comes back as an error matching ErrUnavailable (with an *UnavailableError
-// saying which), never as a panic or a hang. A subscription blocks on its
+// saying which), never as a panic or a hang. A cancel because a watched
+// root was deleted is not a failure of the service: it comes back as an
+// ErrRootGone (a *RootGoneError naming the root). A subscription blocks on its
 // socket while idle; its only timer is the health request every
 // HealthInterval. Close ends every goroutine it started. LastHealthy is the
 // moment up to which every change was delivered (it stops at the entry of
