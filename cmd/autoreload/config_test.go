@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"regexp"
 	"slices"
@@ -245,4 +246,59 @@ func shellWords(line string) []string {
 		words = append(words, word.String())
 	}
 	return words
+}
+
+// TestPeriodsBelowTheirMinimumAreRefused: a poll interval of 1ns spins a
+// core and a Watchman timeout of 0 declares every daemon dead, whatever
+// --reloader says; the error names the flag (or its variable) and the
+// smallest value allowed. --debounce 0 and --grace 0 keep their meaning.
+func TestPeriodsBelowTheirMinimumAreRefused(t *testing.T) {
+	cases := []struct{ flag, value, min string }{
+		{"poll-interval", "1ns", "10ms"},
+		{"poll-interval", "9ms", "10ms"},
+		{"poll-interval", "0", "10ms"},
+		{"watchman-timeout", "0", "100ms"},
+		{"watchman-timeout", "99ms", "100ms"},
+		{"watchman-retry", "0s", "100ms"},
+		{"watchman-retry", "50ms", "100ms"},
+	}
+	for _, c := range cases {
+		for _, reloader := range []string{"auto", "watchman", "stat"} {
+			_, err := parseConfig([]string{"--reloader", reloader, "--" + c.flag, c.value, "true"}, env())
+			var ue *usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--"+c.flag) || !strings.Contains(err.Error(), c.min) {
+				t.Errorf("--reloader %s --%s %s: %v; want a usage error naming --%s and %s", reloader, c.flag, c.value, err, c.flag, c.min)
+			}
+			name := envName(c.flag)
+			_, err = parseConfig([]string{"--reloader", reloader, "true"}, env(name, c.value))
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), c.min) {
+				t.Errorf("--reloader %s %s=%s: %v; want a usage error naming %s and %s", reloader, name, c.value, err, name, c.min)
+			}
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		doc := "--" + c.flag + " DUR"
+		help := helpText[strings.Index(helpText, doc):]
+		help = help[:strings.Index(help, "\n      -")]
+		if !strings.Contains(help, "at least "+c.min) {
+			t.Errorf("--help on --%s does not say \"at least %s\": %q", c.flag, c.min, help)
+		}
+		if !regexp.MustCompile("(?m)^\\| `--" + c.flag + " .*at least `" + c.min + "`").Match(readme) {
+			t.Errorf("README.md's row for --%s does not say \"at least `%s`\"", c.flag, c.min)
+		}
+	}
+	ok := []string{"--poll-interval", "10ms", "--watchman-timeout", "100ms", "--watchman-retry", "100ms",
+		"--debounce", "0", "--grace", "0", "true"}
+	cfg, err := parseConfig(ok, env())
+	if err != nil {
+		t.Fatalf("the minimums themselves, with --debounce 0 --grace 0: %v", err)
+	}
+	if cfg.pollInterval != 10*time.Millisecond || cfg.watchmanTimeout != 100*time.Millisecond ||
+		cfg.watchmanRetry != 100*time.Millisecond || cfg.debounce != 0 || cfg.grace != 0 {
+		t.Errorf("parsed %+v", *cfg)
+	}
 }
