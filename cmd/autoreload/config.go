@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -241,8 +241,35 @@ func (v *signalValue) Set(s string) error {
 	if err != nil {
 		return err
 	}
+	if why, ok := endsNothing(sig); ok {
+		return fmt.Errorf("%s %s: a stop signal must end the process (TERM, INT, HUP, QUIT or KILL, for example)",
+			supervisor.SignalName(sig), why)
+	}
 	*v = signalValue(sig)
 	return nil
+}
+
+// endsNothing tells whether sig's default action leaves the process
+// running, and why: a stop signal that ends nothing makes every restart
+// wait out the whole grace. The names are looked up, so a signal one
+// system lacks (SIGINFO on Linux) drops out.
+func endsNothing(sig syscall.Signal) (why string, ok bool) {
+	for _, name := range []string{"SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU"} {
+		if unix.SignalNum(name) == sig {
+			return "stops the process", true
+		}
+	}
+	// SIGIO is ignored by default on the BSDs and macOS only.
+	ignored := []string{"SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGINFO"}
+	if runtime.GOOS != "linux" {
+		ignored = append(ignored, "SIGIO")
+	}
+	for _, name := range ignored {
+		if unix.SignalNum(name) == sig {
+			return "is ignored by default", true
+		}
+	}
+	return "", false
 }
 
 func parseSignal(s string) (syscall.Signal, error) {

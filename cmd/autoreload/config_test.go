@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -300,5 +301,31 @@ func TestPeriodsBelowTheirMinimumAreRefused(t *testing.T) {
 	if cfg.pollInterval != 10*time.Millisecond || cfg.watchmanTimeout != 100*time.Millisecond ||
 		cfg.watchmanRetry != 100*time.Millisecond || cfg.debounce != 0 || cfg.grace != 0 {
 		t.Errorf("parsed %+v", *cfg)
+	}
+}
+
+// TestSignalsThatEndNothingAreRefused: a stop signal that stops the process
+// (STOP, TSTP, TTIN, TTOU) or that it ignores by default (CHLD, CONT, URG,
+// WINCH) ends nothing, so every restart would wait out the whole grace.
+// Whatever the spelling, flag or variable, they are usage errors; the
+// signals that do end a process stay accepted.
+func TestSignalsThatEndNothingAreRefused(t *testing.T) {
+	refused := []string{"STOP", "SIGSTOP", "stop", strconv.Itoa(int(syscall.SIGSTOP)), "TSTP", "TTIN", "TTOU",
+		"CHLD", strconv.Itoa(int(syscall.SIGCHLD)), "CONT", "URG", "WINCH"}
+	for _, s := range refused {
+		_, err := parseConfig([]string{"--signal", s, "true"}, env())
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--signal") {
+			t.Errorf("--signal %s: %v; want a usage error naming --signal", s, err)
+		}
+		_, err = parseConfig([]string{"true"}, env("AUTORELOAD_SIGNAL", s))
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "AUTORELOAD_SIGNAL") {
+			t.Errorf("AUTORELOAD_SIGNAL=%s: %v; want a usage error naming AUTORELOAD_SIGNAL", s, err)
+		}
+	}
+	for _, s := range []string{"TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2", "ALRM", "PIPE"} {
+		if _, err := parseConfig([]string{"--signal", s, "true"}, env()); err != nil {
+			t.Errorf("--signal %s: %v; want it accepted", s, err)
+		}
 	}
 }

@@ -50,7 +50,8 @@ How to watch:
 
 How to restart:
   -s, --signal NAME           stop signal sent to COMMAND's process group:
-                              TERM, SIGTERM or 15 (default TERM)
+                              TERM, SIGTERM or 15 (default TERM); one that
+                              ends a process (not STOP, TSTP, CHLD, CONT...)
       --grace DUR             time between the stop signal and SIGKILL (default {grace})
       --on-exit MODE          when COMMAND exits by itself with a code other
                               than 3: wait (default: restart on the next

@@ -32,6 +32,8 @@ func TestBadInput(t *testing.T) {
 		{"watchman retry below 100ms in env", []string{"true"}, []string{"AUTORELOAD_WATCHMAN_RETRY=10ms"}, 2, "AUTORELOAD_WATCHMAN_RETRY=\"10ms\": must be at least 100ms"},
 		{"bad duration in env", []string{"true"}, []string{"AUTORELOAD_DEBOUNCE=later"}, 2, "AUTORELOAD_DEBOUNCE"},
 		{"unknown signal", []string{"-s", "BOGUS", "true"}, nil, 2, `unknown signal "BOGUS"`},
+		{"signal that stops", []string{"--signal=STOP", "true"}, nil, 2, "SIGSTOP stops the process"},
+		{"signal ignored by default", []string{"true"}, []string{"AUTORELOAD_SIGNAL=CHLD"}, 2, "SIGCHLD is ignored by default"},
 		{"unknown signal number", []string{"--signal=999", "true"}, nil, 2, "unknown signal 999"},
 		{"unknown reloader", []string{"--reloader=inotify", "true"}, nil, 2, "want auto, watchman or stat"},
 		{"unknown on-exit", []string{"--on-exit=retry", "true"}, nil, 2, "want wait, exit or restart"},
