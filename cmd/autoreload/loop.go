@@ -41,6 +41,9 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if err := checkRoots(ws.Roots()); err != nil {
+		return err
+	}
 	if err := supervisor.CheckCommand(cfg.command); err != nil {
 		return err
 	}
