@@ -45,6 +45,8 @@ func TestBadInput(t *testing.T) {
 		{"empty watch path", []string{"-w", "", "--reloader=stat", "true"}, nil, 2, "empty path"},
 		{"empty extension list", []string{"-e", ",", "--reloader=stat", "true"}, nil, 2, "no extension given"},
 		{"COMMAND not found", []string{"no-such-command-xyz"}, nil, 1, "no-such-command-xyz"},
+		{"blank COMMAND name", []string{" "}, nil, 1, `cannot start " ": `},
+		{"whole command line as COMMAND", []string{"go run ./cmd/server"}, nil, 1, `cannot start "go run ./cmd/server": `},
 		{"COMMAND not executable", []string{notExec}, nil, 1, "permission denied"},
 	}
 	for _, c := range cases {
