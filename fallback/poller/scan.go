@@ -119,13 +119,17 @@ func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 			d.forget(w.path, out) // gone, or no longer a directory
-		} else {
-			// Unreadable: what it holds is unknown, not deleted.
-			p.log.Debug("poller: cannot read directory", "dir", w.path, "err", err)
+		} else if !d.unreadable {
+			// Unreadable: what it holds is unknown, not deleted. Its
+			// changes go unseen until it can be read, so say so, once.
+			d.unreadable = true
+			p.log.Warn("poller: cannot read directory; its changes are not seen until it can be",
+				"dir", w.path, "error", err.Error())
 		}
 		return nil
 	}
 	defer unix.Close(fd)
+	d.unreadable = false
 	rs := sc.resyncRules(w, dinfo.mtime)
 
 	dirRule := sc.mode == modeSince && sc.dirs && dinfo.mtime >= sc.since
