@@ -78,7 +78,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program.
-	since := spec.FileTime()
+	since := ws.StartBaseline()
 	wg.Go(func() {
 		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
 			cancel(err)
