@@ -34,8 +34,12 @@ const (
 const healthyMargin = time.Second
 
 // DefaultWatchmanRetry is how often a watcher on the poller tries
-// Watchman again when Options leaves it zero.
-const DefaultWatchmanRetry = 10 * time.Second
+// Watchman again when Options leaves it zero; MinWatchmanRetry is the
+// shortest period the command line accepts (each try costs a connection).
+const (
+	DefaultWatchmanRetry = 10 * time.Second
+	MinWatchmanRetry     = 100 * time.Millisecond
+)
 
 // Options configures a Watcher. Zero values take the defaults named.
 type Options struct {

@@ -45,6 +45,9 @@ type Options struct {
 const (
 	// DefaultTimeout bounds availability and health requests.
 	DefaultTimeout = 5 * time.Second
+	// MinTimeout is the shortest Timeout the command line accepts: below
+	// it a healthy daemon busy for a moment would count as dead.
+	MinTimeout = 100 * time.Millisecond
 	// DefaultDeferState is Mercurial's update: while it is asserted
 	// (hg.update, by the fsmonitor extension) the tree is half written.
 	DefaultDeferState = "hg.update"

@@ -41,6 +41,9 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if err := checkRoots(ws.Roots()); err != nil {
+		return err
+	}
 	if err := supervisor.CheckCommand(cfg.command); err != nil {
 		return err
 	}
@@ -75,7 +78,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program.
-	since := spec.FileTime()
+	since := ws.StartBaseline()
 	wg.Go(func() {
 		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
 			cancel(err)

@@ -38,6 +38,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
 		return nil
 	}
 	defer unix.Close(fd)
+	w.d.unreadable = false
 	ds := &dirScan{
 		sc: sc, r: r, w: w, fd: fd, out: out,
 		rs:    sc.resyncRules(w, dinfo.mtime),
@@ -62,8 +63,13 @@ func (sc *scan) unopened(w work, err error, out *[]spec.Change) {
 		w.d.forget(w.path, out) // gone, or no longer a directory
 		return
 	}
-	// Unreadable: what it holds is unknown, not deleted.
-	sc.p.log.Debug("poller: cannot read directory", "dir", w.path, "err", err)
+	if !w.d.unreadable {
+		// Unreadable: what it holds is unknown, not deleted. Its changes
+		// go unseen until it can be read, so say so, once.
+		w.d.unreadable = true
+		sc.p.log.Warn("poller: cannot read directory; its changes are not seen until it can be",
+			"dir", w.path, "error", err.Error())
+	}
 }
 
 // entry takes one entry of the listing; name is a view of the listing's
