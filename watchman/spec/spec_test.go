@@ -155,25 +155,3 @@ func TestSpecBadPatterns(t *testing.T) {
 		t.Errorf("extension *: err = %v, want ErrBadPattern", err)
 	}
 }
-
-func TestExpandBraces(t *testing.T) {
-	for p, want := range map[string][]string{
-		"a":          {"a"},
-		"{a,b}":      {"a", "b"},
-		"x{a,b}y":    {"xay", "xby"},
-		"{a,{b,c}}":  {"a", "b", "c"},
-		"{a,b}{c,d}": {"ac", "ad", "bc", "bd"},
-		"{a":         {`\{a`},
-		"a}":         {`a\}`},
-		"{a{b,c}":    {`\{ab`, `\{ac`},
-		`\{a,b}`:     {`\{a,b\}`},
-		"[{]{a,b}":   {"[{]a", "[{]b"},
-		"{}":         {""},
-		"{a,}":       {"a", ""},
-	} {
-		got, err := expandBraces(p)
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("expandBraces(%q) = %q, %v; want %q", p, got, err, want)
-		}
-	}
-}
