@@ -26,7 +26,7 @@ type Options struct {
 	// Since, when set, asks for the files modified since that moment to be
 	// delivered as the first batch, covering the first crawl: a caller that
 	// starts COMMAND before Subscribe returns passes the time it started,
-	// read with FileTime.
+	// read with spec.FileTime.
 	Since time.Time
 	// Logger receives the daemon's warnings, once per watch. Nil discards.
 	Logger *slog.Logger

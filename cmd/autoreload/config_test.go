@@ -187,6 +187,17 @@ func TestReadmeDefaults(t *testing.T) {
 	if checked < 5 {
 		t.Fatalf("found %d defaults in README.md's flag tables, want the durations and --watch at least", checked)
 	}
+	ignores := regexp.MustCompile("(?s)Ignored by default \\(`--no-default-ignores` watches them\\):(.*?)\\.\n").FindSubmatch(readme)
+	if ignores == nil {
+		t.Fatal("README.md does not list the default ignores")
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllSubmatch(ignores[1], -1) {
+		listed = append(listed, string(m[1]))
+	}
+	if want := spec.DefaultIgnores(); !slices.Equal(listed, want) {
+		t.Errorf("README.md lists the default ignores %q, the spec has %q", listed, want)
+	}
 }
 
 // TestExamplesParse: every autoreload command line in README.md and in

@@ -23,12 +23,12 @@ import (
 // nothing, and "[!a].txt" misses b.txt (filepath.Match has no '!'
 // negation). It also reads the global excludes only from ~/.gitconfig.
 
-// IgnoreFileNames are the per-directory ignore files: git's, and the one
+// ignoreFileNames are the per-directory ignore files: git's, and the one
 // tools such as ripgrep and watchexec read for ignores git should not have.
 // Within a directory, .ignore wins over .gitignore.
-var IgnoreFileNames = []string{".gitignore", ".ignore"}
+var ignoreFileNames = []string{".gitignore", ".ignore"}
 
-// IsIgnoreFileName reports whether name is one of IgnoreFileNames.
+// IsIgnoreFileName reports whether name is one of ignoreFileNames.
 func IsIgnoreFileName(name string) bool {
 	return name == ".gitignore" || name == ".ignore"
 }

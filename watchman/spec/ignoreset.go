@@ -119,7 +119,7 @@ func (s *ignoreSet) readLocked(d *ignoreDir) {
 		d.dirMtime = fi.ModTime().UnixNano()
 	}
 	d.checked = time.Now().UnixNano()
-	for i, name := range IgnoreFileNames {
+	for i, name := range ignoreFileNames {
 		path := filepath.Join(d.path, name)
 		if name == ".gitignore" && d.repo == nil {
 			d.files[i] = ignoreFile{path: path} // git's files mean nothing outside git

@@ -268,10 +268,10 @@ func (s *Spec) Selects(path string) bool {
 	return r.selects(s, rel)
 }
 
-// SkipDir reports whether the directory at the absolute path is ignored with
+// skipDir reports whether the directory at the absolute path is ignored with
 // everything below it, so a walk never descends into it. Roots are never
 // skipped.
-func (s *Spec) SkipDir(path string) bool {
+func (s *Spec) skipDir(path string) bool {
 	path = filepath.Clean(path)
 	r, rel := s.dirRootOf(path)
 	if r == nil {
@@ -285,25 +285,25 @@ func (s *Spec) SkipDir(path string) bool {
 	return false
 }
 
-// WalkSelects is Selects for a walk of the directory root that has pruned
-// with WalkSkipDir: rel is the file's slash-separated path relative to root,
+// walkSelects is Selects for a walk of the directory root that has pruned
+// with walkSkipDir: rel is the file's slash-separated path relative to root,
 // and its directories are taken as not ignored. It is cheaper than Selects.
-func (s *Spec) WalkSelects(root, rel string) bool {
+func (s *Spec) walkSelects(root, rel string) bool {
 	r := s.root(root)
 	return r != nil && !r.file && r.selects(s, rel)
 }
 
-// WalkSelectsEntry is WalkSelects for the entry name of the directory
+// walkSelectsEntry is walkSelects for the entry name of the directory
 // dirRel ("" for the root itself). A walk asking about many entries of one
 // directory does better with WalkDir.
-func (s *Spec) WalkSelectsEntry(root, dirRel, name string) bool {
+func (s *Spec) walkSelectsEntry(root, dirRel, name string) bool {
 	return s.WalkDir(root, dirRel).SelectsEntry(name)
 }
 
-// WalkSkipDir is SkipDir for a walk of the directory root: rel is the
+// walkSkipDir is skipDir for a walk of the directory root: rel is the
 // directory's slash-separated path relative to root, and its parents are
 // taken as not ignored.
-func (s *Spec) WalkSkipDir(root, rel string) bool {
+func (s *Spec) walkSkipDir(root, rel string) bool {
 	r := s.root(root)
 	return r != nil && !r.file && r.skipDir(s, rel)
 }
