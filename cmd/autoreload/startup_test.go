@@ -19,7 +19,11 @@ import (
 // separates the two exactly, on the root's own file clock.
 func TestFilesWrittenBeforeStartNeverRestart(t *testing.T) {
 	t.Parallel()
-	const launches, files = 20, 100
+	const files = 100
+	launches := 20
+	if raceEnabled {
+		launches = 10 // each launch of a race-enabled binary takes a second
+	}
 	backends := map[string]func(t *testing.T) []string{
 		"stat": func(*testing.T) []string { return []string{"--reloader=stat"} },
 		"watchman": func(t *testing.T) []string {
