@@ -38,6 +38,9 @@
 //     (same path, mtime and size within a window after the switch); a
 //     switch by itself delivers nothing. The daemon's warnings are logged
 //     once per watch however often the watcher re-subscribes.
+//   - An ignore-file edit is followed by both backends, whichever reads it
+//     first (they share the spec; see spec.Spec.Generation): a directory
+//     it un-ignores is watched after a switch too.
 //   - The caller sees one stream of batches whatever the backend; Next
 //     blocks without waking up while idle on Watchman.
 //   - Close ends every goroutine and releases every descriptor, however

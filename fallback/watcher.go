@@ -34,8 +34,12 @@ const (
 const healthyMargin = time.Second
 
 // DefaultWatchmanRetry is how often a watcher on the poller tries
-// Watchman again when Options leaves it zero.
-const DefaultWatchmanRetry = 10 * time.Second
+// Watchman again when Options leaves it zero; MinWatchmanRetry is the
+// shortest period the command line accepts (each try costs a connection).
+const (
+	DefaultWatchmanRetry = 10 * time.Second
+	MinWatchmanRetry     = 100 * time.Millisecond
+)
 
 // CrawlLimitFactor times WatchmanTimeout is the default CrawlLimit: a
 // minute with the default timeout.
@@ -323,9 +327,11 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
 // once every root is there again.
 func (w *Watcher) rootGone(err error) spec.Batch {
 	var b spec.Batch
+	var gone []string
 	for _, root := range w.spec.Roots() {
 		if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			b.Changes = append(b.Changes, spec.Change{Path: root})
+			gone = append(gone, root)
 		}
 	}
 	if b.Empty() {
@@ -335,7 +341,7 @@ func (w *Watcher) rootGone(err error) spec.Batch {
 	since := w.fallbackBaseline()
 	w.sub.Close()
 	w.sub = nil
-	w.log.Warn("root deleted", "roots", b.Paths(), "reloader", "stat")
+	w.log.Warn("root deleted", "roots", gone, "reloader", "stat")
 	w.startPoller(since, true)
 	w.startRecheck(w.opts.WatchmanRetry)
 	w.switchedAt, w.firstScanDue = time.Now(), true

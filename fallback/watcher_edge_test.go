@@ -197,14 +197,16 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 		f.expectNothing("the fallback", 100*time.Millisecond)
 	}
 	f.expectNothing("the poller's first scan", 200*time.Millisecond)
-	// Every scan is cancelled as soon as it starts, the final one too.
+	// Every final scan is cancelled as soon as it starts.
 	var cancel context.CancelFunc
-	f.w.poller = cancelling{f.w.poller, &cancel}
+	final := &cancelling{scanner: f.w.poller, cancel: &cancel}
+	f.w.poller = final
 	f.daemon.Restart()
 	deadline := time.Now().Add(15 * time.Second)
 	// An attempt made while the daemon was still down fails; the recheck
-	// tries again later. Wait for one that reached the new daemon.
-	for f.w.recheck == nil || f.w.recheck.found.Err() == nil {
+	// tries again later. Wait for one that reached the new daemon, and a
+	// final scan cancelled after it.
+	for f.w.recheck == nil || f.w.recheck.found.Err() == nil || final.scans == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("no re-subscription kept after a cancelled final scan:\n%s", f.logs)
 		}
@@ -214,7 +216,7 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 		cancel()
 	}
 	sub := f.w.recheck.sub
-	f.w.poller = f.w.poller.(cancelling).scanner
+	f.w.poller = final.scanner
 	f.awaitWatchman(5 * time.Second)
 	if f.w.sub != sub {
 		t.Fatal("the switch back subscribed again instead of using the subscription it had")
@@ -224,18 +226,17 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 	f.expect("a change back on watchman", 10*time.Second, c)
 }
 
-// cancelling is a poller whose every scan is cancelled as it starts.
+// cancelling is a poller whose final scans (Scan) are cancelled as they
+// start, by cancelling the caller's context. Only the goroutine calling
+// Watcher.Next touches it.
 type cancelling struct {
 	scanner
 	cancel *context.CancelFunc
+	scans  int // final scans cancelled
 }
 
-func (c cancelling) Next(ctx context.Context) (spec.Batch, error) {
-	(*c.cancel)()
-	return c.scanner.Next(ctx)
-}
-
-func (c cancelling) Scan(ctx context.Context) (spec.Batch, error) {
+func (c *cancelling) Scan(ctx context.Context) (spec.Batch, error) {
+	c.scans++
 	(*c.cancel)()
 	return c.scanner.Scan(ctx)
 }

@@ -199,7 +199,7 @@ func (f *switchFixture) expect(what string, within time.Duration, paths ...strin
 	if err != nil {
 		f.t.Fatalf("%s: no batch within %s: %v\nlog:\n%s", what, within, err, f.logs)
 	}
-	got := b.Paths()
+	got := pathsOf(b)
 	slices.Sort(got)
 	slices.Sort(paths)
 	if !slices.Equal(got, paths) {
@@ -411,4 +411,13 @@ func TestWatcherStatNeverTouchesWatchman(t *testing.T) {
 	if strings.Contains(strings.ToLower(logs.String()), "watchman") {
 		t.Fatalf("--reloader stat mentions watchman:\n%s", logs)
 	}
+}
+
+// pathsOf returns the changed paths of b in delivery order.
+func pathsOf(b spec.Batch) []string {
+	paths := make([]string, len(b.Changes))
+	for i, c := range b.Changes {
+		paths[i] = c.Path
+	}
+	return paths
 }

@@ -61,7 +61,7 @@ func TestHealthNeedsAPid(t *testing.T) {
 				defer s.Close()
 				select {
 				case <-s.done:
-					err = s.Err()
+					err = s.failure()
 				case <-ctx.Done():
 					t.Fatal("a subscription whose health replies carry no pid is still up")
 				}

@@ -21,8 +21,8 @@
 // one watch for nested roots, relative_root below it), takes each watch's
 // clock with a sync, and subscribes since that clock with the spec's
 // expression, deferring during VCS operations. Notifications become batches
-// of absolute paths re-checked with Spec.Selects; a fresh instance becomes
-// one Batch{Unknown: true}. On 4.9 watch-project returns only after the
+// of absolute paths re-checked with spec.Spec.Selects; a fresh instance becomes
+// one spec.Batch{Unknown: true}. On 4.9 watch-project returns only after the
 // first crawl of a new root; that wait is not bounded by the timeout (a side
 // connection checks the daemon still answers), and Options.Since makes the
 // changes made meanwhile the first batch. The transport is our own (deadlines, capped

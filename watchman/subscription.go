@@ -142,12 +142,8 @@ func (s *Subscription) noteState(t *target, n notice) {
 	}
 }
 
-// Sock returns the socket in use: re-checks after a failure pass it back in
-// Options.Sock, so they reconnect to the known daemon and never start one.
-func (s *Subscription) Sock() string { return s.c.sock }
-
-// Err returns the failure that ended the subscription, or nil.
-func (s *Subscription) Err() error {
+// failure returns the failure that ended the subscription, or nil.
+func (s *Subscription) failure() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
@@ -159,7 +155,7 @@ func (s *Subscription) Err() error {
 func (s *Subscription) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancelHealth()
-		if s.Err() == nil {
+		if s.failure() == nil {
 			// Unsubscribing is a courtesy (the daemon drops a closed
 			// connection's subscriptions anyway): a daemon that is hung but
 			// not yet found out must not hold up a Ctrl-C for the timeout.
@@ -382,7 +378,7 @@ func (s *Subscription) roundTrip(ctx context.Context, op string, req protocol.Re
 	timeout := s.opts.Timeout
 	sent := time.Now()
 	if err := s.c.send(req, sent.Add(timeout)); err != nil {
-		if e := s.Err(); e != nil {
+		if e := s.failure(); e != nil {
 			return nil, e
 		}
 		return nil, classify(op, err)
@@ -401,7 +397,7 @@ func (s *Subscription) roundTrip(ctx context.Context, op string, req protocol.Re
 			}
 			return r.pdu, nil
 		case <-s.done:
-			return nil, s.Err()
+			return nil, s.failure()
 		case <-ctx.Done():
 			s.owed++
 			return nil, context.Cause(ctx)

@@ -288,7 +288,7 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 	write(t, during, "while the crawl ran")
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{Since: since})
 	b := next(t, s)
-	if got := b.Paths(); len(got) != 1 || got[0] != during {
+	if got := pathsOf(b); len(got) != 1 || got[0] != during {
 		t.Fatalf("first batch %v, want only %s", got, during)
 	}
 	after := filepath.Join(root, "after.txt")
