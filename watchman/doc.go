@@ -24,7 +24,9 @@
 // of absolute paths re-checked with spec.Spec.Selects; a fresh instance becomes
 // one spec.Batch{Unknown: true}. On 4.9 watch-project returns only after the
 // first crawl of a new root; that wait is not bounded by the timeout (a side
-// connection checks the daemon still answers), and Options.Since makes the
+// connection checks the daemon still answers with a well-formed get-pid),
+// only by Options.CrawlTimeout when set (then an ErrCrawling: not available
+// yet), and Options.Since makes the
 // changes made meanwhile the first batch. The transport is our own (deadlines, capped
 // lines); github.com/sjansen/watchman/protocol supplies the request and
 // response types, whose translators' panics are recovered.
