@@ -13,10 +13,16 @@ import (
 // enc builds encoded values by hand, independently of Encode.
 type enc []byte
 
-func (e enc) i8(n int8) enc   { return append(e, typeInt8, byte(n)) }
-func (e enc) i16(n int16) enc { return binary.NativeEndian.AppendUint16(append(e, typeInt16), uint16(n)) }
-func (e enc) i32(n int32) enc { return binary.NativeEndian.AppendUint32(append(e, typeInt32), uint32(n)) }
-func (e enc) i64(n int64) enc { return binary.NativeEndian.AppendUint64(append(e, typeInt64), uint64(n)) }
+func (e enc) i8(n int8) enc { return append(e, typeInt8, byte(n)) }
+func (e enc) i16(n int16) enc {
+	return binary.NativeEndian.AppendUint16(append(e, typeInt16), uint16(n))
+}
+func (e enc) i32(n int32) enc {
+	return binary.NativeEndian.AppendUint32(append(e, typeInt32), uint32(n))
+}
+func (e enc) i64(n int64) enc {
+	return binary.NativeEndian.AppendUint64(append(e, typeInt64), uint64(n))
+}
 func (e enc) bytes(s string) enc {
 	return append(append(e, typeBytes).i8(int8(len(s))), s...)
 }
