@@ -50,6 +50,9 @@ func (e encoder) value(b []byte, v reflect.Value, depth int) ([]byte, error) {
 	if !v.IsValid() {
 		return append(b, typeNull), nil
 	}
+	if v.Type() == templateType {
+		return e.template(b, v.Interface().(Template), depth)
+	}
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
 		if v.IsNil() {
@@ -121,6 +124,40 @@ func (e encoder) value(b []byte, v reflect.Value, depth int) ([]byte, error) {
 		return b, nil
 	}
 	return nil, fmt.Errorf("bser: cannot encode a %s", v.Type())
+}
+
+// Template is an array of objects sent in BSER's compact form: the field
+// names once, then each object's values in their order, a skip marker where
+// an object lacks a field. Watchman sends query results this way; fakes of
+// the daemon send them too. It decodes as an []any of map[string]any.
+type Template struct {
+	Fields  []string
+	Objects []map[string]any
+}
+
+var templateType = reflect.TypeFor[Template]()
+
+func (e encoder) template(b []byte, t Template, depth int) ([]byte, error) {
+	b = append(b, typeTemplate, typeArray)
+	b = appendInt(b, int64(len(t.Fields)))
+	for _, f := range t.Fields {
+		b = e.str(b, f)
+	}
+	b = appendInt(b, int64(len(t.Objects)))
+	var err error
+	for _, o := range t.Objects {
+		for _, f := range t.Fields {
+			v, ok := o[f]
+			if !ok {
+				b = append(b, typeSkip)
+				continue
+			}
+			if b, err = e.value(b, reflect.ValueOf(v), depth+1); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b, nil
 }
 
 func (e encoder) str(b []byte, s string) []byte {

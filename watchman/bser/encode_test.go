@@ -138,3 +138,30 @@ func TestEncodeSortsKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestEncodeTemplate(t *testing.T) {
+	tmpl := Template{
+		Fields: []string{"name", "exists", "size"},
+		Objects: []map[string]any{
+			{"name": "a\xff", "exists": true, "size": 3},
+			{"name": "b", "exists": false},
+			{},
+		},
+	}
+	pdu, err := Encode(map[string]any{"files": tmpl}, V2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := DecodePDU(pdu, len(pdu))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"files": []any{
+		map[string]any{"name": "a\xff", "exists": true, "size": int64(3)},
+		map[string]any{"name": "b", "exists": false},
+		map[string]any{},
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %#v, want %#v", got, want)
+	}
+}
