@@ -3,6 +3,7 @@ package watchman
 import (
 	"bufio"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -106,16 +107,36 @@ func TestFirstCrawlNotBoundedByTimeout(t *testing.T) {
 	}
 }
 
-func TestReadLineCapped(t *testing.T) {
-	r := bufio.NewReaderSize(strings.NewReader(strings.Repeat("x", 100)+"\nok\n"), 16)
-	if _, _, err := readLine(r, nil, 50); !errors.Is(err, errReplyTooLong) {
+// A JSON reply longer than the cap is refused having read no more than the
+// cap; the next line is not touched by a reply within it.
+func TestReadJSONCapped(t *testing.T) {
+	src := &countingReader{r: strings.NewReader(`"` + strings.Repeat("x", 100) + "\"\n{}\n")}
+	r := bufio.NewReaderSize(src, 16)
+	if _, err := readJSON(r, 50); !errors.Is(err, errReplyTooLong) {
 		t.Fatalf("err = %v, want errReplyTooLong", err)
 	}
-	r = bufio.NewReaderSize(strings.NewReader(strings.Repeat("y", 40)+"\n"), 16)
-	line, _, err := readLine(r, nil, 50)
-	if err != nil || string(line) != strings.Repeat("y", 40) {
-		t.Fatalf("readLine = %q, %v", line, err)
+	if src.n > 50+16 {
+		t.Fatalf("read %d bytes for a 50-byte cap", src.n)
 	}
+	r = bufio.NewReaderSize(strings.NewReader(`"`+strings.Repeat("y", 40)+"\"\n{}\n"), 16)
+	v, err := readJSON(r, 50)
+	if err != nil || v != strings.Repeat("y", 40) {
+		t.Fatalf("readJSON = %q, %v", v, err)
+	}
+	if v, err := readJSON(r, 50); err != nil || len(v.(map[string]any)) != 0 {
+		t.Fatalf("second line: %v, %v", v, err)
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // Replies share the connection with notifications: a health reply that

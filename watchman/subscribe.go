@@ -37,6 +37,9 @@ func Subscribe(ctx context.Context, spec *Spec, opts Options) (*Subscription, er
 	if err != nil {
 		return nil, err
 	}
+	if opts.json {
+		c.enc = encJSON
+	}
 	s := &Subscription{
 		spec:    spec,
 		opts:    opts,
@@ -114,7 +117,7 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		watchdog(ctx, s.c.sock, s.opts.HealthInterval, s.opts.Timeout, cancel)
+		watchdog(ctx, s.c.sock, s.c.enc, s.opts.HealthInterval, s.opts.Timeout, cancel)
 	}()
 	op := "watch-project " + t.dir
 	pdu, err := s.c.request(ctx, op, &protocol.WatchProjectRequest{Path: t.dir}, 0)
@@ -136,7 +139,7 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 
 // watchdog cancels ctx with an ErrUnavailable when the daemon stops
 // answering a fresh connection within timeout, checked every interval.
-func watchdog(ctx context.Context, sock string, interval, timeout time.Duration, cancel context.CancelCauseFunc) {
+func watchdog(ctx context.Context, sock string, enc encoding, interval, timeout time.Duration, cancel context.CancelCauseFunc) {
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
@@ -145,7 +148,7 @@ func watchdog(ctx context.Context, sock string, interval, timeout time.Duration,
 			return
 		case <-t.C:
 		}
-		err := ping(ctx, sock, timeout)
+		err := ping(ctx, sock, enc, timeout)
 		if err != nil && ctx.Err() == nil {
 			cancel(err)
 			return
@@ -154,11 +157,14 @@ func watchdog(ctx context.Context, sock string, interval, timeout time.Duration,
 	}
 }
 
-func ping(ctx context.Context, sock string, timeout time.Duration) error {
+// ping asks get-pid on a fresh connection, in enc: the daemon is already
+// known to speak it.
+func ping(ctx context.Context, sock string, enc encoding, timeout time.Duration) error {
 	c, err := dial(ctx, sock, timeout)
 	if err != nil {
 		return err
 	}
+	c.enc = enc
 	defer c.Close()
 	_, err = c.request(ctx, "get-pid "+sock, getPidRequest{}, timeout)
 	return err

@@ -2,6 +2,7 @@ package watchman
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -297,12 +298,13 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 
 // Watchman 4.9 cannot send a file name that is not valid UTF-8 in JSON: the
 // notification never comes and the connection answers nothing after it.
-// Only the health request on that connection notices.
-func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
+// Only the health request on that connection notices. (The client speaks
+// JSON only to a daemon without bser-v2; this one is made to.)
+func TestSilentConnectionAfterNonUTF8NameInJSON(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	const timeout, interval = 500 * time.Millisecond, 300 * time.Millisecond
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{Timeout: timeout, HealthInterval: interval})
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{Timeout: timeout, HealthInterval: interval, json: true})
 	write(t, filepath.Join(root, "bad-\xff\xfe.txt"), "x")
 	err, took := waitErr(t, s)
 	t.Logf("%v after %v", err, took)
@@ -310,6 +312,29 @@ func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
 		t.Fatalf("reason %v, want %v", r, ReasonTimeout)
 	}
 	d.MustCommand("get-pid") // the daemon itself still answers
+}
+
+// Over BSER (what the client speaks to 4.9) a name that is not UTF-8 comes
+// as its exact bytes, as fast as any other, and the connection stays
+// healthy: three times over, each time beside an ordinary file.
+func TestNonUTF8NameOverBSER(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}),
+		Options{Timeout: time.Second, HealthInterval: 200 * time.Millisecond})
+	if s.c.enc != encBSER {
+		t.Fatalf("the subscription speaks %v to 4.9, want bser-v2", s.c.enc)
+	}
+	bad := filepath.Join(root, "bad-\xff\xfe.txt")
+	for i := range 3 {
+		ok := filepath.Join(root, fmt.Sprintf("ok%d.txt", i))
+		write(t, bad, strings.Repeat("x", i+1))
+		write(t, ok, "x")
+		collect(t, s, bad, ok)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatalf("subscription failed: %v", err)
+	}
 }
 
 func TestRootDeletedIsCanceled(t *testing.T) {
