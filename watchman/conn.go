@@ -140,7 +140,7 @@ func classify(op string, err error) error {
 		return unavailable(op, ReasonRefused, err)
 	case errors.As(err, &ne) && ne.Timeout():
 		return unavailable(op, ReasonTimeout, errors.New("no answer within the timeout"))
-	case errors.Is(err, errReplyTooLong):
+	case errors.Is(err, errReplyTooLong), errors.Is(err, errMalformed):
 		return unavailable(op, ReasonProtocol, err)
 	case isDisconnect(err):
 		return unavailable(op, ReasonDisconnected, unwrapOpError(err))

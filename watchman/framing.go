@@ -30,6 +30,9 @@ func (e encoding) String() string {
 	return "json"
 }
 
+// errMalformed marks a reply that arrived whole but does not decode.
+var errMalformed = errors.New("malformed reply")
+
 // keptBuffer is the largest read buffer a connection keeps between replies:
 // enough for everyday notifications, while a fresh instance's large list is
 // let go as soon as it is decoded.
@@ -53,8 +56,8 @@ func encodeRequest(e encoding, args []any) ([]byte, error) {
 func readBSER(r io.Reader, max int, buf *[]byte) (any, error) {
 	_, body, err := bser.Read(r, max, *buf)
 	if err != nil {
-		if errors.Is(err, bser.ErrTooLarge) {
-			return nil, fmt.Errorf("%w: %w", errReplyTooLong, err)
+		if tl, ok := errors.AsType[*bser.TooLargeError](err); ok {
+			return nil, fmt.Errorf("%w: a BSER PDU of %d", errReplyTooLong, tl.Length)
 		}
 		return nil, err
 	}
@@ -63,7 +66,9 @@ func readBSER(r io.Reader, max int, buf *[]byte) (any, error) {
 	}
 	v, err := bser.Decode(body)
 	if err != nil {
-		return nil, fmt.Errorf("decode reply: %w", err)
+		// A value cut short inside a whole PDU is the daemon's defect, not
+		// a connection cut short.
+		return nil, fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	return v, nil
 }
@@ -91,6 +96,9 @@ func decodeJSON(lr *lineReader) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		if errors.Is(err, io.EOF) && lr.n > 0 {
 			return nil, errors.New("decode reply: an empty line")
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) && lr.done {
+			return nil, fmt.Errorf("%w: a line cut short", errMalformed)
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errReplyTooLong) {
 			return nil, err
@@ -151,11 +159,12 @@ func (l *lineReader) skip() {
 	}
 }
 
-// releaseMemory hands the memory of a refused reply back to the system at
-// once: the runtime would otherwise keep the pages of the tens of megabytes
-// it read for a long while, and a refused reply is rare.
+// releaseMemory hands the memory of a refused or malformed reply back to
+// the system at once: the runtime would otherwise keep the pages of the tens
+// of megabytes it read for minutes, and such a reply is rare (it ends the
+// connection).
 func releaseMemory(err error) {
-	if errors.Is(err, errReplyTooLong) {
+	if errors.Is(err, errReplyTooLong) || errors.Is(err, errMalformed) {
 		debug.FreeOSMemory()
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// Faults during and after set-up, from a fake daemon.
+// Faults during and after set-up, from a fake daemon, in JSON and in BSER
+// (the fake then lists bser-v2 and answers in BSER, garbage as it is).
 func TestHostileSubscription(t *testing.T) {
-	const timeout = 300 * time.Millisecond
 	cases := []struct {
 		name           string
 		replies, after map[string]string
@@ -44,6 +44,17 @@ func TestHostileSubscription(t *testing.T) {
 		{"unilateral error", `{"unilateral":true,"error":"boom"}` + "\n", ReasonRefused},
 		{"reply to no request", `{"version":"4.9.0"}` + "\n", ReasonProtocol},
 		{"truncated then EOF", `{"unilateral":true,"subscr` + closeConn, ReasonDisconnected},
+		{"line cut short", `{"unilateral":true,"subscr` + "\n", ReasonProtocol},
+		// BSER only (in JSON they are garbage lines).
+		{"bser truncated PDU then EOF", bserPrefix(notification(map[string]any{"files": []any{}}), 20) + closeConn, ReasonDisconnected},
+		{"bser length prefix of 2 GB", "\x00\x02\x00\x00\x00\x00\x05\xff\xff\xff\x7f", ReasonProtocol},
+		{"bser length prefix of 2^62", "\x00\x01\x06\x00\x00\x00\x00\x00\x00\x00\x40", ReasonProtocol},
+		{"bser negative length", "\x00\x02\x00\x00\x00\x00\x03\xf0", ReasonProtocol},
+		{"bser unknown type", "\x00\x02\x00\x00\x00\x00\x03\x01\x0e", ReasonProtocol},
+		{"bser not an object", "\x00\x02\x00\x00\x00\x00\x03\x03\x00\x03\x00", ReasonProtocol},
+		{"bser value cut short in a whole PDU", "\x00\x02\x00\x00\x00\x00\x03\x02\x00\x03", ReasonProtocol},
+		{"bser bad magic", "\x00\x07 garbage", ReasonProtocol},
+		{"bser silence inside a PDU", "\x00\x02\x00\x00\x00\x00\x03\x64\x01\x03", ReasonTimeout},
 	}
 	for _, nc := range notifyCases {
 		cases = append(cases, struct {
@@ -53,23 +64,45 @@ func TestHostileSubscription(t *testing.T) {
 		}{nc.name, nil, after(nc.note), nc.want})
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			f := fake(t, tc.replies, tc.after)
+		for _, inBSER := range []bool{false, true} {
+			name := tc.name + "/json"
+			f := fake
+			if inBSER {
+				name, f = tc.name+"/bser", fakeBSER
+			}
+			if !inBSER && strings.HasPrefix(tc.name, "bser ") || inBSER && tc.name == "truncated then EOF" {
+				continue // in the other encoding, one more garbage case
+			}
+			t.Run(name, func(t *testing.T) { hostileCase(t, f(t, tc.replies, tc.after), inBSER, tc.want) })
+		}
+	}
+}
+
+// bserPrefix is the first n bytes of a scripted JSON line sent as BSER.
+func bserPrefix(line string, n int) string { return toBSER(line)[:n] }
+
+func hostileCase(t *testing.T, f *fakeDaemon, inBSER bool, want Reason) {
+	const timeout = 300 * time.Millisecond
+	{
+		{
 			spec := newSpec(t, SpecOptions{Watch: []string{t.TempDir()}})
 			start := time.Now()
 			s, err := Subscribe(t.Context(), spec, Options{Sock: f.sock, Timeout: timeout, HealthInterval: timeout})
 			if err == nil {
 				defer s.Close()
+				if got := s.c.enc == encBSER; got != inBSER {
+					t.Fatalf("speaking %v to the fake", s.c.enc)
+				}
 				err, _ = waitErr(t, s)
 			}
 			if took := time.Since(start); took > 5*time.Second {
 				t.Errorf("took %v", took)
 			}
-			if r := reasonOf(t, err); r != tc.want {
-				t.Fatalf("reason %v (%v), want %v", r, err, tc.want)
+			if r := reasonOf(t, err); r != want {
+				t.Fatalf("reason %v (%v), want %v", r, err, want)
 			}
 			t.Log(err)
-		})
+		}
 	}
 }
 

@@ -51,9 +51,21 @@ const (
 // input cannot exhaust the stack. Watchman's replies nest a few levels.
 const MaxDepth = 100
 
-// ErrTooLarge is returned (wrapped) by Read for a PDU whose length prefix
-// exceeds the caller's limit.
+// ErrTooLarge is the category of Read's *TooLargeError.
 var ErrTooLarge = errors.New("bser: PDU larger than the limit")
+
+// TooLargeError reports a PDU whose length prefix exceeds Read's limit.
+type TooLargeError struct {
+	Length int64 // as announced
+	Max    int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("bser: PDU of %d bytes, over the limit of %d", e.Length, e.Max)
+}
+
+// Is makes every TooLargeError match ErrTooLarge.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
 
 // SyntaxError reports malformed input at a byte offset of the value. Err is
 // io.ErrUnexpectedEOF when the input ends too early.

@@ -26,10 +26,10 @@ const growStep = 1 << 20
 
 // Read reads one PDU from r and returns its header and its value's bytes,
 // to be decoded with Decode. It reads nothing beyond the PDU. A length
-// prefix above max is refused (wrapping ErrTooLarge) before anything more is
-// read. buf is reused for the body when it is large enough. A PDU cut short
-// gives an error wrapping io.ErrUnexpectedEOF; an EOF before its first byte
-// gives io.EOF itself.
+// prefix above max is refused before anything more is read (a
+// *TooLargeError, matching ErrTooLarge). buf is reused for the body when it
+// is large enough. A PDU cut short gives an error wrapping
+// io.ErrUnexpectedEOF; an EOF before its first byte gives io.EOF itself.
 func Read(r io.Reader, max int, buf []byte) (Header, []byte, error) {
 	var h Header
 	var hdr [8]byte
@@ -54,7 +54,7 @@ func Read(r io.Reader, max int, buf []byte) (Header, []byte, error) {
 		return h, nil, err
 	}
 	if n > int64(max) {
-		return h, nil, fmt.Errorf("bser: PDU of %d bytes, limit %d: %w", n, max, ErrTooLarge)
+		return h, nil, &TooLargeError{Length: n, Max: max}
 	}
 	h.Length = int(n)
 	body, err := readBody(r, h.Length, buf)
