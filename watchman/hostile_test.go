@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // Faults during and after set-up, from a fake daemon, in JSON and in BSER
@@ -81,29 +83,27 @@ func TestHostileSubscription(t *testing.T) {
 // bserPrefix is the first n bytes of a scripted JSON line sent as BSER.
 func bserPrefix(line string, n int) string { return toBSER(line)[:n] }
 
+// hostileCase subscribes through f and expects the subscription to fail
+// for want, promptly.
 func hostileCase(t *testing.T, f *fakeDaemon, inBSER bool, want Reason) {
 	const timeout = 300 * time.Millisecond
-	{
-		{
-			spec := newSpec(t, SpecOptions{Watch: []string{t.TempDir()}})
-			start := time.Now()
-			s, err := Subscribe(t.Context(), spec, Options{Sock: f.sock, Timeout: timeout, HealthInterval: timeout})
-			if err == nil {
-				defer s.Close()
-				if got := s.c.enc == encBSER; got != inBSER {
-					t.Fatalf("speaking %v to the fake", s.c.enc)
-				}
-				err, _ = waitErr(t, s)
-			}
-			if took := time.Since(start); took > 5*time.Second {
-				t.Errorf("took %v", took)
-			}
-			if r := reasonOf(t, err); r != want {
-				t.Fatalf("reason %v (%v), want %v", r, err, want)
-			}
-			t.Log(err)
+	start := time.Now()
+	s, err := Subscribe(t.Context(), newSpec(t, spec.Options{Watch: []string{t.TempDir()}}),
+		Options{Sock: f.sock, Timeout: timeout, HealthInterval: timeout})
+	if err == nil {
+		defer s.Close()
+		if got := s.c.enc == encBSER; got != inBSER {
+			t.Fatalf("speaking %v to the fake", s.c.enc)
 		}
+		err, _ = waitErr(t, s)
 	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v", took)
+	}
+	if r := reasonOf(t, err); r != want {
+		t.Fatalf("reason %v (%v), want %v", r, err, want)
+	}
+	t.Log(err)
 }
 
 // A daemon that answers health requests may take longer than the timeout
@@ -111,7 +111,7 @@ func hostileCase(t *testing.T, f *fakeDaemon, inBSER bool, want Reason) {
 func TestFirstCrawlNotBoundedByTimeout(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 	f := fake(t, map[string]string{"watch-project": ""}, nil)
-	spec := newSpec(t, SpecOptions{Watch: []string{t.TempDir()}})
+	spec := newSpec(t, spec.Options{Watch: []string{t.TempDir()}})
 	done := make(chan error, 1)
 	go func() {
 		s, err := Subscribe(t.Context(), spec, Options{Sock: f.sock, Timeout: timeout, HealthInterval: 100 * time.Millisecond})
@@ -178,7 +178,7 @@ func TestHealthReplyAfterQueuedNotification(t *testing.T) {
 	root := t.TempDir()
 	note := notification(map[string]any{"files": []any{map[string]any{"name": "a.go", "exists": true}}})
 	f := fake(t, map[string]string{"get-pid": note + `{"version":"4.9.0","pid":1}` + "\n"}, nil)
-	s, err := Subscribe(t.Context(), newSpec(t, SpecOptions{Watch: []string{root}}),
+	s, err := Subscribe(t.Context(), newSpec(t, spec.Options{Watch: []string{root}}),
 		Options{Sock: f.sock, Timeout: time.Second, HealthInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

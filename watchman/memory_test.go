@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // retained is the heap memory the runtime holds from the system.
@@ -59,7 +61,7 @@ func TestLargeBadReplyLeavesNoMemory(t *testing.T) {
 			runtime.GC()
 			before := retained()
 			start := time.Now()
-			_, err := Subscribe(t.Context(), newSpec(t, SpecOptions{Watch: []string{t.TempDir()}}),
+			_, err := Subscribe(t.Context(), newSpec(t, spec.Options{Watch: []string{t.TempDir()}}),
 				Options{Sock: f.sock, Timeout: 10 * time.Second})
 			if r := reasonOf(t, err); r != ReasonProtocol {
 				t.Fatalf("reason %v (%v), want %v", r, err, ReasonProtocol)
