@@ -338,6 +338,19 @@ func TestNonUTF8NameOverBSER(t *testing.T) {
 	}
 }
 
+// A watched directory named with bytes that are not UTF-8, below the watch
+// (relative_root), is subscribed to by its exact name.
+func TestNonUTF8DirectoryOverBSER(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	dir := filepath.Join(root, "sub-\xe9t\xe9")
+	write(t, filepath.Join(dir, "old.go"), "x")
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{dir}}), Options{})
+	p := filepath.Join(dir, "new-\xff.go")
+	write(t, p, "x")
+	collect(t, s, p)
+}
+
 func TestRootDeletedIsCanceled(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
