@@ -1,4 +1,4 @@
-package bser
+package bser_test
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/bser"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -32,9 +33,9 @@ func dialDaemon(t testing.TB, d *watchmantest.Daemon) *rawClient {
 }
 
 // send encodes args as a PDU of version ver and writes it.
-func (c *rawClient) send(ver Version, args ...any) {
+func (c *rawClient) send(ver bser.Version, args ...any) {
 	c.t.Helper()
-	pdu, err := Encode(args, ver, 0)
+	pdu, err := bser.Encode(args, ver, 0)
 	if err != nil {
 		c.t.Fatalf("encode %v: %v", args[0], err)
 	}
@@ -49,11 +50,11 @@ func (c *rawClient) next() ([]byte, map[string]any) {
 	c.t.Helper()
 	var raw bytes.Buffer
 	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	_, body, err := Read(io.TeeReader(c.r, &raw), 64<<20, nil)
+	_, body, err := bser.Read(io.TeeReader(c.r, &raw), 64<<20, nil)
 	if err != nil {
 		c.t.Fatalf("read reply: %v", err)
 	}
-	v, err := Decode(body)
+	v, err := bser.Decode(body)
 	if err != nil {
 		c.t.Fatalf("decode reply: %v", err)
 	}
@@ -65,7 +66,7 @@ func (c *rawClient) next() ([]byte, map[string]any) {
 }
 
 // reply sends a command and returns its reply, skipping unilateral PDUs.
-func (c *rawClient) reply(ver Version, args ...any) ([]byte, map[string]any) {
+func (c *rawClient) reply(ver bser.Version, args ...any) ([]byte, map[string]any) {
 	c.t.Helper()
 	c.send(ver, args...)
 	for {

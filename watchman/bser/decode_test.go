@@ -138,17 +138,17 @@ func TestDecodeErrors(t *testing.T) {
 // Every proper prefix of a real reply is an error that says the input ended,
 // never a panic and never a value.
 func TestDecodeTruncated(t *testing.T) {
-	for _, g := range goldens {
-		raw := readGolden(t, g.file)
+	for _, name := range goldenFiles(t) {
+		raw := readGolden(t, name)
 		_, body, err := Read(&sliceReader{raw}, len(raw), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for n := range len(body) {
 			if v, err := Decode(body[:n]); err == nil {
-				t.Fatalf("%s cut at %d decoded to %#v", g.file, n, v)
+				t.Fatalf("%s cut at %d decoded to %#v", name, n, v)
 			} else if !errors.Is(err, io.ErrUnexpectedEOF) {
-				t.Fatalf("%s cut at %d: %v, want an unexpected EOF", g.file, n, err)
+				t.Fatalf("%s cut at %d: %v, want an unexpected EOF", name, n, err)
 			}
 		}
 	}

@@ -11,8 +11,8 @@ import (
 // back to itself. The seed corpus is under testdata/fuzz/FuzzDecode; the
 // golden replies of a real daemon are added here.
 func FuzzDecode(f *testing.F) {
-	for _, g := range goldens {
-		f.Add(readGolden(f, g.file))
+	for _, name := range goldenFiles(f) {
+		f.Add(readGolden(f, name))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, body, err := Read(bytes.NewReader(data), 1<<20, nil)

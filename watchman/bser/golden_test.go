@@ -1,7 +1,8 @@
-package bser
+package bser_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoreload/autoreload/watchman/bser"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -38,34 +40,34 @@ func TestCaptureGolden(t *testing.T) {
 		}
 	}
 	c := dialDaemon(t, d)
-	raw, _ := c.reply(V1, "get-pid")
+	raw, _ := c.reply(bser.V1, "get-pid")
 	save("get-pid.v1.bser", raw)
-	raw, _ = c.reply(V2, "version", map[string]any{"required": []string{"bser-v2", "relative_root"}, "optional": []string{"no-such-capability"}})
+	raw, _ = c.reply(bser.V2, "version", map[string]any{"required": []string{"bser-v2", "relative_root"}, "optional": []string{"no-such-capability"}})
 	save("version.v2.bser", raw)
-	raw, _ = c.reply(V2, "bogus-command")
+	raw, _ = c.reply(bser.V2, "bogus-command")
 	save("error.v2.bser", raw)
-	c.reply(V2, "watch-project", root)
+	c.reply(bser.V2, "watch-project", root)
 	query := map[string]any{
 		"expression": []any{"type", "f"},
 		"fields":     []string{"name", "exists", "new", "type", "mtime_ns", "size"},
 	}
-	for _, ver := range []Version{V1, V2} {
+	for _, ver := range []bser.Version{bser.V1, bser.V2} {
 		raw, _ = c.reply(ver, "query", root, query)
 		save("query.v"+string('0'+byte(ver))+".bser", raw)
 	}
-	_, clock := c.reply(V2, "clock", root, map[string]any{"sync_timeout": 10000})
+	_, clock := c.reply(bser.V2, "clock", root, map[string]any{"sync_timeout": 10000})
 	sub := map[string]any{
 		"expression": []any{"type", "f"},
 		"fields":     []string{"name", "exists", "new", "type", "mtime_ns", "size"},
 		"since":      clock["clock"],
 	}
-	raw, _ = c.reply(V2, "subscribe", root, "golden", sub)
+	raw, _ = c.reply(bser.V2, "subscribe", root, "golden", sub)
 	save("subscribe.v2.bser", raw)
 	writeFile(t, filepath.Join(root, badName), "changed")
 	if err := os.Remove(filepath.Join(root, "ok.go")); err != nil {
 		t.Fatal(err)
 	}
-	c.send(V2, "flush-subscriptions", root, map[string]any{"sync_timeout": 10000})
+	c.send(bser.V2, "flush-subscriptions", root, map[string]any{"sync_timeout": 10000})
 	for {
 		raw, m := c.next()
 		if u, _ := m["unilateral"].(bool); u {
@@ -84,21 +86,21 @@ type anyString struct{ prefix string }
 
 type golden struct {
 	file string
-	ver  Version
+	ver  bser.Version
 	want map[string]any
 }
 
 var goldens = []golden{
-	{"get-pid.v1.bser", V1, map[string]any{"version": "4.9.0", "pid": anyInt{}}},
-	{"version.v2.bser", V2, map[string]any{
+	{"get-pid.v1.bser", bser.V1, map[string]any{"version": "4.9.0", "pid": anyInt{}}},
+	{"version.v2.bser", bser.V2, map[string]any{
 		"version":      "4.9.0",
 		"capabilities": map[string]any{"bser-v2": true, "relative_root": true, "no-such-capability": false},
 	}},
-	{"error.v2.bser", V2, map[string]any{"version": "4.9.0", "error": "unknown command bogus-command"}},
-	{"query.v1.bser", V1, queryWant},
-	{"query.v2.bser", V2, queryWant},
-	{"subscribe.v2.bser", V2, map[string]any{"version": "4.9.0", "subscribe": "golden", "clock": anyString{"c:"}}},
-	{"notification.v2.bser", V2, map[string]any{
+	{"error.v2.bser", bser.V2, map[string]any{"version": "4.9.0", "error": "unknown command bogus-command"}},
+	{"query.v1.bser", bser.V1, queryWant},
+	{"query.v2.bser", bser.V2, queryWant},
+	{"subscribe.v2.bser", bser.V2, map[string]any{"version": "4.9.0", "subscribe": "golden", "clock": anyString{"c:"}}},
+	{"notification.v2.bser", bser.V2, map[string]any{
 		"version": "4.9.0", "unilateral": true, "subscription": "golden", "root": anyString{"/"},
 		"clock": anyString{"c:"}, "since": anyString{"c:"}, "is_fresh_instance": false,
 		"files": []any{
@@ -126,7 +128,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, h, err := DecodePDU(raw, len(raw))
+			v, h, err := bser.DecodePDU(raw, len(raw))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -207,4 +209,4 @@ func match(path string, want, got any) string {
 	return ""
 }
 
-func typeAndValue(v any) string { return fmtValue(v) }
+func typeAndValue(v any) string { return fmt.Sprintf("%T(%q)", v, fmt.Sprint(v)) }

@@ -1,13 +1,23 @@
 package bser
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-func fmtValue(v any) string { return fmt.Sprintf("%T(%q)", v, fmt.Sprint(v)) }
+// goldenFiles lists the PDUs a real daemon sent (see TestCaptureGolden).
+func goldenFiles(t testing.TB) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join("testdata", "golden", "*.bser"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no golden PDUs: %v", err)
+	}
+	for i, n := range names {
+		names[i] = filepath.Base(n)
+	}
+	return names
+}
 
 func readGolden(t testing.TB, name string) []byte {
 	t.Helper()

@@ -1,10 +1,11 @@
-package bser
+package bser_test
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/autoreload/autoreload/watchman/bser"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -20,7 +21,7 @@ func TestDaemonRoundTrip(t *testing.T) {
 		writeFile(t, filepath.Join(root, n), n)
 	}
 	c := dialDaemon(t, d)
-	for _, ver := range []Version{V1, V2} {
+	for _, ver := range []bser.Version{bser.V1, bser.V2} {
 		_, caps := c.reply(ver, "list-capabilities")
 		if !contains(caps["capabilities"], "bser-v2") {
 			t.Fatalf("v%d: list-capabilities lacks bser-v2: %v", ver, caps)
