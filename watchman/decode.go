@@ -1,33 +1,20 @@
 package watchman
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/sjansen/watchman/protocol"
 )
 
-// MaxReply caps one reply, a JSON line or a BSER PDU. A fresh-instance notification lists every
-// file of the root (about 150 bytes each with our fields), so the cap allows
-// a few hundred thousand files; beyond it the daemon is treated as
-// unavailable rather than letting it grow our memory without bound.
+// MaxReply caps one reply, a JSON line or a BSER PDU. A fresh-instance
+// notification lists every file of the root (about 150 bytes each with our
+// fields in JSON, fewer in BSER), so the cap allows a few hundred thousand
+// files; beyond it the daemon is treated as unavailable rather than letting
+// it grow our memory without bound.
 const MaxReply = 64 << 20
 
 var errReplyTooLong = fmt.Errorf("reply longer than %d bytes", MaxReply)
-
-// decodePDU decodes one JSON reply line (without its newline).
-func decodePDU(line []byte) (protocol.ResponsePDU, error) {
-	r := bufio.NewReader(io.MultiReader(bytes.NewReader(line), strings.NewReader("\n")))
-	v, err := readJSON(r, len(line)+1)
-	if err != nil {
-		return nil, err
-	}
-	return pduOf(v)
-}
 
 // pduOf checks a decoded reply, JSON or BSER: it must be an object, and an
 // "error" field makes it a *CommandError; any other defect is a protocol

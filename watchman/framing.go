@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"runtime/debug"
 
 	"github.com/autoreload/autoreload/watchman/bser"
@@ -75,43 +76,45 @@ func readBSER(r io.Reader, max int, buf *[]byte) (any, error) {
 
 // readJSON decodes one newline-terminated JSON reply of at most max bytes
 // straight from r: the decoder's buffer is the only copy of the raw line
-// (no line is assembled first). After a decoding error the rest of the line
-// is skipped, so the next reply starts on a line of its own.
+// (no line is assembled first). Numbers stay json.Number so mtime_ns (about
+// 1.8e18) keeps its nanoseconds. Errors of the connection (a timeout, EOF,
+// a line cut short by EOF, the cap) come back as they are; a line that does
+// not decode is skipped to its end, so the next reply starts on a line of
+// its own.
 func readJSON(r *bufio.Reader, max int) (any, error) {
 	lr := &lineReader{r: r, max: max}
-	v, err := decodeJSON(lr)
-	if err != nil && !lr.done && !errors.Is(err, errReplyTooLong) && !isDisconnect(err) {
-		lr.skip()
-	}
-	return v, err
-}
-
-// decodeJSON decodes exactly one JSON value from r, which ends where the
-// line does. Numbers stay json.Number so mtime_ns (about 1.8e18) keeps its
-// nanoseconds.
-func decodeJSON(lr *lineReader) (any, error) {
 	dec := json.NewDecoder(lr)
 	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
-		if errors.Is(err, io.EOF) && lr.n > 0 {
-			return nil, errors.New("decode reply: an empty line")
+	err := dec.Decode(&v)
+	if err == nil {
+		if _, err = dec.Token(); err == io.EOF {
+			return v, nil // the newline, nothing else
 		}
-		if errors.Is(err, io.ErrUnexpectedEOF) && lr.done {
-			return nil, fmt.Errorf("%w: a line cut short", errMalformed)
+		if err == nil {
+			err = fmt.Errorf("%w: trailing data after the value", errMalformed)
 		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errReplyTooLong) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("decode reply: %w", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		if err == nil || !lr.done {
-			return nil, errors.New("decode reply: trailing data after the value")
-		}
-		return nil, err
+	var syntax *json.SyntaxError
+	switch {
+	case errors.Is(err, errMalformed):
+	case errors.Is(err, io.EOF) && lr.n > 0:
+		err = fmt.Errorf("%w: an empty line", errMalformed)
+	case errors.Is(err, io.ErrUnexpectedEOF) && lr.done:
+		err = fmt.Errorf("%w: a line cut short", errMalformed)
+	case errors.As(err, &syntax) || !isConnError(err):
+		err = fmt.Errorf("%w: %w", errMalformed, err)
 	}
-	return v, nil
+	if errors.Is(err, errMalformed) {
+		lr.skip()
+	}
+	return nil, err
+}
+
+// isConnError reports an error of the connection rather than of the bytes.
+func isConnError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, errReplyTooLong) || isDisconnect(err)
 }
 
 // lineReader reads one line from r, newline included, then reports EOF; it

@@ -161,6 +161,39 @@ func TestReadJSONCapped(t *testing.T) {
 	}
 }
 
+// A line that does not decode is a malformed reply, skipped to its end so
+// the next line decodes; a line cut short by the end of the connection is a
+// disconnect.
+func TestReadJSONErrors(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		malformed  bool
+		disconnect bool
+	}{
+		{`{"a":1}{"b":2}` + "\n{}\n", true, false},
+		{`{"a":1} x` + "\n{}\n", true, false},
+		{`}{` + "\n{}\n", true, false},
+		{"  \n{}\n", true, false},
+		{`{"a":` + "\n{}\n", true, false},
+		{`{"a":`, false, true},
+		{`{"a":1}`, false, true},
+	} {
+		r := bufio.NewReaderSize(strings.NewReader(tc.in), 16)
+		_, err := readJSON(r, 1<<10)
+		if got := errors.Is(err, errMalformed); got != tc.malformed {
+			t.Errorf("%q: %v, malformed %v, want %v", tc.in, err, got, tc.malformed)
+		}
+		if got := isDisconnect(err); got != tc.disconnect {
+			t.Errorf("%q: %v, a disconnect %v, want %v", tc.in, err, got, tc.disconnect)
+		}
+		if tc.malformed {
+			if v, err := readJSON(r, 1<<10); err != nil || len(v.(map[string]any)) != 0 {
+				t.Errorf("%q: the next line gave %v, %v; want {}", tc.in, v, err)
+			}
+		}
+	}
+}
+
 type countingReader struct {
 	r io.Reader
 	n int
