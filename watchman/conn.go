@@ -69,6 +69,11 @@ func (c *conn) Close() error { return c.nc.Close() }
 
 // send writes one request in the connection's encoding.
 func (c *conn) send(req protocol.Request, deadline time.Time) error {
+	if c.enc == encBSER {
+		if err := checkPaths(req.Args()); err != nil {
+			return err
+		}
+	}
 	b, err := encodeRequest(c.enc, req.Args())
 	if err != nil {
 		return fmt.Errorf("encode %v: %w", req.Args()[0], err)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sjansen/watchman/protocol"
+
 	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
@@ -349,6 +351,37 @@ func TestNonUTF8DirectoryOverBSER(t *testing.T) {
 	p := filepath.Join(dir, "new-\xff.go")
 	write(t, p, "x")
 	collect(t, s, p)
+}
+
+// Watchman 4.9 dies on a failing command that names a path that is not
+// UTF-8. A request naming such a path that is gone (a root deleted while
+// subscribed: its unsubscribe, a re-subscribe) is refused before it is
+// sent, and the daemon lives on.
+func TestGoneNonUTF8PathSparesTheDaemon(t *testing.T) {
+	d := watchmantest.Start(t)
+	gone := filepath.Join(project(t), "gone-\xff")
+	c, err := connect(t.Context(), d.Sock, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.enc != encBSER {
+		t.Fatalf("speaking %v to 4.9, want bser-v2", c.enc)
+	}
+	for _, req := range []protocol.Request{
+		&protocol.WatchProjectRequest{Path: gone},
+		&protocol.UnsubscribeRequest{Root: gone, Name: "x"},
+		&queryRequest{watch: filepath.Dir(gone), query: map[string]any{"relative_root": filepath.Base(gone)}},
+	} {
+		_, err := c.request(t.Context(), "test", req, time.Second)
+		if r := reasonOf(t, err); r != ReasonRefused {
+			t.Fatalf("%v: reason %v (%v), want %v", req.Args(), r, err, ReasonRefused)
+		}
+		oneLineError(t, err)
+	}
+	if _, err := d.Command("get-pid"); err != nil {
+		t.Fatalf("the daemon is gone: %v", err)
+	}
 }
 
 func TestRootDeletedIsCanceled(t *testing.T) {
