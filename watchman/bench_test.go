@@ -48,12 +48,12 @@ func BenchmarkDecodeNotification(b *testing.B) {
 		pdu := []byte(toBSER(string(line) + "\n"))
 		b.Run(fmt.Sprintf("json/files=%d", files), func(b *testing.B) {
 			benchRecv(b, append(line, '\n'), files, func(r *bufio.Reader, _ *[]byte) (any, error) {
-				return readJSON(r, MaxReply)
+				return readJSON(r, maxReply)
 			})
 		})
 		b.Run(fmt.Sprintf("bser/files=%d", files), func(b *testing.B) {
 			benchRecv(b, pdu, files, func(r *bufio.Reader, buf *[]byte) (any, error) {
-				return readBSER(r, MaxReply, buf)
+				return readBSER(r, maxReply, buf)
 			})
 		})
 		b.Run(fmt.Sprintf("protocol/files=%d", files), func(b *testing.B) {

@@ -91,9 +91,9 @@ func (c *conn) recv(deadline time.Time) (protocol.ResponsePDU, error) {
 	var v any
 	var err error
 	if c.enc == encBSER {
-		v, err = readBSER(c.r, MaxReply, &c.buf)
+		v, err = readBSER(c.r, maxReply, &c.buf)
 	} else {
-		v, err = readJSON(c.r, MaxReply)
+		v, err = readJSON(c.r, maxReply)
 	}
 	if err != nil {
 		releaseMemory(err)

@@ -7,14 +7,14 @@ import (
 	"github.com/sjansen/watchman/protocol"
 )
 
-// MaxReply caps one reply, a JSON line or a BSER PDU. A fresh-instance
+// maxReply caps one reply, a JSON line or a BSER PDU. A fresh-instance
 // notification lists every file of the root (about 150 bytes each with our
 // fields in JSON, fewer in BSER), so the cap allows a few hundred thousand
 // files; beyond it the daemon is treated as unavailable rather than letting
 // it grow our memory without bound.
-const MaxReply = 64 << 20
+const maxReply = 64 << 20
 
-var errReplyTooLong = fmt.Errorf("reply longer than %d bytes", MaxReply)
+var errReplyTooLong = fmt.Errorf("reply longer than %d bytes", maxReply)
 
 // pduOf checks a decoded reply, JSON or BSER: it must be an object, and an
 // "error" field makes it a *CommandError; any other defect is a protocol

@@ -145,7 +145,7 @@ func readRequest(r *bufio.Reader) (args []any, inBSER bool, err error) {
 		return nil, false, err
 	}
 	if first[0] == 0 {
-		_, body, err := bser.Read(r, MaxReply, nil)
+		_, body, err := bser.Read(r, maxReply, nil)
 		if err != nil {
 			return nil, true, err
 		}

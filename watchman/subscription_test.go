@@ -291,7 +291,7 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 	write(t, during, "while the crawl ran")
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{Since: since})
 	b := next(t, s)
-	if got := b.Paths(); len(got) != 1 || got[0] != during {
+	if got := pathsOf(b); len(got) != 1 || got[0] != during {
 		t.Fatalf("first batch %v, want only %s", got, during)
 	}
 	after := filepath.Join(root, "after.txt")
@@ -335,7 +335,7 @@ func TestNonUTF8NameOverBSER(t *testing.T) {
 		write(t, ok, "x")
 		collect(t, s, bad, ok)
 	}
-	if err := s.Err(); err != nil {
+	if err := s.failure(); err != nil {
 		t.Fatalf("subscription failed: %v", err)
 	}
 }
@@ -384,7 +384,9 @@ func TestGoneNonUTF8PathSparesTheDaemon(t *testing.T) {
 	}
 }
 
-func TestRootDeletedIsCanceled(t *testing.T) {
+// A deleted root is not a failure of the service: the cancel that follows
+// is an ErrRootGone naming it, not an ErrUnavailable.
+func TestRootDeletedIsRootGoneNotUnavailable(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
@@ -393,11 +395,18 @@ func TestRootDeletedIsCanceled(t *testing.T) {
 	}
 	err, took := waitErr(t, s)
 	t.Logf("%v after %v", err, took)
-	if r := reasonOf(t, err); r != ReasonCanceled {
-		t.Fatalf("reason %v, want %v", r, ReasonCanceled)
+	var gone *RootGoneError
+	if !errors.As(err, &gone) || !errors.Is(err, ErrRootGone) || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("error %v, want an ErrRootGone and no ErrUnavailable", err)
 	}
+	if gone.Root != root {
+		t.Fatalf("root gone %s, want %s", gone.Root, root)
+	}
+	oneLineError(t, err)
 }
 
+// The watch removed under us (watch-del) with the root still there: Watchman
+// cannot serve us until we watch again.
 func TestWatchDelIsCanceled(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)

@@ -196,6 +196,9 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "fallback":
 		s = fmt.Sprintf("fallback to %s: %s", str("reloader"), str("error"))
 		done["reloader"], done["error"] = true, true
+	case "root deleted":
+		s = fmt.Sprintf("root deleted %s (%s until it is back)", list("roots"), str("reloader"))
+		done["roots"], done["reloader"] = true, true
 	case "failed":
 		s = str("error")
 		done["error"] = true

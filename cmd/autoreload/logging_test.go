@@ -33,6 +33,7 @@ func TestTextLines(t *testing.T) {
 		{"exited", []any{"pid", 4242, "code", 1}, "exited pid 4242 with code 1"},
 		{"fallback", []any{"error", "watchman unavailable (disconnected): subscription /s/sock: EOF", "reloader", "stat"},
 			"fallback to stat: watchman unavailable (disconnected): subscription /s/sock: EOF"},
+		{"root deleted", []any{"roots", []string{"/src/app"}, "reloader", "stat"}, "root deleted /src/app (stat until it is back)"},
 		{"failed", []any{"error", "cannot start ./run.sh: permission denied"}, "cannot start ./run.sh: permission denied"},
 		{"restart loop", []any{"paths", []string{"/src/server.log"}, "count", 3, "hint", "exclude them with --ignore"},
 			"restart loop: /src/server.log: exclude them with --ignore"},
