@@ -44,6 +44,9 @@ type Options struct {
 	// clock, when set, replaces every watch's current clock: tests use it
 	// to subscribe since a clock of an earlier daemon.
 	clock string
+	// json keeps the connections in JSON even when the daemon lists
+	// bser-v2: tests of the JSON path, against a real daemon.
+	json bool
 }
 
 // Defaults for Options.

@@ -39,6 +39,9 @@ func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscriptio
 	if err != nil {
 		return nil, err
 	}
+	if opts.json {
+		c.enc = encJSON
+	}
 	s := &Subscription{
 		spec:    spec,
 		opts:    opts,
@@ -124,7 +127,7 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		watchdog(ctx, s.c.sock, s.opts.HealthInterval, s.opts.Timeout, cancel)
+		watchdog(ctx, s.c.sock, s.c.enc, s.opts.HealthInterval, s.opts.Timeout, cancel)
 	}()
 	if d := s.opts.CrawlTimeout; d > 0 {
 		defer time.AfterFunc(d, func() { cancel(&CrawlError{Root: t.dir, After: d}) }).Stop()
@@ -153,7 +156,7 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 
 // watchdog cancels ctx with an ErrUnavailable when the daemon stops
 // answering a fresh connection within timeout, checked every interval.
-func watchdog(ctx context.Context, sock string, interval, timeout time.Duration, cancel context.CancelCauseFunc) {
+func watchdog(ctx context.Context, sock string, enc encoding, interval, timeout time.Duration, cancel context.CancelCauseFunc) {
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
@@ -162,7 +165,7 @@ func watchdog(ctx context.Context, sock string, interval, timeout time.Duration,
 			return
 		case <-t.C:
 		}
-		err := ping(ctx, sock, timeout)
+		err := ping(ctx, sock, enc, timeout)
 		if err != nil && ctx.Err() == nil {
 			cancel(err)
 			return
@@ -171,11 +174,14 @@ func watchdog(ctx context.Context, sock string, interval, timeout time.Duration,
 	}
 }
 
-func ping(ctx context.Context, sock string, timeout time.Duration) error {
+// ping asks get-pid on a fresh connection, in enc: the daemon is already
+// known to speak it.
+func ping(ctx context.Context, sock string, enc encoding, timeout time.Duration) error {
 	c, err := dial(ctx, sock, timeout)
 	if err != nil {
 		return err
 	}
+	c.enc = enc
 	defer c.Close()
 	op := "get-pid " + sock
 	pdu, err := c.request(ctx, op, getPidRequest{}, timeout)
