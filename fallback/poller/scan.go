@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -38,6 +39,10 @@ type scan struct {
 	// rulesSince is the generation of the ignore rules the previous scan
 	// followed: a directory whose rules changed after it is resynced.
 	rulesSince uint64
+	// resynced is set when a directory's ignore rules changed: a scan of
+	// part of the tree (the event path) then asks for a full one, which
+	// brings the poller's generation of the rules up to date.
+	resynced atomic.Bool
 
 	mu      sync.Mutex
 	queue   []work
@@ -54,16 +59,44 @@ type work struct {
 	rel  string // relative to root, slash-separated; "" for the root
 	// resync: the ignore rules of this directory changed in this scan.
 	resync bool
+
+	// With kernel events (see events.go): parentDev is the device of the
+	// parent directory (0 for a root), whose change means a mount; known
+	// keeps d.poll as an earlier scan classified it; poll is the parent's.
+	parentDev uint64
+	known     bool
+	poll      bool
+	// shallow scans d, and of its subdirectories only those without a
+	// watch (new ones, with all below them): an event's rescan, or a
+	// slice of the sweep. only, when set, names the entries that changed:
+	// the other recorded files are taken as unchanged, unstatted.
+	shallow bool
+	only    map[string]bool
 }
 
 // run scans every root and returns the changes found. It returns early,
 // with the changes of the directories scanned so far, when ctx is done.
 func (sc *scan) run() []spec.Change {
 	p := sc.p
-	sc.cond.L = &sc.mu
+	var roots []work
 	for i, d := range p.roots {
-		sc.queue = append(sc.queue, work{d: d, root: p.rootPaths[i], path: p.rootPaths[i], resync: sc.resync})
+		roots = append(roots, work{d: d, root: p.rootPaths[i], path: p.rootPaths[i], resync: sc.resync})
 	}
+	sc.runWork(roots)
+	for i := range p.fileRoots {
+		if c, ok := sc.fileRoot(&p.fileRoots[i]); ok {
+			sc.changes = append(sc.changes, c)
+		}
+	}
+	return sc.changes
+}
+
+// runWork scans the directories of queue, and below them as each one's
+// work says, and returns the changes found, with ctx as run.
+func (sc *scan) runWork(queue []work) []spec.Change {
+	p := sc.p
+	sc.cond.L = &sc.mu
+	sc.queue = queue
 	for len(p.readers) < p.workers {
 		p.readers = append(p.readers, newDirReader())
 	}
@@ -72,11 +105,6 @@ func (sc *scan) run() []spec.Change {
 		wg.Go(func() { sc.worker(r) })
 	}
 	wg.Wait()
-	for i := range p.fileRoots {
-		if c, ok := sc.fileRoot(&p.fileRoots[i]); ok {
-			sc.changes = append(sc.changes, c)
-		}
-	}
 	return sc.changes
 }
 
@@ -118,7 +146,7 @@ func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
 	fd, dinfo, err := p.openDir(w.path, w.rel == "")
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
-			d.forget(w.path, out) // gone, or no longer a directory
+			d.forget(w.path, out, p.unwatch) // gone, or no longer a directory
 		} else {
 			// Unreadable: what it holds is unknown, not deleted.
 			p.log.Debug("poller: cannot read directory", "dir", w.path, "err", err)
@@ -126,6 +154,9 @@ func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
 		return nil
 	}
 	defer unix.Close(fd)
+	if p.ev != nil {
+		p.ev.watch(&w, dinfo) // before the listing: what it misses, events show
+	}
 	rs := sc.resyncRules(w, dinfo.mtime)
 
 	dirRule := sc.mode == modeSince && sc.dirs && dinfo.mtime >= sc.since
@@ -175,6 +206,10 @@ func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
 			subdirs = append(subdirs, name)
 		case typeFile, typeSymlink:
 			i := lk.find(name)
+			if i >= 0 && w.only != nil && !w.only[name] && !rs.on {
+				seen[i] = true // no event named it: unchanged
+				return
+			}
 			if (i < 0 || rs.on) && !match.SelectsEntry(name) {
 				statNew(name, true)
 				rs.dropFile(i)
@@ -245,9 +280,13 @@ func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
 		*out = append(*out, spec.Change{Path: w.path, Exists: true, Mtime: time.Unix(0, dinfo.mtime)})
 	}
 
-	children := make([]work, len(d.dirs))
-	for i, c := range d.dirs {
-		children[i] = work{d: c, root: w.root, path: joinPath(w.path, c.name), rel: joinRel(w.rel, c.name), resync: rs.on}
+	children := make([]work, 0, len(d.dirs))
+	for _, c := range d.dirs {
+		if w.shallow && !rs.on && p.ev.covers(c) {
+			continue // it has its own watch, or the tick polls it
+		}
+		children = append(children, work{d: c, root: w.root, path: joinPath(w.path, c.name), rel: joinRel(w.rel, c.name),
+			resync: rs.on, parentDev: dinfo.dev, poll: d.poll, shallow: w.shallow})
 	}
 	return children
 }
@@ -287,10 +326,10 @@ func (sc *scan) reconcileDirs(d *dirState, path string, names []string, out *[]s
 		if _, found := slices.BinarySearch(names, c.name); !found {
 			if silent[c.name] {
 				var discard []spec.Change
-				c.forget(joinPath(path, c.name), &discard)
+				c.forget(joinPath(path, c.name), &discard, sc.p.unwatch)
 				continue
 			}
-			c.forget(joinPath(path, c.name), out)
+			c.forget(joinPath(path, c.name), out, sc.p.unwatch)
 		}
 	}
 	d.dirs = dirs
