@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/autoreload/autoreload/fallback/poller"
 	"github.com/autoreload/autoreload/watchman"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
@@ -27,6 +28,15 @@ type subscription interface {
 type scanner interface {
 	backend
 	Scan(ctx context.Context) (spec.Batch, error)
+	// Start takes the baseline now, and Stats says how the poller
+	// watches, for the log.
+	Start(ctx context.Context) error
+	Stats() poller.Stats
+	// ReleaseWatches drops the kernel watches, from any goroutine, before
+	// Watchman is asked to watch the same tree; ResumeEvents takes them
+	// again when Watchman did not come back after all.
+	ReleaseWatches()
+	ResumeEvents()
 }
 
 // locate finds the Watchman socket at start-up, letting get-sockname start
@@ -66,12 +76,19 @@ type attempt struct {
 	at      time.Time // when the subscription was in place
 }
 
-func startAttempt(parent context.Context, sp *spec.Spec, sock string, opts Options, warnings *watchman.WarningLog) *attempt {
+// release is called once the daemon answers, before it is asked to watch
+// the tree: the poller's kernel watches must be gone by then (they come out
+// of the same per-user budget, and Watchman 4.9 that runs out of it stops
+// working until restarted). The last scan before the switch covers the gap.
+func startAttempt(parent context.Context, sp *spec.Spec, sock string, opts Options, warnings *watchman.WarningLog, release func()) *attempt {
 	ctx, cancel := context.WithCancel(parent)
 	a := &attempt{done: make(chan struct{}), cancel: cancel, started: spec.FileTime()}
 	go func() {
 		defer close(a.done)
-		a.sub, a.err = subscribeWatchman(ctx, sp, sock, time.Time{}, opts, warnings)
+		if a.err = watchman.Check(ctx, sock, opts.WatchmanTimeout); a.err == nil {
+			release()
+			a.sub, a.err = subscribeWatchman(ctx, sp, sock, time.Time{}, opts, warnings)
+		}
 		a.at = time.Now()
 	}()
 	return a

@@ -59,6 +59,9 @@ type Options struct {
 	// Logger receives the switches and the backends' messages; nil
 	// discards them.
 	Logger *slog.Logger
+	// NoEvents keeps the poller to pure polling, without kernel events
+	// (for a filesystem whose events lie).
+	NoEvents bool
 }
 
 func (o *Options) fill() {
@@ -129,7 +132,7 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	switch opts.Reloader {
 	case ReloaderStat:
 		w.startPoller(opts.Since, false)
-		w.logWatching(nil)
+		w.logWatching(ctx, nil)
 		return w, nil
 	case ReloaderAuto, ReloaderWatchman:
 	default:
@@ -152,19 +155,29 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 			return nil, err
 		}
 		w.startPoller(opts.Since, false)
-		w.logWatching(err)
+		w.logWatching(ctx, err)
 		return w, nil
 	}
-	w.logWatching(nil)
+	w.logWatching(ctx, nil)
 	return w, nil
 }
 
-func (w *Watcher) logWatching(reason error) {
+// logWatching logs the backend in use. On the poller it first takes the
+// baseline, which adds the kernel watches, so that the line says how many
+// there are (a cancelled baseline is taken again by the first Next).
+func (w *Watcher) logWatching(ctx context.Context, reason error) {
 	attrs := []any{"roots", w.spec.Roots()}
 	if w.sub != nil {
 		attrs = append([]any{"reloader", "watchman"}, attrs...)
 	} else {
+		_ = w.poller.Start(ctx)
+		st := w.poller.Stats()
+		pollOnly := st.PollOnly
+		if pollOnly == nil {
+			pollOnly = []string{}
+		}
 		attrs = append([]any{"reloader", "stat"}, attrs...)
+		attrs = append(attrs, "events", st.Events, "watched_dirs", st.WatchedDirs, "poll_only", pollOnly)
 	}
 	if reason != nil {
 		attrs = append(attrs, "reason", reason.Error())
@@ -184,6 +197,7 @@ func (w *Watcher) startPoller(since time.Time, takeover bool) {
 		Since:    since,
 		Takeover: takeover,
 		Logger:   w.log,
+		NoEvents: w.opts.NoEvents,
 	}
 	if takeover {
 		opts.Floor = w.coveredSince
@@ -268,7 +282,7 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (spec.Batch, error) {
 		return w.poller.Next(ctx)
 	}
 	if w.retry == nil && !time.Now().Before(w.retryAt) {
-		w.retry = startAttempt(w.closed, w.spec, w.sock, w.opts, w.warnings)
+		w.retry = startAttempt(w.closed, w.spec, w.sock, w.opts, w.warnings, w.poller.ReleaseWatches)
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -303,6 +317,7 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (spec.Batch, error) {
 	if a.err != nil {
 		w.retry = nil
 		w.retryAt = time.Now().Add(w.opts.WatchmanRetry)
+		w.poller.ResumeEvents() // released if the daemon answered, then failed
 		w.log.Debug("watchman still unavailable", "error", a.err.Error())
 		return spec.Batch{}, nil
 	}
@@ -317,7 +332,7 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (spec.Batch, error) {
 	w.poller.Close()
 	w.poller = nil
 	w.sub, w.subscribedAt, w.coveredSince, w.switchedAt = a.sub, a.at, a.started, time.Now()
-	w.logWatching(nil)
+	w.logWatching(ctx, nil)
 	return final, nil
 }
 
