@@ -27,6 +27,7 @@ type config struct {
 	noIgnoreFiles                  bool
 	reloader                       string
 	pollInterval                   time.Duration
+	noEvents                       bool
 	watchmanTimeout                time.Duration
 	watchmanRetry                  time.Duration
 	debounce                       time.Duration
@@ -79,6 +80,7 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.BoolVar(&cfg.noIgnoreFiles, "no-ignore-files", false, "")
 	fs.Var(&choice{&cfg.reloader, []string{"auto", "watchman", "stat"}}, "reloader", "")
 	fs.DurationVar(&cfg.pollInterval, "poll-interval", poller.DefaultInterval, "")
+	fs.BoolVar(&cfg.noEvents, "no-events", false, "")
 	fs.DurationVar(&cfg.watchmanTimeout, "watchman-timeout", watchman.DefaultTimeout, "")
 	fs.DurationVar(&cfg.watchmanRetry, "watchman-retry", fallback.DefaultWatchmanRetry, "")
 	fs.DurationVar(&cfg.debounce, "debounce", 0, "")
