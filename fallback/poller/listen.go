@@ -21,16 +21,19 @@ import (
 //   - a file is finished when its last event is IN_CLOSE_WRITE, IN_MOVED_TO
 //     or a deletion, or else when its size and mtime held still for
 //     stillPeriod (a file written through a descriptor kept open, a link);
-//   - the batch is held while events keep coming, quietFirst for a few
-//     changes, quietBurst once it looks like a burst (a checkout, an
-//     unpack), at most holdLimit, as Watchman's settle does.
+//   - the batch waits for quietFirst without events. Once events look like
+//     a burst (a checkout, an unpack: many events, or events right after a
+//     delivery), the poller only notes where they point until the kernel
+//     has been quiet for quietBurst, as Watchman's settle does, then looks
+//     once; at most holdLimit after the first event. A burst that outlasts
+//     it is a second batch.
 const (
-	quietFirst   = 2 * time.Millisecond
-	quietBurst   = 50 * time.Millisecond
-	burstChanges = 16                     // a held batch this large is a burst
-	burstAfter   = 200 * time.Millisecond // events this soon after a delivery go on with a burst
-	holdLimit    = 5 * time.Second
-	stillPeriod  = 10 * time.Millisecond
+	quietFirst  = 2 * time.Millisecond
+	quietBurst  = 200 * time.Millisecond
+	burstEvents = 64                     // this many events in one held batch are a burst
+	burstAfter  = 200 * time.Millisecond // events this soon after a delivery go on with a burst
+	holdLimit   = 30 * time.Second
+	stillPeriod = 10 * time.Millisecond
 	// maxNamed: a directory with more entries named than this in one
 	// batch is rescanned whole, which costs the same and keeps no map.
 	maxNamed = 256
@@ -42,9 +45,11 @@ type dirtyDir struct {
 	names map[string]bool
 }
 
-// held is the state of the batch being held back on the event path.
+// heldBatch is the state of the batch being held back on the event path,
+// from its first event to its delivery.
 type heldBatch struct {
-	start, last time.Time // first and latest event of the batch
+	start, last time.Time // first and latest event (or look) of the batch
+	events      int
 	burst       bool
 	unfinished  map[string]*still // files that may still be written
 	delivered   time.Time         // when the last batch went out
@@ -56,6 +61,16 @@ type still struct {
 	due         time.Time // when to look again
 }
 
+// burstEnd is when a burst's noted events are looked at: after quietBurst
+// without events, or holdLimit after the first.
+func (hb *heldBatch) burstEnd() time.Time {
+	end := hb.last.Add(quietBurst)
+	if limit := hb.start.Add(holdLimit); limit.Before(end) {
+		end = limit
+	}
+	return end
+}
+
 // listen waits for kernel events, or the next tick, or the moment the
 // held batch may be ready, and handles what came. It returns with the
 // changes added to pending and p.held set; ErrClosed-like endings of the
@@ -64,15 +79,19 @@ func (p *Poller) listen(ctx context.Context) error {
 	if p.fullDue {
 		return p.fullScan(ctx)
 	}
+	hb := &p.hb
 	deadline := p.tickAt
-	if len(p.pending) > 0 && !p.held {
-		if at := p.readyAt(); at.Before(deadline) {
-			deadline = at
-		}
+	switch {
+	case len(p.dirty) > 0 && hb.burst:
+		deadline = earlier(deadline, hb.burstEnd())
+	case len(p.pending) > 0 && !p.held:
+		deadline = earlier(deadline, p.readyAt())
 	}
 	var batch []inotify.Event
 	var err error
-	if len(p.dirty) == 0 { // left over from a cancelled call: rescan first
+	// Dirty directories outside a burst are left over from a cancelled
+	// call: rescan them first.
+	if len(p.dirty) == 0 || hb.burst && time.Now().Before(deadline) {
 		rctx, cancel := context.WithDeadline(ctx, deadline)
 		batch, err = p.ev.w.Read(rctx)
 		cancel()
@@ -90,29 +109,41 @@ func (p *Poller) listen(ctx context.Context) error {
 		return nil
 	}
 	now := time.Now()
-	if len(batch) > 0 || len(p.dirty) > 0 {
+	if len(batch) > 0 {
+		if hb.events == 0 && len(p.pending) == 0 {
+			hb.start = now
+			hb.burst = now.Sub(hb.delivered) < burstAfter
+		}
+		hb.events += len(batch)
+		hb.last = now
+		if hb.events > burstEvents {
+			hb.burst = true
+		}
 		if !p.note(batch) {
 			p.log.Warn("poller: the kernel's event queue overflowed; scanning the whole tree")
 			p.fullDue = true
 		}
-		if !p.fullDue {
-			changes := p.rescan(ctx)
-			if err := context.Cause(ctx); err != nil {
-				p.addPending(changes)
-				return err
-			}
-			p.hold(changes, now, true)
-			// Quiet is counted from the end of the look: what came
-			// meanwhile is in the queue, and the next Read returns it.
-			p.hb.last = time.Now()
+	}
+	if p.fullDue {
+		// An overflow, or ignore rules changed: only a scan of everything
+		// can tell what changed, or what is selected now.
+		clear(p.dirty)
+		clear(p.writing)
+		return p.fullScan(ctx)
+	}
+	if len(p.dirty) > 0 && (!hb.burst || !now.Before(hb.burstEnd())) {
+		changes := p.rescan(ctx)
+		if err := context.Cause(ctx); err != nil {
+			p.addPending(changes)
+			return err
 		}
+		p.hold(changes, now, true)
 		if p.fullDue {
-			// An overflow, or ignore rules changed: only a scan of
-			// everything can tell what changed, or what is selected now.
-			clear(p.dirty)
-			clear(p.writing)
 			return p.fullScan(ctx)
 		}
+		// Quiet is counted from the end of the look: what came meanwhile
+		// is in the queue, and the next Read returns it.
+		hb.last = time.Now()
 	}
 	if !now.Before(p.tickAt) {
 		if p.spec.SharedIgnoreFilesChanged(p.rulesSeen) {
@@ -130,6 +161,13 @@ func (p *Poller) listen(ctx context.Context) error {
 		p.held = p.vcs.locked()
 	}
 	return nil
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // note records what a batch of events says into p.dirty and p.writing;
@@ -258,9 +296,8 @@ func (p *Poller) hold(changes []spec.Change, now time.Time, named bool) {
 	if hb.unfinished == nil {
 		hb.unfinished = map[string]*still{}
 	}
-	if len(changes) > 0 && len(p.pending) == 0 {
-		hb.start = now
-		hb.burst = now.Sub(hb.delivered) < burstAfter
+	if len(changes) > 0 && len(p.pending) == 0 && hb.events == 0 {
+		hb.start, hb.last = now, now // found by a scan, not an event
 	}
 	p.addPending(changes)
 	for _, c := range changes {
@@ -279,9 +316,6 @@ func (p *Poller) hold(changes []spec.Change, now time.Time, named bool) {
 		}
 	}
 	clear(p.writing)
-	if len(p.pending) > burstChanges {
-		hb.burst = true
-	}
 }
 
 // ready reports whether the held batch can go out now: no file in it
@@ -306,6 +340,9 @@ func (p *Poller) ready(now time.Time) bool {
 		if f := p.record(path); f != nil {
 			f.mtime, f.size, f.ino = fi.mtime, fi.size, fi.ino
 		}
+	}
+	if len(p.dirty) > 0 {
+		return false // a burst's events, not looked at yet
 	}
 	if limit {
 		return true

@@ -433,7 +433,7 @@ func (p *Poller) flush() spec.Batch {
 	changes := p.pending
 	p.pending = nil
 	clear(p.hb.unfinished)
-	p.hb.delivered = time.Now()
+	p.hb.delivered, p.hb.events, p.hb.burst = time.Now(), 0, false
 	slices.SortStableFunc(changes, func(a, b spec.Change) int { return cmp.Compare(a.Path, b.Path) })
 	out := changes[:0]
 	for i, c := range changes {
