@@ -42,6 +42,9 @@ type dirState struct {
 	// events are not trustworthy, or a kernel limit refused its watch.
 	// Its subdirectories inherit it.
 	poll bool
+	// unreadable is set while the directory cannot be opened, so that is
+	// warned about once, not on every scan.
+	unreadable bool
 }
 
 func (d *dirState) fileName(f *fileState) string { return d.names[f.off : f.off+f.n] }
