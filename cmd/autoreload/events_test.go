@@ -310,3 +310,21 @@ func inotifyInstances(t *testing.T, pid int) int {
 	}
 	return n
 }
+
+// TestNoEventsIsPurePolling: --no-events holds no kernel watch, and the
+// poller's scans still see a change.
+func TestNoEventsIsPurePolling(t *testing.T) {
+	t.Parallel()
+	dir := agedTree(t)
+	s := startAutoreloadEnv(t, dir, []string{"PATH=" + t.TempDir(), "WATCHMAN_SOCK="},
+		"--reloader=auto", "--no-events", "--", helper, "env", filepath.Join(t.TempDir(), "env"))
+	w, _ := s.readyEvents()
+	if w["reloader"] != "stat" || w["events"] != false || w["watched_dirs"] != 0.0 {
+		t.Fatalf("watching %v, want the poller without events", w)
+	}
+	if n := inotifyInstances(t, s.cmd.Process.Pid); n != 0 {
+		t.Fatalf("%d inotify instances with --no-events", n)
+	}
+	restartedBy(s, filepath.Join(dir, "main.go"), "package main // polled\n")
+	s.stop()
+}
