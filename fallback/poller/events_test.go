@@ -354,3 +354,20 @@ func inotifyFDs(t *testing.T) int {
 	}
 	return n
 }
+
+// TestEventsAboutUnselectedFilesHoldNothing: a churn of files the spec
+// does not select (an editor's swap files, a build's objects) leaves no
+// batch held and no burst going on, so the next save waits only quietFirst.
+func TestEventsAboutUnselectedFilesHoldNothing(t *testing.T) {
+	dir := t.TempDir()
+	p, _ := eventPoller(t, dir, Options{Interval: never})
+	for i := range 200 {
+		write(t, filepath.Join(dir, fmt.Sprintf("obj%d.o", i)), "x")
+	}
+	expectNone(t, p, 500*time.Millisecond) // the events are read and looked at
+	if p.hb.events != 0 || p.hb.burst || len(p.dirty) != 0 {
+		t.Fatalf("after unselected churn: %d events held, burst %v, %d directories noted", p.hb.events, p.hb.burst, len(p.dirty))
+	}
+	write(t, filepath.Join(dir, "a.go"), "saved")
+	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
+}

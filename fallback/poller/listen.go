@@ -144,6 +144,11 @@ func (p *Poller) listen(ctx context.Context) error {
 		// Quiet is counted from the end of the look: what came meanwhile
 		// is in the queue, and the next Read returns it.
 		hb.last = time.Now()
+		if len(p.pending) == 0 {
+			// Events about nothing selected (a build's objects, an editor's
+			// swap file): no batch is held, and no burst goes on.
+			hb.events, hb.burst = 0, false
+		}
 	}
 	if !now.Before(p.tickAt) {
 		if p.spec.SharedIgnoreFilesChanged(p.rulesSeen) {
