@@ -194,7 +194,9 @@ func (ev *events) limitReached(dir string, le *inotify.LimitError) {
 		ev.polled[dir] = "limit " + le.Sysctl()
 	}
 	if ev.warned[le.Sysctl()] {
-		ev.log.Debug("poller: kernel limit: polling", "dir", dir, "err", le.Error())
+		if dir != "" { // a new instance is tried every interval: not logged each time
+			ev.log.Debug("poller: kernel limit: polling", "dir", dir, "err", le.Error())
+		}
 		return
 	}
 	ev.warned[le.Sysctl()] = true

@@ -371,3 +371,54 @@ func TestEventsAboutUnselectedFilesHoldNothing(t *testing.T) {
 	write(t, filepath.Join(dir, "a.go"), "saved")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
 }
+
+// TestSweepCoversTheTreeInOnePeriod: the safety net takes every watched
+// directory once per sweepPeriod, a slice per tick, not all at once.
+func TestSweepCoversTheTreeInOnePeriod(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := range 50 {
+		for j := range i % 7 {
+			files[fmt.Sprintf("d%d/f%d.go", i, j)] = "x"
+		}
+		files[fmt.Sprintf("d%d/keep.go", i)] = "x"
+	}
+	tree(t, dir, files)
+	p, _ := eventPoller(t, dir, Options{Interval: time.Second})
+	ticks := int(sweepPeriod / time.Second)
+	seen := map[string]int{}
+	most := 0
+	for range ticks {
+		items := p.sweepWork()
+		most = max(most, len(items))
+		for _, w := range items {
+			if !w.shallow {
+				t.Fatalf("%s scanned whole: every directory has a watch", w.path)
+			}
+			seen[w.path]++
+		}
+	}
+	if len(seen) != 51 {
+		t.Fatalf("%d of 51 directories re-checked in one sweep", len(seen))
+	}
+	if most > 5 {
+		t.Errorf("a tick took %d directories: the sweep is not spread", most)
+	}
+}
+
+// TestEventsWithoutAnInstancePoll: no inotify instance to be had (EMFILE:
+// fs.inotify.max_user_instances) is one warning naming the sysctl, and
+// polling of everything.
+func TestEventsWithoutAnInstancePoll(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{"a.go": "a"})
+	p, logs := eventPoller(t, dir, Options{Interval: 50 * time.Millisecond, Faults: &inotify.Faults{Init: syscall.EMFILE}})
+	if s := p.Stats(); s.Events {
+		t.Fatalf("Stats = %+v, want no events", s)
+	}
+	write(t, filepath.Join(dir, "a.go"), "polled")
+	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
+	if n := strings.Count(logs.String(), "sysctl=fs.inotify.max_user_instances"); n != 1 {
+		t.Errorf("the sysctl named %d times, want once:\n%s", n, logs)
+	}
+}

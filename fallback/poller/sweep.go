@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
@@ -43,23 +44,38 @@ func (p *Poller) sweepWork() []work {
 	lo, hi := p.sweepPos, p.sweepPos+slice
 	var items []work
 	acc := 0
-	var visit func(d *dirState, root, path, rel string)
-	visit = func(d *dirState, root, path, rel string) {
+	// The walk is in memory and runs every tick: a path is built in one
+	// buffer and made a string only for the directories taken.
+	var buf []byte
+	var visit func(d *dirState, root string)
+	take := func(d *dirState, root string, shallow bool) {
+		path := string(buf)
+		rel := strings.TrimPrefix(path[len(root):], "/")
+		items = append(items, work{d: d, root: root, path: path, rel: rel, known: true, poll: d.poll, shallow: shallow})
+	}
+	visit = func(d *dirState, root string) {
 		if d.poll || d.watchGen != ev.gen {
-			items = append(items, work{d: d, root: root, path: path, rel: rel, known: true, poll: d.poll})
+			take(d, root, false) // scanned whole, with all below it
 			return
 		}
 		w := len(d.files) + 1
 		if acc < hi && acc+w > lo {
-			items = append(items, work{d: d, root: root, path: path, rel: rel, known: true, shallow: true})
+			take(d, root, true)
 		}
 		acc += w
 		for _, c := range d.dirs {
-			visit(c, root, joinPath(path, c.name), joinRel(rel, c.name))
+			n := len(buf)
+			if buf[n-1] != '/' {
+				buf = append(buf, '/')
+			}
+			buf = append(buf, c.name...)
+			visit(c, root)
+			buf = buf[:n]
 		}
 	}
 	for i, d := range p.roots {
-		visit(d, p.rootPaths[i], p.rootPaths[i], "")
+		buf = append(buf[:0], p.rootPaths[i]...)
+		visit(d, p.rootPaths[i])
 	}
 	p.sweepTotal, p.sweepPos = acc, hi
 	if hi >= acc {
