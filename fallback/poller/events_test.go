@@ -422,3 +422,31 @@ func TestEventsWithoutAnInstancePoll(t *testing.T) {
 		t.Errorf("the sysctl named %d times, want once:\n%s", n, logs)
 	}
 }
+
+// TestEventsRootDeletedAndBack: a deleted root is its files deleted, at
+// once; a root made again is watched again, and its files are new.
+func TestEventsRootDeletedAndBack(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "root")
+	tree(t, dir, map[string]string{"a.go": "a", "sub/b.go": "b"})
+	p, _ := eventPoller(t, dir, Options{Interval: 100 * time.Millisecond})
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	got := changes(dir, next(t, p, 10*time.Second))
+	for len(got) < 2 {
+		for k, v := range changes(dir, next(t, p, 10*time.Second)) {
+			got[k] = v
+		}
+	}
+	if got["a.go"] || got["sub/b.go"] {
+		t.Fatalf("after the root was deleted: %v", got)
+	}
+	tree(t, dir, map[string]string{"c.go": "c"})
+	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"c.go": true})
+	if s := p.Stats(); s.WatchedDirs != 1 {
+		t.Errorf("%d directories watched after the root came back, want 1", s.WatchedDirs)
+	}
+	write(t, filepath.Join(dir, "c.go"), "by event")
+	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"c.go": true})
+}
