@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/autoreload/autoreload/fallback/poller"
 	"github.com/autoreload/autoreload/watchman"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
@@ -27,6 +28,15 @@ type subscription interface {
 type scanner interface {
 	backend
 	Scan(ctx context.Context) (spec.Batch, error)
+	// Start takes the baseline now, and Stats says how the poller
+	// watches, for the log.
+	Start(ctx context.Context) error
+	Stats() poller.Stats
+	// ReleaseWatches drops the kernel watches, from any goroutine, before
+	// Watchman is asked to watch the same tree; ResumeEvents takes them
+	// again when Watchman did not come back after all.
+	ReleaseWatches()
+	ResumeEvents()
 }
 
 // locate finds the Watchman socket at start-up, letting get-sockname start

@@ -43,6 +43,10 @@
 //     it un-ignores is watched after a switch too.
 //   - The caller sees one stream of batches whatever the backend; Next
 //     blocks without waking up while idle on Watchman.
+//   - The poller's kernel watches (see package poller) are released once
+//     the daemon answers a re-check, before it is asked to watch the tree:
+//     both come out of one per-user budget. The poller never holds a
+//     watch while Watchman watches.
 //   - Close ends every goroutine and releases every descriptor, however
 //     often the daemon died and returned.
 package fallback

@@ -124,6 +124,6 @@ func (w *Watcher) switchBack(ctx context.Context) (spec.Batch, error) {
 	w.recheck = nil
 	w.poller.Close()
 	w.poller = nil
-	w.logWatching(nil)
+	w.logWatching(ctx, nil)
 	return final, nil
 }

@@ -66,6 +66,9 @@ type Options struct {
 	// Logger receives the switches and the backends' messages; nil
 	// discards them.
 	Logger *slog.Logger
+	// NoEvents keeps the poller to pure polling, without kernel events
+	// (for a filesystem whose events lie).
+	NoEvents bool
 
 	// sock, when set, is the socket instead of the one FindSocket finds:
 	// tests with a private daemon each, run in parallel, cannot all set
@@ -145,7 +148,7 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	switch opts.Reloader {
 	case ReloaderStat:
 		w.startPoller(opts.Since, false)
-		w.logWatching(nil)
+		w.logWatching(ctx, nil)
 		return w, nil
 	case ReloaderAuto, ReloaderWatchman:
 	default:
@@ -171,10 +174,10 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 			delay = 0
 		}
 		w.startRecheck(delay)
-		w.logWatching(err)
+		w.logWatching(ctx, err)
 		return w, nil
 	}
-	w.logWatching(nil)
+	w.logWatching(ctx, nil)
 	return w, nil
 }
 
@@ -203,12 +206,22 @@ func (w *Watcher) subscribeAtStart(ctx context.Context) error {
 	return nil
 }
 
-func (w *Watcher) logWatching(reason error) {
+// logWatching logs the backend in use. On the poller it first takes the
+// baseline, which adds the kernel watches, so that the line says how many
+// there are (a cancelled baseline is taken again by the first Next).
+func (w *Watcher) logWatching(ctx context.Context, reason error) {
 	attrs := []any{"roots", w.spec.Roots()}
 	if w.sub != nil {
 		attrs = append([]any{"reloader", "watchman"}, attrs...)
 	} else {
+		_ = w.poller.Start(ctx)
+		st := w.poller.Stats()
+		pollOnly := st.PollOnly
+		if pollOnly == nil {
+			pollOnly = []string{}
+		}
 		attrs = append([]any{"reloader", "stat"}, attrs...)
+		attrs = append(attrs, "events", st.Events, "watched_dirs", st.WatchedDirs, "poll_only", pollOnly)
 	}
 	if reason != nil {
 		attrs = append(attrs, "reason", reason.Error())
@@ -228,6 +241,7 @@ func (w *Watcher) startPoller(since time.Time, takeover bool) {
 		Since:    since,
 		Takeover: takeover,
 		Logger:   w.log,
+		NoEvents: w.opts.NoEvents,
 	}
 	if takeover {
 		opts.Floor = w.coveredSince
@@ -244,6 +258,7 @@ func (w *Watcher) startRecheck(delay time.Duration) {
 	}
 	w.recheck = startRecheck(w.closed, recheckConfig{
 		spec: w.spec, sock: w.sock, opts: w.opts, warnings: w.warnings, log: w.log,
+		release: w.poller.ReleaseWatches, resume: w.poller.ResumeEvents,
 	}, delay)
 }
 
