@@ -3,14 +3,14 @@ package watchmantest
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
-	"errors"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/autoreload/autoreload/watchman/bser"
 )
 
 // CrawlHold is a socket in front of a Daemon that passes everything through
@@ -106,43 +106,18 @@ func (h *CrawlHold) forward(client, daemon net.Conn) {
 	}
 }
 
-// readPDU reads one request: a BSER PDU (magic 00 01, an encoded length,
-// the value) or a JSON line.
+// readPDU reads one request: a BSER PDU (v1 or v2) or a JSON line.
 func readPDU(r *bufio.Reader) ([]byte, error) {
-	head, err := r.Peek(2)
+	head, err := r.Peek(1)
 	if err != nil {
 		return nil, err
 	}
-	if head[0] != 0 || head[1] != 1 {
+	if head[0] != 0 {
 		return r.ReadBytes('\n')
 	}
-	head, err = r.Peek(3)
-	if err != nil {
+	var pdu bytes.Buffer
+	if _, _, err := bser.Read(io.TeeReader(r, &pdu), 1<<30, nil); err != nil {
 		return nil, err
 	}
-	size := map[byte]int{3: 1, 4: 2, 5: 4, 6: 8}[head[2]]
-	if size == 0 {
-		return nil, errors.New("bser: bad length encoding")
-	}
-	head, err = r.Peek(3 + size)
-	if err != nil {
-		return nil, err
-	}
-	var n int64
-	switch size {
-	case 1:
-		n = int64(int8(head[3]))
-	case 2:
-		n = int64(int16(binary.LittleEndian.Uint16(head[3:])))
-	case 4:
-		n = int64(int32(binary.LittleEndian.Uint32(head[3:])))
-	default:
-		n = int64(binary.LittleEndian.Uint64(head[3:]))
-	}
-	if n < 0 || n > 1<<30 {
-		return nil, errors.New("bser: bad length")
-	}
-	pdu := make([]byte, 3+size+int(n))
-	_, err = io.ReadFull(r, pdu)
-	return pdu, err
+	return pdu.Bytes(), nil
 }
