@@ -30,6 +30,9 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		return 0
 	}
 	logger := newLogger(cfg, stderr, lookupEnv)
+	// The process-wide changes supervising needs, before anything starts a
+	// process (the Watchman CLI included).
+	supervisor.Setup()
 	err = autoreload(cfg, logger)
 	switch code := exitCode(err); {
 	case err == nil || isExit(err):

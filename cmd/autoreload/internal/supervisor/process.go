@@ -118,8 +118,8 @@ type ExitError struct{ Code int }
 func (e *ExitError) Error() string { return fmt.Sprintf("command exited with code %d", e.Code) }
 
 // helperVar marks the processes the supervisor's own program starts (the
-// Watchman CLI, and the daemon that `watchman get-sockname` spawns): New
-// puts it in the process environment, which they inherit, with the
+// Watchman CLI, and the daemon that `watchman get-sockname` spawns):
+// Setup puts it in the process environment, which they inherit, with the
 // supervisor's pid as its value. Such a daemon double-forks and calls
 // setsid, so it is re-parented to the supervisor, its subreaper, in a
 // session of its own, exactly like a daemon COMMAND started; the marker

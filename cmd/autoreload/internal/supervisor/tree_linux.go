@@ -29,10 +29,12 @@ type reaper struct {
 	pgrp int
 }
 
+// becomeSubreaper makes the process the subreaper of its descendants.
+// Without it the group is still found by its id; only descendants that
+// leave it are missed, so a failure is not fatal.
+func becomeSubreaper() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }
+
 func newReaper() *reaper {
-	// Without the subreaper the group is still found by its id; only
-	// descendants that leave it are missed, so a failure is not fatal.
-	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	r := &reaper{C: make(chan os.Signal, 1), self: os.Getpid(), pgrp: syscall.Getpgrp()}
 	signal.Notify(r.C, syscall.SIGCHLD)
 	return r

@@ -15,6 +15,9 @@ type reaper struct {
 	C chan os.Signal
 }
 
+// becomeSubreaper does nothing: only Linux has subreapers.
+func becomeSubreaper() {}
+
 func newReaper() *reaper {
 	r := &reaper{C: make(chan os.Signal, 1)}
 	signal.Notify(r.C, syscall.SIGCHLD)
