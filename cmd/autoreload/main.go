@@ -13,6 +13,9 @@ import (
 )
 
 func main() {
+	// First of all: this binary is also COMMAND's guard and exec shim,
+	// which the supervisor starts by running it again.
+	supervisor.Main()
 	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
 }
 

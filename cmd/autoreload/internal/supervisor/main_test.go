@@ -13,6 +13,7 @@ import (
 const childVar = "SUPERVISOR_TEST_CHILD"
 
 func TestMain(m *testing.M) {
+	Main() // the guard and the exec shim are this binary too
 	if mode := os.Getenv(childVar); mode != "" {
 		childMain(mode, os.Args[1:])
 		return

@@ -141,16 +141,26 @@ func (s *Supervisor) debounce(ctx context.Context) bool {
 	}
 }
 
-// start starts COMMAND; a failure is returned in the group.
+// start starts COMMAND under a guard of its own; a failure is returned in
+// the group.
 func (s *Supervisor) start(changed []string) *group {
 	files := []*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}
-	pid, err := startProcess(s.opts.Command, environ(s.opts.Env, changed), files, s.term)
-	g := &group{pid: pid, started: time.Now()}
+	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
-		g.failed = err
-		return g
+		return &group{failed: err, started: time.Now()}
 	}
-	s.log.Info("started", "pid", pid)
+	poke := func() {
+		select {
+		case s.reaper.C <- syscall.SIGCHLD:
+		default:
+		}
+	}
+	g, err := startGuard(path, s.opts.Command, environ(s.opts.Env, changed), files,
+		s.term.startsInForeground(), s.opts.StopSignal, s.opts.Grace, poke)
+	if err != nil {
+		return &group{failed: err, started: time.Now()}
+	}
+	s.log.Info("started", "pid", g.pid)
 	return g
 }
 
@@ -172,6 +182,7 @@ func (s *Supervisor) stop(g *group) {
 	if g.failed != nil {
 		return
 	}
+	defer g.finish()
 	alive := s.sweep(g)
 	if g.status != nil && len(alive) == 0 {
 		s.restoreTerminal()

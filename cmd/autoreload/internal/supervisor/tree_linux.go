@@ -53,9 +53,10 @@ type proc struct {
 // returns the processes of g's tree that are still alive.
 func (r *reaper) sweep(g *group) []proc {
 	procs := readProcs()
+	reaped := map[int]bool{}
 	for _, p := range procs {
 		if p.ppid == r.self && p.pgid != r.pgrp && p.zombie {
-			r.reap(g, p.pid)
+			reaped[p.pid] = r.reap(g, p.pid)
 		}
 	}
 	reapLeader(g) // a leader that died or stopped after the snapshot
@@ -91,9 +92,13 @@ func (r *reaper) sweep(g *group) []proc {
 		roots = append(roots, pid)
 	}
 	addDescendants(children, member, roots...)
+	// A zombie counts until it is reaped: by the supervisor above, or by
+	// its parent in the tree (the guard). A multi-threaded process shows
+	// as a zombie while its other threads still exit, and cannot be reaped
+	// yet: it counts too.
 	var alive []proc
 	for _, p := range procs {
-		if member[p.pid] && !p.zombie && !(p.pid == g.pid && g.status != nil) {
+		if member[p.pid] && !reaped[p.pid] {
 			alive = append(alive, p)
 		}
 	}
@@ -114,13 +119,18 @@ func (r *reaper) isHelper(pid int) bool {
 	return bytes.HasPrefix(env, mark) || bytes.Contains(env, append([]byte{0}, mark...))
 }
 
-func (r *reaper) reap(g *group, pid int) {
-	if g != nil && pid == g.pid {
-		reapLeader(g)
-		return
+// reap reaps an ended child and reports whether it is gone.
+func (r *reaper) reap(g *group, pid int) bool {
+	switch {
+	case g != nil && pid == g.guard:
+		g.reapGuard()
+		return g.guardReaped
+	case g != nil && pid == g.pid && g.status == nil && reapLeader(g):
+		return true
 	}
 	var ws syscall.WaitStatus
-	_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	got, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	return got == pid
 }
 
 // signal sends sig to the leader's process group and to every live member

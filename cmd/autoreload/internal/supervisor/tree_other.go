@@ -35,6 +35,7 @@ func (r *reaper) sweep(g *group) []proc {
 		return nil
 	}
 	reapLeader(g)
+	g.reapGuard()
 	if syscall.Kill(-g.pid, 0) == nil {
 		return []proc{{pid: g.pid, pgid: g.pid}}
 	}
