@@ -21,7 +21,9 @@ func selfExe() string { return "/proc/self/exe" }
 // where ps and the tests find it.
 const guardComm = "ar-guard"
 
-func nameGuard() { _ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(guardComm + "\x00")[0])), 0, 0, 0) }
+func nameGuard() {
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(guardComm + "\x00")[0])), 0, 0, 0)
+}
 
 // peekCommand reports a stop of COMMAND (consuming it), or its end without
 // reaping it: until the end is reported, COMMAND's zombie keeps it, so

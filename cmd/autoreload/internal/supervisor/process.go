@@ -146,4 +146,3 @@ func lookPath(name string) (string, error) {
 	}
 	return path, nil
 }
-
