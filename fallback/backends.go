@@ -5,13 +5,28 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
-// subscription is what the watcher needs of a Watchman subscription.
-type subscription interface {
-	Next(ctx context.Context) (watchman.Batch, error)
-	LastHealthy() time.Time
+// backend is what the watcher needs of either backend: one stream of
+// batches, and a way to let it go.
+type backend interface {
+	Next(ctx context.Context) (spec.Batch, error)
 	Close() error
+}
+
+// subscription is what the watcher needs of a Watchman subscription: the
+// moment up to which it delivered everything, where a fallback starts.
+type subscription interface {
+	backend
+	LastHealthy() time.Time
+}
+
+// scanner is what the watcher needs of the poller: one scan now, the last
+// before switching back to Watchman.
+type scanner interface {
+	backend
+	Scan(ctx context.Context) (spec.Batch, error)
 }
 
 // locate finds the Watchman socket at start-up, letting get-sockname start
@@ -23,7 +38,7 @@ func locate(ctx context.Context, timeout time.Duration) (string, error) {
 
 // subscribeWatchman subscribes; warnings is the watcher's, kept across its
 // re-subscriptions.
-func subscribeWatchman(ctx context.Context, spec *watchman.Spec, sock string, since time.Time, opts Options, warnings *watchman.WarningLog) (subscription, error) {
+func subscribeWatchman(ctx context.Context, spec *spec.Spec, sock string, since time.Time, opts Options, warnings *watchman.WarningLog) (subscription, error) {
 	sub, err := watchman.Subscribe(ctx, spec, watchman.Options{
 		Sock:           sock,
 		Timeout:        opts.WatchmanTimeout,
@@ -51,12 +66,12 @@ type attempt struct {
 	at      time.Time // when the subscription was in place
 }
 
-func startAttempt(parent context.Context, spec *watchman.Spec, sock string, opts Options, warnings *watchman.WarningLog) *attempt {
+func startAttempt(parent context.Context, sp *spec.Spec, sock string, opts Options, warnings *watchman.WarningLog) *attempt {
 	ctx, cancel := context.WithCancel(parent)
-	a := &attempt{done: make(chan struct{}), cancel: cancel, started: watchman.FileTime()}
+	a := &attempt{done: make(chan struct{}), cancel: cancel, started: spec.FileTime()}
 	go func() {
 		defer close(a.done)
-		a.sub, a.err = subscribeWatchman(ctx, spec, sock, time.Time{}, opts, warnings)
+		a.sub, a.err = subscribeWatchman(ctx, sp, sock, time.Time{}, opts, warnings)
 		a.at = time.Now()
 	}()
 	return a

@@ -1,5 +1,6 @@
-// Package fallback watches files with a stat poller, and joins it to the
-// Watchman backend: New picks Watchman when it is available (Django's
+// Package fallback is the switch between the two backends, the Watchman
+// client (package watchman) and the stat poller (package fallback/poller):
+// New picks Watchman when it is available (Django's
 // get_reloader), falls back to the poller when Watchman is lost at runtime
 // (start_django's except clause), and goes back when it returns.
 //
@@ -28,8 +29,4 @@
 //     blocks without waking up while idle on Watchman.
 //   - Close ends every goroutine and releases every descriptor, however
 //     often the daemon died and returned.
-//
-// The Poller can be used alone: it reports modifications (mtime, size,
-// inode), creations and deletions, prunes ignored directories, holds changes
-// back during VCS operations, and keeps its CPU near 10% of one core.
 package fallback

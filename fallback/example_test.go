@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/fallback"
-	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // A program that restarts itself, as Django's runserver does, embeds the
@@ -18,7 +18,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 
-	spec, err := watchman.NewSpec(watchman.SpecOptions{Watch: []string{dir}, Exts: []string{"go"}})
+	spec, err := spec.New(spec.Options{Watch: []string{dir}, Exts: []string{"go"}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -4,14 +4,15 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/fallback/poller"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // recentKeep is how long a delivered change is remembered. It must outlast
 // how far back a fallback's time baseline can go: the slowest detection of
 // a lost daemon (a hung one is noticed only after a health interval plus
 // --watchman-timeout), and a VCS lock's life (see fallbackBaseline).
-const recentKeep = staleLockAge + time.Minute
+const recentKeep = poller.StaleLockAge + time.Minute
 
 // switchWindow is how long after a switch batches are compared with what was
 // already delivered. Outside it, a change is never dropped: two real writes
@@ -43,7 +44,7 @@ func newRecent() *recent {
 }
 
 // remember records every change of b as delivered at now.
-func (r *recent) remember(b watchman.Batch, now time.Time) {
+func (r *recent) remember(b spec.Batch, now time.Time) {
 	for _, c := range b.Changes {
 		r.byPath[c.Path] = delivery{exists: c.Exists, mtime: c.Mtime, size: c.Size, at: now}
 		r.byDir[filepath.Dir(c.Path)] = now
@@ -71,7 +72,7 @@ func (r *recent) prune(now time.Time) {
 // seen reports whether c was already delivered: the same path in the same
 // state (existence, mtime, size), or a directory whose last modification
 // predates a delivered change of one of its entries.
-func (r *recent) seen(c watchman.Change) bool {
+func (r *recent) seen(c spec.Change) bool {
 	if d, ok := r.byPath[c.Path]; ok && d.exists == c.Exists {
 		if !c.Exists {
 			return true
@@ -88,7 +89,7 @@ func (r *recent) seen(c watchman.Change) bool {
 
 // drop returns b without the changes already delivered. An unknown batch is
 // kept whole: it asks for a restart whatever else it carries.
-func (r *recent) drop(b watchman.Batch) watchman.Batch {
+func (r *recent) drop(b spec.Batch) spec.Batch {
 	if b.Unknown {
 		return b
 	}
@@ -98,5 +99,5 @@ func (r *recent) drop(b watchman.Batch) watchman.Batch {
 			kept = append(kept, c)
 		}
 	}
-	return watchman.Batch{Changes: kept}
+	return spec.Batch{Changes: kept}
 }

@@ -4,18 +4,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 func TestRecentDropsWhatWasDelivered(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	r := newRecent()
-	r.remember(watchman.Batch{Changes: []watchman.Change{
+	r.remember(spec.Batch{Changes: []spec.Change{
 		{Path: "/src/a.go", Exists: true, Mtime: t0, Size: 10},
 		{Path: "/src/gone.go", Exists: false},
 	}}, t0.Add(50*time.Millisecond))
 
-	got := r.drop(watchman.Batch{Changes: []watchman.Change{
+	got := r.drop(spec.Batch{Changes: []spec.Change{
 		{Path: "/src/a.go", Exists: true, Mtime: t0, Size: 10},                      // same state: seen
 		{Path: "/src/a.go", Exists: true, Mtime: t0.Add(time.Nanosecond), Size: 10}, // written again
 		{Path: "/src/gone.go", Exists: false},                                       // same deletion
@@ -24,7 +24,7 @@ func TestRecentDropsWhatWasDelivered(t *testing.T) {
 		{Path: "/src/b.go", Exists: true, Mtime: t0, Size: 10},                      // never delivered
 		{Path: "/src/gone.go", Exists: true, Mtime: t0.Add(time.Second), Size: 1},   // re-created
 	}})
-	want := []watchman.Change{
+	want := []spec.Change{
 		{Path: "/src/a.go", Exists: true, Mtime: t0.Add(time.Nanosecond), Size: 10},
 		{Path: "/src", Exists: true, Mtime: t0.Add(time.Second)},
 		{Path: "/src/b.go", Exists: true, Mtime: t0, Size: 10},
@@ -43,8 +43,8 @@ func TestRecentDropsWhatWasDelivered(t *testing.T) {
 func TestRecentKeepsUnknownBatches(t *testing.T) {
 	r := newRecent()
 	now := time.Now()
-	r.remember(watchman.Batch{Changes: []watchman.Change{{Path: "/a", Exists: false}}}, now)
-	got := r.drop(watchman.Batch{Unknown: true, Changes: []watchman.Change{{Path: "/a", Exists: false}}})
+	r.remember(spec.Batch{Changes: []spec.Change{{Path: "/a", Exists: false}}}, now)
+	got := r.drop(spec.Batch{Unknown: true, Changes: []spec.Change{{Path: "/a", Exists: false}}})
 	if !got.Unknown || len(got.Changes) != 1 {
 		t.Fatalf("an unknown batch was altered: %+v", got)
 	}
@@ -53,8 +53,8 @@ func TestRecentKeepsUnknownBatches(t *testing.T) {
 func TestRecentForgetsOldDeliveries(t *testing.T) {
 	r := newRecent()
 	t0 := time.Now()
-	r.remember(watchman.Batch{Changes: []watchman.Change{{Path: "/old", Exists: false}}}, t0)
-	r.remember(watchman.Batch{Changes: []watchman.Change{{Path: "/new", Exists: false}}}, t0.Add(recentKeep+time.Second))
+	r.remember(spec.Batch{Changes: []spec.Change{{Path: "/old", Exists: false}}}, t0)
+	r.remember(spec.Batch{Changes: []spec.Change{{Path: "/new", Exists: false}}}, t0.Add(recentKeep+time.Second))
 	if _, ok := r.byPath["/old"]; ok {
 		t.Fatal("a delivery older than recentKeep is still remembered")
 	}

@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autoreload/autoreload/fallback/poller"
 	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // Reloader names a choice of backend, as --reloader gives it.
@@ -28,22 +30,35 @@ const (
 // before the daemon died may not have reached us yet.
 const healthyMargin = time.Second
 
-// Options configures a Watcher. Zero values take the defaults shown.
+// DefaultWatchmanRetry is how often a watcher on the poller tries
+// Watchman again when Options leaves it zero.
+const DefaultWatchmanRetry = 10 * time.Second
+
+// Options configures a Watcher. Zero values take the defaults named.
 type Options struct {
-	Reloader        Reloader      // ReloaderAuto
-	PollInterval    time.Duration // 1s
-	WatchmanTimeout time.Duration // 5s: availability and health requests
-	WatchmanRetry   time.Duration // 10s: how often the poller re-checks Watchman
-	DeferStates     []string      // Watchman states that hold changes back (hg.update)
+	Reloader Reloader // ReloaderAuto
+	// PollInterval is the poller's; poller.DefaultInterval when zero.
+	PollInterval time.Duration
+	// WatchmanTimeout bounds availability and health requests;
+	// watchman.DefaultTimeout when zero.
+	WatchmanTimeout time.Duration
+	// WatchmanRetry is how often the poller re-checks Watchman;
+	// DefaultWatchmanRetry when zero.
+	WatchmanRetry time.Duration
+	// DeferStates are the Watchman states that hold changes back; nil is
+	// watchman.DefaultDeferState alone.
+	DeferStates []string
 	// HealthInterval is how long a Watchman connection may stay quiet
 	// before a health request; watchman.DefaultHealthInterval when zero.
 	HealthInterval time.Duration
 	// Since is the start-up baseline: a file selected by the spec whose
 	// mtime or ctime is after it is a change, even if it happened before
 	// the backend was ready. The command passes COMMAND's start time, read
-	// with watchman.FileTime; zero means the time New is called.
-	Since  time.Time
-	Logger *slog.Logger // slog.Default()
+	// with spec.FileTime; zero means the time New is called.
+	Since time.Time
+	// Logger receives the switches and the backends' messages; nil
+	// discards them.
+	Logger *slog.Logger
 }
 
 func (o *Options) fill() {
@@ -51,21 +66,21 @@ func (o *Options) fill() {
 		o.Reloader = ReloaderAuto
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = time.Second
+		o.PollInterval = poller.DefaultInterval
 	}
 	if o.WatchmanTimeout <= 0 {
-		o.WatchmanTimeout = 5 * time.Second
+		o.WatchmanTimeout = watchman.DefaultTimeout
 	}
 	if o.WatchmanRetry <= 0 {
-		o.WatchmanRetry = 10 * time.Second
+		o.WatchmanRetry = DefaultWatchmanRetry
 	}
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Since.IsZero() {
 		// The poller takes its baseline on the first Next: without this,
 		// a change between New and then would be part of it, and lost.
-		o.Since = watchman.FileTime()
+		o.Since = spec.FileTime()
 	}
 }
 
@@ -78,7 +93,7 @@ func (o *Options) fill() {
 // once; a switch by itself delivers nothing. Next is called from one
 // goroutine at a time; Close may be called from any goroutine.
 type Watcher struct {
-	spec *watchman.Spec
+	spec *spec.Spec
 	opts Options
 	log  *slog.Logger
 
@@ -91,13 +106,12 @@ type Watcher struct {
 	// coveredSince is when sub started answering for changes: earlier ones
 	// were someone else's (the poller's, or before the watcher started).
 	coveredSince time.Time
-	poller       *Poller // non-nil while on the poller
+	poller       scanner // non-nil while on the poller
 	retryAt      time.Time
 	retry        *attempt // a re-subscription in flight while on the poller
 	sock         string   // the socket found at start; re-checks never look elsewhere
 	delivered    *recent
 	warnings     *watchman.WarningLog // the daemon's warnings logged, across re-subscriptions
-	vcs          vcsLocks             // the repositories' locks, for defer_vcs (the poller's are its own)
 	switchedAt   time.Time
 	// firstScanDue is set at a fallback until the poller's first batch:
 	// the window of deduplicate counts from that scan, which can take
@@ -108,10 +122,9 @@ type Watcher struct {
 // New chooses the backend (get_reloader in Django) and makes it ready: a
 // change made after New returns is delivered. With ReloaderWatchman, an
 // unavailable Watchman is an error matching watchman.ErrUnavailable.
-func New(ctx context.Context, spec *watchman.Spec, opts Options) (*Watcher, error) {
+func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	opts.fill()
-	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{},
-		vcs: findVCSLocks(spec.Roots(), spec, slog.New(slog.DiscardHandler))}
+	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{}}
 	w.closed, w.close = context.WithCancel(context.Background())
 	switch opts.Reloader {
 	case ReloaderStat:
@@ -163,19 +176,25 @@ func (w *Watcher) logWatching(reason error) {
 	w.log.Info("watching", attrs...)
 }
 
-func (w *Watcher) startPoller(since time.Time, dirs bool) {
-	w.poller = NewPoller(w.spec, PollerOptions{
-		Interval:  w.opts.PollInterval,
-		Since:     since,
-		SinceDirs: dirs,
-		Logger:    w.log,
-	})
+// startPoller starts the poller from since; takeover is set at a fallback
+// at runtime, when since is the last moment Watchman was known right.
+func (w *Watcher) startPoller(since time.Time, takeover bool) {
+	opts := poller.Options{
+		Interval: w.opts.PollInterval,
+		Since:    since,
+		Takeover: takeover,
+		Logger:   w.log,
+	}
+	if takeover {
+		opts.Floor = w.coveredSince
+	}
+	w.poller = poller.New(w.spec, opts)
 	w.retryAt = time.Now().Add(w.opts.WatchmanRetry)
 }
 
 // Next blocks until the next batch of changes, the context ends, or the
 // watcher fails for good: Watchman lost with ReloaderWatchman, or Close.
-func (w *Watcher) Next(ctx context.Context) (watchman.Batch, error) {
+func (w *Watcher) Next(ctx context.Context) (spec.Batch, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
@@ -186,12 +205,12 @@ func (w *Watcher) Next(ctx context.Context) (watchman.Batch, error) {
 		// own, so after Close ctx may not be done yet, and the backends
 		// are already gone.
 		if w.closed.Err() != nil {
-			return watchman.Batch{}, ErrClosed
+			return spec.Batch{}, ErrClosed
 		}
 		if err := ctx.Err(); err != nil {
-			return watchman.Batch{}, err
+			return spec.Batch{}, err
 		}
-		var b watchman.Batch
+		var b spec.Batch
 		var err error
 		if w.sub != nil {
 			b, err = w.nextFromWatchman(ctx)
@@ -202,7 +221,7 @@ func (w *Watcher) Next(ctx context.Context) (watchman.Batch, error) {
 			if ctx.Err() != nil {
 				continue
 			}
-			return watchman.Batch{}, err
+			return spec.Batch{}, err
 		}
 		if b = w.deduplicate(b); !b.Empty() {
 			w.delivered.remember(b, time.Now())
@@ -214,13 +233,13 @@ func (w *Watcher) Next(ctx context.Context) (watchman.Batch, error) {
 // nextFromWatchman waits on the subscription; when Watchman is lost it
 // switches to the poller (start_django's except clause, minus the lost
 // changes) and returns an empty batch.
-func (w *Watcher) nextFromWatchman(ctx context.Context) (watchman.Batch, error) {
+func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
 	b, err := w.sub.Next(ctx)
 	if err == nil || ctx.Err() != nil || !errors.Is(err, watchman.ErrUnavailable) {
 		return b, err
 	}
 	if w.opts.Reloader == ReloaderWatchman {
-		return watchman.Batch{}, err
+		return spec.Batch{}, err
 	}
 	since := w.fallbackBaseline()
 	w.sub.Close()
@@ -228,32 +247,23 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (watchman.Batch, error) 
 	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
 	w.startPoller(since, true)
 	w.switchedAt, w.firstScanDue = time.Now(), true
-	return watchman.Batch{Changes: takeFileRootsSince(w.poller, since)}, nil
+	return spec.Batch{}, nil
 }
 
 // fallbackBaseline is the poller's time baseline when Watchman is lost:
 // the last moment the subscription had delivered everything, minus a
-// margin, and never before it began covering. The daemon (defer_vcs) holds
-// changes back for the whole life of a VCS lock and says nothing of it: if
-// a lock is held, or came or went after that moment (the daemon may have
-// died before sending what it held), the baseline goes back as far as a
-// lock can live before the poller calls it stale.
+// margin. The poller takes it back further if a VCS lock may have held
+// changes back at the daemon (see poller.Options.Takeover), never before
+// the subscription began covering.
 func (w *Watcher) fallbackBaseline() time.Time {
-	since := w.sub.LastHealthy().Add(-healthyMargin)
-	if lockLife := watchman.FileTime().Add(-staleLockAge - healthyMargin); lockLife.Before(since) && vcsBusySince(w.vcs, since) {
-		since = lockLife
-	}
-	if since.Before(w.coveredSince) {
-		since = w.coveredSince
-	}
-	return since
+	return w.sub.LastHealthy().Add(-healthyMargin)
 }
 
 // nextFromPoller waits on the poller. Every WatchmanRetry it starts a
 // re-subscription beside it; once Watchman is back it takes one last scan,
 // after the subscription is in place, so whatever changed in between is seen
 // by one or both (and delivered once: see deduplicate).
-func (w *Watcher) nextFromPoller(ctx context.Context) (watchman.Batch, error) {
+func (w *Watcher) nextFromPoller(ctx context.Context) (spec.Batch, error) {
 	if w.opts.Reloader == ReloaderStat || w.sock == "" {
 		return w.poller.Next(ctx)
 	}
@@ -282,26 +292,26 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (watchman.Batch, error) {
 		return b, err
 	}
 	if w.retry == nil {
-		return watchman.Batch{}, nil // time for a re-check: the loop starts it
+		return spec.Batch{}, nil // time for a re-check: the loop starts it
 	}
 	select {
 	case <-w.retry.done:
 	default:
-		return watchman.Batch{}, nil
+		return spec.Batch{}, nil
 	}
 	a := w.retry
 	if a.err != nil {
 		w.retry = nil
 		w.retryAt = time.Now().Add(w.opts.WatchmanRetry)
 		w.log.Debug("watchman still unavailable", "error", a.err.Error())
-		return watchman.Batch{}, nil
+		return spec.Batch{}, nil
 	}
 	final, err := w.poller.Scan(ctx)
 	if err != nil {
 		// Cancelled mid-scan: stay on the poller, which keeps what it
 		// found, and keep the subscription, which keeps what it gets: the
 		// next call scans again and switches.
-		return watchman.Batch{}, err
+		return spec.Batch{}, err
 	}
 	w.retry = nil
 	w.poller.Close()
@@ -316,7 +326,7 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (watchman.Batch, error) {
 // cookie files when the subscription synced, and directories whose change
 // is explained by an entry in the same batch (the poller reports a modified
 // directory after a switch, as a deletion leaves nothing else behind).
-func (w *Watcher) deduplicate(b watchman.Batch) watchman.Batch {
+func (w *Watcher) deduplicate(b spec.Batch) spec.Batch {
 	if time.Since(w.switchedAt) > switchWindow {
 		return b
 	}
@@ -335,7 +345,7 @@ func (w *Watcher) deduplicate(b watchman.Batch) watchman.Batch {
 	return b
 }
 
-func dropExplainedDirs(b watchman.Batch) watchman.Batch {
+func dropExplainedDirs(b spec.Batch) spec.Batch {
 	if len(b.Changes) < 2 {
 		return b
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -18,7 +18,7 @@ import (
 // nothing may be touched.
 func TestWatcherNextAfterClose(t *testing.T) {
 	dir := t.TempDir()
-	spec, err := watchman.NewSpec(watchman.SpecOptions{Watch: []string{dir}})
+	spec, err := spec.New(spec.Options{Watch: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 	f.expectNothing("the poller's first scan", 200*time.Millisecond)
 	// Every scan is cancelled as soon as it starts, the final one too.
 	var cancel context.CancelFunc
-	f.w.poller.onStat = func(string, string) { cancel() }
+	f.w.poller = cancelling{f.w.poller, &cancel}
 	f.daemon.Restart()
 	deadline := time.Now().Add(15 * time.Second)
 	// An attempt made while the daemon was still down fails; Next drops it
@@ -210,7 +210,7 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 		cancel()
 	}
 	sub := f.w.retry.sub
-	f.w.poller.onStat = nil
+	f.w.poller = f.w.poller.(cancelling).scanner
 	f.awaitWatchman(5 * time.Second)
 	if f.w.sub != sub {
 		t.Fatal("the switch back subscribed again instead of using the subscription it had")
@@ -227,4 +227,20 @@ func isDone(c <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// cancelling is a poller whose every scan is cancelled as it starts.
+type cancelling struct {
+	scanner
+	cancel *context.CancelFunc
+}
+
+func (c cancelling) Next(ctx context.Context) (spec.Batch, error) {
+	(*c.cancel)()
+	return c.scanner.Next(ctx)
+}
+
+func (c cancelling) Scan(ctx context.Context) (spec.Batch, error) {
+	(*c.cancel)()
+	return c.scanner.Scan(ctx)
 }

@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -56,6 +58,18 @@ func newSwitchFixture(t *testing.T, reloader Reloader) *switchFixture {
 // the tree (the tree itself when roots is nil).
 func newSwitchFixtureWith(t *testing.T, reloader Reloader, roots func(dir string) []string) *switchFixture {
 	t.Helper()
+	return newSwitchFixtureFrom(t, reloader, fixtureConfig{roots: roots})
+}
+
+// fixtureConfig varies a switchFixture; the zero value is newSwitchFixture's.
+type fixtureConfig struct {
+	roots        func(dir string) []string // the watched paths; nil is the tree
+	tree         func(dir string)          // adds to the tree before it is aged
+	pollInterval time.Duration             // zero is 50 ms
+}
+
+func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *switchFixture {
+	t.Helper()
 	d := watchmantest.Start(t)
 	t.Setenv("WATCHMAN_SOCK", d.Sock)
 	dir, err := filepath.EvalSymlinks(t.TempDir())
@@ -70,14 +84,18 @@ func newSwitchFixtureWith(t *testing.T, reloader Reloader, roots func(dir string
 			t.Fatal(err)
 		}
 	}
+	if cfg.tree != nil {
+		cfg.tree(dir)
+	}
 	// Chtimes sets ctime to now: age it, or a fallback's time baseline
 	// would count the set-up as a change.
-	watchmantest.AgeFiles(t, watchman.FileTime)
+	watchmantest.AgeFiles(t, spec.FileTime)
 	watch := []string{dir}
-	if roots != nil {
-		watch = roots(dir)
+	if cfg.roots != nil {
+		watch = cfg.roots(dir)
 	}
-	spec, err := watchman.NewSpec(watchman.SpecOptions{Watch: watch})
+	poll := cmp.Or(cfg.pollInterval, 50*time.Millisecond)
+	spec, err := spec.New(spec.Options{Watch: watch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +104,7 @@ func newSwitchFixtureWith(t *testing.T, reloader Reloader, roots func(dir string
 	t.Cleanup(cancel)
 	w, err := New(ctx, spec, Options{
 		Reloader:        reloader,
-		PollInterval:    50 * time.Millisecond,
+		PollInterval:    poll,
 		WatchmanTimeout: time.Second,
 		WatchmanRetry:   300 * time.Millisecond,
 		HealthInterval:  300 * time.Millisecond,
@@ -107,7 +125,7 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 // next waits for the next batch, bounded.
-func (f *switchFixture) next(within time.Duration) (watchman.Batch, error) {
+func (f *switchFixture) next(within time.Duration) (spec.Batch, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, within)
 	defer cancel()
 	return f.w.Next(ctx)
@@ -284,7 +302,7 @@ func TestWatcherStatNeverTouchesWatchman(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	spec, err := watchman.NewSpec(watchman.SpecOptions{Watch: []string{dir}})
+	spec, err := spec.New(spec.Options{Watch: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,6 @@ import (
 	"github.com/sjansen/watchman/protocol"
 )
 
-// DefaultTimeout bounds availability and health requests when Options
-// leaves it zero.
-const DefaultTimeout = 2 * time.Second
-
 // FindSocket returns the daemon's socket: WATCHMAN_SOCK, else what `binary
 // get-sockname` prints. Like Django's and Watchman's own clients it lets
 // get-sockname start the service on demand; it is meant for start-up only,

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -117,7 +118,7 @@ func TestForeignSocketRefused(t *testing.T) {
 
 func TestMissingBinary(t *testing.T) {
 	t.Setenv("WATCHMAN_SOCK", "")
-	spec := newSpec(t, SpecOptions{Watch: []string{t.TempDir()}})
+	spec := newSpec(t, spec.Options{Watch: []string{t.TempDir()}})
 	_, err := Subscribe(t.Context(), spec, Options{Binary: filepath.Join(t.TempDir(), "watchman")})
 	if r := reasonOf(t, err); r != ReasonNoBinary {
 		t.Fatalf("reason %v (%v), want %v", r, err, ReasonNoBinary)
@@ -139,7 +140,7 @@ func TestFindSocketRunsGetSockname(t *testing.T) {
 	d := watchmantest.Start(t)
 	bin := fakeBinary(t, `[ "$1" = get-sockname ] && echo '{"version":"4.9.0","sockname":"`+d.Sock+`"}'`)
 	root := project(t)
-	s, err := Subscribe(t.Context(), newSpec(t, SpecOptions{Watch: []string{root}}), Options{Binary: bin, Timeout: 5 * time.Second})
+	s, err := Subscribe(t.Context(), newSpec(t, spec.Options{Watch: []string{root}}), Options{Binary: bin, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sjansen/watchman/protocol"
 
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -80,7 +81,7 @@ func BenchmarkChangeToBatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	write(b, filepath.Join(root, ".watchmanconfig"), "{}")
-	s := subscribe(b, d, newSpec(b, SpecOptions{Watch: []string{root}}), Options{})
+	s := subscribe(b, d, newSpec(b, spec.Options{Watch: []string{root}}), Options{})
 	var lat []time.Duration
 	i := 0
 	for b.Loop() {
@@ -113,7 +114,7 @@ func BenchmarkIdleCPU(b *testing.B) {
 	d := watchmantest.Start(b)
 	root, _ := filepath.EvalSymlinks(b.TempDir())
 	write(b, filepath.Join(root, ".watchmanconfig"), "{}")
-	s := subscribe(b, d, newSpec(b, SpecOptions{Watch: []string{root}}), Options{})
+	s := subscribe(b, d, newSpec(b, spec.Options{Watch: []string{root}}), Options{})
 	_ = s
 	for b.Loop() {
 		before := cpuTime()

@@ -1,5 +1,6 @@
-// Package watchman is the Watchman backend: the watch spec shared with the
-// poller, the availability check, and subscriptions over the Watchman socket.
+// Package watchman is the Watchman client: the availability check, and
+// subscriptions over the Watchman socket that deliver the changes a
+// spec.Spec (package watchman/spec) selects.
 //
 // Guarantees: every way the service can fail us — binary missing, socket
 // missing, refused or owned by another user, version older than 4.9, a
@@ -26,11 +27,8 @@
 // lines); github.com/sjansen/watchman/protocol supplies the request and
 // response types, whose translators' panics are recovered.
 //
-// Ignore files: unless SpecOptions.NoIgnoreFiles, the spec applies git's
-// ignore files (.gitignore, info/exclude, the global excludes file; inside
-// a git repository only) and .ignore files, by patterns as `git
-// check-ignore --no-index` does, in both backends alike. Watched paths that
-// they exclude are watched anyway. A changed ignore file changes the rules
-// at once and is no change itself unless the spec selects it; a
-// subscription whose daemon-side dirname terms it makes stale re-subscribes.
+// Ignore files: the spec's ignore files are themselves in every directory
+// subscription's expression, so their changes arrive as notifications and
+// the rules change at once; a subscription whose daemon-side dirname terms
+// a change makes stale re-subscribes.
 package watchman

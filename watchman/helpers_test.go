@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -46,9 +47,9 @@ func write(t testing.TB, path, content string) {
 	}
 }
 
-func newSpec(t testing.TB, opts SpecOptions) *Spec {
+func newSpec(t testing.TB, opts spec.Options) *spec.Spec {
 	t.Helper()
-	s, err := NewSpec(opts)
+	s, err := spec.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func newSpec(t testing.TB, opts SpecOptions) *Spec {
 }
 
 // subscribe subscribes against d and closes the subscription at test end.
-func subscribe(t testing.TB, d *watchmantest.Daemon, spec *Spec, opts Options) *Subscription {
+func subscribe(t testing.TB, d *watchmantest.Daemon, spec *spec.Spec, opts Options) *Subscription {
 	t.Helper()
 	opts.Sock = d.Sock
 	if opts.Timeout == 0 {
@@ -73,7 +74,7 @@ func subscribe(t testing.TB, d *watchmantest.Daemon, spec *Spec, opts Options) *
 }
 
 // next waits for one batch.
-func next(t testing.TB, s *Subscription) Batch {
+func next(t testing.TB, s *Subscription) spec.Batch {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -86,9 +87,9 @@ func next(t testing.TB, s *Subscription) Batch {
 
 // collect takes batches until every path in want has been seen, and returns
 // the last state of each path seen and the number of batches taken.
-func collect(t testing.TB, s *Subscription, want ...string) (map[string]Change, int) {
+func collect(t testing.TB, s *Subscription, want ...string) (map[string]spec.Change, int) {
 	t.Helper()
-	seen := map[string]Change{}
+	seen := map[string]spec.Change{}
 	n := 0
 	for {
 		missing := slices.DeleteFunc(slices.Clone(want), func(p string) bool { _, ok := seen[p]; return ok })

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // Faults during and after set-up, from a fake daemon.
@@ -54,7 +56,7 @@ func TestHostileSubscription(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := fake(t, tc.replies, tc.after)
-			spec := newSpec(t, SpecOptions{Watch: []string{t.TempDir()}})
+			spec := newSpec(t, spec.Options{Watch: []string{t.TempDir()}})
 			start := time.Now()
 			s, err := Subscribe(t.Context(), spec, Options{Sock: f.sock, Timeout: timeout, HealthInterval: timeout})
 			if err == nil {
@@ -77,7 +79,7 @@ func TestHostileSubscription(t *testing.T) {
 func TestFirstCrawlNotBoundedByTimeout(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 	f := fake(t, map[string]string{"watch-project": ""}, nil)
-	spec := newSpec(t, SpecOptions{Watch: []string{t.TempDir()}})
+	spec := newSpec(t, spec.Options{Watch: []string{t.TempDir()}})
 	done := make(chan error, 1)
 	go func() {
 		s, err := Subscribe(t.Context(), spec, Options{Sock: f.sock, Timeout: timeout, HealthInterval: 100 * time.Millisecond})
@@ -124,7 +126,7 @@ func TestHealthReplyAfterQueuedNotification(t *testing.T) {
 	root := t.TempDir()
 	note := notification(map[string]any{"files": []any{map[string]any{"name": "a.go", "exists": true}}})
 	f := fake(t, map[string]string{"get-pid": note + `{"version":"4.9.0","pid":1}` + "\n"}, nil)
-	s, err := Subscribe(t.Context(), newSpec(t, SpecOptions{Watch: []string{root}}),
+	s, err := Subscribe(t.Context(), newSpec(t, spec.Options{Watch: []string{root}}),
 		Options{Sock: f.sock, Timeout: time.Second, HealthInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -28,7 +29,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 	garbage := fake(t, map[string]string{"list-capabilities": "garbage\n"}, nil)
 	hung := fake(t, map[string]string{"clock": ""}, nil)
 	root := project(t)
-	spec := newSpec(t, SpecOptions{Watch: []string{root}})
+	spec := newSpec(t, spec.Options{Watch: []string{root}})
 	before := openFDs(t)
 	for range 5 {
 		if err := Check(t.Context(), garbage.sock, time.Second); err == nil {

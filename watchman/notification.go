@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/sjansen/watchman/protocol"
+
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // notice is what one unilateral PDU means to us.
@@ -123,8 +125,8 @@ func parseFile(f map[string]any) (fileInfo, error) {
 }
 
 // change turns a file entry into a Change under dir.
-func (fi fileInfo) change(dir string) Change {
-	c := Change{Path: filepath.Join(dir, filepath.FromSlash(fi.name)), Exists: fi.exists}
+func (fi fileInfo) change(dir string) spec.Change {
+	c := spec.Change{Path: filepath.Join(dir, filepath.FromSlash(fi.name)), Exists: fi.exists}
 	if fi.exists {
 		c.Size = fi.size
 		if fi.mtime != 0 {

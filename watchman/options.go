@@ -17,7 +17,8 @@ type Options struct {
 	// of a root. Zero is DefaultTimeout.
 	Timeout time.Duration
 	// DeferStates are the states during which the daemon holds back
-	// notifications. Nil is DefaultDeferStates; empty and non-nil is none.
+	// notifications. Nil is DefaultDeferState alone; empty and non-nil is
+	// none.
 	DeferStates []string
 	// HealthInterval is how long the connection may stay quiet before a
 	// health request. Zero is DefaultHealthInterval.
@@ -41,8 +42,14 @@ type Options struct {
 }
 
 // Defaults for Options.
-var (
-	DefaultDeferStates    = []string{"hg.update"}
+const (
+	// DefaultTimeout bounds availability and health requests.
+	DefaultTimeout = 5 * time.Second
+	// DefaultDeferState is Mercurial's update: while it is asserted
+	// (hg.update, by the fsmonitor extension) the tree is half written.
+	DefaultDeferState = "hg.update"
+	// DefaultHealthInterval is how long a quiet connection waits before a
+	// health request.
 	DefaultHealthInterval = 5 * time.Second
 )
 
@@ -51,7 +58,7 @@ func (o Options) withDefaults() Options {
 		o.Timeout = DefaultTimeout
 	}
 	if o.DeferStates == nil {
-		o.DeferStates = DefaultDeferStates
+		o.DeferStates = []string{DefaultDeferState}
 	}
 	if o.HealthInterval <= 0 {
 		o.HealthInterval = DefaultHealthInterval

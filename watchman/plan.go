@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // target is one subscription: a directory (or the files named in it) and
@@ -28,7 +30,7 @@ type target struct {
 // a root is comes from the spec, not from the disk now: a file root deleted
 // meanwhile (while the poller stood in) is still watched by name in its
 // directory, and its re-creation is a change.
-func plan(spec *Spec) ([]*target, error) {
+func plan(spec *spec.Spec) ([]*target, error) {
 	var dirs, files []string
 	for _, r := range spec.Roots() {
 		if spec.IsFileRoot(r) {
@@ -74,7 +76,7 @@ func plan(spec *Spec) ([]*target, error) {
 
 // expression is the query expression of a target: regular files and
 // symlinks, selected by the spec (or by name for file roots).
-func (t *target) expression(spec *Spec) []any {
+func (t *target) expression(spec *spec.Spec) []any {
 	expr := []any{"allof", []any{"anyof", []any{"type", "f"}, []any{"type", "l"}}}
 	if t.names != nil {
 		names := make([]any, len(t.names))

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sjansen/watchman/protocol"
+
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 var subscriptionSeq atomic.Int64
@@ -21,7 +23,7 @@ var subscriptionSeq atomic.Int64
 // returns after the daemon's first crawl of a new root: that wait is bounded
 // by ctx only, while a side connection checks every HealthInterval that the
 // daemon still answers within Timeout.
-func Subscribe(ctx context.Context, spec *Spec, opts Options) (*Subscription, error) {
+func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscription, error) {
 	opts = opts.withDefaults()
 	targets, err := plan(spec)
 	if err != nil {
@@ -46,6 +48,9 @@ func Subscribe(ctx context.Context, spec *Spec, opts Options) (*Subscription, er
 		done:    make(chan struct{}),
 		replies: make(chan reply, 1),
 	}
+	// Before the expressions are made: a change of the rules meanwhile is
+	// noted by the first notification or health tick.
+	s.rulesSeen.Store(spec.Generation())
 	if err := s.setUp(ctx, targets); err != nil {
 		c.Close()
 		return nil, err
@@ -188,7 +193,7 @@ func (s *Subscription) catchUp(ctx context.Context, t *target) error {
 	if !ok {
 		return unavailable(op, ReasonProtocol, fmt.Errorf("files is %T, not a list", pdu["files"]))
 	}
-	var b Batch
+	var b spec.Batch
 	for _, n := range names {
 		name, ok := n.(string)
 		if !ok {
@@ -202,7 +207,7 @@ func (s *Subscription) catchUp(ctx context.Context, t *target) error {
 		if err != nil || !(fi.Mode().IsRegular() || fi.Mode()&os.ModeSymlink != 0) || fi.ModTime().Before(since) {
 			continue // gone since, no longer a file, or changed before since
 		}
-		b.Changes = append(b.Changes, Change{Path: p, Exists: true, Mtime: fi.ModTime(), Size: fi.Size()})
+		b.Changes = append(b.Changes, spec.Change{Path: p, Exists: true, Mtime: fi.ModTime(), Size: fi.Size()})
 	}
 	s.push(s.selected(b))
 	return nil

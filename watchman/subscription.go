@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sjansen/watchman/protocol"
+
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // Subscription delivers the changes of a spec's roots as batches.
@@ -23,16 +25,19 @@ import (
 // Timeout. The first failure is kept and returned by Next; done is closed
 // exactly once, by finish.
 type Subscription struct {
-	spec    *Spec
+	spec    *spec.Spec
 	opts    Options
 	c       *conn
 	targets map[string]*target // by subscription name; changed by refresh, under tmu
 	tmu     sync.Mutex         // guards targets and their clocks
 	// rulesChanged: ignore files changed; Next refreshes the expressions.
 	rulesChanged atomic.Bool
+	// rulesSeen is the generation of the spec's ignore rules that the
+	// expressions follow (see spec.Spec.Generation).
+	rulesSeen atomic.Uint64
 
 	mu      sync.Mutex
-	pending Batch
+	pending spec.Batch
 	index   map[string]int // path -> position in pending.Changes
 	err     error
 	ready   chan struct{} // signalled (cap 1) when pending grows
@@ -62,26 +67,26 @@ type reply struct {
 // Next returns the changes pending since the last call as one batch, waiting
 // for one if there are none. Changes read before a failure are delivered
 // before the failure. Errors: an ErrUnavailable, ErrClosed, or ctx's cause.
-func (s *Subscription) Next(ctx context.Context) (Batch, error) {
+func (s *Subscription) Next(ctx context.Context) (spec.Batch, error) {
 	for {
 		if err := s.refreshIfNeeded(ctx); err != nil {
-			return Batch{}, err
+			return spec.Batch{}, err
 		}
 		s.mu.Lock()
 		if !s.pending.Empty() {
 			b := s.pending
-			s.pending, s.index = Batch{}, nil
+			s.pending, s.index = spec.Batch{}, nil
 			s.mu.Unlock()
 			return b, nil
 		}
 		err := s.err
 		s.mu.Unlock()
 		if err != nil {
-			return Batch{}, err
+			return spec.Batch{}, err
 		}
 		select {
 		case <-ctx.Done():
-			return Batch{}, context.Cause(ctx)
+			return spec.Batch{}, context.Cause(ctx)
 		case <-s.ready:
 		case <-s.done:
 		}
@@ -251,9 +256,9 @@ func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
 		// their own notification.
 		s.noteState(t, n)
 	case n.fresh:
-		s.push(Batch{Unknown: true})
+		s.push(spec.Batch{Unknown: true})
 	default:
-		b := Batch{Changes: make([]Change, 0, len(n.files))}
+		b := spec.Batch{Changes: make([]spec.Change, 0, len(n.files))}
 		for _, f := range n.files {
 			b.Changes = append(b.Changes, f.change(t.dir))
 		}
@@ -265,7 +270,7 @@ func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
 
 // selected keeps the changes the spec selects: the daemon's expression
 // filters first, Selects has the last word.
-func (s *Subscription) selected(b Batch) Batch {
+func (s *Subscription) selected(b spec.Batch) spec.Batch {
 	kept := b.Changes[:0]
 	for _, c := range b.Changes {
 		if s.spec.Selects(c.Path) {
@@ -278,7 +283,7 @@ func (s *Subscription) selected(b Batch) Batch {
 
 // push merges b into the pending batch; a path seen again keeps its latest
 // state in its first position.
-func (s *Subscription) push(b Batch) {
+func (s *Subscription) push(b spec.Batch) {
 	if b.Empty() {
 		return
 	}

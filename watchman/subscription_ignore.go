@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/sjansen/watchman/protocol"
+
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // A subscription follows ignore-file changes as the poller does: the files
@@ -35,7 +37,7 @@ var ignoreFileTerm = []any{"allof", []any{"type", "f"}, []any{"name", []any{".gi
 
 // subscribeExpression is the expression a target subscribes with: the
 // spec's, plus the ignore files.
-func (t *target) subscribeExpression(spec *Spec) []any {
+func (t *target) subscribeExpression(spec *spec.Spec) []any {
 	expr := t.expression(spec)
 	if t.names == nil && spec.UsesIgnoreFiles() {
 		expr = []any{"anyof", expr, ignoreFileTerm}
@@ -82,42 +84,69 @@ func (s *Subscription) targetList() []*target {
 }
 
 // noteRules re-reads the ignore files among the changes of one
-// notification of t, and records its clock.
-func (s *Subscription) noteRules(t *target, pdu protocol.ResponsePDU, b Batch) {
-	changed := s.spec.SharedIgnoreFilesChanged()
+// notification of t, and records its clock. Whoever re-read a changed
+// file first (this subscription, or the poller that runs beside it while
+// the watcher switches back), the rules' generation tells it moved: every
+// target then refreshes since the clock that preceded this notification.
+func (s *Subscription) noteRules(t *target, pdu protocol.ResponsePDU, b spec.Batch) {
+	s.spec.SharedIgnoreFilesChanged(0)
 	for _, c := range b.Changes {
-		if IsIgnoreFileName(filepath.Base(c.Path)) && s.spec.IgnoreFileChanged(c.Path) {
-			changed = true
+		if spec.IsIgnoreFileName(filepath.Base(c.Path)) {
+			s.spec.IgnoreFileChanged(c.Path, 0)
 		}
 	}
+	moved := s.rulesMoved()
 	clock, _ := pdu["clock"].(string)
 	s.tmu.Lock()
-	if changed && t.refreshFrom == "" {
-		t.refreshFrom = t.clock
+	if moved {
+		s.markRefreshLocked()
 	}
 	if clock != "" {
 		t.clock = clock
 	}
 	s.tmu.Unlock()
-	if changed {
+	if moved {
 		s.rulesMayHaveChanged()
 	}
 }
 
 // noteSharedRules is noteRules for info/exclude and the global file, which
-// no notification reports.
+// no notification reports, and for changes another user of the spec read,
+// when no notification comes: it runs on every health tick.
 func (s *Subscription) noteSharedRules() {
-	if !s.spec.SharedIgnoreFilesChanged() {
+	s.spec.SharedIgnoreFilesChanged(0)
+	if !s.rulesMoved() {
 		return
 	}
 	s.tmu.Lock()
+	s.markRefreshLocked()
+	s.tmu.Unlock()
+	s.rulesMayHaveChanged()
+}
+
+// rulesMoved reports whether the spec's rules changed since the generation
+// last noted, and notes the current one.
+func (s *Subscription) rulesMoved() bool {
+	g := s.spec.Generation()
+	for {
+		old := s.rulesSeen.Load()
+		if g <= old {
+			return false
+		}
+		if s.rulesSeen.CompareAndSwap(old, g) {
+			return true
+		}
+	}
+}
+
+// markRefreshLocked makes every target refresh since its current clock,
+// unless an earlier change already set where from.
+func (s *Subscription) markRefreshLocked() {
 	for _, t := range s.targets {
 		if t.refreshFrom == "" {
 			t.refreshFrom = t.clock
 		}
 	}
-	s.tmu.Unlock()
-	s.rulesMayHaveChanged()
 }
 
 func (s *Subscription) rulesMayHaveChanged() {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -14,7 +15,7 @@ func gitProject(t *testing.T, files map[string]string) string {
 }
 
 // batchPaths returns the paths of b relative to dir, sorted.
-func batchPaths(dir string, b Batch) []string {
+func batchPaths(dir string, b spec.Batch) []string {
 	var rel []string
 	for _, c := range b.Changes {
 		r, _ := filepath.Rel(dir, c.Path)
@@ -31,7 +32,7 @@ func TestSubscriptionIgnoredWritesAreQuiet(t *testing.T) {
 	dir := gitProject(t, map[string]string{
 		".gitignore": "/bin/\n*.log\nsrc/**/gen/\n", "main.go": "", "bin/app": "", "src/a/gen/g.go": "",
 	})
-	spec := newSpec(t, SpecOptions{Watch: []string{dir}})
+	spec := newSpec(t, spec.Options{Watch: []string{dir}})
 	if expr := spec.Expression(dir); !containsTerm(expr, []any{"dirname", "bin"}) {
 		t.Fatalf("the expression leaves the ignored bin/ to the client: %v", expr)
 	}
@@ -53,9 +54,9 @@ func TestSubscriptionIgnoredWritesAreQuiet(t *testing.T) {
 // ignoring, left out by the daemon until then, is watched at once.
 func TestSubscriptionReloadsIgnoreFiles(t *testing.T) {
 	dir := gitProject(t, map[string]string{".gitignore": "/build/\n", "main.go": "", "build/out.go": "", "gen/g.go": ""})
-	spec := newSpec(t, SpecOptions{Watch: []string{dir}, Patterns: []string{"*.go"}})
+	sp := newSpec(t, spec.Options{Watch: []string{dir}, Patterns: []string{"*.go"}})
 	d := watchmantest.Start(t)
-	s := subscribe(t, d, spec, Options{})
+	s := subscribe(t, d, sp, Options{})
 
 	// No wait between the rule change and the write below the directory:
 	// the re-subscription must cover it whatever the timing.
@@ -71,7 +72,7 @@ func TestSubscriptionReloadsIgnoreFiles(t *testing.T) {
 	}
 
 	// A spec that selects the ignore file reports it.
-	s2 := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{dir}}), Options{})
+	s2 := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{dir}}), Options{})
 	write(t, filepath.Join(dir, ".gitignore"), "/gen/\n/build/\n")
 	if got := batchPaths(dir, next(t, s2)); !slices.Equal(got, []string{".gitignore"}) {
 		t.Fatalf("batch %q, want only .gitignore", got)

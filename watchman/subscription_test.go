@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -17,7 +18,7 @@ func TestCreateModifyDeleteRename(t *testing.T) {
 	root := project(t)
 	a := filepath.Join(root, "a.txt")
 	write(t, a, "1")
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 
 	b := filepath.Join(root, "sub", "b.txt")
 	write(t, b, "new")
@@ -57,7 +58,7 @@ func TestCreateModifyDeleteRename(t *testing.T) {
 func TestPatternsHonoured(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
-	spec := newSpec(t, SpecOptions{Watch: []string{root}, Exts: []string{"go"}, Patterns: []string{"Makefile"}})
+	spec := newSpec(t, spec.Options{Watch: []string{root}, Exts: []string{"go"}, Patterns: []string{"Makefile"}})
 	s := subscribe(t, d, spec, Options{})
 
 	write(t, filepath.Join(root, "notes.txt"), "x")
@@ -87,7 +88,7 @@ func TestNestedRootsShareOneWatch(t *testing.T) {
 	}
 	single := filepath.Join(root, "top.txt")
 	write(t, single, "x")
-	spec := newSpec(t, SpecOptions{Watch: []string{ac, a, b, single}})
+	spec := newSpec(t, spec.Options{Watch: []string{ac, a, b, single}})
 	s := subscribe(t, d, spec, Options{})
 
 	if n := len(s.targets); n != 3 {
@@ -117,7 +118,7 @@ func TestRelativeRoot(t *testing.T) {
 	if err := os.MkdirAll(below, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{below}}), Options{})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{below}}), Options{})
 	tg := s.targets[firstKey(s.targets)]
 	if tg.watch != root || tg.rel != filepath.Join("src", "app") {
 		t.Fatalf("watch %q relative %q, want %q and src/app", tg.watch, tg.rel, root)
@@ -142,7 +143,7 @@ func firstKey[V any](m map[string]V) string {
 func TestDeferStateHoldsBackUntilLeave(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 
 	vcs := d.Dial()
 	if _, err := vcs.Command("state-enter", root, "hg.update"); err != nil {
@@ -175,7 +176,7 @@ func TestFreshInstanceIsOneUnknownBatch(t *testing.T) {
 	old := d.MustCommand("clock", root)["clock"].(string)
 	d.Restart()
 
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{clock: old})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{clock: old})
 	b := next(t, s)
 	if !b.Unknown || len(b.Changes) != 0 {
 		t.Fatalf("first batch = %+v, want only unknown changes", b)
@@ -189,7 +190,7 @@ func TestRecrawlWarningLoggedOnce(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	var logs logBuffer
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}),
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}),
 		Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for i := range 3 {
 		d.MustCommand("debug-recrawl", root)
@@ -216,7 +217,7 @@ func TestDaemonFailuresAreUnavailable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := watchmantest.Start(t)
 			root := project(t)
-			s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}),
+			s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}),
 				Options{Timeout: timeout, HealthInterval: interval})
 			healthy := s.LastHealthy()
 			breakIt(d)
@@ -244,7 +245,7 @@ func TestDaemonFailuresAreUnavailable(t *testing.T) {
 func TestHealthCheckKeepsIdleSubscriptionAlive(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}),
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}),
 		Options{Timeout: time.Second, HealthInterval: 50 * time.Millisecond})
 	before := s.LastHealthy()
 	quiet(t, s, 400*time.Millisecond)
@@ -259,7 +260,7 @@ func TestHealthCheckKeepsIdleSubscriptionAlive(t *testing.T) {
 func TestCloseUnsubscribes(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +286,7 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 	since := time.Now()
 	during := filepath.Join(root, "during.txt")
 	write(t, during, "while the crawl ran")
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{Since: since})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{Since: since})
 	b := next(t, s)
 	if got := b.Paths(); len(got) != 1 || got[0] != during {
 		t.Fatalf("first batch %v, want only %s", got, during)
@@ -302,7 +303,7 @@ func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	const timeout, interval = 500 * time.Millisecond, 300 * time.Millisecond
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{Timeout: timeout, HealthInterval: interval})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{Timeout: timeout, HealthInterval: interval})
 	write(t, filepath.Join(root, "bad-\xff\xfe.txt"), "x")
 	err, took := waitErr(t, s)
 	t.Logf("%v after %v", err, took)
@@ -315,7 +316,7 @@ func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
 func TestRootDeletedIsCanceled(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 	if err := os.RemoveAll(root); err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +330,7 @@ func TestRootDeletedIsCanceled(t *testing.T) {
 func TestWatchDelIsCanceled(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
-	s := subscribe(t, d, newSpec(t, SpecOptions{Watch: []string{root}}), Options{})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 	d.MustCommand("watch-del", root)
 	if r := reasonOf(t, func() error { err, _ := waitErr(t, s); return err }()); r != ReasonCanceled {
 		t.Fatalf("reason %v, want %v", r, ReasonCanceled)

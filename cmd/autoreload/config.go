@@ -10,9 +10,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/fallback"
+	"github.com/autoreload/autoreload/fallback/poller"
+	"github.com/autoreload/autoreload/watchman"
 )
 
 // config is the command line and the AUTORELOAD_* environment, parsed and
@@ -53,6 +57,10 @@ func envName(flag string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
+// defaultGrace is --grace's default: the supervisor takes the grace it is
+// given.
+const defaultGrace = 5 * time.Second
+
 // newFlagSet defines every flag into cfg. The help text in help.go lists
 // them for people; a test keeps the two, and the README, in step.
 func newFlagSet(cfg *config) *pflag.FlagSet {
@@ -70,14 +78,14 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.BoolVar(&cfg.noDefaultIgnores, "no-default-ignores", false, "")
 	fs.BoolVar(&cfg.noIgnoreFiles, "no-ignore-files", false, "")
 	fs.Var(&choice{&cfg.reloader, []string{"auto", "watchman", "stat"}}, "reloader", "")
-	fs.DurationVar(&cfg.pollInterval, "poll-interval", time.Second, "")
-	fs.DurationVar(&cfg.watchmanTimeout, "watchman-timeout", 5*time.Second, "")
-	fs.DurationVar(&cfg.watchmanRetry, "watchman-retry", 10*time.Second, "")
+	fs.DurationVar(&cfg.pollInterval, "poll-interval", poller.DefaultInterval, "")
+	fs.DurationVar(&cfg.watchmanTimeout, "watchman-timeout", watchman.DefaultTimeout, "")
+	fs.DurationVar(&cfg.watchmanRetry, "watchman-retry", fallback.DefaultWatchmanRetry, "")
 	fs.DurationVar(&cfg.debounce, "debounce", 0, "")
 	fs.VarP((*signalValue)(&cfg.stopSignal), "signal", "s", "")
-	fs.DurationVar(&cfg.grace, "grace", 5*time.Second, "")
+	fs.DurationVar(&cfg.grace, "grace", defaultGrace, "")
 	fs.Var((*onExitValue)(&cfg.onExit), "on-exit", "")
-	fs.StringArrayVar(&cfg.deferStates, "defer-state", []string{"hg.update"}, "")
+	fs.StringArrayVar(&cfg.deferStates, "defer-state", []string{watchman.DefaultDeferState}, "")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "")
 	fs.Var(&choice{&cfg.logFormat, []string{"text", "json"}}, "log-format", "")

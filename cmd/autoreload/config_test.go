@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
-	"github.com/autoreload/autoreload/watchman"
 	"github.com/spf13/pflag"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 func env(kv ...string) func(string) (string, bool) {
@@ -150,6 +151,42 @@ func TestEveryFlagDocumented(t *testing.T) {
 	}
 }
 
+// TestReadmeDefaults: the README's flag tables give each default as the
+// flag has it (the packages' constants), and so does --help.
+func TestReadmeDefaults(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := newFlagSet(&config{})
+	row := regexp.MustCompile("(?m)^\\| `(?:-[a-z], )?--([a-z-]+)[^`]*` \\| `([^`]*)` \\|")
+	checked := 0
+	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+		f := fs.Lookup(m[1])
+		if f == nil {
+			t.Errorf("README.md documents --%s, which is no flag", m[1])
+			continue
+		}
+		def := strings.TrimSuffix(strings.TrimPrefix(f.DefValue, "["), "]")
+		if def == "0s" {
+			def = "0" // written as people write it
+		}
+		if f.Name == "reloader" || f.Name == "log-format" || f.Name == "on-exit" || f.Name == "signal" {
+			continue // set by parseConfig, not by the flag set
+		}
+		checked++
+		if m[2] != def {
+			t.Errorf("README.md gives --%s's default as %q, the flag has %q", f.Name, m[2], def)
+		}
+		if f.Value.Type() == "duration" && !regexp.MustCompile(`\(default `+regexp.QuoteMeta(def)+`\b`).MatchString(helpText) {
+			t.Errorf("--help does not give --%s's default %s", f.Name, def)
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("found %d defaults in README.md's flag tables, want the durations and --watch at least", checked)
+	}
+}
+
 // TestExamplesParse: every autoreload command line in README.md and in
 // --help parses, and its patterns make a valid spec.
 func TestExamplesParse(t *testing.T) {
@@ -177,7 +214,7 @@ func TestExamplesParse(t *testing.T) {
 			t.Errorf("autoreload %s: %v", line, err)
 			continue
 		}
-		if _, err := watchman.NewSpec(watchman.SpecOptions{Watch: []string{t.TempDir()}, Patterns: cfg.patterns, Exts: cfg.exts, Ignores: cfg.ignores}); err != nil {
+		if _, err := spec.New(spec.Options{Watch: []string{t.TempDir()}, Patterns: cfg.patterns, Exts: cfg.exts, Ignores: cfg.ignores}); err != nil {
 			t.Errorf("autoreload %s: %v", line, err)
 		}
 	}

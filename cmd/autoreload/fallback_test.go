@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -34,7 +34,7 @@ func agedTree(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
-	watchmantest.AgeFiles(t, watchman.FileTime)
+	watchmantest.AgeFiles(t, spec.FileTime)
 	return dir
 }
 
@@ -214,7 +214,7 @@ func TestNoWatchmanOnPath(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
-	watchmantest.AgeFiles(t, watchman.FileTime)
+	watchmantest.AgeFiles(t, spec.FileTime)
 	s := startAutoreloadEnv(t, dir, []string{"PATH=" + t.TempDir(), "WATCHMAN_SOCK="},
 		"--reloader=auto", "--", helper, "env", filepath.Join(t.TempDir(), "env"))
 	w, _ := s.readyEvents()

@@ -4,11 +4,17 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
+
+	"github.com/autoreload/autoreload/fallback"
+	"github.com/autoreload/autoreload/fallback/poller"
+	"github.com/autoreload/autoreload/watchman"
 )
 
 // helpText is the documentation of the command line; README.md says the
-// same at more length.
-const helpText = `autoreload runs COMMAND and restarts it when its source files change.
+// same at more length. The defaults are the packages' constants: a
+// {flag-name} stands for that flag's default.
+var helpText = defaultsReplacer.Replace(`autoreload runs COMMAND and restarts it when its source files change.
 
 Usage:
   autoreload [flags] [--] COMMAND [ARG...]
@@ -31,19 +37,19 @@ What to watch:
 How to watch:
       --reloader NAME         auto, watchman or stat (default auto: Watchman
                               when it is usable, else the stat poller)
-      --poll-interval DUR     how often the stat poller scans (default 1s)
-      --watchman-timeout DUR  how long a Watchman request may take (default 5s)
+      --poll-interval DUR     how often the stat poller scans (default {poll-interval})
+      --watchman-timeout DUR  how long a Watchman request may take (default {watchman-timeout})
       --watchman-retry DUR    how often to try Watchman again while on the
-                              poller (default 10s)
+                              poller (default {watchman-retry})
       --defer-state NAME      hold changes while Watchman has this state
-                              asserted; repeatable (default hg.update)
+                              asserted; repeatable (default {defer-state})
       --debounce DUR          gather changes for this long into one restart
                               (default 0: no wait beyond the backend's own)
 
 How to restart:
   -s, --signal NAME           stop signal sent to COMMAND's process group:
                               TERM, SIGTERM or 15 (default TERM)
-      --grace DUR             time between the stop signal and SIGKILL (default 5s)
+      --grace DUR             time between the stop signal and SIGKILL (default {grace})
       --on-exit MODE          when COMMAND exits by itself with a code other
                               than 3: wait (default: restart on the next
                               change), exit (exit with COMMAND's code), or
@@ -76,7 +82,16 @@ Examples:
   autoreload --on-exit=restart -e js,json -- node server.js
   autoreload --reloader=stat --poll-interval=500ms -- make test
   AUTORELOAD_IGNORE='*.log:tmp' autoreload -- ./run.sh
-`
+`)
+
+// defaultsReplacer writes the defaults into the help text.
+var defaultsReplacer = strings.NewReplacer(
+	"{poll-interval}", poller.DefaultInterval.String(),
+	"{watchman-timeout}", watchman.DefaultTimeout.String(),
+	"{watchman-retry}", fallback.DefaultWatchmanRetry.String(),
+	"{defer-state}", watchman.DefaultDeferState,
+	"{grace}", defaultGrace.String(),
+)
 
 func printHelp(w io.Writer) { fmt.Fprint(w, helpText) }
 

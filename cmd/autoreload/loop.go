@@ -14,13 +14,13 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
-	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // watcher delivers batches of changes: a *fallback.Watcher, or a scripted
 // one in tests.
 type watcher interface {
-	Next(ctx context.Context) (watchman.Batch, error)
+	Next(ctx context.Context) (spec.Batch, error)
 	Close() error
 }
 
@@ -33,7 +33,7 @@ var errStopped = errors.New("stopped by signal")
 // autoreload watches, supervises and handles signals until a signal or a
 // failure ends it.
 func autoreload(cfg *config, logger *slog.Logger) error {
-	spec, err := watchman.NewSpec(watchman.SpecOptions{
+	ws, err := spec.New(spec.Options{
 		Watch: cfg.watch, Patterns: cfg.patterns, Exts: cfg.exts,
 		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
 		NoIgnoreFiles: cfg.noIgnoreFiles,
@@ -75,9 +75,9 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program.
-	since := watchman.FileTime()
+	since := spec.FileTime()
 	wg.Go(func() {
-		if err := watch(ctx, spec, cfg, since, sup, logger); err != nil {
+		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
 			cancel(err)
 		}
 	})
@@ -97,7 +97,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
 // until ctx ends; it returns the watcher's failure.
-func watch(ctx context.Context, spec *watchman.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, logger *slog.Logger) error {
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, logger *slog.Logger) error {
 	w, err := newWatcher(ctx, spec, cfg, since, logger)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -141,7 +141,7 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, logge
 // line. After unknown changes anything may have changed: the roots come
 // first, so no cap on the list can drop them. A path holding a newline
 // cannot be listed one a line; it is named by the roots instead.
-func changedPaths(b watchman.Batch, roots []string) []string {
+func changedPaths(b spec.Batch, roots []string) []string {
 	paths := make([]string, 0, len(b.Changes)+len(roots))
 	named := b.Unknown
 	if b.Unknown {

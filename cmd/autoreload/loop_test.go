@@ -11,22 +11,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // scriptedWatcher delivers its batches, then ends follow by cancelling.
 // Watchman's fresh instance (unknown changes) cannot be caused on demand
 // by a real daemon, hence this stand-in.
 type scriptedWatcher struct {
-	batches []watchman.Batch
+	batches []spec.Batch
 	cancel  context.CancelFunc
 }
 
-func (w *scriptedWatcher) Next(ctx context.Context) (watchman.Batch, error) {
+func (w *scriptedWatcher) Next(ctx context.Context) (spec.Batch, error) {
 	if len(w.batches) == 0 {
 		w.cancel()
 		<-ctx.Done()
-		return watchman.Batch{}, ctx.Err()
+		return spec.Batch{}, ctx.Err()
 	}
 	b := w.batches[0]
 	w.batches = w.batches[1:]
@@ -41,7 +41,7 @@ func (r *restarts) Restart(changed []string) { *r = append(*r, changed) }
 
 // followBatches runs follow over batches with roots and returns what the
 // supervisor was asked and the JSON log lines.
-func followBatches(t *testing.T, roots []string, batches ...watchman.Batch) (restarts, []map[string]any) {
+func followBatches(t *testing.T, roots []string, batches ...spec.Batch) (restarts, []map[string]any) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -62,17 +62,17 @@ func followBatches(t *testing.T, roots []string, batches ...watchman.Batch) (res
 	return got, events
 }
 
-func changes(paths ...string) []watchman.Change {
-	var cs []watchman.Change
+func changes(paths ...string) []spec.Change {
+	var cs []spec.Change
 	for _, p := range paths {
-		cs = append(cs, watchman.Change{Path: p, Exists: true})
+		cs = append(cs, spec.Change{Path: p, Exists: true})
 	}
 	return cs
 }
 
 func TestUnknownChangesNameTheRoots(t *testing.T) {
 	roots := []string{"/src/app", "/src/lib"}
-	got, events := followBatches(t, roots, watchman.Batch{Unknown: true})
+	got, events := followBatches(t, roots, spec.Batch{Unknown: true})
 	if len(got) != 1 || !slices.Equal(got[0], roots) {
 		t.Fatalf("restarts = %q, want one with the roots %q", got, roots)
 	}
@@ -89,7 +89,7 @@ func TestUnknownRootsSurviveTheCap(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("/src/app/f%d.go", i)
 	}
-	got, events := followBatches(t, []string{"/src/app"}, watchman.Batch{Unknown: true, Changes: changes(many...)})
+	got, events := followBatches(t, []string{"/src/app"}, spec.Batch{Unknown: true, Changes: changes(many...)})
 	if len(got) != 1 || got[0][0] != "/src/app" || len(got[0]) != 1501 {
 		t.Fatalf("restart with %d paths starting %q, want 1501 starting with the root", len(got[0]), got[0][0])
 	}
@@ -102,8 +102,8 @@ func TestUnknownRootsSurviveTheCap(t *testing.T) {
 // so a path holding a newline is reported as the roots.
 func TestNewlineInPathNamesTheRoots(t *testing.T) {
 	got, _ := followBatches(t, []string{"/src"},
-		watchman.Batch{Changes: changes("/src/a.go", "/src/odd\nname.go", "/src/other\nodd.go")},
-		watchman.Batch{Changes: changes("/src/b.go")})
+		spec.Batch{Changes: changes("/src/a.go", "/src/odd\nname.go", "/src/other\nodd.go")},
+		spec.Batch{Changes: changes("/src/b.go")})
 	want := restarts{{"/src", "/src/a.go"}, {"/src/b.go"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("restarts = %q, want %q", got, want)
@@ -120,5 +120,5 @@ func TestFollowEndsWithTheWatcherError(t *testing.T) {
 
 type failingWatcher struct{ err error }
 
-func (w failingWatcher) Next(context.Context) (watchman.Batch, error) { return watchman.Batch{}, w.err }
-func (w failingWatcher) Close() error                                 { return nil }
+func (w failingWatcher) Next(context.Context) (spec.Batch, error) { return spec.Batch{}, w.err }
+func (w failingWatcher) Close() error                             { return nil }

@@ -69,7 +69,7 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestInvalidPattern is apart: the pattern check belongs to watchman.NewSpec,
+// TestInvalidPattern is apart: the pattern check belongs to spec.New,
 // whose first version accepted everything.
 func TestInvalidPattern(t *testing.T) {
 	t.Parallel()
@@ -80,7 +80,7 @@ func TestInvalidPattern(t *testing.T) {
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	if err == nil {
-		t.Skip("watchman.NewSpec does not reject invalid patterns yet")
+		t.Skip("spec.New does not reject invalid patterns yet")
 	}
 	ee, _ := err.(*exec.ExitError)
 	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")

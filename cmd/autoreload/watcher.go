@@ -8,12 +8,13 @@ import (
 
 	"github.com/autoreload/autoreload/fallback"
 	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // newWatcher builds the watcher the command pulls batches from. since is
 // when COMMAND was about to start: a change from then on is delivered even
 // if it happened before the backend was ready.
-func newWatcher(ctx context.Context, spec *watchman.Spec, cfg *config, since time.Time, logger *slog.Logger) (watcher, error) {
+func newWatcher(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, logger *slog.Logger) (watcher, error) {
 	return fallback.New(ctx, spec, fallback.Options{
 		Reloader:        fallback.Reloader(cfg.reloader),
 		PollInterval:    cfg.pollInterval,

@@ -10,7 +10,7 @@ import (
 // and before any time baseline read from now on: a tree made by the test
 // then looks like one edited long before. Two ticks: a fine-grained ctime
 // (multigrain timestamps) can lead the coarse clock by up to one. fileTime
-// is watchman.FileTime (passed in: the watchman package's own tests import
+// is spec.FileTime (passed in: the watchman package's own tests import
 // this one).
 func AgeFiles(t testing.TB, fileTime func() time.Time) {
 	t.Helper()

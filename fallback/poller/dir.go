@@ -1,0 +1,88 @@
+package poller
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// entryType is what a directory listing says an entry is, before any stat.
+type entryType uint8
+
+const (
+	typeUnknown entryType = iota // the file system did not say: lstat it
+	typeFile
+	typeSymlink
+	typeDir
+	typeOther // fifos, sockets, devices: never watched
+)
+
+// fileInfo is what the poller keeps from one lstat.
+type fileInfo struct {
+	mtime int64 // ns since the epoch
+	ctime int64
+	size  int64
+	ino   uint64
+	typ   entryType
+}
+
+// statAt lstats name in the open directory fd, so a symlink is reported as
+// itself (Watchman's "type l") and a loop of symlinks is never followed.
+func statAt(fd int, name string) (fileInfo, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fileInfo{}, err
+		}
+		return infoOf(&st), nil
+	}
+}
+
+func infoOf(st *unix.Stat_t) fileInfo {
+	fi := fileInfo{
+		mtime: st.Mtim.Nano(),
+		ctime: st.Ctim.Nano(),
+		size:  st.Size,
+		ino:   uint64(st.Ino),
+	}
+	switch uint32(st.Mode) & unix.S_IFMT {
+	case unix.S_IFREG:
+		fi.typ = typeFile
+	case unix.S_IFLNK:
+		fi.typ = typeSymlink
+	case unix.S_IFDIR:
+		fi.typ = typeDir
+	default:
+		fi.typ = typeOther
+	}
+	return fi
+}
+
+// openDir opens a directory for listing and returns its own stat. The roots
+// are followed when they are symlinks; a directory found in a listing is
+// not (it may have been swapped for a symlink since, maybe to a loop).
+func openDir(path string, follow bool) (int, fileInfo, error) {
+	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+	if !follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(path, flags, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return -1, fileInfo{}, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fileInfo{}, err
+	}
+	return fd, infoOf(&st), nil
+}

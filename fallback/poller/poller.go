@@ -1,0 +1,311 @@
+package poller
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/autoreload/autoreload/watchman/spec"
+)
+
+// ErrClosed is returned by Next and Scan once Close has been called.
+var ErrClosed = errors.New("poller closed")
+
+// DefaultInterval is --poll-interval's default.
+const DefaultInterval = time.Second
+
+// cpuShare is the share of one core the poller aims to stay under: a scan
+// that costs more than this share of the interval stretches the interval.
+const cpuShare = 0.10
+
+// Options configures a Poller.
+type Options struct {
+	// Interval between the starts of two scans; DefaultInterval when
+	// zero. Stretched when a scan costs more than 10% of it in CPU.
+	Interval time.Duration
+	// Since is the time baseline. When set, the first scan reports every
+	// selected file whose mtime or ctime is after it, instead of reporting
+	// nothing: the start time of COMMAND at start-up, the last moment
+	// Watchman was known to be right when switching from it at runtime.
+	// Read it with spec.FileTime: a file written after such a reading
+	// is never stamped earlier.
+	Since time.Time
+	// Takeover marks Since as the last moment a backend lost at runtime
+	// (Watchman) had delivered everything: the poller takes over from it.
+	// The first scan then also reports each directory modified after
+	// Since (it gained or lost entries: a file deleted or renamed away
+	// leaves no mtime), unless all its entries created after Since are
+	// ignored by the spec, and the first batch the file roots deleted,
+	// renamed away or changed meanwhile. And as the lost backend held
+	// changes back while a VCS lock was held (defer_vcs) and said nothing
+	// of it, Since goes back a lock's life (StaleLockAge) if a lock is
+	// held, or came or went after it. Not at start-up, where a program
+	// creating ignored entries (__pycache__) would otherwise restart
+	// itself.
+	Takeover bool
+	// Floor, with Takeover, is when the lost backend began covering:
+	// Since never goes back before it.
+	Floor time.Time
+	// Logger receives the poller's few messages; none when nil.
+	Logger *slog.Logger
+}
+
+// Poller watches the files of a spec by scanning them. Each scan lstats
+// every selected file below the spec's roots (pruning ignored directories
+// before descending into them) and compares mtime, size and inode with the
+// previous scan, so modifications, creations and deletions are all seen,
+// and a file replaced by a rename is one change.
+//
+// Next and Scan are meant for one caller at a time (concurrent calls run
+// one after the other); Close may be called from anywhere. Outside a call
+// the poller runs no goroutine.
+type Poller struct {
+	spec      *spec.Spec
+	log       *slog.Logger
+	interval  time.Duration
+	workers   int
+	roots     []*dirState
+	rootPaths []string
+	fileRoots []fileRoot
+	vcs       vcsLocks
+
+	ctx    context.Context // done when closed
+	cancel context.CancelFunc
+
+	mu        sync.Mutex // held by Next and Scan
+	since     time.Time
+	sinceDirs bool
+	started   bool // a scan has completed: later scans report differences
+	pending   []spec.Change
+	period    time.Duration // interval, maybe stretched
+	next      time.Time     // when the next scan is due
+	stretched bool          // the stretch has been logged
+	lastStart time.Time     // when the last scan started
+	// rulesSeen is the generation of the spec's ignore rules that the last
+	// complete scan followed (see spec.Spec.Generation).
+	rulesSeen uint64
+
+	// onStat, when set (by tests), sees every lstat of the walk; onOpen
+	// can fail the opening of a directory, as an unreadable one would.
+	onStat func(dir, name string)
+	// onSettle, when set (by tests), runs before each settle look.
+	onSettle func()
+	onOpen   func(dir string) error
+
+	readers []*dirReader // one per worker, kept across scans
+}
+
+// New returns a poller over the roots of spec. It does not scan:
+// the first Next or Scan takes the baseline.
+func New(spec *spec.Spec, opts Options) *Poller {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	interval := opts.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	p := &Poller{
+		spec:      spec,
+		log:       log,
+		interval:  interval,
+		period:    interval,
+		workers:   min(2*runtime.GOMAXPROCS(0), 8), // more than the cores: a cold cache waits on the disk
+		since:     opts.Since,
+		sinceDirs: opts.Takeover,
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	for _, root := range spec.Roots() {
+		if spec.IsFileRoot(root) {
+			p.fileRoots = append(p.fileRoots, fileRoot{path: root})
+			continue
+		}
+		p.roots = append(p.roots, &dirState{name: root})
+		p.rootPaths = append(p.rootPaths, root)
+	}
+	p.vcs = findVCSLocks(spec, log)
+	if opts.Takeover {
+		p.takeOver(opts.Floor)
+	}
+	return p
+}
+
+// Next blocks until a scan finds changes and returns them as one batch,
+// once the files in it have stopped changing (see settle).
+// The first scan is the baseline: it reports nothing, or with
+// Options.Since what changed after that time. Changes made while a
+// VCS lock is held are held back and returned together once it is gone.
+// A cancelled Next loses nothing: what its scan found is returned later.
+func (p *Poller) Next(ctx context.Context) (spec.Batch, error) {
+	ctx, leave, err := p.enter(ctx)
+	if err != nil {
+		return spec.Batch{}, err
+	}
+	defer leave()
+	for {
+		if p.started {
+			if err := p.wait(ctx); err != nil {
+				return spec.Batch{}, err
+			}
+		}
+		held, err := p.step(ctx)
+		if err != nil {
+			return spec.Batch{}, err
+		}
+		if !held && len(p.pending) > 0 {
+			if err := p.settle(ctx); err != nil {
+				return spec.Batch{}, err
+			}
+			return p.flush(), nil
+		}
+	}
+}
+
+// Scan scans once, now, and returns what changed since the last batch,
+// possibly nothing. It is the final pass before switching back to
+// Watchman, so it also returns changes held back for a VCS lock: after it
+// the poller is closed and they would be lost.
+func (p *Poller) Scan(ctx context.Context) (spec.Batch, error) {
+	ctx, leave, err := p.enter(ctx)
+	if err != nil {
+		return spec.Batch{}, err
+	}
+	defer leave()
+	if _, err := p.step(ctx); err != nil {
+		return spec.Batch{}, err
+	}
+	return p.flush(), nil
+}
+
+// Close stops the poller: a Next or Scan in progress returns
+// ErrClosed within one directory's scan, and Close waits for it.
+func (p *Poller) Close() error {
+	p.cancel()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return nil
+}
+
+// enter takes the poller for one call and returns a context that is also
+// cancelled by Close, with ErrClosed as its cause.
+func (p *Poller) enter(ctx context.Context) (context.Context, func(), error) {
+	if p.ctx.Err() != nil {
+		return nil, nil, ErrClosed
+	}
+	p.mu.Lock()
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(p.ctx, func() { cancel(ErrClosed) })
+	leave := func() {
+		stop()
+		cancel(nil)
+		p.mu.Unlock()
+	}
+	if p.ctx.Err() != nil {
+		leave()
+		return nil, nil, ErrClosed
+	}
+	return ctx, leave, nil
+}
+
+// wait sleeps until the next scan is due.
+func (p *Poller) wait(ctx context.Context) error {
+	d := time.Until(p.next)
+	if d <= 0 {
+		return context.Cause(ctx)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// step runs one scan, between two looks at the VCS locks, adds its changes
+// to the pending ones, and reports whether a lock holds them back.
+func (p *Poller) step(ctx context.Context) (held bool, err error) {
+	if err := context.Cause(ctx); err != nil {
+		return false, err
+	}
+	lockedBefore := p.vcs.locked()
+	start, cpu0 := time.Now(), cpuTime()
+
+	// The rules' generation before the scan: a change found during it, by
+	// this scan or by another user of the spec, is looked at again by the
+	// next scan, which costs a resync at most.
+	gen := p.spec.Generation()
+	sc := &scan{p: p, ctx: ctx, mode: modeReport, prevStart: p.lastStart.UnixNano(), rulesSince: p.rulesSeen}
+	sc.resync = p.spec.SharedIgnoreFilesChanged(p.rulesSeen) && p.started
+	// On the file clock: a file written after this scan started is never
+	// stamped earlier (see spec.FileTime).
+	p.lastStart = spec.FileTime()
+	if !p.started {
+		sc.mode = modeBaseline
+		if !p.since.IsZero() {
+			sc.mode, sc.since, sc.dirs = modeSince, p.since.UnixNano(), p.sinceDirs
+		}
+	}
+	p.addPending(sc.run())
+
+	p.pace(start, time.Since(start), cpuTime()-cpu0)
+	if err := context.Cause(ctx); err != nil {
+		return false, err // the scan may be partial: the next one completes it
+	}
+	p.started = true
+	p.rulesSeen = gen
+	lockedAfter := p.vcs.locked()
+	return lockedBefore || lockedAfter, nil
+}
+
+// pace sets when the next scan is due: one interval after this one
+// started, or later if this scan's CPU cost would keep the poller above
+// cpuShare of one core. A scan that is slow without costing CPU (a cold
+// cache, a network file system) still leaves as much time idle as it took,
+// so scans never run back to back.
+func (p *Poller) pace(start time.Time, wall, cpu time.Duration) {
+	p.period = max(p.interval, time.Duration(float64(cpu)/cpuShare))
+	if p.period > p.interval && !p.stretched {
+		p.stretched = true
+		p.log.Info("poll interval stretched to keep the poller near 10% of one core",
+			"interval", p.interval, "stretched", p.period.Round(time.Millisecond), "scan_cpu", cpu.Round(time.Millisecond))
+	}
+	p.next = start.Add(max(p.period, 2*wall))
+}
+
+// addPending adds changes to the pending ones.
+func (p *Poller) addPending(changes []spec.Change) {
+	p.pending = append(p.pending, changes...)
+}
+
+// flush returns the pending changes as a batch sorted by path, each path
+// once with its latest state (a path can come from several held-back
+// scans, or from a walk and a file root both).
+func (p *Poller) flush() spec.Batch {
+	changes := p.pending
+	p.pending = nil
+	slices.SortStableFunc(changes, func(a, b spec.Change) int { return cmp.Compare(a.Path, b.Path) })
+	out := changes[:0]
+	for i, c := range changes {
+		if i+1 < len(changes) && changes[i+1].Path == c.Path {
+			continue // a later state of the same path follows
+		}
+		out = append(out, c)
+	}
+	return spec.Batch{Changes: out}
+}
+
+// statAt is the one place the walk lstats, so tests can count it.
+func (p *Poller) statAt(r *dirReader, fd int, dir, name string) (fileInfo, error) {
+	if p.onStat != nil {
+		p.onStat(dir, name)
+	}
+	return r.statAt(fd, name)
+}
