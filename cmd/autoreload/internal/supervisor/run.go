@@ -71,6 +71,12 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.sweep(g)
 		}
 
+		if s.takeInterrupts(g) {
+			s.log.Info("stopping", "signal", "SIGINT")
+			s.stop(g)
+			return nil
+		}
+
 		if g.stopSig != 0 && g.status == nil {
 			sig := g.stopSig
 			g.stopSig = 0
@@ -117,12 +123,6 @@ func (s *Supervisor) afterExit(g *group) (delay time.Duration, restart bool, err
 		return s.crash.next(ranFor), true, nil
 	}
 	return 0, false, nil
-}
-
-// userInterrupted reports whether COMMAND, holding the terminal, died of the
-// user's Ctrl-C: the user meant to stop autoreload too.
-func (s *Supervisor) userInterrupted(g *group) bool {
-	return s.term.held() && !g.stopping && g.status.signal == syscall.SIGINT
 }
 
 // debounce waits for the debounce window, so that changes arriving within

@@ -69,13 +69,15 @@ type Supervisor struct {
 	killOnce    sync.Once
 
 	// Owned by Run's goroutine.
-	reaper   *reaper
-	term     *terminal
-	reload   *backoff
-	crash    *backoff
-	loopRuns int
-	loopSeen []string
-	warned   bool
+	reaper *reaper
+	term   *terminal
+	reload *backoff
+	crash  *backoff
+	// lastInterrupt is the time of the last Ctrl-C seen by a guard.
+	lastInterrupt time.Time
+	loopRuns      int
+	loopSeen      []string
+	warned        bool
 }
 
 // New returns a supervisor for opts; nothing runs until Run. It changes

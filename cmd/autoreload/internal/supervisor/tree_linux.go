@@ -230,3 +230,19 @@ func parentOf(pid int) int {
 	}
 	return p.ppid
 }
+
+// ignoresSignal reports whether pid ignores sig, by the SigIgn mask of
+// /proc/PID/status.
+func ignoresSignal(pid int, sig syscall.Signal) bool {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	_, rest, ok := bytes.Cut(status, []byte("\nSigIgn:\t"))
+	if !ok {
+		return false
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	mask, err := strconv.ParseUint(string(line), 16, 64)
+	return err == nil && mask&(1<<(uint(sig)-1)) != 0
+}

@@ -56,3 +56,6 @@ func parentOf(pid int) int {
 	}
 	return 0
 }
+
+// ignoresSignal cannot tell here: no /proc.
+func ignoresSignal(int, syscall.Signal) bool { return false }
