@@ -53,35 +53,3 @@ func subscribeWatchman(ctx context.Context, spec *spec.Spec, sock string, since 
 	}
 	return sub, nil
 }
-
-// attempt is one re-subscription to Watchman, run beside the poller so a
-// slow or hung daemon never stalls polling. Its goroutine is owned by the
-// watcher, which waits for done before dropping it.
-type attempt struct {
-	done    chan struct{} // closed when sub or err is set
-	cancel  context.CancelFunc
-	sub     subscription
-	err     error
-	started time.Time // when the attempt began: the subscription covers changes from then
-	at      time.Time // when the subscription was in place
-}
-
-func startAttempt(parent context.Context, sp *spec.Spec, sock string, opts Options, warnings *watchman.WarningLog) *attempt {
-	ctx, cancel := context.WithCancel(parent)
-	a := &attempt{done: make(chan struct{}), cancel: cancel, started: spec.FileTime()}
-	go func() {
-		defer close(a.done)
-		a.sub, a.err = subscribeWatchman(ctx, sp, sock, time.Time{}, opts, warnings)
-		a.at = time.Now()
-	}()
-	return a
-}
-
-// abandon cancels the attempt, waits for it, and releases what it got.
-func (a *attempt) abandon() {
-	a.cancel()
-	<-a.done
-	if a.sub != nil {
-		a.sub.Close()
-	}
-}

@@ -20,11 +20,22 @@
 //     crawl of the roots (on 4.9 watch-project waits for it; the poller
 //     goes on meanwhile). Re-checks only connect to the socket found at
 //     start and never start a daemon; with no socket found at start (no
-//     binary, no WATCHMAN_SOCK) the watcher stays on the poller.
+//     binary, no WATCHMAN_SOCK) the watcher stays on the poller. They run
+//     beside the poller and never interrupt a scan, whatever the ratio of
+//     WatchmanRetry to PollInterval: only a subscription in place does, and
+//     the final scan then takes over what the interrupted one had found.
+//   - A watched root deleted under Watchman is a change, not a loss of
+//     Watchman: the batch names it, the log says "root deleted" (never
+//     "fallback"), and the poller stands in, even with ReloaderWatchman,
+//     until every root is there again; then the watcher goes back to
+//     Watchman through the same switch-back.
 //   - A change seen by both backends around a switch is delivered once
 //     (same path, mtime and size within a window after the switch); a
 //     switch by itself delivers nothing. The daemon's warnings are logged
 //     once per watch however often the watcher re-subscribes.
+//   - An ignore-file edit is followed by both backends, whichever reads it
+//     first (they share the spec; see spec.Spec.Generation): a directory
+//     it un-ignores is watched after a switch too.
 //   - The caller sees one stream of batches whatever the backend; Next
 //     blocks without waking up while idle on Watchman.
 //   - Close ends every goroutine and releases every descriptor, however

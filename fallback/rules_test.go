@@ -14,6 +14,7 @@ import (
 // here is made with the old rules (no one has read the edit yet), and the
 // poller's final scan is the first to read it.
 func TestWatcherSwitchBackFollowsIgnoreFileEdit(t *testing.T) {
+	t.Parallel()
 	gitignore := ""
 	f := newSwitchFixtureFrom(t, ReloaderAuto, fixtureConfig{
 		tree: func(dir string) {
@@ -51,7 +52,7 @@ func TestWatcherSwitchBackFollowsIgnoreFileEdit(t *testing.T) {
 		// every file), and nothing else: build/old.go is older than the
 		// edit.
 		if b, err := f.next(100 * time.Millisecond); err == nil {
-			if got := b.Paths(); !slices.Equal(got, []string{gitignore}) {
+			if got := pathsOf(b); !slices.Equal(got, []string{gitignore}) {
 				t.Fatalf("batch %q while switching back, want only %s\n%s", got, gitignore, f.logs)
 			}
 		}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/autoreload/autoreload/fallback/poller"
@@ -31,8 +34,12 @@ const (
 const healthyMargin = time.Second
 
 // DefaultWatchmanRetry is how often a watcher on the poller tries
-// Watchman again when Options leaves it zero.
-const DefaultWatchmanRetry = 10 * time.Second
+// Watchman again when Options leaves it zero; MinWatchmanRetry is the
+// shortest period the command line accepts (each try costs a connection).
+const (
+	DefaultWatchmanRetry = 10 * time.Second
+	MinWatchmanRetry     = 100 * time.Millisecond
+)
 
 // Options configures a Watcher. Zero values take the defaults named.
 type Options struct {
@@ -59,6 +66,11 @@ type Options struct {
 	// Logger receives the switches and the backends' messages; nil
 	// discards them.
 	Logger *slog.Logger
+
+	// sock, when set, is the socket instead of the one FindSocket finds:
+	// tests with a private daemon each, run in parallel, cannot all set
+	// WATCHMAN_SOCK.
+	sock string
 }
 
 func (o *Options) fill() {
@@ -106,9 +118,8 @@ type Watcher struct {
 	// coveredSince is when sub started answering for changes: earlier ones
 	// were someone else's (the poller's, or before the watcher started).
 	coveredSince time.Time
-	poller       scanner // non-nil while on the poller
-	retryAt      time.Time
-	retry        *attempt // a re-subscription in flight while on the poller
+	poller       scanner  // non-nil while on the poller
+	recheck      *recheck // tries Watchman again while on the poller; nil when it never will
 	sock         string   // the socket found at start; re-checks never look elsewhere
 	delivered    *recent
 	warnings     *watchman.WarningLog // the daemon's warnings logged, across re-subscriptions
@@ -135,7 +146,10 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	default:
 		return nil, fmt.Errorf("unknown reloader %q", opts.Reloader)
 	}
-	sock, err := locate(ctx, opts.WatchmanTimeout)
+	sock, err := opts.sock, error(nil)
+	if sock == "" {
+		sock, err = locate(ctx, opts.WatchmanTimeout)
+	}
 	if err == nil {
 		w.sock = sock
 		var sub subscription
@@ -152,6 +166,7 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 			return nil, err
 		}
 		w.startPoller(opts.Since, false)
+		w.startRecheck(opts.WatchmanRetry)
 		w.logWatching(err)
 		return w, nil
 	}
@@ -189,7 +204,18 @@ func (w *Watcher) startPoller(since time.Time, takeover bool) {
 		opts.Floor = w.coveredSince
 	}
 	w.poller = poller.New(w.spec, opts)
-	w.retryAt = time.Now().Add(w.opts.WatchmanRetry)
+}
+
+// startRecheck tries Watchman again beside the poller, first after delay,
+// unless it is never to be tried again: with ReloaderStat, or with no
+// socket found at start.
+func (w *Watcher) startRecheck(delay time.Duration) {
+	if w.opts.Reloader == ReloaderStat || w.sock == "" {
+		return
+	}
+	w.recheck = startRecheck(w.closed, recheckConfig{
+		spec: w.spec, sock: w.sock, opts: w.opts, warnings: w.warnings, log: w.log,
+	}, delay)
 }
 
 // Next blocks until the next batch of changes, the context ends, or the
@@ -235,6 +261,9 @@ func (w *Watcher) Next(ctx context.Context) (spec.Batch, error) {
 // changes) and returns an empty batch.
 func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
 	b, err := w.sub.Next(ctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, watchman.ErrRootGone) {
+		return w.rootGone(err), nil
+	}
 	if err == nil || ctx.Err() != nil || !errors.Is(err, watchman.ErrUnavailable) {
 		return b, err
 	}
@@ -246,8 +275,38 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
 	w.sub = nil
 	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
 	w.startPoller(since, true)
+	w.startRecheck(w.opts.WatchmanRetry)
 	w.switchedAt, w.firstScanDue = time.Now(), true
 	return spec.Batch{}, nil
+}
+
+// rootGone hands over to the poller when a watched root was deleted under
+// Watchman: not a loss of Watchman (no fallback, even with
+// ReloaderWatchman), but a change, returned as the batch of the roots now
+// missing. The poller watches the other roots from where the subscription
+// left off, and the root for its return; the recheck goes back to Watchman
+// once every root is there again.
+func (w *Watcher) rootGone(err error) spec.Batch {
+	var b spec.Batch
+	var gone []string
+	for _, root := range w.spec.Roots() {
+		if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			b.Changes = append(b.Changes, spec.Change{Path: root})
+			gone = append(gone, root)
+		}
+	}
+	if b.Empty() {
+		// Back already: what it holds now is unknown.
+		b.Unknown = true
+	}
+	since := w.fallbackBaseline()
+	w.sub.Close()
+	w.sub = nil
+	w.log.Warn("root deleted", "roots", gone, "reloader", "stat")
+	w.startPoller(since, true)
+	w.startRecheck(w.opts.WatchmanRetry)
+	w.switchedAt, w.firstScanDue = time.Now(), true
+	return b
 }
 
 // fallbackBaseline is the poller's time baseline when Watchman is lost:
@@ -259,52 +318,34 @@ func (w *Watcher) fallbackBaseline() time.Time {
 	return w.sub.LastHealthy().Add(-healthyMargin)
 }
 
-// nextFromPoller waits on the poller. Every WatchmanRetry it starts a
-// re-subscription beside it; once Watchman is back it takes one last scan,
-// after the subscription is in place, so whatever changed in between is seen
-// by one or both (and delivered once: see deduplicate).
+// nextFromPoller waits on the poller while a recheck tries Watchman beside
+// it; once Watchman is back it takes one last scan, after the subscription
+// is in place, so whatever changed in between is seen by one or both (and
+// delivered once: see deduplicate). Only a subscription in place interrupts
+// the poller: a scan that had found changes hands them to that last scan.
 func (w *Watcher) nextFromPoller(ctx context.Context) (spec.Batch, error) {
-	if w.opts.Reloader == ReloaderStat || w.sock == "" {
-		return w.poller.Next(ctx)
+	if w.recheck == nil || w.recheck.found.Err() == nil {
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if w.recheck != nil {
+			defer context.AfterFunc(w.recheck.found, cancel)()
+		}
+		b, err := w.poller.Next(pctx)
+		if err == nil && w.firstScanDue {
+			w.switchedAt, w.firstScanDue = time.Now(), false
+		}
+		if err == nil || ctx.Err() != nil || w.recheck == nil || w.recheck.found.Err() == nil {
+			return b, err
+		}
 	}
-	if w.retry == nil && !time.Now().Before(w.retryAt) {
-		w.retry = startAttempt(w.closed, w.spec, w.sock, w.opts, w.warnings)
-	}
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if w.retry != nil {
-		done := w.retry.done
-		go func() {
-			select {
-			case <-done:
-				cancel()
-			case <-pctx.Done():
-			}
-		}()
-	} else {
-		defer time.AfterFunc(time.Until(w.retryAt), cancel).Stop()
-	}
-	b, err := w.poller.Next(pctx)
-	if err == nil && w.firstScanDue {
-		w.switchedAt, w.firstScanDue = time.Now(), false
-	}
-	if err == nil || ctx.Err() != nil || pctx.Err() == nil {
-		return b, err
-	}
-	if w.retry == nil {
-		return spec.Batch{}, nil // time for a re-check: the loop starts it
-	}
-	select {
-	case <-w.retry.done:
-	default:
-		return spec.Batch{}, nil
-	}
-	a := w.retry
-	if a.err != nil {
-		w.retry = nil
-		w.retryAt = time.Now().Add(w.opts.WatchmanRetry)
-		w.log.Debug("watchman still unavailable", "error", a.err.Error())
-		return spec.Batch{}, nil
+	return w.switchBack(ctx)
+}
+
+// switchBack ends the poller's stand-in once the recheck has found Watchman
+// again: the poller's final scan, then the subscription.
+func (w *Watcher) switchBack(ctx context.Context) (spec.Batch, error) {
+	if err := w.recheck.err; err != nil {
+		return spec.Batch{}, err // ReloaderWatchman: Watchman lost
 	}
 	final, err := w.poller.Scan(ctx)
 	if err != nil {
@@ -313,10 +354,11 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (spec.Batch, error) {
 		// next call scans again and switches.
 		return spec.Batch{}, err
 	}
-	w.retry = nil
+	sub := w.recheck.take()
+	w.sub, w.subscribedAt, w.coveredSince, w.switchedAt = sub, w.recheck.at, w.recheck.started, time.Now()
+	w.recheck = nil
 	w.poller.Close()
 	w.poller = nil
-	w.sub, w.subscribedAt, w.coveredSince, w.switchedAt = a.sub, a.at, a.started, time.Now()
 	w.logWatching(nil)
 	return final, nil
 }
@@ -387,9 +429,9 @@ func (w *Watcher) Close() error {
 		err = errors.Join(err, w.poller.Close())
 		w.poller = nil
 	}
-	if w.retry != nil {
-		w.retry.abandon()
-		w.retry = nil
+	if w.recheck != nil {
+		w.recheck.stop()
+		w.recheck = nil
 	}
 	return err
 }

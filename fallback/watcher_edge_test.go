@@ -58,6 +58,7 @@ func TestWatcherFileRootDuringTheGap(t *testing.T) {
 		{"untouched", (*watchmantest.Daemon).Kill, func(*testing.T, string) {}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
 				return []string{filepath.Join(dir, "a.go")}
 			})
@@ -136,6 +137,7 @@ func TestWatcherDeferredChangeSurvivesFallback(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
 				if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
 					t.Fatal(err)
@@ -162,6 +164,7 @@ func TestWatcherDeferredChangeSurvivesFallback(t *testing.T) {
 // subscribe reply, with a growing count: it is logged once per watch, also
 // across the re-subscriptions of a fallback and a return.
 func TestWatcherRecrawlWarningOnceAcrossSwitches(t *testing.T) {
+	t.Parallel()
 	f := newSwitchFixture(t, ReloaderAuto)
 	f.daemon.MustCommand("debug-recrawl", f.dir)
 	a := filepath.Join(f.dir, "a.go")
@@ -187,20 +190,23 @@ func TestWatcherRecrawlWarningOnceAcrossSwitches(t *testing.T) {
 // caller whose deadlines are shorter than a scan would otherwise never get
 // back to Watchman, and churn subscriptions).
 func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
+	t.Parallel()
 	f := newSwitchFixture(t, ReloaderAuto)
 	f.daemon.Kill()
 	for f.onWatchman() {
 		f.expectNothing("the fallback", 100*time.Millisecond)
 	}
 	f.expectNothing("the poller's first scan", 200*time.Millisecond)
-	// Every scan is cancelled as soon as it starts, the final one too.
+	// Every final scan is cancelled as soon as it starts.
 	var cancel context.CancelFunc
-	f.w.poller = cancelling{f.w.poller, &cancel}
+	final := &cancelling{scanner: f.w.poller, cancel: &cancel}
+	f.w.poller = final
 	f.daemon.Restart()
 	deadline := time.Now().Add(15 * time.Second)
-	// An attempt made while the daemon was still down fails; Next drops it
-	// and tries again later. Wait for one that reached the new daemon.
-	for f.w.retry == nil || !isDone(f.w.retry.done) || f.w.retry.err != nil {
+	// An attempt made while the daemon was still down fails; the recheck
+	// tries again later. Wait for one that reached the new daemon, and a
+	// final scan cancelled after it.
+	for f.w.recheck == nil || f.w.recheck.found.Err() == nil || final.scans == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("no re-subscription kept after a cancelled final scan:\n%s", f.logs)
 		}
@@ -209,8 +215,8 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 		f.w.Next(ctx)
 		cancel()
 	}
-	sub := f.w.retry.sub
-	f.w.poller = f.w.poller.(cancelling).scanner
+	sub := f.w.recheck.sub
+	f.w.poller = final.scanner
 	f.awaitWatchman(5 * time.Second)
 	if f.w.sub != sub {
 		t.Fatal("the switch back subscribed again instead of using the subscription it had")
@@ -220,27 +226,17 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 	f.expect("a change back on watchman", 10*time.Second, c)
 }
 
-func isDone(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
-// cancelling is a poller whose every scan is cancelled as it starts.
+// cancelling is a poller whose final scans (Scan) are cancelled as they
+// start, by cancelling the caller's context. Only the goroutine calling
+// Watcher.Next touches it.
 type cancelling struct {
 	scanner
 	cancel *context.CancelFunc
+	scans  int // final scans cancelled
 }
 
-func (c cancelling) Next(ctx context.Context) (spec.Batch, error) {
-	(*c.cancel)()
-	return c.scanner.Next(ctx)
-}
-
-func (c cancelling) Scan(ctx context.Context) (spec.Batch, error) {
+func (c *cancelling) Scan(ctx context.Context) (spec.Batch, error) {
+	c.scans++
 	(*c.cancel)()
 	return c.scanner.Scan(ctx)
 }

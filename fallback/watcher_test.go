@@ -66,12 +66,12 @@ type fixtureConfig struct {
 	roots        func(dir string) []string // the watched paths; nil is the tree
 	tree         func(dir string)          // adds to the tree before it is aged
 	pollInterval time.Duration             // zero is 50 ms
+	retry        time.Duration             // WatchmanRetry; zero is 300 ms
 }
 
 func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *switchFixture {
 	t.Helper()
 	d := watchmantest.Start(t)
-	t.Setenv("WATCHMAN_SOCK", d.Sock)
 	dir, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -106,9 +106,10 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 		Reloader:        reloader,
 		PollInterval:    poll,
 		WatchmanTimeout: time.Second,
-		WatchmanRetry:   300 * time.Millisecond,
+		WatchmanRetry:   cmp.Or(cfg.retry, 300*time.Millisecond),
 		HealthInterval:  300 * time.Millisecond,
 		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		sock:            d.Sock,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -119,9 +120,14 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	if err := writeFileErr(path, content); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeFileErr is writeFile for goroutines other than the test's.
+func writeFileErr(path, content string) error {
+	return os.WriteFile(path, []byte(content), 0o644)
 }
 
 // next waits for the next batch, bounded.
@@ -138,7 +144,7 @@ func (f *switchFixture) expect(what string, within time.Duration, paths ...strin
 	if err != nil {
 		f.t.Fatalf("%s: no batch within %s: %v\nlog:\n%s", what, within, err, f.logs)
 	}
-	got := b.Paths()
+	got := pathsOf(b)
 	slices.Sort(got)
 	slices.Sort(paths)
 	if !slices.Equal(got, paths) {
@@ -160,77 +166,110 @@ func (f *switchFixture) expectNothing(what string, d time.Duration) {
 
 func (f *switchFixture) onWatchman() bool { return f.w.sub != nil }
 
-func TestWatcherFallsBackWithoutLosingAChange(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		kill func(d *watchmantest.Daemon)
-	}{
-		{"shutdown-server", (*watchmantest.Daemon).Shutdown},
-		{"SIGKILL", (*watchmantest.Daemon).Kill},
-		{"SIGSTOP", (*watchmantest.Daemon).Freeze},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newSwitchFixture(t, ReloaderAuto)
-			if !f.onWatchman() {
-				t.Fatalf("not on watchman at start:\n%s", f.logs)
-			}
-			a := filepath.Join(f.dir, "a.go")
-			writeFile(t, a, "package a // 1")
-			f.expect("change under watchman", 10*time.Second, a)
+// The runtime-switch tests run with the fixture's timers and with every
+// ratio of timerRatios: a re-check must never cost a change, nor deliver one
+// twice.
+var switchTimers = append([]timers{{"fixture", 0, 0}}, timerRatios...)
 
-			tc.kill(f.daemon)
-			if tc.name == "SIGSTOP" {
-				t.Cleanup(f.daemon.Thaw)
-			}
-			time.Sleep(100 * time.Millisecond) // the issue's scenario: a write 100 ms after the failure
-			b := filepath.Join(f.dir, "b.go")
-			writeFile(t, b, "package a")
-			f.expect("change after the failure", 15*time.Second, b)
-			if f.onWatchman() {
-				t.Fatal("still on watchman after the daemon was lost")
-			}
-			if n := strings.Count(f.logs.String(), "msg=fallback"); n != 1 {
-				t.Fatalf("%d fallback events, want 1:\n%s", n, f.logs)
-			}
-		})
+func (tm timers) config() fixtureConfig {
+	return fixtureConfig{retry: tm.retry, pollInterval: tm.poll}
+}
+
+func TestWatcherFallsBackWithoutLosingAChange(t *testing.T) {
+	for _, tm := range switchTimers {
+		for _, tc := range []struct {
+			name string
+			kill func(d *watchmantest.Daemon)
+		}{
+			{"shutdown-server", (*watchmantest.Daemon).Shutdown},
+			{"SIGKILL", (*watchmantest.Daemon).Kill},
+			{"SIGSTOP", (*watchmantest.Daemon).Freeze},
+		} {
+			t.Run(tm.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				f := newSwitchFixtureFrom(t, ReloaderAuto, tm.config())
+				if !f.onWatchman() {
+					t.Fatalf("not on watchman at start:\n%s", f.logs)
+				}
+				a := filepath.Join(f.dir, "a.go")
+				writeFile(t, a, "package a // 1")
+				f.expect("change under watchman", 10*time.Second, a)
+
+				tc.kill(f.daemon)
+				if tc.name == "SIGSTOP" {
+					t.Cleanup(f.daemon.Thaw)
+				}
+				time.Sleep(100 * time.Millisecond) // the issue's scenario: a write 100 ms after the failure
+				b := filepath.Join(f.dir, "b.go")
+				writeFile(t, b, "package a")
+				f.expect("change after the failure", 15*time.Second, b)
+				if f.onWatchman() {
+					t.Fatal("still on watchman after the daemon was lost")
+				}
+				if n := strings.Count(f.logs.String(), "msg=fallback"); n != 1 {
+					t.Fatalf("%d fallback events, want 1:\n%s", n, f.logs)
+				}
+			})
+		}
 	}
 }
 
 func TestWatcherSwitchAloneDeliversNothing(t *testing.T) {
-	for _, repo := range []bool{false, true} {
-		// In a repository the daemon's cookie files go to .git, which
-		// deepens the fallback's baseline (see fallbackBaseline).
-		t.Run(map[bool]string{false: "plain", true: "git"}[repo], func(t *testing.T) {
-			testSwitchAloneDeliversNothing(t, repo)
-		})
+	for _, tm := range switchTimers {
+		for _, repo := range []bool{false, true} {
+			if repo && tm.name != "fixture" {
+				continue // the timers change nothing of where cookies go
+			}
+			// In a repository the daemon's cookie files go to .git, which
+			// deepens the fallback's baseline (see fallbackBaseline).
+			t.Run(tm.name+"/"+map[bool]string{false: "plain", true: "git"}[repo], func(t *testing.T) {
+				t.Parallel()
+				testSwitchAloneDeliversNothing(t, tm, repo)
+			})
+		}
 	}
 }
 
-func testSwitchAloneDeliversNothing(t *testing.T, repo bool) {
-	f := newSwitchFixtureWith(t, ReloaderAuto, func(dir string) []string {
+func testSwitchAloneDeliversNothing(t *testing.T, tm timers, repo bool) {
+	cfg := tm.config()
+	cfg.tree = func(dir string) {
 		if repo {
 			if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}
-		return []string{dir}
-	})
+	}
+	f := newSwitchFixtureFrom(t, ReloaderAuto, cfg)
 	// No file changes for 2 s before the failure, as the issue states.
 	time.Sleep(2 * time.Second)
 	f.daemon.Kill()
-	f.expectNothing("the fallback by itself", 2*time.Second)
+	// Long enough for the first scans and a few re-checks.
+	window := max(time.Second, 2*tm.period())
+	f.expectNothing("the fallback by itself", window)
 	if !strings.Contains(f.logs.String(), "msg=fallback") {
 		t.Fatalf("no fallback was logged:\n%s", f.logs)
 	}
 	f.daemon.Restart()
-	f.expectNothing("the switch back by itself", 2*time.Second)
-	if !f.onWatchman() {
-		t.Fatalf("not back on watchman:\n%s", f.logs)
+	f.expectNothing("the switch back by itself", window)
+	for deadline := time.Now().Add(10 * time.Second); !f.onWatchman(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("not back on watchman:\n%s", f.logs)
+		}
+		f.expectNothing("the switch back by itself", 100*time.Millisecond)
 	}
 }
 
 func TestWatcherReturnsToWatchman(t *testing.T) {
-	f := newSwitchFixture(t, ReloaderAuto)
+	for _, tm := range switchTimers {
+		t.Run(tm.name, func(t *testing.T) {
+			t.Parallel()
+			testReturnsToWatchman(t, tm)
+		})
+	}
+}
+
+func testReturnsToWatchman(t *testing.T, tm timers) {
+	f := newSwitchFixtureFrom(t, ReloaderAuto, tm.config())
 	f.daemon.Kill()
 	f.expectNothing("fallback", time.Second)
 	if f.onWatchman() {
@@ -239,14 +278,14 @@ func TestWatcherReturnsToWatchman(t *testing.T) {
 	f.daemon.Restart()
 	// A change made while the watcher switches back must come once: the final
 	// scan and the new subscription may both see it.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(max(tm.retry, 300*time.Millisecond) + 5*time.Second)
 	c := filepath.Join(f.dir, "c.go")
 	writeFile(t, c, "package a")
 	f.expect("change during the switch back", 5*time.Second, c)
-	f.expectNothing("a second delivery of the same change", time.Second)
+	f.expectNothing("a second delivery of the same change", max(time.Second, 2*tm.period()))
 	for !f.onWatchman() {
 		if time.Now().After(deadline) {
-			t.Fatalf("not back on watchman within retry + 1 s:\n%s", f.logs)
+			t.Fatalf("not back on watchman within retry + 5 s:\n%s", f.logs)
 		}
 		f.next(100 * time.Millisecond)
 	}
@@ -286,6 +325,7 @@ func TestWatcherFlappingLeaksNothing(t *testing.T) {
 }
 
 func TestWatcherWatchmanOnlyFailsWhenLost(t *testing.T) {
+	t.Parallel()
 	f := newSwitchFixture(t, ReloaderWatchman)
 	f.daemon.Shutdown()
 	_, err := f.next(10 * time.Second)
@@ -316,4 +356,13 @@ func TestWatcherStatNeverTouchesWatchman(t *testing.T) {
 	if strings.Contains(strings.ToLower(logs.String()), "watchman") {
 		t.Fatalf("--reloader stat mentions watchman:\n%s", logs)
 	}
+}
+
+// pathsOf returns the changed paths of b in delivery order.
+func pathsOf(b spec.Batch) []string {
+	paths := make([]string, len(b.Changes))
+	for i, c := range b.Changes {
+		paths[i] = c.Path
+	}
+	return paths
 }

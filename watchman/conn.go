@@ -79,7 +79,7 @@ func (c *conn) send(req protocol.Request, deadline time.Time) error {
 // recv reads and decodes one PDU, with the read deadline given (zero: none).
 func (c *conn) recv(deadline time.Time) (protocol.ResponsePDU, error) {
 	c.nc.SetReadDeadline(deadline)
-	line, buf, err := readLine(c.r, c.buf, MaxReply)
+	line, buf, err := readLine(c.r, c.buf, maxReply)
 	if cap(buf) <= 1<<20 {
 		c.buf = buf // keep a grown buffer, but not a huge one
 	}

@@ -11,13 +11,13 @@ import (
 	"github.com/sjansen/watchman/protocol"
 )
 
-// MaxReply caps one reply line. A fresh-instance notification lists every
+// maxReply caps one reply line. A fresh-instance notification lists every
 // file of the root (about 150 bytes each with our fields), so the cap allows
 // a few hundred thousand files; beyond it the daemon is treated as
 // unavailable rather than letting it grow our memory without bound.
-const MaxReply = 64 << 20
+const maxReply = 64 << 20
 
-var errReplyTooLong = fmt.Errorf("reply longer than %d bytes", MaxReply)
+var errReplyTooLong = fmt.Errorf("reply longer than %d bytes", maxReply)
 
 // readLine returns the next newline-terminated line without the newline,
 // refusing lines longer than max. Long lines are assembled in buf, which is

@@ -7,7 +7,9 @@
 // capability missing, no answer within the timeout, a malformed or hostile
 // reply, the daemon shut down, killed, hung or canceling the subscription —
 // comes back as an error matching ErrUnavailable (with an *UnavailableError
-// saying which), never as a panic or a hang. A subscription blocks on its
+// saying which), never as a panic or a hang. A cancel because a watched
+// root was deleted is not a failure of the service: it comes back as an
+// ErrRootGone (a *RootGoneError naming the root). A subscription blocks on its
 // socket while idle; its only timer is the health request every
 // HealthInterval. Close ends every goroutine it started. LastHealthy is the
 // moment up to which every change was delivered (it stops at the entry of
@@ -19,8 +21,8 @@
 // one watch for nested roots, relative_root below it), takes each watch's
 // clock with a sync, and subscribes since that clock with the spec's
 // expression, deferring during VCS operations. Notifications become batches
-// of absolute paths re-checked with Spec.Selects; a fresh instance becomes
-// one Batch{Unknown: true}. On 4.9 watch-project returns only after the
+// of absolute paths re-checked with spec.Spec.Selects; a fresh instance becomes
+// one spec.Batch{Unknown: true}. On 4.9 watch-project returns only after the
 // first crawl of a new root; that wait is not bounded by the timeout (a side
 // connection checks the daemon still answers), and Options.Since makes the
 // changes made meanwhile the first batch. The transport is our own (deadlines, capped

@@ -9,6 +9,23 @@ import (
 // serve us now": the caller falls back to the poller. Test with errors.Is.
 var ErrUnavailable = errors.New("watchman unavailable")
 
+// ErrRootGone means the daemon canceled a subscription because its watched
+// root was deleted. Watchman itself is fine: it is not an ErrUnavailable,
+// and the root can be watched again once it is back. Test with errors.Is;
+// a RootGoneError names the root.
+var ErrRootGone = errors.New("root deleted")
+
+// RootGoneError is an ErrRootGone: Root, a directory the subscription
+// watched, is gone.
+type RootGoneError struct {
+	Root string
+}
+
+func (e *RootGoneError) Error() string { return oneLine("root deleted: " + e.Root) }
+
+// Is makes every RootGoneError match ErrRootGone.
+func (e *RootGoneError) Is(target error) bool { return target == ErrRootGone }
+
 // ErrClosed is returned by Next after Close.
 var ErrClosed = errors.New("watchman subscription closed")
 
@@ -26,7 +43,7 @@ const (
 	ReasonProtocol                        // the daemon sent a reply we cannot use
 	ReasonRefused                         // the daemon answered a command with an error
 	ReasonDisconnected                    // the daemon closed the connection (shutdown, crash)
-	ReasonCanceled                        // the daemon canceled the subscription (root deleted, watch removed)
+	ReasonCanceled                        // the daemon canceled the subscription with the root still there (watch-del)
 )
 
 var reasonNames = map[Reason]string{

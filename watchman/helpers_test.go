@@ -164,3 +164,12 @@ func (l *logBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
+
+// pathsOf returns the changed paths of b in delivery order.
+func pathsOf(b spec.Batch) []string {
+	paths := make([]string, len(b.Changes))
+	for i, c := range b.Changes {
+		paths[i] = c.Path
+	}
+	return paths
+}

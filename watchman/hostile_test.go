@@ -138,7 +138,7 @@ func TestHealthReplyAfterQueuedNotification(t *testing.T) {
 			t.Fatalf("batch %+v, want %s/a.go", b, root)
 		}
 	}
-	if err := s.Err(); err != nil {
+	if err := s.failure(); err != nil {
 		t.Fatalf("subscription failed: %v", err)
 	}
 }

@@ -26,7 +26,7 @@ type Options struct {
 	// Since, when set, asks for the files modified since that moment to be
 	// delivered as the first batch, covering the first crawl: a caller that
 	// starts COMMAND before Subscribe returns passes the time it started,
-	// read with FileTime.
+	// read with spec.FileTime.
 	Since time.Time
 	// Logger receives the daemon's warnings, once per watch. Nil discards.
 	Logger *slog.Logger
@@ -45,6 +45,9 @@ type Options struct {
 const (
 	// DefaultTimeout bounds availability and health requests.
 	DefaultTimeout = 5 * time.Second
+	// MinTimeout is the shortest Timeout the command line accepts: below
+	// it a healthy daemon busy for a moment would count as dead.
+	MinTimeout = 100 * time.Millisecond
 	// DefaultDeferState is Mercurial's update: while it is asserted
 	// (hg.update, by the fsmonitor extension) the tree is half written.
 	DefaultDeferState = "hg.update"

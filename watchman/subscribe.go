@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,13 +89,17 @@ func (s *Subscription) setUp(ctx context.Context, targets []*target) error {
 	}
 	pid := os.Getpid()
 	for _, t := range targets {
+		t.clock = clocks[t.watch]
 		if !s.opts.Since.IsZero() {
-			if err := s.catchUp(ctx, t); err != nil {
+			clock, err := s.catchUp(ctx, t)
+			if err != nil {
 				return err
+			}
+			if s.opts.clock == "" {
+				t.clock = clock
 			}
 		}
 		t.name = fmt.Sprintf("autoreload-%d-%d", pid, subscriptionSeq.Add(1))
-		t.clock = clocks[t.watch]
 		q := s.subscribeQuery(t)
 		op := "subscribe " + t.dir
 		pdu, err := s.c.request(ctx, op, &subscribeRequest{watch: t.watch, name: t.name, query: q}, s.opts.Timeout)
@@ -169,46 +172,60 @@ func ping(ctx context.Context, sock string, timeout time.Duration) error {
 	return err
 }
 
-// catchUp queues the files of t modified since opts.Since: changes made
-// while the first crawl ran, before the subscription's clock.
-func (s *Subscription) catchUp(ctx context.Context, t *target) error {
-	// Since is a FileTime reading: a file written after it has an mtime no
-	// earlier. The since term compares whole seconds (mtime >= since, as
-	// observed on 4.9), so every file modified in that second comes back —
-	// a whole checkout's worth when one just ran. Ask for names only and
-	// compare the nanoseconds with our own lstat: full entries for 100,000
-	// files cost tens of megabytes to build and decode, names a few.
+// catchUp queues the files of t changed since opts.Since: changes made
+// while the first crawl ran, before the subscription's clock. It returns
+// the clock its query answered at, for the subscription to start from:
+// every change is then either in the query's answer or after its clock,
+// never both (with an earlier clock, a write during the query came twice).
+func (s *Subscription) catchUp(ctx context.Context, t *target) (string, error) {
+	// Since is a file-clock reading (spec.StartBaseline or FileTime): a
+	// file written after it is stamped no earlier. The since terms compare
+	// whole seconds (as observed on 4.9), so every file changed in that
+	// second comes back, a whole checkout's worth when one just ran: ask
+	// for the few fields needed and compare the nanoseconds here, in
+	// Watchman's view as of the clock, by mtime or ctime as the poller
+	// does (a file renamed into the tree keeps its mtime).
 	since := s.opts.Since
-	expr := append(t.expression(s.spec), []any{"since", since.Unix(), "mtime"})
-	q := map[string]any{"expression": expr, "fields": []string{"name"}, "dedup_results": true}
+	sec := since.Unix()
+	expr := append(t.expression(s.spec), []any{"exists"},
+		[]any{"anyof", []any{"since", sec, "mtime"}, []any{"since", sec, "ctime"}})
+	q := map[string]any{"expression": expr, "fields": []string{"name", "mtime_ns", "ctime_ns", "size"}, "dedup_results": true}
 	if t.rel != "" {
 		q["relative_root"] = t.rel
 	}
 	op := "query " + t.dir
 	pdu, err := s.c.request(ctx, op, &queryRequest{watch: t.watch, query: q}, 2*s.opts.Timeout)
 	if err != nil {
-		return err
+		return "", err
 	}
-	names, ok := pdu["files"].([]any)
+	clock, _ := pdu["clock"].(string)
+	if clock == "" {
+		return "", unavailable(op, ReasonProtocol, errors.New("reply without a clock"))
+	}
+	entries, ok := pdu["files"].([]any)
 	if !ok {
-		return unavailable(op, ReasonProtocol, fmt.Errorf("files is %T, not a list", pdu["files"]))
+		return "", unavailable(op, ReasonProtocol, fmt.Errorf("files is %T, not a list", pdu["files"]))
 	}
+	ns := since.UnixNano()
 	var b spec.Batch
-	for _, n := range names {
-		name, ok := n.(string)
+	for _, e := range entries {
+		f, ok := e.(map[string]any)
 		if !ok {
-			return unavailable(op, ReasonProtocol, fmt.Errorf("file name is %T, not a string", n))
+			return "", unavailable(op, ReasonProtocol, fmt.Errorf("file entry is %T, not an object", e))
 		}
-		if err := checkName(name); err != nil {
-			return unavailable(op, ReasonProtocol, err)
+		fi, err := parseFile(f)
+		if err != nil {
+			return "", unavailable(op, ReasonProtocol, err)
 		}
-		p := filepath.Join(t.dir, filepath.FromSlash(name))
-		fi, err := os.Lstat(p)
-		if err != nil || !(fi.Mode().IsRegular() || fi.Mode()&os.ModeSymlink != 0) || fi.ModTime().Before(since) {
-			continue // gone since, no longer a file, or changed before since
+		ctime, err := intField(f, "ctime_ns")
+		if err != nil {
+			return "", unavailable(op, ReasonProtocol, err)
 		}
-		b.Changes = append(b.Changes, spec.Change{Path: p, Exists: true, Mtime: fi.ModTime(), Size: fi.Size()})
+		if fi.mtime < ns && ctime < ns {
+			continue // changed before since, in the same second
+		}
+		b.Changes = append(b.Changes, fi.change(t.dir))
 	}
 	s.push(s.selected(b))
-	return nil
+	return clock, nil
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sjansen/watchman/protocol"
@@ -66,7 +69,8 @@ type reply struct {
 
 // Next returns the changes pending since the last call as one batch, waiting
 // for one if there are none. Changes read before a failure are delivered
-// before the failure. Errors: an ErrUnavailable, ErrClosed, or ctx's cause.
+// before the failure. Errors: an ErrUnavailable, an ErrRootGone, ErrClosed, or
+// ctx's cause.
 func (s *Subscription) Next(ctx context.Context) (spec.Batch, error) {
 	for {
 		if err := s.refreshIfNeeded(ctx); err != nil {
@@ -138,12 +142,8 @@ func (s *Subscription) noteState(t *target, n notice) {
 	}
 }
 
-// Sock returns the socket in use: re-checks after a failure pass it back in
-// Options.Sock, so they reconnect to the known daemon and never start one.
-func (s *Subscription) Sock() string { return s.c.sock }
-
-// Err returns the failure that ended the subscription, or nil.
-func (s *Subscription) Err() error {
+// failure returns the failure that ended the subscription, or nil.
+func (s *Subscription) failure() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
@@ -155,7 +155,7 @@ func (s *Subscription) Err() error {
 func (s *Subscription) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancelHealth()
-		if s.Err() == nil {
+		if s.failure() == nil {
 			// Unsubscribing is a courtesy (the daemon drops a closed
 			// connection's subscriptions anyway): a daemon that is hung but
 			// not yet found out must not hold up a Ctrl-C for the timeout.
@@ -245,7 +245,7 @@ func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
 		return nil // a log line, or a subscription we no longer hold
 	}
 	if n.canceled {
-		return unavailable("subscription "+t.dir, ReasonCanceled, errors.New("the root was deleted or its watch removed"))
+		return canceled(t)
 	}
 	if n.warning != "" {
 		s.warnOnce(t.watch, n.warning)
@@ -266,6 +266,17 @@ func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
 		s.push(s.selected(b))
 	}
 	return nil
+}
+
+// canceled says what the daemon's cancel of t's subscription means. The
+// daemon cancels when the watched root is deleted, and then t's directory,
+// the root or below it, is gone too; or when the watch is removed
+// (watch-del), and then Watchman cannot serve us until we watch again.
+func canceled(t *target) error {
+	if fi, err := os.Stat(t.dir); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || (err == nil && !fi.IsDir()) {
+		return &RootGoneError{Root: t.dir}
+	}
+	return unavailable("subscription "+t.dir, ReasonCanceled, errors.New("the watch was removed"))
 }
 
 // selected keeps the changes the spec selects: the daemon's expression
@@ -362,7 +373,7 @@ func (s *Subscription) roundTrip(ctx context.Context, op string, req protocol.Re
 	timeout := s.opts.Timeout
 	sent := time.Now()
 	if err := s.c.send(req, sent.Add(timeout)); err != nil {
-		if e := s.Err(); e != nil {
+		if e := s.failure(); e != nil {
 			return nil, e
 		}
 		return nil, classify(op, err)
@@ -381,7 +392,7 @@ func (s *Subscription) roundTrip(ctx context.Context, op string, req protocol.Re
 			}
 			return r.pdu, nil
 		case <-s.done:
-			return nil, s.Err()
+			return nil, s.failure()
 		case <-ctx.Done():
 			s.owed++
 			return nil, context.Cause(ctx)

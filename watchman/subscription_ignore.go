@@ -160,7 +160,7 @@ func (s *Subscription) rulesMayHaveChanged() {
 // refreshIfNeeded re-subscribes the targets whose expression the ignore
 // rules changed. A failure of the daemon ends the subscription.
 func (s *Subscription) refreshIfNeeded(ctx context.Context) error {
-	if !s.rulesChanged.Swap(false) || s.Err() != nil {
+	if !s.rulesChanged.Swap(false) || s.failure() != nil {
 		return nil
 	}
 	for _, t := range s.targetList() {

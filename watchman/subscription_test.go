@@ -288,7 +288,7 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 	write(t, during, "while the crawl ran")
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{Since: since})
 	b := next(t, s)
-	if got := b.Paths(); len(got) != 1 || got[0] != during {
+	if got := pathsOf(b); len(got) != 1 || got[0] != during {
 		t.Fatalf("first batch %v, want only %s", got, during)
 	}
 	after := filepath.Join(root, "after.txt")
@@ -313,7 +313,9 @@ func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
 	d.MustCommand("get-pid") // the daemon itself still answers
 }
 
-func TestRootDeletedIsCanceled(t *testing.T) {
+// A deleted root is not a failure of the service: the cancel that follows
+// is an ErrRootGone naming it, not an ErrUnavailable.
+func TestRootDeletedIsRootGoneNotUnavailable(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
@@ -322,11 +324,18 @@ func TestRootDeletedIsCanceled(t *testing.T) {
 	}
 	err, took := waitErr(t, s)
 	t.Logf("%v after %v", err, took)
-	if r := reasonOf(t, err); r != ReasonCanceled {
-		t.Fatalf("reason %v, want %v", r, ReasonCanceled)
+	var gone *RootGoneError
+	if !errors.As(err, &gone) || !errors.Is(err, ErrRootGone) || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("error %v, want an ErrRootGone and no ErrUnavailable", err)
 	}
+	if gone.Root != root {
+		t.Fatalf("root gone %s, want %s", gone.Root, root)
+	}
+	oneLineError(t, err)
 }
 
+// The watch removed under us (watch-del) with the root still there: Watchman
+// cannot serve us until we watch again.
 func TestWatchDelIsCanceled(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)

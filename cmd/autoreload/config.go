@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -78,12 +78,12 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.BoolVar(&cfg.noDefaultIgnores, "no-default-ignores", false, "")
 	fs.BoolVar(&cfg.noIgnoreFiles, "no-ignore-files", false, "")
 	fs.Var(&choice{&cfg.reloader, []string{"auto", "watchman", "stat"}}, "reloader", "")
-	fs.DurationVar(&cfg.pollInterval, "poll-interval", poller.DefaultInterval, "")
-	fs.DurationVar(&cfg.watchmanTimeout, "watchman-timeout", watchman.DefaultTimeout, "")
-	fs.DurationVar(&cfg.watchmanRetry, "watchman-retry", fallback.DefaultWatchmanRetry, "")
-	fs.DurationVar(&cfg.debounce, "debounce", 0, "")
+	fs.Var(newDuration(&cfg.pollInterval, poller.DefaultInterval, poller.MinInterval), "poll-interval", "")
+	fs.Var(newDuration(&cfg.watchmanTimeout, watchman.DefaultTimeout, watchman.MinTimeout), "watchman-timeout", "")
+	fs.Var(newDuration(&cfg.watchmanRetry, fallback.DefaultWatchmanRetry, fallback.MinWatchmanRetry), "watchman-retry", "")
+	fs.Var(newDuration(&cfg.debounce, 0, 0), "debounce", "")
 	fs.VarP((*signalValue)(&cfg.stopSignal), "signal", "s", "")
-	fs.DurationVar(&cfg.grace, "grace", defaultGrace, "")
+	fs.Var(newDuration(&cfg.grace, defaultGrace, 0), "grace", "")
 	fs.Var((*onExitValue)(&cfg.onExit), "on-exit", "")
 	fs.StringArrayVar(&cfg.deferStates, "defer-state", []string{watchman.DefaultDeferState}, "")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "")
@@ -127,7 +127,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (*config,
 			if x == "" {
 				continue
 			}
-			if err := fs.Set(f.Name, x); err != nil {
+			// The Value itself, not fs.Set, so the error names only the variable.
+			if err := f.Value.Set(x); err != nil {
 				envErr = usagef("invalid %s=%q: %v", name, v, err)
 				return
 			}
@@ -140,19 +141,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (*config,
 	return cfg, cfg.check()
 }
 
-// check validates what a single flag cannot: combinations, signs, COMMAND.
+// check validates what a single flag cannot: combinations, COMMAND.
 func (c *config) check() error {
-	for name, d := range map[string]time.Duration{
-		"poll-interval": c.pollInterval, "watchman-timeout": c.watchmanTimeout,
-		"watchman-retry": c.watchmanRetry, "debounce": c.debounce, "grace": c.grace,
-	} {
-		if d < 0 {
-			return usagef("invalid --%s %v: must not be negative", name, d)
-		}
-	}
-	if c.pollInterval == 0 {
-		return usagef("invalid --poll-interval 0: must be positive")
-	}
 	if c.verbose && c.quiet {
 		return usagef("--verbose and --quiet exclude each other")
 	}
@@ -173,6 +163,36 @@ func (c *config) check() error {
 	if len(c.command) == 0 || c.command[0] == "" {
 		return usagef("no COMMAND given: usage: autoreload [flags] [--] COMMAND [ARG...] (see --help)")
 	}
+	return nil
+}
+
+// duration is a duration flag that refuses negative values and values
+// below its minimum, so the error names the flag or its variable as any
+// other bad value does. A zero minimum keeps 0 meaning "none".
+type duration struct {
+	value *time.Duration
+	min   time.Duration
+}
+
+func newDuration(p *time.Duration, def, min time.Duration) *duration {
+	*p = def
+	return &duration{p, min}
+}
+
+func (d *duration) String() string { return d.value.String() }
+func (d *duration) Type() string   { return "duration" }
+func (d *duration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	switch {
+	case v < 0:
+		return errors.New("must not be negative")
+	case v < d.min:
+		return fmt.Errorf("must be at least %v", d.min)
+	}
+	*d.value = v
 	return nil
 }
 
@@ -221,8 +241,35 @@ func (v *signalValue) Set(s string) error {
 	if err != nil {
 		return err
 	}
+	if why, ok := endsNothing(sig); ok {
+		return fmt.Errorf("%s %s: a stop signal must end the process (TERM, INT, HUP, QUIT or KILL, for example)",
+			supervisor.SignalName(sig), why)
+	}
 	*v = signalValue(sig)
 	return nil
+}
+
+// endsNothing tells whether sig's default action leaves the process
+// running, and why: a stop signal that ends nothing makes every restart
+// wait out the whole grace. The names are looked up, so a signal one
+// system lacks (SIGINFO on Linux) drops out.
+func endsNothing(sig syscall.Signal) (why string, ok bool) {
+	for _, name := range []string{"SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU"} {
+		if unix.SignalNum(name) == sig {
+			return "stops the process", true
+		}
+	}
+	// SIGIO is ignored by default on the BSDs and macOS only.
+	ignored := []string{"SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGINFO"}
+	if runtime.GOOS != "linux" {
+		ignored = append(ignored, "SIGIO")
+	}
+	for _, name := range ignored {
+		if unix.SignalNum(name) == sig {
+			return "is ignored by default", true
+		}
+	}
+	return "", false
 }
 
 func parseSignal(s string) (syscall.Signal, error) {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -185,6 +187,17 @@ func TestReadmeDefaults(t *testing.T) {
 	if checked < 5 {
 		t.Fatalf("found %d defaults in README.md's flag tables, want the durations and --watch at least", checked)
 	}
+	ignores := regexp.MustCompile("(?s)Ignored by default \\(`--no-default-ignores` watches them\\):(.*?)\\.\n").FindSubmatch(readme)
+	if ignores == nil {
+		t.Fatal("README.md does not list the default ignores")
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllSubmatch(ignores[1], -1) {
+		listed = append(listed, string(m[1]))
+	}
+	if want := spec.DefaultIgnores(); !slices.Equal(listed, want) {
+		t.Errorf("README.md lists the default ignores %q, the spec has %q", listed, want)
+	}
 }
 
 // TestExamplesParse: every autoreload command line in README.md and in
@@ -245,4 +258,85 @@ func shellWords(line string) []string {
 		words = append(words, word.String())
 	}
 	return words
+}
+
+// TestPeriodsBelowTheirMinimumAreRefused: a poll interval of 1ns spins a
+// core and a Watchman timeout of 0 declares every daemon dead, whatever
+// --reloader says; the error names the flag (or its variable) and the
+// smallest value allowed. --debounce 0 and --grace 0 keep their meaning.
+func TestPeriodsBelowTheirMinimumAreRefused(t *testing.T) {
+	cases := []struct{ flag, value, min string }{
+		{"poll-interval", "1ns", "10ms"},
+		{"poll-interval", "9ms", "10ms"},
+		{"poll-interval", "0", "10ms"},
+		{"watchman-timeout", "0", "100ms"},
+		{"watchman-timeout", "99ms", "100ms"},
+		{"watchman-retry", "0s", "100ms"},
+		{"watchman-retry", "50ms", "100ms"},
+	}
+	for _, c := range cases {
+		for _, reloader := range []string{"auto", "watchman", "stat"} {
+			_, err := parseConfig([]string{"--reloader", reloader, "--" + c.flag, c.value, "true"}, env())
+			var ue *usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--"+c.flag) || !strings.Contains(err.Error(), c.min) {
+				t.Errorf("--reloader %s --%s %s: %v; want a usage error naming --%s and %s", reloader, c.flag, c.value, err, c.flag, c.min)
+			}
+			name := envName(c.flag)
+			_, err = parseConfig([]string{"--reloader", reloader, "true"}, env(name, c.value))
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), c.min) {
+				t.Errorf("--reloader %s %s=%s: %v; want a usage error naming %s and %s", reloader, name, c.value, err, name, c.min)
+			}
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		doc := "--" + c.flag + " DUR"
+		help := helpText[strings.Index(helpText, doc):]
+		help = help[:strings.Index(help, "\n      -")]
+		if !strings.Contains(help, "at least "+c.min) {
+			t.Errorf("--help on --%s does not say \"at least %s\": %q", c.flag, c.min, help)
+		}
+		if !regexp.MustCompile("(?m)^\\| `--" + c.flag + " .*at least `" + c.min + "`").Match(readme) {
+			t.Errorf("README.md's row for --%s does not say \"at least `%s`\"", c.flag, c.min)
+		}
+	}
+	ok := []string{"--poll-interval", "10ms", "--watchman-timeout", "100ms", "--watchman-retry", "100ms",
+		"--debounce", "0", "--grace", "0", "true"}
+	cfg, err := parseConfig(ok, env())
+	if err != nil {
+		t.Fatalf("the minimums themselves, with --debounce 0 --grace 0: %v", err)
+	}
+	if cfg.pollInterval != 10*time.Millisecond || cfg.watchmanTimeout != 100*time.Millisecond ||
+		cfg.watchmanRetry != 100*time.Millisecond || cfg.debounce != 0 || cfg.grace != 0 {
+		t.Errorf("parsed %+v", *cfg)
+	}
+}
+
+// TestSignalsThatEndNothingAreRefused: a stop signal that stops the process
+// (STOP, TSTP, TTIN, TTOU) or that it ignores by default (CHLD, CONT, URG,
+// WINCH) ends nothing, so every restart would wait out the whole grace.
+// Whatever the spelling, flag or variable, they are usage errors; the
+// signals that do end a process stay accepted.
+func TestSignalsThatEndNothingAreRefused(t *testing.T) {
+	refused := []string{"STOP", "SIGSTOP", "stop", strconv.Itoa(int(syscall.SIGSTOP)), "TSTP", "TTIN", "TTOU",
+		"CHLD", strconv.Itoa(int(syscall.SIGCHLD)), "CONT", "URG", "WINCH"}
+	for _, s := range refused {
+		_, err := parseConfig([]string{"--signal", s, "true"}, env())
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--signal") {
+			t.Errorf("--signal %s: %v; want a usage error naming --signal", s, err)
+		}
+		_, err = parseConfig([]string{"true"}, env("AUTORELOAD_SIGNAL", s))
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "AUTORELOAD_SIGNAL") {
+			t.Errorf("AUTORELOAD_SIGNAL=%s: %v; want a usage error naming AUTORELOAD_SIGNAL", s, err)
+		}
+	}
+	for _, s := range []string{"TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2", "ALRM", "PIPE"} {
+		if _, err := parseConfig([]string{"--signal", s, "true"}, env()); err != nil {
+			t.Errorf("--signal %s: %v; want it accepted", s, err)
+		}
+	}
 }

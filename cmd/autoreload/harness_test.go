@@ -413,3 +413,18 @@ func replaceFile(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// ppid is a process's parent, or 0 when it is gone.
+func ppid(pid int) int {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	fields := strings.Fields(string(stat[i+1:]))
+	if i < 0 || len(fields) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(fields[1])
+	return n
+}

@@ -37,10 +37,12 @@ What to watch:
 How to watch:
       --reloader NAME         auto, watchman or stat (default auto: Watchman
                               when it is usable, else the stat poller)
-      --poll-interval DUR     how often the stat poller scans (default {poll-interval})
-      --watchman-timeout DUR  how long a Watchman request may take (default {watchman-timeout})
+      --poll-interval DUR     how often the stat poller scans (default {poll-interval};
+                              at least {poll-interval-min})
+      --watchman-timeout DUR  how long a Watchman request may take (default {watchman-timeout};
+                              at least {watchman-timeout-min})
       --watchman-retry DUR    how often to try Watchman again while on the
-                              poller (default {watchman-retry})
+                              poller (default {watchman-retry}; at least {watchman-retry-min})
       --defer-state NAME      hold changes while Watchman has this state
                               asserted; repeatable (default {defer-state})
       --debounce DUR          gather changes for this long into one restart
@@ -48,7 +50,8 @@ How to watch:
 
 How to restart:
   -s, --signal NAME           stop signal sent to COMMAND's process group:
-                              TERM, SIGTERM or 15 (default TERM)
+                              TERM, SIGTERM or 15 (default TERM); one that
+                              ends a process (not STOP, TSTP, CHLD, CONT...)
       --grace DUR             time between the stop signal and SIGKILL (default {grace})
       --on-exit MODE          when COMMAND exits by itself with a code other
                               than 3: wait (default: restart on the next
@@ -87,8 +90,11 @@ Examples:
 // defaultsReplacer writes the defaults into the help text.
 var defaultsReplacer = strings.NewReplacer(
 	"{poll-interval}", poller.DefaultInterval.String(),
+	"{poll-interval-min}", poller.MinInterval.String(),
 	"{watchman-timeout}", watchman.DefaultTimeout.String(),
+	"{watchman-timeout-min}", watchman.MinTimeout.String(),
 	"{watchman-retry}", fallback.DefaultWatchmanRetry.String(),
+	"{watchman-retry-min}", fallback.MinWatchmanRetry.String(),
 	"{defer-state}", watchman.DefaultDeferState,
 	"{grace}", defaultGrace.String(),
 )

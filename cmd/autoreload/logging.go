@@ -6,8 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // newLogger logs to w: one JSON object a line, or short text lines prefixed
@@ -22,10 +26,60 @@ func newLogger(cfg *config, w io.Writer, lookupEnv func(string) (string, bool)) 
 		level = slog.LevelWarn
 	}
 	if cfg.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level,
+			ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+				a.Value = displayValue(a.Value)
+				return a
+			}}))
 	}
 	noColor, _ := lookupEnv("NO_COLOR")
 	return slog.New(&textHandler{w: w, mu: new(sync.Mutex), level: level, color: noColor == "" && isTerminal(w)})
+}
+
+// display shows a string in a log line. Paths are bytes, and a path that is
+// not valid UTF-8 or holds a character that does not print is shown quoted
+// and escaped, as Go writes it ("bad\xff.txt"): the text log then carries
+// no terminal escapes, the JSON log stays valid, and names that differ only
+// in such bytes stay apart (JSON alone would turn each into U+FFFD).
+// COMMAND gets the exact bytes; only the logs show this form.
+func display(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// displayValue applies display to strings, lists of strings and errors.
+func displayValue(v slog.Value) slog.Value {
+	switch v.Kind() {
+	case slog.KindString:
+		if d := display(v.String()); d != v.String() {
+			return slog.StringValue(d)
+		}
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case []string:
+			var out []string
+			for i, s := range x {
+				if d := display(s); d != s {
+					if out == nil {
+						out = slices.Clone(x)
+					}
+					out[i] = d
+				}
+			}
+			if out != nil {
+				return slog.AnyValue(out)
+			}
+		case error:
+			if d := display(x.Error()); d != x.Error() {
+				return slog.StringValue(d)
+			}
+		}
+	}
+	return v
 }
 
 // isTerminal is a cheap guess: a character device. A false positive such
@@ -74,7 +128,7 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		if _, ok := attrs[a.Key]; !ok {
 			order = append(order, a.Key)
 		}
-		attrs[a.Key] = a.Value.Resolve()
+		attrs[a.Key] = displayValue(a.Value.Resolve())
 	}
 	for _, a := range h.attrs {
 		add(a)
@@ -142,6 +196,9 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "fallback":
 		s = fmt.Sprintf("fallback to %s: %s", str("reloader"), str("error"))
 		done["reloader"], done["error"] = true, true
+	case "root deleted":
+		s = fmt.Sprintf("root deleted %s (%s until it is back)", list("roots"), str("reloader"))
+		done["roots"], done["reloader"] = true, true
 	case "failed":
 		s = str("error")
 		done["error"] = true

@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestTextLines: the text format says in words what the JSON log says in
@@ -29,6 +33,7 @@ func TestTextLines(t *testing.T) {
 		{"exited", []any{"pid", 4242, "code", 1}, "exited pid 4242 with code 1"},
 		{"fallback", []any{"error", "watchman unavailable (disconnected): subscription /s/sock: EOF", "reloader", "stat"},
 			"fallback to stat: watchman unavailable (disconnected): subscription /s/sock: EOF"},
+		{"root deleted", []any{"roots", []string{"/src/app"}, "reloader", "stat"}, "root deleted /src/app (stat until it is back)"},
 		{"failed", []any{"error", "cannot start ./run.sh: permission denied"}, "cannot start ./run.sh: permission denied"},
 		{"restart loop", []any{"paths", []string{"/src/server.log"}, "count", 3, "hint", "exclude them with --ignore"},
 			"restart loop: /src/server.log: exclude them with --ignore"},
@@ -67,5 +72,40 @@ func TestLogLevels(t *testing.T) {
 					format, c.cfg, logged("d"), logged("i"), logged("w"), c.debug, c.info)
 			}
 		}
+	}
+}
+
+// Paths are bytes; the logs show one that is not UTF-8, or holds a byte
+// that does not print, quoted and escaped: the text log carries no raw
+// bytes (no terminal escapes), the JSON log stays valid, and two names
+// that differ only in such bytes stay apart.
+func TestLogEscapesPaths(t *testing.T) {
+	paths := []string{"/src/bad\xff.go", "/src/bad\xfe.go", "/src/esc\x1b[2J.go", "/src/ünï.go"}
+	want := []string{`"/src/bad\xff.go"`, `"/src/bad\xfe.go"`, `"/src/esc\x1b[2J.go"`, "/src/ünï.go"}
+
+	var text bytes.Buffer
+	newLogger(&config{logFormat: "text"}, &text, env()).Info("changed", "paths", paths, "count", len(paths))
+	if got, w := text.String(), "autoreload: changed "+strings.Join(want, ", ")+"\n"; got != w {
+		t.Errorf("text:\n got %q\nwant %q", got, w)
+	}
+
+	var js bytes.Buffer
+	newLogger(&config{logFormat: "json"}, &js, env()).Info("changed", "paths", paths, "count", len(paths),
+		"error", errors.New("watch /src/bad\xff: gone"))
+	if !utf8.Valid(js.Bytes()) || !json.Valid(js.Bytes()) {
+		t.Fatalf("JSON log line is not valid UTF-8 JSON: %q", js.String())
+	}
+	var e struct {
+		Paths []string
+		Error string
+	}
+	if err := json.Unmarshal(js.Bytes(), &e); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(e.Paths, want) {
+		t.Errorf("JSON paths %q, want %q", e.Paths, want)
+	}
+	if w := `"watch /src/bad\xff: gone"`; e.Error != w {
+		t.Errorf("JSON error %q, want %q", e.Error, w)
 	}
 }

@@ -41,6 +41,9 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if err := checkRoots(ws.Roots()); err != nil {
+		return err
+	}
 	if err := supervisor.CheckCommand(cfg.command); err != nil {
 		return err
 	}
@@ -74,8 +77,11 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
 	// The watcher is built beside COMMAND's start, not before it: a large
-	// tree's baseline must not delay the program.
-	since := spec.FileTime()
+	// tree's baseline must not delay the program. The time baseline is
+	// taken before, from each root's own file clock (a few system calls):
+	// what was written until now never restarts COMMAND, what is written
+	// from COMMAND's start on always does.
+	since := ws.StartBaseline()
 	wg.Go(func() {
 		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
 			cancel(err)

@@ -173,3 +173,27 @@ func (s *session) awaitText(text string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestTextLogEscapesControlCharactersInNames: a file named with an ESC
+// sequence must not recolour the terminal, nor one with a CR overwrite the
+// log line; the text log shows them escaped, as Go quotes them.
+func TestTextLogEscapesControlCharactersInNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(t.TempDir(), "env")
+	s := startAutoreload(t, dir, "--log-format=text", "--", helper, "env", out)
+	waitFile(t, out, 1)
+	writeFile(t, filepath.Join(dir, "red\x1b[31mname\rover.txt"), "a")
+	waitFile(t, out, 2)
+	s.signal(syscall.SIGINT)
+	if code := s.wait(); code != 0 {
+		t.Fatalf("exit code = %d, want 0", code)
+	}
+	log := s.logText()
+	if strings.ContainsAny(log, "\x1b\r") {
+		t.Errorf("the text log holds a raw ESC or CR:\n%q", log)
+	}
+	if !strings.Contains(log, `red\x1b[31mname\rover.txt"`) {
+		t.Errorf("the text log does not name the file escaped:\n%q", log)
+	}
+}

@@ -27,8 +27,13 @@ func TestBadInput(t *testing.T) {
 		{"unknown shorthand", []string{"-Z", "true"}, nil, 2, "'Z'"},
 		{"bad duration", []string{"--grace", "soon", "true"}, nil, 2, `"soon"`},
 		{"negative duration", []string{"--poll-interval=-1s", "true"}, nil, 2, "negative"},
+		{"poll interval below 10ms", []string{"--poll-interval=1ns", "true"}, nil, 2, "--poll-interval\" flag: must be at least 10ms"},
+		{"watchman timeout 0", []string{"--reloader=stat", "--watchman-timeout=0", "true"}, nil, 2, "--watchman-timeout\" flag: must be at least 100ms"},
+		{"watchman retry below 100ms in env", []string{"true"}, []string{"AUTORELOAD_WATCHMAN_RETRY=10ms"}, 2, "AUTORELOAD_WATCHMAN_RETRY=\"10ms\": must be at least 100ms"},
 		{"bad duration in env", []string{"true"}, []string{"AUTORELOAD_DEBOUNCE=later"}, 2, "AUTORELOAD_DEBOUNCE"},
 		{"unknown signal", []string{"-s", "BOGUS", "true"}, nil, 2, `unknown signal "BOGUS"`},
+		{"signal that stops", []string{"--signal=STOP", "true"}, nil, 2, "SIGSTOP stops the process"},
+		{"signal ignored by default", []string{"true"}, []string{"AUTORELOAD_SIGNAL=CHLD"}, 2, "SIGCHLD is ignored by default"},
 		{"unknown signal number", []string{"--signal=999", "true"}, nil, 2, "unknown signal 999"},
 		{"unknown reloader", []string{"--reloader=inotify", "true"}, nil, 2, "want auto, watchman or stat"},
 		{"unknown on-exit", []string{"--on-exit=retry", "true"}, nil, 2, "want wait, exit or restart"},
@@ -40,6 +45,8 @@ func TestBadInput(t *testing.T) {
 		{"empty watch path", []string{"-w", "", "--reloader=stat", "true"}, nil, 2, "empty path"},
 		{"empty extension list", []string{"-e", ",", "--reloader=stat", "true"}, nil, 2, "no extension given"},
 		{"COMMAND not found", []string{"no-such-command-xyz"}, nil, 1, "no-such-command-xyz"},
+		{"blank COMMAND name", []string{" "}, nil, 1, `cannot start " ": `},
+		{"whole command line as COMMAND", []string{"go run ./cmd/server"}, nil, 1, `cannot start "go run ./cmd/server": `},
 		{"COMMAND not executable", []string{notExec}, nil, 1, "permission denied"},
 	}
 	for _, c := range cases {

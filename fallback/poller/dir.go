@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"strings"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -68,13 +70,9 @@ func openDir(path string, follow bool) (int, fileInfo, error) {
 	if !follow {
 		flags |= unix.O_NOFOLLOW
 	}
-	var fd int
-	var err error
-	for {
-		fd, err = unix.Open(path, flags, 0)
-		if err != unix.EINTR {
-			break
-		}
+	fd, err := openAt(unix.AT_FDCWD, path, flags)
+	if err == unix.ENAMETOOLONG {
+		fd, err = openLong(path, flags)
 	}
 	if err != nil {
 		return -1, fileInfo{}, err
@@ -85,4 +83,45 @@ func openDir(path string, follow bool) (int, fileInfo, error) {
 		return -1, fileInfo{}, err
 	}
 	return fd, infoOf(&st), nil
+}
+
+func openAt(dirfd int, path string, flags int) (int, error) {
+	for {
+		fd, err := unix.Openat(dirfd, path, flags, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// pathChunk bounds each piece openLong opens: under every system's
+// PATH_MAX (macOS's is 1024), and over any one name (NAME_MAX is 255).
+const pathChunk = 1000
+
+// openLong opens a directory whose path is longer than PATH_MAX, which
+// open refuses: piece by piece, each piece relative to the directory
+// opened before it. Only the last piece gets flags' O_NOFOLLOW; earlier
+// ones follow symlinks, as a path resolved in one call would.
+func openLong(path string, flags int) (int, error) {
+	dirfd := unix.AT_FDCWD
+	for {
+		// Without a '/' to cut at, a name is longer than any allowed:
+		// open says so.
+		piece, rest := path, ""
+		if i := strings.LastIndexByte(path[:min(len(path), pathChunk)], '/'); len(path) > pathChunk && i > 0 {
+			piece, rest = path[:i], strings.TrimLeft(path[i:], "/")
+		}
+		f := flags
+		if rest != "" {
+			f = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+		}
+		fd, err := openAt(dirfd, piece, f)
+		if dirfd != unix.AT_FDCWD {
+			unix.Close(dirfd)
+		}
+		if err != nil || rest == "" {
+			return fd, err
+		}
+		dirfd, path = fd, rest
+	}
 }

@@ -16,8 +16,12 @@ import (
 // ErrClosed is returned by Next and Scan once Close has been called.
 var ErrClosed = errors.New("poller closed")
 
-// DefaultInterval is --poll-interval's default.
-const DefaultInterval = time.Second
+// DefaultInterval is --poll-interval's default, and MinInterval the
+// shortest it may be: below it the poller would do nothing but scan.
+const (
+	DefaultInterval = time.Second
+	MinInterval     = 10 * time.Millisecond
+)
 
 // cpuShare is the share of one core the poller aims to stay under: a scan
 // that costs more than this share of the interval stretches the interval.

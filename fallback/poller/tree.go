@@ -35,6 +35,9 @@ type dirState struct {
 	// next scan finds each file by one comparison instead of a binary
 	// search (see lookup). Nil when files changed since.
 	order []int32
+	// unreadable is set while the directory cannot be opened, so that is
+	// warned about once, not on every scan.
+	unreadable bool
 }
 
 func (d *dirState) fileName(f *fileState) string { return d.names[f.off : f.off+f.n] }

@@ -19,14 +19,5 @@ type Batch struct {
 	Unknown bool
 }
 
-// Paths returns the changed paths in delivery order.
-func (b Batch) Paths() []string {
-	paths := make([]string, len(b.Changes))
-	for i, c := range b.Changes {
-		paths[i] = c.Path
-	}
-	return paths
-}
-
 // Empty reports whether the batch carries nothing to act on.
 func (b Batch) Empty() bool { return len(b.Changes) == 0 && !b.Unknown }

@@ -27,7 +27,7 @@ func BenchmarkSpecMatch(b *testing.B) {
 	}
 	b.Run("walk", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			spec.WalkSelectsEntry(dir, "src/app/views", names[i%len(names)])
+			spec.walkSelectsEntry(dir, "src/app/views", names[i%len(names)])
 		}
 	})
 	b.Run("walkdir", func(b *testing.B) {
@@ -40,7 +40,7 @@ func BenchmarkSpecMatch(b *testing.B) {
 	b.Run("walk-simple", func(b *testing.B) {
 		simple, _ := New(Options{Watch: []string{dir}, Patterns: []string{"*.py"}})
 		for i := 0; b.Loop(); i++ {
-			simple.WalkSelectsEntry(dir, "src/app/views", names[i%len(names)])
+			simple.walkSelectsEntry(dir, "src/app/views", names[i%len(names)])
 		}
 	})
 	b.Run("absolute", func(b *testing.B) {

@@ -1,6 +1,10 @@
 package spec
 
-import "path/filepath"
+import (
+	"path/filepath"
+
+	"github.com/autoreload/autoreload/watchman/spec/internal/wildmatch"
+)
 
 // Expression translates the spec for a root into a Watchman query
 // expression that selects exactly what Selects does, for names relative to
@@ -30,13 +34,13 @@ func (s *Spec) Expression(root string) []any {
 	if len(s.includes) > 0 {
 		include := []any{"anyof"}
 		for _, pt := range s.includes {
-			include = append(include, pt.includeTerm())
+			include = append(include, includeTerm(&pt))
 		}
 		expr = append(expr, include)
 	}
 	ignore := []any{"anyof"}
 	for _, pt := range s.ignores {
-		ignore = append(ignore, pt.ignoreTerms()...)
+		ignore = append(ignore, ignoreTerms(&pt)...)
 	}
 	for _, d := range r.ignoreDirs {
 		ignore = append(ignore, []any{"dirname", d})
@@ -65,32 +69,32 @@ func matchTerm(pattern, scope string) []any {
 }
 
 // includeTerm selects the files this include pattern selects.
-func (pt *pattern) includeTerm() []any {
+func includeTerm(pt *wildmatch.Pattern) []any {
 	switch {
-	case pt.dirOnly && pt.anchored:
-		return matchTerm(pt.wild+"/**", "wholename")
-	case pt.dirOnly:
-		return matchTerm("**/"+pt.wild+"/**", "wholename")
-	case pt.anchored:
-		return matchTerm(pt.wild, "wholename")
+	case pt.DirOnly && pt.Anchored:
+		return matchTerm(pt.Wild+"/**", "wholename")
+	case pt.DirOnly:
+		return matchTerm("**/"+pt.Wild+"/**", "wholename")
+	case pt.Anchored:
+		return matchTerm(pt.Wild, "wholename")
 	default:
-		return matchTerm(pt.wild, "basename")
+		return matchTerm(pt.Wild, "basename")
 	}
 }
 
 // ignoreTerms match the files this ignore pattern excludes: the files it
 // matches itself, unless it is for directories only, and every file below
 // a directory it matches.
-func (pt *pattern) ignoreTerms() []any {
+func ignoreTerms(pt *wildmatch.Pattern) []any {
 	var terms []any
-	if pt.anchored {
-		if !pt.dirOnly {
-			terms = append(terms, matchTerm(pt.wild, "wholename"))
+	if pt.Anchored {
+		if !pt.DirOnly {
+			terms = append(terms, matchTerm(pt.Wild, "wholename"))
 		}
-		return append(terms, matchTerm(pt.wild+"/**", "wholename"))
+		return append(terms, matchTerm(pt.Wild+"/**", "wholename"))
 	}
-	if !pt.dirOnly {
-		terms = append(terms, matchTerm(pt.wild, "basename"))
+	if !pt.DirOnly {
+		terms = append(terms, matchTerm(pt.Wild, "basename"))
 	}
-	return append(terms, matchTerm("**/"+pt.wild+"/**", "wholename"))
+	return append(terms, matchTerm("**/"+pt.Wild+"/**", "wholename"))
 }

@@ -10,3 +10,7 @@ import "time"
 func fileTime() time.Time { return time.Now().Add(-otherFileClockLag) }
 
 const otherFileClockLag = 50 * time.Millisecond
+
+// dirBaseline has no probe here (no O_TMPFILE): StartBaseline uses
+// FileTime.
+func dirBaseline(string) (time.Time, bool) { return time.Time{}, false }

@@ -35,11 +35,11 @@ func FuzzSpecMatch(f *testing.F) {
 
 		walk := true
 		for i := 0; i < len(rel); i++ {
-			if rel[i] == '/' && s.WalkSkipDir(dir, rel[:i]) {
+			if rel[i] == '/' && s.walkSkipDir(dir, rel[:i]) {
 				walk = false
 			}
 		}
-		walk = walk && s.WalkSelects(dir, rel)
+		walk = walk && s.walkSelects(dir, rel)
 		if got != walk {
 			t.Fatalf("pattern %q, %q: Selects = %v, walk = %v", pat, rel, got, walk)
 		}

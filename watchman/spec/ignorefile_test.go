@@ -46,7 +46,7 @@ func TestWatchedPathsWin(t *testing.T) {
 			t.Errorf("Selects(%q) = %v, want %v", rel, got, want)
 		}
 	}
-	if spec.SkipDir(filepath.Join(dir, "build")) || !spec.SkipDir(filepath.Join(dir, "other", "build")) {
+	if spec.skipDir(filepath.Join(dir, "build")) || !spec.skipDir(filepath.Join(dir, "other", "build")) {
 		t.Error("SkipDir: the watched build/ must be walked, other/build/ skipped")
 	}
 	if expr := spec.Expression(dir); containsTerm(expr, []any{"dirname", "build"}) {

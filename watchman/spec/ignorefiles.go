@@ -5,11 +5,23 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/autoreload/autoreload/watchman/spec/internal/ignorefile"
 )
 
 // The spec's side of ignore files: the hooks its matching calls, and what
 // the backends call to keep the rules current. Ignore files narrow what
 // the patterns select; they never widen it.
+
+// ignoreFileNames are the per-directory ignore files: git's, and the one
+// tools such as ripgrep and watchexec read for ignores git should not have.
+// Within a directory, .ignore wins over .gitignore.
+var ignoreFileNames = []string{".gitignore", ".ignore"}
+
+// IsIgnoreFileName reports whether name is one of ignoreFileNames.
+func IsIgnoreFileName(name string) bool {
+	return name == ".gitignore" || name == ".ignore"
+}
 
 // watchedDirs returns the absolute watched paths that are directories,
 // including those inside another watched directory: each is exempt from
@@ -108,12 +120,12 @@ func (s *ignoreSet) literalDirs(root string) []string {
 	defer s.mu.Unlock()
 	s.loadLocked(root)
 	var candidates []string
-	add := func(dir string, f *ignoreFile) {
-		for _, r := range f.rules {
-			if r.negate || strings.ContainsAny(r.pt.wild, `*?[\`) {
+	add := func(dir string, f *ignorefile.File) {
+		for _, r := range f.Rules {
+			if r.Negate || strings.ContainsAny(r.Pattern.Wild, `*?[\`) {
 				continue
 			}
-			candidates = append(candidates, joinPathSlash(dir, r.pt.wild))
+			candidates = append(candidates, joinPathSlash(dir, r.Pattern.Wild))
 		}
 	}
 	for _, d := range s.dirs {

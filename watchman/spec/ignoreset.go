@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/spec/internal/ignorefile"
 	"github.com/autoreload/autoreload/watchman/spec/internal/repo"
 )
 
@@ -27,7 +28,7 @@ type ignoreSet struct {
 	dirs    map[string]*ignoreDir  // by absolute path
 	repos   map[string]*ignoreRepo // by top
 	tops    map[string]bool        // watched directories outside any repository
-	global  ignoreFile             // core.excludesFile; no rules outside a repository
+	global  ignorefile.File        // core.excludesFile; no rules outside a repository
 	watched []string               // every watched directory, as given
 	exempt  []string               // watched directories that ignore files exclude
 	// gen counts the re-reads that found a change; sharedGen is its value
@@ -42,7 +43,7 @@ type ignoreDir struct {
 	rel      string // relative to its top (repository or watched root)
 	parent   *ignoreDir
 	repo     *ignoreRepo // nil outside a git repository
-	files    [2]ignoreFile
+	files    [2]ignorefile.File
 	dirMtime int64  // the directory's mtime when its files were last checked
 	checked  int64  // when, ns
 	gen      uint64 // ignoreSet.gen at the last change of its files; 0: none since loaded
@@ -50,7 +51,7 @@ type ignoreDir struct {
 
 type ignoreRepo struct {
 	top     string
-	exclude ignoreFile // $GIT_COMMON_DIR/info/exclude
+	exclude ignorefile.File // $GIT_COMMON_DIR/info/exclude
 }
 
 // racyWindow: a directory whose mtime is this close to the moment its
@@ -69,7 +70,7 @@ func newIgnoreSet(watched []string) *ignoreSet {
 		}
 	}
 	if inRepo {
-		s.global = readIgnoreFile(globalExcludesFile(watched[0]))
+		s.global = ignorefile.Read(ignorefile.GlobalExcludes(watched[0]))
 	}
 	s.mu.Lock()
 	s.computeExemptLocked()
@@ -99,7 +100,7 @@ func (s *ignoreSet) loadLocked(path string) *ignoreDir {
 	case repo.HasGit(path):
 		d.repo = s.repos[path]
 		if d.repo == nil {
-			d.repo = &ignoreRepo{top: path, exclude: readIgnoreFile(filepath.Join(repo.GitCommonDir(path), "info", "exclude"))}
+			d.repo = &ignoreRepo{top: path, exclude: ignorefile.Read(filepath.Join(repo.GitCommonDir(path), "info", "exclude"))}
 			s.repos[path] = d.repo
 		}
 	case s.tops[path] || filepath.Dir(path) == path:
@@ -119,13 +120,13 @@ func (s *ignoreSet) readLocked(d *ignoreDir) {
 		d.dirMtime = fi.ModTime().UnixNano()
 	}
 	d.checked = time.Now().UnixNano()
-	for i, name := range IgnoreFileNames {
+	for i, name := range ignoreFileNames {
 		path := filepath.Join(d.path, name)
 		if name == ".gitignore" && d.repo == nil {
-			d.files[i] = ignoreFile{path: path} // git's files mean nothing outside git
+			d.files[i] = ignorefile.File{Path: path} // git's files mean nothing outside git
 			continue
 		}
-		d.files[i] = readIgnoreFile(path)
+		d.files[i] = ignorefile.Read(path)
 	}
 }
 
@@ -163,14 +164,14 @@ func (s *ignoreSet) decideLocked(d *ignoreDir, name string, isDir bool) bool {
 	for dd := d; dd != nil; dd = dd.parent {
 		for i := len(dd.files) - 1; i >= 0; i-- {
 			f := &dd.files[i]
-			if len(f.rules) == 0 {
+			if len(f.Rules) == 0 {
 				continue
 			}
 			rel := name
-			if f.anchored {
+			if f.Anchored {
 				rel = joinRelPath(strings.TrimPrefix(strings.TrimPrefix(d.rel, dd.rel), "/"), name)
 			}
-			if ignored, ok := f.decide(name, rel, isDir); ok {
+			if ignored, ok := f.Decide(name, rel, isDir); ok {
 				return ignored
 			}
 		}
@@ -178,12 +179,12 @@ func (s *ignoreSet) decideLocked(d *ignoreDir, name string, isDir bool) bool {
 	if d.repo == nil {
 		return false
 	}
-	for _, f := range []*ignoreFile{&d.repo.exclude, &s.global} {
+	for _, f := range []*ignorefile.File{&d.repo.exclude, &s.global} {
 		rel := name // what decide matches unanchored rules with; spare the join
-		if f.anchored {
+		if f.Anchored {
 			rel = joinRelPath(d.rel, name)
 		}
-		if ignored, ok := f.decide(name, rel, isDir); ok {
+		if ignored, ok := f.Decide(name, rel, isDir); ok {
 			return ignored
 		}
 	}
@@ -228,12 +229,12 @@ func (s *ignoreSet) generation() uint64 {
 func (s *ignoreSet) checkDir(dir string, dirMtime int64, since uint64) bool {
 	s.mu.RLock()
 	d := s.dirs[dir]
-	var stamps [2]stamp
+	var stamps [2]ignorefile.Stamp
 	var racy, present, before bool
 	if d != nil {
-		stamps = [2]stamp{d.files[0].stamp, d.files[1].stamp}
+		stamps = [2]ignorefile.Stamp{d.files[0].Stamp, d.files[1].Stamp}
 		racy = d.checked-d.dirMtime < racyWindow || dirMtime != d.dirMtime
-		present = stamps[0] != stamp{} || stamps[1] != stamp{}
+		present = stamps[0] != ignorefile.Stamp{} || stamps[1] != ignorefile.Stamp{}
 		before = d.gen > since
 	}
 	s.mu.RUnlock()
@@ -242,7 +243,7 @@ func (s *ignoreSet) checkDir(dir string, dirMtime int64, since uint64) bool {
 	}
 	changed := false
 	for i, f := range d.files {
-		if (racy || stamps[i] != stamp{}) && stampOf(f.path) != stamps[i] {
+		if (racy || stamps[i] != ignorefile.Stamp{}) && ignorefile.StampOf(f.Path) != stamps[i] {
 			changed = true
 		}
 	}
@@ -268,16 +269,16 @@ func (s *ignoreSet) checkShared(since uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	changed := false
-	files := []*ignoreFile{}
-	if s.global.path != "" {
+	files := []*ignorefile.File{}
+	if s.global.Path != "" {
 		files = append(files, &s.global)
 	}
 	for _, r := range s.repos {
 		files = append(files, &r.exclude)
 	}
 	for _, f := range files {
-		if stampOf(f.path) != f.stamp {
-			*f = readIgnoreFile(f.path)
+		if ignorefile.StampOf(f.Path) != f.Stamp {
+			*f = ignorefile.Read(f.Path)
 			changed = true
 		}
 	}

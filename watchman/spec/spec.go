@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/autoreload/autoreload/watchman/spec/internal/repo"
+	"github.com/autoreload/autoreload/watchman/spec/internal/wildmatch"
 )
 
 // Options is what the user asked to watch, as given on the command line.
@@ -50,8 +51,8 @@ func DefaultIgnores() []string { return slices.Clone(defaultIgnores) }
 // another watched directory adds nothing and is dropped from Roots.
 type Spec struct {
 	roots    []*root
-	includes []pattern // any of; none means every file
-	ignores  []pattern
+	includes []wildmatch.Pattern // any of; none means every file
+	ignores  []wildmatch.Pattern
 	// needRelFile is set when some pattern looks at more than the base
 	// name in deciding about a file, needRelDir about a directory.
 	needRelFile, needRelDir bool
@@ -73,7 +74,7 @@ type root struct {
 func New(opts Options) (*Spec, error) {
 	s := &Spec{}
 	for _, p := range opts.Patterns {
-		pts, err := compilePatterns(p)
+		pts, err := wildmatch.Compile(p)
 		if err != nil {
 			return nil, fmt.Errorf("include %w", err)
 		}
@@ -84,7 +85,7 @@ func New(opts Options) (*Spec, error) {
 		if e == "" || strings.ContainsAny(e, `/*?[]{}\`) {
 			return nil, fmt.Errorf("extension %q: must be a plain name such as go: %w", e, ErrBadPattern)
 		}
-		pts, err := compilePatterns("*." + e)
+		pts, err := wildmatch.Compile("*." + e)
 		if err != nil {
 			return nil, fmt.Errorf("extension %w", err)
 		}
@@ -97,18 +98,18 @@ func New(opts Options) (*Spec, error) {
 	}
 	ignores = append(ignores, opts.Ignores...)
 	for _, p := range ignores {
-		pts, err := compilePatterns(p)
+		pts, err := wildmatch.Compile(p)
 		if err != nil {
 			return nil, fmt.Errorf("ignore %w", err)
 		}
 		s.ignores = append(s.ignores, pts...)
 	}
 	for _, pt := range s.includes {
-		s.needRelFile = s.needRelFile || pt.anchored || pt.dirOnly // a directory include looks at the parents
+		s.needRelFile = s.needRelFile || pt.Anchored || pt.DirOnly // a directory include looks at the parents
 	}
 	for _, pt := range s.ignores {
-		s.needRelFile = s.needRelFile || pt.anchored && !pt.dirOnly
-		s.needRelDir = s.needRelDir || pt.anchored
+		s.needRelFile = s.needRelFile || pt.Anchored && !pt.DirOnly
+		s.needRelDir = s.needRelDir || pt.Anchored
 	}
 	if err := s.addRoots(opts.Watch); err != nil {
 		return nil, err
@@ -268,10 +269,10 @@ func (s *Spec) Selects(path string) bool {
 	return r.selects(s, rel)
 }
 
-// SkipDir reports whether the directory at the absolute path is ignored with
+// skipDir reports whether the directory at the absolute path is ignored with
 // everything below it, so a walk never descends into it. Roots are never
 // skipped.
-func (s *Spec) SkipDir(path string) bool {
+func (s *Spec) skipDir(path string) bool {
 	path = filepath.Clean(path)
 	r, rel := s.dirRootOf(path)
 	if r == nil {
@@ -285,25 +286,25 @@ func (s *Spec) SkipDir(path string) bool {
 	return false
 }
 
-// WalkSelects is Selects for a walk of the directory root that has pruned
-// with WalkSkipDir: rel is the file's slash-separated path relative to root,
+// walkSelects is Selects for a walk of the directory root that has pruned
+// with walkSkipDir: rel is the file's slash-separated path relative to root,
 // and its directories are taken as not ignored. It is cheaper than Selects.
-func (s *Spec) WalkSelects(root, rel string) bool {
+func (s *Spec) walkSelects(root, rel string) bool {
 	r := s.root(root)
 	return r != nil && !r.file && r.selects(s, rel)
 }
 
-// WalkSelectsEntry is WalkSelects for the entry name of the directory
+// walkSelectsEntry is walkSelects for the entry name of the directory
 // dirRel ("" for the root itself). A walk asking about many entries of one
 // directory does better with WalkDir.
-func (s *Spec) WalkSelectsEntry(root, dirRel, name string) bool {
+func (s *Spec) walkSelectsEntry(root, dirRel, name string) bool {
 	return s.WalkDir(root, dirRel).SelectsEntry(name)
 }
 
-// WalkSkipDir is SkipDir for a walk of the directory root: rel is the
+// walkSkipDir is skipDir for a walk of the directory root: rel is the
 // directory's slash-separated path relative to root, and its parents are
 // taken as not ignored.
-func (s *Spec) WalkSkipDir(root, rel string) bool {
+func (s *Spec) walkSkipDir(root, rel string) bool {
 	r := s.root(root)
 	return r != nil && !r.file && r.skipDir(s, rel)
 }
@@ -318,7 +319,7 @@ func (r *root) selects(s *Spec, rel string) bool {
 // is not nil.
 func (r *root) selectsIn(s *Spec, rel, name string, w *WalkDir) bool {
 	for i := range s.ignores {
-		if pt := &s.ignores[i]; !pt.dirOnly && pt.match(name, rel) {
+		if pt := &s.ignores[i]; !pt.DirOnly && pt.Match(name, rel) {
 			return false
 		}
 	}
@@ -330,8 +331,8 @@ func (r *root) selectsIn(s *Spec, rel, name string, w *WalkDir) bool {
 	}
 	for i := range s.includes {
 		pt := &s.includes[i]
-		if !pt.dirOnly {
-			if pt.match(name, rel) {
+		if !pt.DirOnly {
+			if pt.Match(name, rel) {
 				return true
 			}
 			continue
@@ -340,7 +341,7 @@ func (r *root) selectsIn(s *Spec, rel, name string, w *WalkDir) bool {
 		for j := 0; j < len(rel); j++ {
 			if rel[j] == '/' {
 				dir := rel[:j]
-				if pt.match(dir[strings.LastIndexByte(dir, '/')+1:], dir) {
+				if pt.Match(dir[strings.LastIndexByte(dir, '/')+1:], dir) {
 					return true
 				}
 			}
@@ -366,7 +367,7 @@ func (r *root) skipDirIn(s *Spec, rel, name string, w *WalkDir) bool {
 		return true
 	}
 	for i := range s.ignores {
-		if s.ignores[i].match(name, rel) {
+		if s.ignores[i].Match(name, rel) {
 			return true
 		}
 	}
@@ -375,3 +376,7 @@ func (r *root) skipDirIn(s *Spec, rel, name string, w *WalkDir) bool {
 	}
 	return s.ignoredByFiles(r, rel, true)
 }
+
+// ErrBadPattern is wrapped by every error about an include or ignore
+// pattern, or an extension.
+var ErrBadPattern = wildmatch.ErrBadPattern

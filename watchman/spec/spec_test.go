@@ -81,15 +81,15 @@ func TestSpecSkipDir(t *testing.T) {
 		"build": true, "build/sub": true, "a/build": false, "node_modules": true, "a/b/node_modules": true,
 		"x.log": true, "src": false, "": false,
 	} {
-		if got := s.SkipDir(filepath.Join(dir, rel)); got != want {
+		if got := s.skipDir(filepath.Join(dir, rel)); got != want {
 			t.Errorf("SkipDir(%q) = %v, want %v", rel, got, want)
 		}
 	}
-	if s.SkipDir("/elsewhere/.git") {
+	if s.skipDir("/elsewhere/.git") {
 		t.Errorf("SkipDir outside the roots = true")
 	}
-	if !s.WalkSkipDir(dir, "a/b/node_modules") || s.WalkSkipDir(dir, "a/build") {
-		t.Errorf("WalkSkipDir disagrees with SkipDir")
+	if !s.walkSkipDir(dir, "a/b/node_modules") || s.walkSkipDir(dir, "a/build") {
+		t.Errorf("walkSkipDir disagrees with SkipDir")
 	}
 }
 
@@ -111,7 +111,7 @@ func TestSpecWatchmanConfig(t *testing.T) {
 	if s.Selects(filepath.Join(sub, "gen", "a")) || !s.Selects(filepath.Join(sub, "build", "a")) {
 		t.Errorf("root %s: ignore_dirs not applied relative to the project root", sub)
 	}
-	if !s.SkipDir(filepath.Join(sub, "gen")) {
+	if !s.skipDir(filepath.Join(sub, "gen")) {
 		t.Errorf("root %s: SkipDir(gen) = false", sub)
 	}
 
@@ -153,27 +153,5 @@ func TestSpecBadPatterns(t *testing.T) {
 	}
 	if _, err := New(Options{Watch: []string{t.TempDir()}, Exts: []string{"*"}}); !errors.Is(err, ErrBadPattern) {
 		t.Errorf("extension *: err = %v, want ErrBadPattern", err)
-	}
-}
-
-func TestExpandBraces(t *testing.T) {
-	for p, want := range map[string][]string{
-		"a":          {"a"},
-		"{a,b}":      {"a", "b"},
-		"x{a,b}y":    {"xay", "xby"},
-		"{a,{b,c}}":  {"a", "b", "c"},
-		"{a,b}{c,d}": {"ac", "ad", "bc", "bd"},
-		"{a":         {`\{a`},
-		"a}":         {`a\}`},
-		"{a{b,c}":    {`\{ab`, `\{ac`},
-		`\{a,b}`:     {`\{a,b\}`},
-		"[{]{a,b}":   {"[{]a", "[{]b"},
-		"{}":         {""},
-		"{a,}":       {"a", ""},
-	} {
-		got, err := expandBraces(p)
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("expandBraces(%q) = %q, %v; want %q", p, got, err, want)
-		}
 	}
 }

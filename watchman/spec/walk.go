@@ -10,7 +10,7 @@ import "strings"
 // at more than the base name.
 //
 // A WalkDir is for one goroutine, during one directory's scan: it assumes,
-// as WalkSelects does, that its parents are not ignored.
+// as walkSelects does, that its parents are not ignored.
 type WalkDir struct {
 	s   *Spec
 	r   *root  // nil: not a watched directory; nothing is selected
@@ -33,7 +33,7 @@ func (s *Spec) WalkDir(root, rel string) *WalkDir {
 }
 
 // SelectsEntry reports whether the file name of the directory is watched:
-// WalkSelects for its relative path.
+// walkSelects for its relative path.
 func (w *WalkDir) SelectsEntry(name string) bool {
 	if w.r == nil {
 		return false
@@ -46,7 +46,7 @@ func (w *WalkDir) SelectsEntry(name string) bool {
 }
 
 // SkipsDir reports whether the subdirectory name is ignored with everything
-// below it: WalkSkipDir for its relative path.
+// below it: walkSkipDir for its relative path.
 func (w *WalkDir) SkipsDir(name string) bool {
 	if w.r == nil {
 		return false

@@ -9,7 +9,7 @@ import (
 )
 
 // TestWalkViewsAgree: a walk's three ways of asking (WalkDir, the
-// one-entry WalkSelectsEntry/WalkSkipDir, and Selects/SkipDir on the
+// one-entry walkSelectsEntry/walkSkipDir, and Selects/SkipDir on the
 // absolute path) give the same answers, with nested ignore files, anchored
 // and directory patterns, and with the default ignores off (then no
 // pattern looks past the base name, and a nested entry must still be
@@ -40,18 +40,18 @@ func TestWalkViewsAgree(t *testing.T) {
 			}
 			abs := filepath.Join(dir, filepath.FromSlash(rel))
 			w := spec.WalkDir(dir, dirRel)
-			if got, want := w.SelectsEntry(name), spec.WalkSelects(dir, rel); got != want {
-				t.Errorf("%+v: WalkDir(%q).SelectsEntry(%q) = %v, WalkSelects = %v", opts, dirRel, name, got, want)
+			if got, want := w.SelectsEntry(name), spec.walkSelects(dir, rel); got != want {
+				t.Errorf("%+v: WalkDir(%q).SelectsEntry(%q) = %v, walkSelects = %v", opts, dirRel, name, got, want)
 			}
-			if got, want := spec.WalkSelectsEntry(dir, dirRel, name), spec.WalkSelects(dir, rel); got != want {
-				t.Errorf("%+v: WalkSelectsEntry(%q, %q) = %v, WalkSelects = %v", opts, dirRel, name, got, want)
+			if got, want := spec.walkSelectsEntry(dir, dirRel, name), spec.walkSelects(dir, rel); got != want {
+				t.Errorf("%+v: walkSelectsEntry(%q, %q) = %v, walkSelects = %v", opts, dirRel, name, got, want)
 			}
-			if got, want := w.SkipsDir(name), spec.WalkSkipDir(dir, rel); got != want {
-				t.Errorf("%+v: WalkDir(%q).SkipsDir(%q) = %v, WalkSkipDir = %v", opts, dirRel, name, got, want)
+			if got, want := w.SkipsDir(name), spec.walkSkipDir(dir, rel); got != want {
+				t.Errorf("%+v: WalkDir(%q).SkipsDir(%q) = %v, walkSkipDir = %v", opts, dirRel, name, got, want)
 			}
-			if !spec.SkipDir(filepath.Dir(abs)) {
-				if got, want := spec.WalkSelects(dir, rel), spec.Selects(abs); got != want {
-					t.Errorf("%+v: WalkSelects(%q) = %v, Selects = %v", opts, rel, got, want)
+			if !spec.skipDir(filepath.Dir(abs)) {
+				if got, want := spec.walkSelects(dir, rel), spec.Selects(abs); got != want {
+					t.Errorf("%+v: walkSelects(%q) = %v, Selects = %v", opts, rel, got, want)
 				}
 			}
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // CommandTimeout bounds one raw command: dial, send and the reply.
-var CommandTimeout = 30 * time.Second
+const CommandTimeout = 30 * time.Second
 
 // Command sends one command on a fresh connection and returns the decoded
 // reply; a reply carrying "error" is returned as an error. Numbers decode as

@@ -22,7 +22,7 @@ import (
 
 // StartTimeout bounds how long Start and Restart wait for the daemon to
 // answer. Generous: the machine is shared and tests run under -race.
-var StartTimeout = 30 * time.Second
+const StartTimeout = 30 * time.Second
 
 // Daemon is one private Watchman daemon owned by a test.
 type Daemon struct {

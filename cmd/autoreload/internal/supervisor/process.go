@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unicode"
 
 	"golang.org/x/sys/unix"
 )
@@ -64,7 +65,19 @@ type StartError struct {
 	Err     error
 }
 
-func (e *StartError) Error() string { return fmt.Sprintf("cannot start %s: %v", e.Command, e.Err) }
+func (e *StartError) Error() string {
+	return fmt.Sprintf("cannot start %s: %v", commandName(e.Command), e.Err)
+}
+
+// commandName shows a COMMAND name as written, but quoted when it is blank
+// or holds a space or a character that does not print: `cannot start " "`
+// says what `cannot start  ` hides.
+func commandName(name string) string {
+	if name == "" || strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) {
+		return strconv.Quote(name)
+	}
+	return name
+}
 func (e *StartError) Unwrap() error { return e.Err }
 
 // ExitError means COMMAND exited by itself under OnExitExit; Code is what

@@ -1,4 +1,4 @@
-package spec
+package ignorefile
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// globalExcludesFile returns the user's global excludes file as git would
+// GlobalExcludes returns the user's global excludes file as git would
 // read it for the repository holding dir: core.excludesFile from git's own
 // configuration (system, global, XDG, the repository's, with includes and
 // "~" expanded), else $XDG_CONFIG_HOME/git/ignore, else
 // $HOME/.config/git/ignore. Git is asked rather than its configuration
 // parsed here, since only git knows every place it reads. Without a git
 // binary the default path is used.
-func globalExcludesFile(dir string) string {
+func GlobalExcludes(dir string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", "config", "--includes", "--path", "--get", "core.excludesFile")

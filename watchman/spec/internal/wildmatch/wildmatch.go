@@ -1,4 +1,10 @@
-package spec
+// Package wildmatch compiles and matches the patterns of a watch spec and
+// of ignore files as Watchman's wildmatch does: *, ?, [...], ** and {a,b},
+// byte by byte. A pattern without '/' matches a base name, one with '/'
+// (or a leading '/') the slash-separated path below its root, and a
+// trailing '/' matches directories only. Every error about a pattern wraps
+// ErrBadPattern.
+package wildmatch
 
 import (
 	"errors"
@@ -16,14 +22,15 @@ const maxAlternatives = 256
 // ErrBadPattern is wrapped by every error about an include or ignore pattern.
 var ErrBadPattern = errors.New("bad pattern")
 
-// pattern is one brace-free alternative of a user pattern, kept in two
-// spellings of the same meaning: wild for Watchman's wildmatch, and ds for
-// doublestar over the name's bytes as Latin-1 runes (see latin1).
-type pattern struct {
-	wild     string
+// Pattern is one brace-free alternative of a user pattern, kept in two
+// spellings of the same meaning: Wild for Watchman's wildmatch (and for
+// its expression terms), and ds for doublestar over the name's bytes as
+// Latin-1 runes (see latin1).
+type Pattern struct {
+	Wild     string
 	ds       string
-	anchored bool // matched against the path relative to the root, else the base name
-	dirOnly  bool // written with a trailing slash: matches directories only
+	Anchored bool // matched against the path relative to the root, else the base name
+	DirOnly  bool // written with a trailing slash: matches directories only
 	// kind and lit let the common base-name shapes ("*.go", ".#*",
 	// ".DS_Store") skip the general matcher: a poller asks about every
 	// name of the tree on every scan.
@@ -41,11 +48,11 @@ const (
 )
 
 // classify sets kind and lit for a base-name pattern of a simple shape.
-func (pt *pattern) classify() {
+func (pt *Pattern) classify() {
 	const meta = `*?[\`
-	w := pt.wild
+	w := pt.Wild
 	switch {
-	case pt.anchored:
+	case pt.Anchored:
 	case !strings.ContainsAny(w, meta):
 		pt.kind, pt.lit = kindLiteral, w
 	case len(w) > 1 && w[0] == '*' && !strings.ContainsAny(w[1:], meta):
@@ -55,8 +62,8 @@ func (pt *pattern) classify() {
 	}
 }
 
-// compilePatterns expands the braces of p and compiles each alternative.
-func compilePatterns(p string) ([]pattern, error) {
+// Compile expands the braces of p and compiles each alternative.
+func Compile(p string) ([]Pattern, error) {
 	if p == "" {
 		return nil, fmt.Errorf("pattern %q: empty: %w", p, ErrBadPattern)
 	}
@@ -70,29 +77,29 @@ func compilePatterns(p string) ([]pattern, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pattern %q: %v: %w", p, err, ErrBadPattern)
 	}
-	var out []pattern
+	var out []Pattern
 	for _, a := range alts {
-		var pt pattern
+		var pt Pattern
 		for strings.HasSuffix(a, "/") && !strings.HasSuffix(a, `\/`) {
 			a = strings.TrimSuffix(a, "/")
-			pt.dirOnly = true
+			pt.DirOnly = true
 		}
 		for strings.HasPrefix(a, "/") {
 			a = strings.TrimPrefix(a, "/")
-			pt.anchored = true
+			pt.Anchored = true
 		}
 		if a == "" {
 			continue // an empty alternative matches no name
 		}
 		if strings.Contains(a, "/") {
-			pt.anchored = true
+			pt.Anchored = true
 		}
 		// Wildmatch's "a/**" matches what is below a, never a itself;
 		// doublestar's also matches a. "a/**/*" means the former to both.
 		if strings.HasSuffix(a, "/**") {
 			a += "/*"
 		}
-		pt.wild = a
+		pt.Wild = a
 		pt.ds = latin1(a)
 		pt.classify()
 		if !doublestar.ValidatePattern(pt.ds) {
@@ -106,9 +113,9 @@ func compilePatterns(p string) ([]pattern, error) {
 	return out, nil
 }
 
-// match reports whether the pattern matches an entry with the given base
+// Match reports whether the pattern matches an entry with the given base
 // name and slash-separated path relative to its root.
-func (pt *pattern) match(name, rel string) bool {
+func (pt *Pattern) Match(name, rel string) bool {
 	switch pt.kind {
 	case kindLiteral:
 		return name == pt.lit
@@ -117,7 +124,7 @@ func (pt *pattern) match(name, rel string) bool {
 	case kindSuffix:
 		return strings.HasSuffix(name, pt.lit)
 	}
-	if pt.anchored {
+	if pt.Anchored {
 		return doublestar.MatchUnvalidated(pt.ds, latin1(rel))
 	}
 	return doublestar.MatchUnvalidated(pt.ds, latin1(name))
@@ -215,14 +222,14 @@ func expandBraces(p string) ([]string, error) {
 			if len(out) >= maxAlternatives {
 				return fmt.Errorf("more than %d brace alternatives", maxAlternatives)
 			}
-			out = append(out, escapeBraces(s))
+			out = append(out, EscapeBraces(s))
 			return nil
 		}
 		prefix, suffix := s[:open], s[close+1:]
 		for _, alt := range splitTop(s[open+1 : close]) {
 			// The prefix has no group, so its braces are literals: escape
 			// them now, or the next round would pair them up.
-			if err := expand(escapeBraces(prefix) + alt + suffix); err != nil {
+			if err := expand(EscapeBraces(prefix) + alt + suffix); err != nil {
 				return err
 			}
 		}
@@ -283,8 +290,8 @@ func splitTop(body string) []string {
 	return append(parts, body[start:])
 }
 
-// escapeBraces escapes the braces of s that are syntax (see nextToken).
-func escapeBraces(s string) string {
+// EscapeBraces escapes the braces of s that are syntax (see nextToken).
+func EscapeBraces(s string) string {
 	if !strings.ContainsAny(s, "{}") {
 		return s
 	}

@@ -1,19 +1,25 @@
-package spec
+// Package ignorefile reads gitignore-style files (.gitignore, .ignore,
+// info/exclude, git's global excludes file) into rules decided as
+// `git check-ignore --no-index` decides, by pattern, and stamps each
+// version of a file so a caller can tell when to read it again.
+package ignorefile
 
 import (
 	"bytes"
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/autoreload/autoreload/watchman/spec/internal/wildmatch"
 )
 
 // Ignore files hold gitignore patterns: one per line; blank lines and lines
 // starting with '#' say nothing; '!' negates; a trailing '/' matches
 // directories only; a '/' anywhere else anchors the pattern to the file's
-// directory; unescaped trailing spaces are dropped. Each pattern is compiled
-// into the spec's own pattern type, so it is matched by doublestar with the
-// wildmatch meaning the spec's patterns already have ('*' and '?' stop at
-// '/', "**" spans directories, "a/**" is what lies below a, never a).
+// directory; unescaped trailing spaces are dropped. Each pattern is
+// compiled by package wildmatch, as the spec's own are, so it has the
+// meaning the spec's patterns already have ('*' and '?' stop at '/', "**"
+// spans directories, "a/**" is what lies below a, never a).
 //
 // Why not go-git's plumbing/format/gitignore: checked against
 // `git check-ignore --no-index`, its matcher disagrees with git on five
@@ -23,98 +29,90 @@ import (
 // nothing, and "[!a].txt" misses b.txt (filepath.Match has no '!'
 // negation). It also reads the global excludes only from ~/.gitconfig.
 
-// IgnoreFileNames are the per-directory ignore files: git's, and the one
-// tools such as ripgrep and watchexec read for ignores git should not have.
-// Within a directory, .ignore wins over .gitignore.
-var IgnoreFileNames = []string{".gitignore", ".ignore"}
-
-// IsIgnoreFileName reports whether name is one of IgnoreFileNames.
-func IsIgnoreFileName(name string) bool {
-	return name == ".gitignore" || name == ".ignore"
+// Rule is one pattern line of an ignore file.
+type Rule struct {
+	Pattern wildmatch.Pattern
+	Negate  bool // written with a leading '!': un-ignores
 }
 
-// ignoreRule is one pattern line of an ignore file.
-type ignoreRule struct {
-	pt     pattern
-	negate bool
-}
-
-// stamp identifies one version of a file; the zero stamp is "absent".
-type stamp struct {
+// Stamp identifies one version of a file; the zero Stamp is "absent".
+type Stamp struct {
 	mtime int64
 	size  int64
 	ino   uint64
 }
 
-func stampOfInfo(fi os.FileInfo) stamp {
-	st := stamp{mtime: fi.ModTime().UnixNano(), size: fi.Size()}
+func stampOfInfo(fi os.FileInfo) Stamp {
+	st := Stamp{mtime: fi.ModTime().UnixNano(), size: fi.Size()}
 	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
 		st.ino = uint64(sys.Ino)
 	}
-	if st == (stamp{}) {
+	if st == (Stamp{}) {
 		st.ino = 1 // present, whatever it says
 	}
 	return st
 }
 
-func stampOf(path string) stamp {
+// StampOf returns the stamp of the file at path now.
+func StampOf(path string) Stamp {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return stamp{}
+		return Stamp{}
 	}
 	return stampOfInfo(fi)
 }
 
-// ignoreFile is one ignore file as last read.
-type ignoreFile struct {
-	path     string
-	stamp    stamp
-	rules    []ignoreRule
-	anchored bool // some rule looks at more than the base name
+// File is one ignore file as last read.
+type File struct {
+	Path     string
+	Stamp    Stamp // when read; zero when absent
+	Rules    []Rule
+	Anchored bool // some rule looks at more than the base name
 }
 
-// readIgnoreFile reads path; a missing or unreadable file has no rules.
-func readIgnoreFile(path string) ignoreFile {
-	f := ignoreFile{path: path, stamp: stampOf(path)}
-	if f.stamp == (stamp{}) {
+// Read reads the ignore file at path; a missing or unreadable file has no
+// rules.
+func Read(path string) File {
+	f := File{Path: path, Stamp: StampOf(path)}
+	if f.Stamp == (Stamp{}) {
 		return f
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return f
 	}
-	f.rules = parseIgnoreLines(data)
-	for _, r := range f.rules {
-		f.anchored = f.anchored || r.pt.anchored
+	f.Rules = parseLines(data)
+	for _, r := range f.Rules {
+		f.Anchored = f.Anchored || r.Pattern.Anchored
 	}
 	return f
 }
 
-// parseIgnoreLines parses the content of an ignore file. A line the spec's
+// parseLines parses the content of an ignore file. A line the spec's
 // matcher cannot express exactly (a POSIX class name such as [:alpha:], or
 // invalid UTF-8) is skipped: it ignores nothing rather than the wrong files.
-func parseIgnoreLines(data []byte) []ignoreRule {
+func parseLines(data []byte) []Rule {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // git skips a BOM
-	var rules []ignoreRule
+	var rules []Rule
 	for line := range strings.SplitSeq(string(data), "\n") {
 		line = strings.TrimSuffix(line, "\r")
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		var r ignoreRule
+		var r Rule
 		if line[0] == '!' {
-			r.negate, line = true, line[1:]
+			r.Negate, line = true, line[1:]
 		}
 		line = trimTrailingSpaces(line)
 		if line == "" {
 			continue
 		}
 		// Braces are literal in gitignore; the spec's compiler expands them.
-		pts, err := compilePatterns(escapeBraces(line))
+		pts, err := wildmatch.Compile(wildmatch.EscapeBraces(line))
 		if err != nil || len(pts) != 1 {
 			continue
 		}
-		r.pt = pts[0]
+		r.Pattern = pts[0]
 		rules = append(rules, r)
 	}
 	return rules
@@ -137,17 +135,17 @@ func trimTrailingSpaces(s string) string {
 	return s[:end]
 }
 
-// decide returns whether the rules of f decide about the entry at rel
+// Decide returns whether the rules of f decide about the entry at rel
 // (relative to f's directory) with base name name, and how: the last
 // matching rule wins, as in git.
-func (f *ignoreFile) decide(name, rel string, isDir bool) (ignored, decided bool) {
-	for i := len(f.rules) - 1; i >= 0; i-- {
-		r := &f.rules[i]
-		if r.pt.dirOnly && !isDir {
+func (f *File) Decide(name, rel string, isDir bool) (ignored, decided bool) {
+	for i := len(f.Rules) - 1; i >= 0; i-- {
+		r := &f.Rules[i]
+		if r.Pattern.DirOnly && !isDir {
 			continue
 		}
-		if r.pt.match(name, rel) {
-			return !r.negate, true
+		if r.Pattern.Match(name, rel) {
+			return !r.Negate, true
 		}
 	}
 	return false, false

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/autoreload/autoreload"
+
+// TestImportsGoOneWay holds the layout drawn in the README's "How it
+// works": the supervisor imports no project package, the spec imports
+// neither backend, the poller only the spec, and the Watchman protocol
+// library is the client's alone. Test files are free.
+func TestImportsGoOneWay(t *testing.T) {
+	imports := projectImports(t, "../..")
+	isProject := func(p string) bool { return p == module || strings.HasPrefix(p, module+"/") }
+	under := func(p, dir string) bool { return p == module+"/"+dir || strings.HasPrefix(p, module+"/"+dir+"/") }
+	rules := []struct {
+		pkg    string
+		allow  func(string) bool
+		reason string
+	}{
+		{"cmd/autoreload/internal/supervisor", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"watchman/spec", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports neither backend"},
+		{"fallback/poller", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports only the spec"},
+		{"watchman", func(p string) bool {
+			return !isProject(p) || under(p, "watchman/spec")
+		}, "imports only the spec"},
+	}
+	checked := 0
+	for pkg, deps := range imports {
+		for _, r := range rules {
+			if pkg != r.pkg && !strings.HasPrefix(pkg, r.pkg+"/") || pkg == "watchman/watchmantest" {
+				continue
+			}
+			if r.pkg == "watchman" && strings.HasPrefix(pkg, "watchman/") {
+				continue // its own rules, or test support
+			}
+			checked++
+			for _, d := range deps {
+				if !r.allow(d) {
+					t.Errorf("%s imports %s; %s %s", pkg, d, r.pkg, r.reason)
+				}
+			}
+		}
+		for _, d := range deps {
+			if strings.HasPrefix(d, "github.com/sjansen/watchman") && pkg != "watchman" {
+				t.Errorf("%s imports %s: only the Watchman client may", pkg, d)
+			}
+		}
+	}
+	if checked < 4 {
+		t.Fatalf("checked %d packages, want the supervisor, the spec, the poller and the client at least", checked)
+	}
+}
+
+// projectImports returns, for each package directory below root (relative,
+// slash-separated), what its non-test files import.
+func projectImports(t *testing.T, root string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		pkg := filepath.ToSlash(rel)
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			out[pkg] = append(out[pkg], p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+package fallback
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
+)
+
+// recheck tries Watchman again while the poller stands in, beside the
+// poller and never in its way: it does not interrupt a scan when an attempt
+// is due or fails, only when a subscription is in place (found), and then
+// the switch-back's final scan takes over whatever the interrupted scan had
+// found. (Cancelling the poller at every re-check lost changes for ever when
+// the two periods were in step: each re-check cancelled the scan that had
+// found one.)
+//
+// Its one goroutine is owned by the watcher: stop cancels and waits for it,
+// and it has ended by the time found is done.
+type recheck struct {
+	found    context.Context // done once sub (or, with ReloaderWatchman, err) is set
+	setFound context.CancelFunc
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when the goroutine has ended
+
+	// Set by the goroutine before found is done; read after.
+	sub     subscription
+	err     error     // ReloaderWatchman only: Watchman lost with every root present
+	started time.Time // when the successful attempt began: the subscription covers changes from then
+	at      time.Time // when the subscription was in place: its cookie files are older
+}
+
+// recheckConfig is what a recheck needs of its watcher.
+type recheckConfig struct {
+	spec     *spec.Spec
+	sock     string
+	opts     Options
+	warnings *watchman.WarningLog
+	log      *slog.Logger
+}
+
+// startRecheck makes its first attempt after delay, and one every
+// WatchmanRetry after each failure. parent is the watcher's closed context.
+func startRecheck(parent context.Context, cfg recheckConfig, delay time.Duration) *recheck {
+	ctx, cancel := context.WithCancel(parent)
+	r := &recheck{cancel: cancel, done: make(chan struct{})}
+	r.found, r.setFound = context.WithCancel(context.Background())
+	go r.run(ctx, cfg, delay)
+	return r
+}
+
+func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duration) {
+	defer close(r.done)
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		// A missing root cannot be watched (watch-project refuses it): wait
+		// for it quietly, the poller watches the rest meanwhile.
+		if rootsPresent(cfg.spec) {
+			started := spec.FileTime()
+			sub, err := subscribeWatchman(ctx, cfg.spec, cfg.sock, time.Time{}, cfg.opts, cfg.warnings)
+			if err == nil {
+				r.sub, r.started, r.at = sub, started, time.Now()
+				r.setFound()
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if cfg.opts.Reloader == ReloaderWatchman && rootsPresent(cfg.spec) {
+				// The poller stood in for a missing root only: Watchman
+				// itself lost is the end, as at any other time.
+				r.err = err
+				r.setFound()
+				return
+			}
+			cfg.log.Debug("watchman still unavailable", "error", err.Error())
+		}
+		t.Reset(cfg.opts.WatchmanRetry)
+	}
+}
+
+// take waits for the goroutine, which has ended once found is done, and
+// hands over the subscription.
+func (r *recheck) take() subscription {
+	<-r.done
+	sub := r.sub
+	r.sub = nil
+	return sub
+}
+
+// stop cancels the recheck, waits for it, and releases what it got.
+func (r *recheck) stop() {
+	r.cancel()
+	<-r.done
+	if r.sub != nil {
+		r.sub.Close()
+		r.sub = nil
+	}
+}
+
+// rootsPresent reports whether every root can be watched: a directory root
+// is there, and so is the directory of a file root (a file root itself may
+// be missing: its creation is a change Watchman reports).
+func rootsPresent(sp *spec.Spec) bool {
+	for _, root := range sp.Roots() {
+		dir := root
+		if sp.IsFileRoot(root) {
+			dir = filepath.Dir(root)
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
