@@ -28,9 +28,10 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"cmd/autoreload/internal/supervisor", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/spec", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports neither backend"},
 		{"fallback/poller", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports only the spec"},
+		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {
-			return !isProject(p) || under(p, "watchman/spec")
-		}, "imports only the spec"},
+			return !isProject(p) || under(p, "watchman/spec") || under(p, "watchman/bser")
+		}, "imports only the spec and the BSER codec"},
 	}
 	checked := 0
 	for pkg, deps := range imports {
@@ -54,8 +55,8 @@ func TestImportsGoOneWay(t *testing.T) {
 			}
 		}
 	}
-	if checked < 4 {
-		t.Fatalf("checked %d packages, want the supervisor, the spec, the poller and the client at least", checked)
+	if checked < 5 {
+		t.Fatalf("checked %d packages, want the supervisor, the spec, the poller, the codec and the client at least", checked)
 	}
 }
 
