@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"syscall"
@@ -183,10 +182,6 @@ func (w *Watcher) logWatching(reason error) {
 	}
 	if reason != nil {
 		attrs = append(attrs, "reason", reason.Error())
-	}
-	if w.log.Enabled(context.Background(), slog.LevelDebug) {
-		// Lets tests and users see that switching back and forth leaks nothing.
-		attrs = append(attrs, "goroutines", runtime.NumGoroutine())
 	}
 	w.log.Info("watching", attrs...)
 }

@@ -53,6 +53,28 @@ func TestVerboseNamesEachStop(t *testing.T) {
 	s.stop()
 }
 
+// TestVerboseAddsNothingInternal: -v adds debug lines of its own, but the
+// lines every run logs carry the same attributes with or without it (it
+// once added goroutines=N to watching).
+func TestVerboseAddsNothingInternal(t *testing.T) {
+	t.Parallel()
+	keys := func(args ...string) []string {
+		s := startAutoreload(t, t.TempDir(), append(args, "--", "sleep", "1000")...)
+		watching, _ := s.readyEvents()
+		s.stop()
+		var ks []string
+		for k := range watching {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	plain, verbose := keys(), keys("-v")
+	if !slices.Equal(plain, verbose) {
+		t.Errorf("watching with -v has attributes %v, without %v", verbose, plain)
+	}
+}
+
 // TestJSONLogFields: the attribute names scripts rely on.
 func TestJSONLogFields(t *testing.T) {
 	t.Parallel()
