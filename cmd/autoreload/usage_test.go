@@ -46,7 +46,10 @@ func TestBadInput(t *testing.T) {
 		{"empty extension list", []string{"-e", ",", "--reloader=stat", "true"}, nil, 2, "no extension given"},
 		{"COMMAND not found", []string{"no-such-command-xyz"}, nil, 1, "no-such-command-xyz"},
 		{"blank COMMAND name", []string{" "}, nil, 1, `cannot start " ": `},
-		{"whole command line as COMMAND", []string{"go run ./cmd/server"}, nil, 1, `cannot start "go run ./cmd/server": `},
+		{"whole command line as COMMAND", []string{"go run ./cmd/server"}, nil, 1,
+			`cannot start "go run ./cmd/server": no such file; to run a command line, pass its words separately: autoreload -- go run ./cmd/server`},
+		{"whole command line as COMMAND after flags", []string{"-e", "go", "--", "go run ."}, nil, 1,
+			`cannot start "go run .": no such file; to run a command line, pass its words separately: autoreload -- go run .`},
 		{"COMMAND not executable", []string{notExec}, nil, 1, "permission denied"},
 	}
 	for _, c := range cases {
