@@ -199,6 +199,14 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "root deleted":
 		s = fmt.Sprintf("root deleted %s (%s until it is back)", list("roots"), str("reloader"))
 		done["roots"], done["reloader"] = true, true
+	case "unknown variable":
+		s = "unknown variable " + str("name") + " ignored"
+		if has("meant") {
+			s += "; did you mean " + str("meant") + "?"
+		} else {
+			s += " (autoreload --help lists the variables)"
+		}
+		done["name"], done["meant"] = true, true
 	case "failed":
 		s = str("error")
 		done["error"] = true

@@ -30,6 +30,7 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		return 0
 	}
 	logger := newLogger(cfg, stderr, lookupEnv)
+	warnUnknownVariables(logger, os.Environ())
 	err = autoreload(cfg, logger)
 	switch code := exitCode(err); {
 	case err == nil || isExit(err):
