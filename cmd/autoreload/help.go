@@ -68,7 +68,7 @@ Output:
 Every flag can also be set by a variable: AUTORELOAD_ and the long name in
 capitals with '-' as '_' (AUTORELOAD_ON_EXIT=restart). A flag on the command
 line wins. Repeatable flags take several values separated by ':' as in PATH.
-Any other AUTORELOAD_ variable (a typo such as AUTORELOAD_EXTS) gets a warning.
+Any other AUTORELOAD_ variable gets a warning naming the one it probably meant.
 
 COMMAND runs without a shell, in its own process group, with AUTORELOAD_ENV=true
 and AUTORELOAD_CHANGED (the changed paths that caused this start, one a line).

@@ -239,12 +239,26 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "started":
 		s = "started pid " + str("pid")
 	case "exited":
-		if has("signal") {
-			s = fmt.Sprintf("exited pid %s by %s", str("pid"), str("signal"))
-		} else {
-			s = fmt.Sprintf("exited pid %s with code %s", str("pid"), str("code"))
+		// A stop for a restart reads apart from COMMAND ending by itself.
+		verb := "exited"
+		if attrs["stopped"].Any() == true {
+			verb = "stopped"
 		}
-		done["signal"], done["code"] = true, true
+		if has("signal") {
+			s = fmt.Sprintf("%s pid %s by %s", verb, str("pid"), str("signal"))
+		} else {
+			s = fmt.Sprintf("%s pid %s with code %s", verb, str("pid"), str("code"))
+		}
+		switch str("then") {
+		case "wait":
+			s += "; waiting for changes"
+		case "restart":
+			s += "; restarting"
+			if has("delay") {
+				s += " in " + str("delay")
+			}
+		}
+		done["signal"], done["code"], done["stopped"], done["then"], done["delay"] = true, true, true, true, true
 	case "fallback":
 		s = fmt.Sprintf("fallback to %s: %s", str("reloader"), str("error"))
 		done["reloader"], done["error"] = true, true
@@ -268,7 +282,7 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	default:
 		s = msg
 	}
-	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || strings.HasPrefix(s, "exited")
+	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || msg == "exited"
 	for _, k := range order {
 		if !done[k] {
 			s += " " + k + "=" + list(k)
