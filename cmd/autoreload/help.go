@@ -9,6 +9,7 @@ import (
 	"github.com/autoreload/autoreload/fallback"
 	"github.com/autoreload/autoreload/fallback/poller"
 	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // helpText is the documentation of the command line; README.md says the
@@ -29,8 +30,10 @@ What to watch:
   -e, --ext LIST              watch only these extensions, comma-separated
                               (go,tmpl); joins --pattern as "any of"
   -i, --ignore GLOB           never watch matching files or directories; repeatable
-      --no-default-ignores    also watch the editor and OS droppings ignored by
-                              default (.git, .hg and .svn stay ignored)
+      --no-default-ignores    also watch the droppings of editors, tools and the
+                              OS, ignored by default (.git, .hg and .svn stay
+                              ignored):
+{default-ignores}
       --no-ignore-files       also watch what .gitignore, .ignore, .git/info/exclude
                               and git's global excludes file ignore
 
@@ -98,7 +101,28 @@ var defaultsReplacer = strings.NewReplacer(
 	"{watchman-retry-min}", fallback.MinWatchmanRetry.String(),
 	"{defer-state}", watchman.DefaultDeferState,
 	"{grace}", defaultGrace.String(),
+	"{default-ignores}", indentedList(spec.DefaultIgnores(), 30, 80),
 )
+
+// indentedList lays out words in lines of at most width columns, each
+// indented by indent spaces.
+func indentedList(words []string, indent, width int) string {
+	var lines []string
+	line := ""
+	for _, w := range words {
+		if line != "" && indent+len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	lines = append(lines, line)
+	pad := strings.Repeat(" ", indent)
+	return pad + strings.Join(lines, "\n"+pad)
+}
 
 func printHelp(w io.Writer) { fmt.Fprint(w, helpText) }
 

@@ -29,7 +29,7 @@ func trickyTree(t *testing.T) string {
 			"main.go", "util.py", "a.txt", "README.md", "x.log", ".env", ".bashrc", "with space.go", "new\nline.py",
 			"{brace}.go", "b{r}.txt", "star*.go", "q?.py", "[x].go", "é.go", "日本.txt", "ab.go", "a.go",
 			"Makefile", "file~", ".#lock.go", "a.swp", "4913", ".DS_Store", "m.pyc", "noext", ".watchman-cookie-h-1-2",
-			"a_test.go", "x.min.js",
+			"a_test.go", "x.min.js", "#auto#", ".a.go.swo", "a.go___jb_old___", ".~lock.x.odt#", "m.pyo", "#include.h",
 		} {
 			files = append(files, dir+name)
 		}
