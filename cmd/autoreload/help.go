@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 
 	"github.com/autoreload/autoreload/fallback"
@@ -125,19 +124,3 @@ func indentedList(words []string, indent, width int) string {
 }
 
 func printHelp(w io.Writer) { fmt.Fprint(w, helpText) }
-
-// version is the module version when installed with go install, and the
-// VCS revision when built from a checkout.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "autoreload (unknown version)"
-	}
-	v := info.Main.Version
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
-		}
-	}
-	return "autoreload " + v
-}

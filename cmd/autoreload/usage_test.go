@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -111,5 +112,23 @@ func TestHelpAndVersionGoToStdout(t *testing.T) {
 		if stdout.Len() == 0 || stderr.Len() > 0 {
 			t.Errorf("autoreload %q: stdout %d bytes, stderr %q; want output on stdout only", args, stdout.Len(), stderr.String())
 		}
+	}
+}
+
+// TestVersionWithoutVCS: a build that knows no commit (-buildvcs=false, a
+// source tarball) still prints the release, never "(devel)" alone.
+func TestVersionWithoutVCS(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "autoreload")
+	build := exec.Command("go", "build", "-buildvcs=false", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^autoreload \d+\.\d+\.\d+\n$`).Match(out) || string(out) != "autoreload "+release+"\n" {
+		t.Errorf("--version printed %q, want %q", out, "autoreload "+release+"\n")
 	}
 }
