@@ -84,7 +84,7 @@ COMMAND cannot be started or watching fails, 2 for bad usage.
 Examples:
   autoreload -- go run ./cmd/server
   autoreload -e go,tmpl -i 'vendor/**' -- go run .
-  autoreload -w src -p '*.py' -- python manage.py runserver --noreload
+  autoreload -w src -p '*.py' -- python3 manage.py runserver --noreload
   autoreload --on-exit=restart -e js,json -- node server.js
   autoreload --reloader=stat --poll-interval=500ms -- make test
   AUTORELOAD_IGNORE='*.log:tmp' autoreload -- ./run.sh
