@@ -39,8 +39,11 @@ What to watch:
 How to watch:
       --reloader NAME         auto, watchman or stat (default auto: Watchman
                               when it is usable, else the stat poller)
-      --poll-interval DUR     how often the stat poller scans (default {poll-interval};
+      --poll-interval DUR     how often the stat poller scans what kernel events
+                              cannot vouch for (default {poll-interval};
                               at least {poll-interval-min})
+      --no-events             the stat poller scans everything at --poll-interval,
+                              without kernel events (for a filesystem that lies)
       --watchman-timeout DUR  how long a Watchman request may take (default {watchman-timeout};
                               at least {watchman-timeout-min})
       --watchman-retry DUR    how often to try Watchman again while on the
