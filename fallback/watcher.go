@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sync"
 	"time"
 
@@ -225,10 +224,6 @@ func (w *Watcher) logWatching(ctx context.Context, reason error) {
 	}
 	if reason != nil {
 		attrs = append(attrs, "reason", reason.Error())
-	}
-	if w.log.Enabled(context.Background(), slog.LevelDebug) {
-		// Lets tests and users see that switching back and forth leaks nothing.
-		attrs = append(attrs, "goroutines", runtime.NumGoroutine())
 	}
 	w.log.Info("watching", attrs...)
 }
