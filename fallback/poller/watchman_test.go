@@ -30,6 +30,7 @@ func trickyTree(t *testing.T) string {
 			"{brace}.go", "b{r}.txt", "star*.go", "q?.py", "[x].go", "é.go", "日本.txt", "ab.go", "a.go",
 			"Makefile", "file~", ".#lock.go", "a.swp", "4913", ".DS_Store", "m.pyc", "noext", ".watchman-cookie-h-1-2",
 			"a_test.go", "x.min.js", "bad\xff\xfe.go", "caf\xe9.py", "\xff.txt",
+			"#auto#", ".a.go.swo", "a.go___jb_old___", ".~lock.x.odt#", "m.pyo", "#include.h",
 		} {
 			files = append(files, dir+name)
 		}

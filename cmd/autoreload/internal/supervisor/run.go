@@ -71,6 +71,12 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.sweep(g)
 		}
 
+		if s.takeInterrupts(g) {
+			s.log.Info("stopping", "signal", "SIGINT")
+			s.stop(g)
+			return nil
+		}
+
 		if g.stopSig != 0 && g.status == nil {
 			sig := g.stopSig
 			g.stopSig = 0
@@ -86,6 +92,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.log.Error("failed", "error", g.failed.Error())
 		}
 		delay, restart, err := s.afterExit(g)
+		if g.status != nil {
+			s.logExit(g, outcome(delay, restart, err, s.userInterrupted(g))...)
+		}
 		if err != nil || (!restart && g.status != nil && s.userInterrupted(g)) {
 			s.stop(g)
 			return err
@@ -119,12 +128,6 @@ func (s *Supervisor) afterExit(g *group) (delay time.Duration, restart bool, err
 	return 0, false, nil
 }
 
-// userInterrupted reports whether COMMAND, holding the terminal, died of the
-// user's Ctrl-C: the user meant to stop autoreload too.
-func (s *Supervisor) userInterrupted(g *group) bool {
-	return s.term.held() && !g.stopping && g.status.signal == syscall.SIGINT
-}
-
 // debounce waits for the debounce window, so that changes arriving within
 // it join the restart. It returns false if ctx ended meanwhile.
 func (s *Supervisor) debounce(ctx context.Context) bool {
@@ -141,28 +144,67 @@ func (s *Supervisor) debounce(ctx context.Context) bool {
 	}
 }
 
-// start starts COMMAND; a failure is returned in the group.
+// start starts COMMAND under a guard of its own; a failure is returned in
+// the group.
 func (s *Supervisor) start(changed []string) *group {
 	files := []*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}
-	pid, err := startProcess(s.opts.Command, environ(s.opts.Env, changed), files, s.term)
-	g := &group{pid: pid, started: time.Now()}
+	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
-		g.failed = err
-		return g
+		return &group{failed: err, started: time.Now()}
 	}
-	s.log.Info("started", "pid", pid)
+	poke := func() {
+		select {
+		case s.reaper.C <- syscall.SIGCHLD:
+		default:
+		}
+	}
+	g, err := startGuard(path, s.opts.Command, environ(s.opts.Env, changed), files,
+		s.term.startsInForeground(), s.opts.StopSignal, s.opts.Grace, poke)
+	if err != nil {
+		return &group{failed: err, started: time.Now()}
+	}
+	s.log.Info("started", "pid", g.pid)
 	return g
 }
 
-// sweep reaps what exited and logs the leader's end once; it returns the
-// live processes of g's tree.
+// sweep reaps what exited and returns the live processes of g's tree. The
+// leader's end is logged here when the supervisor stopped it; an end by
+// itself is logged once Run knows what follows.
 func (s *Supervisor) sweep(g *group) []proc {
 	alive := s.reaper.sweep(g)
-	if g.status != nil && !g.logged {
-		g.logged = true
-		s.log.Info("exited", append([]any{"pid", g.pid}, g.status.attrs()...)...)
+	if g.status != nil && g.stopping {
+		s.logExit(g)
 	}
 	return alive
+}
+
+// logExit logs the leader's end once: "exited", with stopped=true when the
+// supervisor stopped it, and then (what follows) when it ended by itself.
+func (s *Supervisor) logExit(g *group, then ...any) {
+	if g.logged || g.status == nil {
+		return
+	}
+	g.logged = true
+	attrs := append([]any{"pid", g.pid}, g.status.attrs()...)
+	if g.stopping {
+		attrs = append(attrs, "stopped", true)
+	}
+	s.log.Info("exited", append(attrs, then...)...)
+}
+
+// outcome is what follows an end of COMMAND by itself, for its log line:
+// then=wait (for a change) or then=restart (after delay); nothing when
+// autoreload ends with it.
+func outcome(delay time.Duration, restart bool, err error, interrupted bool) []any {
+	switch {
+	case err != nil || interrupted:
+		return nil
+	case restart && delay > 0:
+		return []any{"then", "restart", "delay", delay.String()}
+	case restart:
+		return []any{"then", "restart"}
+	}
+	return []any{"then", "wait"}
 }
 
 // stop ends g's whole tree: the stop signal, SIGKILL after the grace period
@@ -172,6 +214,8 @@ func (s *Supervisor) stop(g *group) {
 	if g.failed != nil {
 		return
 	}
+	defer g.finish()
+	defer s.logExit(g) // an end by itself just before the stop
 	alive := s.sweep(g)
 	if g.status != nil && len(alive) == 0 {
 		s.restoreTerminal()
