@@ -36,7 +36,9 @@ func (a Addr) String() string {
 	return s
 }
 
-// ErrSyntax is wrapped by every error of Parse.
+// ErrSyntax is the error of Parse for what is no address at all. Its
+// errors do not repeat the value: the caller names it, with the flag or
+// variable it came from.
 var ErrSyntax = errors.New("want HOST:PORT, :PORT, [IPv6]:PORT or unix:/path, optionally NAME=ADDR")
 
 // Parse reads one --socket value: HOST:PORT, :PORT (all interfaces),
@@ -48,32 +50,32 @@ func Parse(s string) (Addr, error) {
 	rest := s
 	if name, addr, ok := strings.Cut(s, "="); ok && !strings.Contains(name, ":") {
 		if err := checkName(name); err != nil {
-			return Addr{}, fmt.Errorf("invalid --socket %q: %w", s, err)
+			return Addr{}, err
 		}
 		a.Name, rest = name, addr
 	}
 	if path, ok := strings.CutPrefix(rest, "unix:"); ok {
 		if path == "" {
-			return Addr{}, fmt.Errorf("invalid --socket %q: no path after unix:", s)
+			return Addr{}, errors.New("no path after unix:")
 		}
 		if strings.ContainsRune(path, 0) {
-			return Addr{}, fmt.Errorf("invalid --socket %q: NUL in path", s)
+			return Addr{}, errors.New("NUL in the path")
 		}
 		a.Network, a.Address = "unix", path
 		return a, nil
 	}
 	host, port, err := net.SplitHostPort(rest)
 	if err != nil {
-		return Addr{}, fmt.Errorf("invalid --socket %q: %w", s, ErrSyntax)
+		return Addr{}, ErrSyntax
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || port == "" {
-		return Addr{}, fmt.Errorf("invalid --socket %q: port %q is not a number from 0 to 65535", s, port)
+		return Addr{}, fmt.Errorf("port %q is not a number from 0 to 65535", port)
 	}
 	if strings.Contains(host, ":") && net.ParseIP(host) == nil {
-		return Addr{}, fmt.Errorf("invalid --socket %q: %q is not an IPv6 address", s, host)
+		return Addr{}, fmt.Errorf("%q is not an IPv6 address", host)
 	}
 	if strings.ContainsAny(host, " \t\n/") {
-		return Addr{}, fmt.Errorf("invalid --socket %q: %w", s, ErrSyntax)
+		return Addr{}, ErrSyntax
 	}
 	a.Network, a.Address = "tcp", net.JoinHostPort(host, port)
 	return a, nil
