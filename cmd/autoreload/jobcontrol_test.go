@@ -133,11 +133,12 @@ func (js *jobSession) command(t *testing.T, cmd string) {
 	js.next(t, "continued")
 }
 
-// commands lists COMMAND's processes: those with the mark but the shell.
+// commands lists COMMAND's processes: those with the mark but the shell
+// and COMMAND's guard (which takes no part in job control).
 func (js *jobSession) commands() []procID {
 	var out []procID
 	for _, p := range marked(js.mark) {
-		if p.pid != js.shell {
+		if p.pid != js.shell && p.cmd != guardComm {
 			out = append(out, p)
 		}
 	}

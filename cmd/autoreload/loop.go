@@ -58,8 +58,8 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	})
 	if cfg.reloader == "watchman" {
 		// No fallback was asked for: an unusable Watchman ends autoreload
-		// before COMMAND ever starts. (After supervisor.New, so that a
-		// daemon get-sockname starts is known as autoreload's own.)
+		// before COMMAND ever starts. (After supervisor.Setup in main, so
+		// that a daemon get-sockname starts is known as autoreload's own.)
 		if err := checkWatchman(cfg.watchmanTimeout); err != nil {
 			return err
 		}

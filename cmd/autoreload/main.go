@@ -8,11 +8,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 func main() {
+	// First of all: this binary is also COMMAND's guard and exec shim,
+	// which the supervisor starts by running it again.
+	supervisor.Main()
 	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
 }
 
@@ -29,7 +34,11 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		fmt.Fprintln(stdout, version())
 		return 0
 	}
+	survivePipes()
 	logger := newLogger(cfg, stderr, lookupEnv)
+	// The process-wide changes supervising needs, before anything starts a
+	// process (the Watchman CLI included).
+	supervisor.Setup()
 	err = autoreload(cfg, logger)
 	switch code := exitCode(err); {
 	case err == nil || isExit(err):
@@ -39,6 +48,15 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		logger.Error("failed", "error", err.Error())
 	}
 	return exitCode(err)
+}
+
+// survivePipes keeps a write to a closed stdout or stderr (a log viewer
+// that quit) from killing autoreload with SIGPIPE, which would leave
+// COMMAND running until its guard noticed: such a write fails with EPIPE
+// instead, and logging goes on into the void. The signal is caught, not
+// ignored, so COMMAND still gets the default action.
+func survivePipes() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }
 
 func isExit(err error) bool {

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 	"unicode"
 
 	"golang.org/x/sys/unix"
@@ -23,48 +21,6 @@ const (
 	maxChanged      = 1000
 	maxChangedBytes = 64 << 10
 )
-
-// group is one run of COMMAND: its leader, whose pid is also the process
-// group id, and every descendant, wherever it went.
-type group struct {
-	pid     int
-	started time.Time
-	// status is set once the leader has been reaped.
-	status *exitStatus
-	// failed is set instead of pid when COMMAND could not be started.
-	failed error
-	// logged and handled make "exited" and the OnExit policy happen once.
-	logged, handled bool
-	// stopping is set when the supervisor sent the stop signal, so an end
-	// by that signal is ours and not the user's.
-	stopping bool
-	// stopSig is the signal that stopped the leader (SIGTSTP on Ctrl-Z),
-	// reported by wait4 and not yet handled; zero while it runs.
-	stopSig syscall.Signal
-}
-
-// reapLeader collects what wait4 reports of g's leader without blocking:
-// its end, or that it was stopped. The report of a stop is given once per
-// stop, so it is kept in g until the supervisor acts on it. Other children
-// are reaped without WUNTRACED: their stops are not the supervisor's
-// business.
-func reapLeader(g *group) {
-	if g == nil || g.pid == 0 || g.status != nil {
-		return
-	}
-	var ws syscall.WaitStatus
-	got, err := syscall.Wait4(g.pid, &ws, syscall.WNOHANG|syscall.WUNTRACED, nil)
-	if err != nil || got != g.pid {
-		return
-	}
-	switch {
-	case ws.Stopped():
-		g.stopSig = ws.StopSignal()
-	case ws.Exited() || ws.Signaled():
-		st := statusOf(ws)
-		g.status, g.stopSig = &st, 0
-	}
-}
 
 // exitStatus is how a leader ended: an exit code, or a signal.
 type exitStatus struct {
@@ -131,8 +87,8 @@ type ExitError struct{ Code int }
 func (e *ExitError) Error() string { return fmt.Sprintf("command exited with code %d", e.Code) }
 
 // helperVar marks the processes the supervisor's own program starts (the
-// Watchman CLI, and the daemon that `watchman get-sockname` spawns): New
-// puts it in the process environment, which they inherit, with the
+// Watchman CLI, and the daemon that `watchman get-sockname` spawns):
+// Setup puts it in the process environment, which they inherit, with the
 // supervisor's pid as its value. Such a daemon double-forks and calls
 // setsid, so it is re-parented to the supervisor, its subreaper, in a
 // session of its own, exactly like a daemon COMMAND started; the marker
@@ -202,27 +158,4 @@ func lookPath(name string) (string, error) {
 		return "", &StartError{Command: name, Err: err}
 	}
 	return path, nil
-}
-
-// startProcess starts COMMAND in a process group of its own. It does not use
-// os/exec's Cmd: the supervisor reaps its children itself (it is their
-// subreaper), and Cmd.Wait would race with that reaping for the status.
-func startProcess(argv, env []string, files []*os.File, term *terminal) (int, error) {
-	path, err := lookPath(argv[0])
-	if err != nil {
-		return 0, err
-	}
-	fds := make([]uintptr, len(files))
-	for i, f := range files {
-		fds[i] = f.Fd()
-	}
-	sys := &syscall.SysProcAttr{Setpgid: true}
-	setDeathSignal(sys)
-	term.giveOnStart(sys)
-	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{Env: env, Files: fds, Sys: sys})
-	runtime.KeepAlive(files) // their descriptors must stay open until ForkExec returned
-	if err != nil {
-		return 0, &StartError{Command: argv[0], Err: err}
-	}
-	return pid, nil
 }

@@ -71,6 +71,12 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.sweep(g)
 		}
 
+		if s.takeInterrupts(g) {
+			s.log.Info("stopping", "signal", "SIGINT")
+			s.stop(g)
+			return nil
+		}
+
 		if g.stopSig != 0 && g.status == nil {
 			sig := g.stopSig
 			g.stopSig = 0
@@ -119,12 +125,6 @@ func (s *Supervisor) afterExit(g *group) (delay time.Duration, restart bool, err
 	return 0, false, nil
 }
 
-// userInterrupted reports whether COMMAND, holding the terminal, died of the
-// user's Ctrl-C: the user meant to stop autoreload too.
-func (s *Supervisor) userInterrupted(g *group) bool {
-	return s.term.held() && !g.stopping && g.status.signal == syscall.SIGINT
-}
-
 // debounce waits for the debounce window, so that changes arriving within
 // it join the restart. It returns false if ctx ended meanwhile.
 func (s *Supervisor) debounce(ctx context.Context) bool {
@@ -141,16 +141,26 @@ func (s *Supervisor) debounce(ctx context.Context) bool {
 	}
 }
 
-// start starts COMMAND; a failure is returned in the group.
+// start starts COMMAND under a guard of its own; a failure is returned in
+// the group.
 func (s *Supervisor) start(changed []string) *group {
 	files := []*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}
-	pid, err := startProcess(s.opts.Command, environ(s.opts.Env, changed), files, s.term)
-	g := &group{pid: pid, started: time.Now()}
+	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
-		g.failed = err
-		return g
+		return &group{failed: err, started: time.Now()}
 	}
-	s.log.Info("started", "pid", pid)
+	poke := func() {
+		select {
+		case s.reaper.C <- syscall.SIGCHLD:
+		default:
+		}
+	}
+	g, err := startGuard(path, s.opts.Command, environ(s.opts.Env, changed), files,
+		s.term.startsInForeground(), s.opts.StopSignal, s.opts.Grace, poke)
+	if err != nil {
+		return &group{failed: err, started: time.Now()}
+	}
+	s.log.Info("started", "pid", g.pid)
 	return g
 }
 
@@ -172,6 +182,7 @@ func (s *Supervisor) stop(g *group) {
 	if g.failed != nil {
 		return
 	}
+	defer g.finish()
 	alive := s.sweep(g)
 	if g.status != nil && len(alive) == 0 {
 		s.restoreTerminal()

@@ -53,7 +53,8 @@ type Options struct {
 const loopWarnAfter = 3
 
 // Supervisor runs COMMAND and restarts it on request. Restart and Kill may
-// be called from any goroutine; Run is called once.
+// be called from any goroutine; Run is called once, and a process runs one
+// Supervisor at a time (each reaps every child outside its own group).
 type Supervisor struct {
 	opts Options
 	log  *slog.Logger
@@ -68,30 +69,23 @@ type Supervisor struct {
 	killOnce    sync.Once
 
 	// Owned by Run's goroutine.
-	reaper   *reaper
-	term     *terminal
-	reload   *backoff
-	crash    *backoff
-	loopRuns int
-	loopSeen []string
-	warned   bool
+	reaper *reaper
+	term   *terminal
+	reload *backoff
+	crash  *backoff
+	// lastInterrupt is the time of the last Ctrl-C seen by a guard.
+	lastInterrupt time.Time
+	loopRuns      int
+	loopSeen      []string
+	warned        bool
 }
 
-// New returns a supervisor for opts; nothing runs until Run.
-//
-// New also changes the process for what it starts from then on: call it
-// before starting any process. It marks the environment
-// (AUTORELOAD_HELPER_OF) so that processes its program starts for itself,
-// and the daemons they leave behind, are never taken for COMMAND's
-// (COMMAND's environment never carries the mark); and it makes every
-// inherited descriptor above stderr close-on-exec, so COMMAND gets only
-// its stdin, stdout and stderr.
+// New returns a supervisor for opts; nothing runs until Run. It changes
+// nothing in the process: that is Setup's job.
 func New(opts Options) *Supervisor {
 	if opts.Env == nil {
 		opts.Env = os.Environ()
 	}
-	markHelpers()
-	closeInheritedOnExec()
 	if opts.StopSignal == 0 {
 		opts.StopSignal = syscall.SIGTERM
 	}

@@ -37,14 +37,20 @@ func controllingTerminal(f *os.File) *terminal {
 	return &terminal{fd: fd, pgrp: pgrp, background: fg != pgrp}
 }
 
-// giveOnStart makes the new COMMAND take the foreground itself, between its
-// setpgid and its exec, so it never runs a moment in the background.
-func (t *terminal) giveOnStart(sys *syscall.SysProcAttr) {
-	if t == nil || !t.inForeground() {
-		return // started in the background, as the job is
-	}
-	sys.Foreground = true
-	sys.Ctty = t.fd
+// startsInForeground reports whether the new COMMAND is to take the
+// foreground itself, between its setpgid and its exec (the exec shim does
+// it), so it never runs a moment in the background. Started in the
+// background, as the job is, it does not.
+func (t *terminal) startsInForeground() bool {
+	return t != nil && t.inForeground()
+}
+
+// takeForeground makes the caller's process group the foreground group of
+// the terminal on fd: what the exec shim does for COMMAND.
+func takeForeground(fd int) {
+	signal.Ignore(syscall.SIGTTOU)
+	_ = unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, syscall.Getpgrp())
+	signal.Reset(syscall.SIGTTOU)
 }
 
 // take gives the foreground back to the supervisor: before a stop, so that a

@@ -29,10 +29,12 @@ type reaper struct {
 	pgrp int
 }
 
+// becomeSubreaper makes the process the subreaper of its descendants.
+// Without it the group is still found by its id; only descendants that
+// leave it are missed, so a failure is not fatal.
+func becomeSubreaper() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }
+
 func newReaper() *reaper {
-	// Without the subreaper the group is still found by its id; only
-	// descendants that leave it are missed, so a failure is not fatal.
-	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	r := &reaper{C: make(chan os.Signal, 1), self: os.Getpid(), pgrp: syscall.Getpgrp()}
 	signal.Notify(r.C, syscall.SIGCHLD)
 	return r
@@ -51,9 +53,10 @@ type proc struct {
 // returns the processes of g's tree that are still alive.
 func (r *reaper) sweep(g *group) []proc {
 	procs := readProcs()
+	reaped := map[int]bool{}
 	for _, p := range procs {
 		if p.ppid == r.self && p.pgid != r.pgrp && p.zombie {
-			r.reap(g, p.pid)
+			reaped[p.pid] = r.reap(g, p.pid)
 		}
 	}
 	reapLeader(g) // a leader that died or stopped after the snapshot
@@ -89,9 +92,13 @@ func (r *reaper) sweep(g *group) []proc {
 		roots = append(roots, pid)
 	}
 	addDescendants(children, member, roots...)
+	// A zombie counts until it is reaped: by the supervisor above, or by
+	// its parent in the tree (the guard). A multi-threaded process shows
+	// as a zombie while its other threads still exit, and cannot be reaped
+	// yet: it counts too.
 	var alive []proc
 	for _, p := range procs {
-		if member[p.pid] && !p.zombie && !(p.pid == g.pid && g.status != nil) {
+		if member[p.pid] && !reaped[p.pid] {
 			alive = append(alive, p)
 		}
 	}
@@ -112,13 +119,18 @@ func (r *reaper) isHelper(pid int) bool {
 	return bytes.HasPrefix(env, mark) || bytes.Contains(env, append([]byte{0}, mark...))
 }
 
-func (r *reaper) reap(g *group, pid int) {
-	if g != nil && pid == g.pid {
-		reapLeader(g)
-		return
+// reap reaps an ended child and reports whether it is gone.
+func (r *reaper) reap(g *group, pid int) bool {
+	switch {
+	case g != nil && pid == g.guard:
+		g.reapGuard()
+		return g.guardReaped
+	case g != nil && pid == g.pid && g.status == nil && reapLeader(g):
+		return true
 	}
 	var ws syscall.WaitStatus
-	_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	got, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	return got == pid
 }
 
 // signal sends sig to the leader's process group and to every live member
@@ -217,4 +229,20 @@ func parentOf(pid int) int {
 		return 0
 	}
 	return p.ppid
+}
+
+// ignoresSignal reports whether pid ignores sig, by the SigIgn mask of
+// /proc/PID/status.
+func ignoresSignal(pid int, sig syscall.Signal) bool {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	_, rest, ok := bytes.Cut(status, []byte("\nSigIgn:\t"))
+	if !ok {
+		return false
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	mask, err := strconv.ParseUint(string(line), 16, 64)
+	return err == nil && mask&(1<<(uint(sig)-1)) != 0
 }

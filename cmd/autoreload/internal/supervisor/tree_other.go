@@ -15,6 +15,9 @@ type reaper struct {
 	C chan os.Signal
 }
 
+// becomeSubreaper does nothing: only Linux has subreapers.
+func becomeSubreaper() {}
+
 func newReaper() *reaper {
 	r := &reaper{C: make(chan os.Signal, 1)}
 	signal.Notify(r.C, syscall.SIGCHLD)
@@ -32,6 +35,7 @@ func (r *reaper) sweep(g *group) []proc {
 		return nil
 	}
 	reapLeader(g)
+	g.reapGuard()
 	if syscall.Kill(-g.pid, 0) == nil {
 		return []proc{{pid: g.pid, pgid: g.pid}}
 	}
@@ -52,3 +56,6 @@ func parentOf(pid int) int {
 	}
 	return 0
 }
+
+// ignoresSignal cannot tell here: no /proc.
+func ignoresSignal(int, syscall.Signal) bool { return false }

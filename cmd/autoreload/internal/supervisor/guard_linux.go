@@ -1,0 +1,106 @@
+package supervisor
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// si_code values of SIGCHLD (<asm-generic/siginfo.h>), which x/sys lacks.
+const (
+	cldExited = 1
+	cldKilled = 2
+	cldDumped = 3
+)
+
+// selfExe is the running program, even if its file was replaced since.
+func selfExe() string { return "/proc/self/exe" }
+
+// guardComm is the guard's name in /proc/PID/comm (at most 15 bytes),
+// where ps and the tests find it.
+const guardComm = "ar-guard"
+
+func nameGuard() {
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(guardComm + "\x00")[0])), 0, 0, 0)
+}
+
+// peekCommand reports a stop of COMMAND (consuming it), or its end without
+// reaping it: until the end is reported, COMMAND's zombie keeps it, so
+// that if the guard dies in between, the supervisor (the subreaper) reaps
+// it and learns the status itself.
+func peekCommand(pid int) (stop syscall.Signal, exit *exitStatus) {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WSTOPPED|unix.WNOHANG|unix.WNOWAIT, nil)
+	if err != nil || info.Signo == 0 {
+		return 0, nil
+	}
+	_, status := siginfoChild(&info)
+	switch info.Code {
+	case cldExited:
+		return 0, &exitStatus{code: int(status)}
+	case cldKilled, cldDumped:
+		return 0, &exitStatus{code: -1, signal: syscall.Signal(status)}
+	}
+	var ws syscall.WaitStatus
+	if got, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG|syscall.WUNTRACED, nil); got == pid && ws.Stopped() {
+		return ws.StopSignal(), nil
+	}
+	return 0, nil
+}
+
+// siginfoChild reads si_pid and si_status of a SIGCHLD siginfo, which
+// x/sys leaves in an opaque union: the union follows three ints, aligned
+// for a pointer; si_pid is its first field and si_status its third.
+func siginfoChild(info *unix.Siginfo) (pid, status int32) {
+	off := (12 + unsafe.Sizeof(uintptr(0)) - 1) &^ (unsafe.Sizeof(uintptr(0)) - 1)
+	base := unsafe.Pointer(info)
+	return *(*int32)(unsafe.Add(base, off)), *(*int32)(unsafe.Add(base, off+8))
+}
+
+func reapCommand(pid int) {
+	var ws syscall.WaitStatus
+	_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+}
+
+// reapOthers reaps every ended child but COMMAND (collect reaps it once
+// reported) and reports whether no child is left at all. As the subreaper
+// of COMMAND's tree, the guard gets every orphan of it.
+func reapOthers(cmd int, cmdDone bool) (childless bool) {
+	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		if err == syscall.ECHILD {
+			return true
+		}
+		if err != nil || info.Signo == 0 {
+			return false
+		}
+		pid, _ := siginfoChild(&info)
+		if int(pid) == cmd && !cmdDone {
+			return false // for collect, on the next round
+		}
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(int(pid), &ws, syscall.WNOHANG, nil)
+	}
+}
+
+// signalTree sends sig to COMMAND's group while its id is surely COMMAND's
+// (COMMAND not reaped), and to every descendant of the guard.
+func (g *guard) signalTree(sig syscall.Signal) {
+	if !g.cmdDone {
+		_ = syscall.Kill(-g.cmd, sig)
+	}
+	procs := readProcs()
+	children := map[int][]int{}
+	for _, p := range procs {
+		if !p.zombie {
+			children[p.ppid] = append(children[p.ppid], p.pid)
+		}
+	}
+	tree := map[int]bool{}
+	addDescendants(children, tree, syscall.Getpid())
+	for pid := range tree {
+		_ = syscall.Kill(pid, sig)
+	}
+}

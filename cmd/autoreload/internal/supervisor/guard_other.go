@@ -1,0 +1,61 @@
+//go:build !linux
+
+package supervisor
+
+import (
+	"os"
+	"syscall"
+)
+
+// selfExe is the running program.
+func selfExe() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return os.Args[0]
+	}
+	return exe
+}
+
+func nameGuard() {}
+
+// peekCommand reports a stop or the end of COMMAND. Without waitid's
+// WNOWAIT here, the end is reaped at once.
+func peekCommand(pid int) (stop syscall.Signal, exit *exitStatus) {
+	var ws syscall.WaitStatus
+	got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG|syscall.WUNTRACED, nil)
+	if err != nil || got != pid {
+		return 0, nil
+	}
+	if ws.Stopped() {
+		return ws.StopSignal(), nil
+	}
+	st := statusOf(ws)
+	return 0, &st
+}
+
+func reapCommand(int) {}
+
+// reapOthers reaps what ended once COMMAND is done: without a subreaper,
+// the guard's only child is COMMAND.
+func reapOthers(cmd int, cmdDone bool) (childless bool) {
+	if !cmdDone {
+		return false
+	}
+	for {
+		var ws syscall.WaitStatus
+		got, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err == syscall.ECHILD {
+			return true
+		}
+		if err != nil || got <= 0 {
+			return false
+		}
+	}
+}
+
+// signalTree sends sig to COMMAND's group: all the guard can see here.
+func (g *guard) signalTree(sig syscall.Signal) {
+	if !g.cmdDone {
+		_ = syscall.Kill(-g.cmd, sig)
+	}
+}
