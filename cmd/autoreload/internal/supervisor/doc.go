@@ -2,7 +2,6 @@
 // restarts it on request, without ever leaving a process behind.
 //
 // Guarantees:
-//
 //   - A restart stops the old COMMAND first: the stop signal goes to its
 //     process group (and to every descendant that left the group), SIGKILL
 //     follows after the grace period, and the next COMMAND starts only when
@@ -10,27 +9,21 @@
 //     and zombies included. On Linux the supervisor is the subreaper of its
 //     descendants, so orphans are re-parented to it, reaped by it and seen in
 //     /proc; elsewhere the process group is what it can see.
-//
 //   - Requests that arrive within the debounce window, or while COMMAND is
 //     being stopped, join one restart; AUTORELOAD_CHANGED lists them all.
-//
 //   - Exit code 3 restarts COMMAND at once (Django's protocol), backing off
 //     when it keeps exiting 3 right after each start; other exits follow
 //     the OnExit policy.
-//
 //   - COMMAND's tree does not outlive a supervisor killed with SIGKILL: its
 //     guard stops it within two seconds (see below).
-//
 //   - On a terminal COMMAND is given the foreground while it runs, and
 //     COMMAND and the supervisor stop and continue as one job: Ctrl-Z stops
 //     both and gives the shell the terminal, fg and bg continue both (see
 //     jobcontrol.go).
-//
 //   - With Options.Sockets, every start of COMMAND gets them as
 //     descriptors 3, 4, … with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID
 //     (set by the exec shim, so it is COMMAND's own pid); without them
 //     COMMAND gets no descriptor but stdio and no LISTEN_* variable.
-//
 //   - With Options.Build, a build runs before each start (build.go): the
 //     running COMMAND is stopped only when it succeeds; a failed build
 //     leaves it running and its changes carry over; a change during a
