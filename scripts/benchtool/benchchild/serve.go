@@ -1,13 +1,14 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -15,7 +16,7 @@ import (
 // serve is a small HTTP server as a developer would write one: it takes its
 // listener from the systemd protocol when it is given one (LISTEN_FDS=1 and
 // LISTEN_PID its own pid), else binds addr itself; it stamps its start once
-// it accepts, answers every request with its pid, and on the stop signal
+// it listens, answers every request with its pid, and on a stop signal
 // finishes the requests in hand before it exits.
 func serve(stampPath, addr string) int {
 	l, err := listener(addr)
@@ -31,22 +32,37 @@ func serve(stampPath, addr string) int {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte(pid + "\n"))
 	})}
+	// On a stop signal: stop accepting, answer every connection accepted
+	// so far, exit. Not Shutdown: it closes a connection accepted just
+	// before whose request it has not read yet, unanswered
+	// (golang/go#75591), which would count against every tool.
+	var conns sync.WaitGroup
+	srv.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			conns.Add(1)
+		case http.StateHijacked, http.StateClosed:
+			conns.Done()
+		}
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP,
 		syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-	done := make(chan struct{})
 	go func() {
 		<-sigs
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx) // closes the listener, waits for requests in hand
-		close(done)
+		srv.SetKeepAlivesEnabled(false)
+		l.Close()
 	}()
-	if err := srv.Serve(l); err != http.ErrServerClosed {
+	if err := srv.Serve(l); !errors.Is(err, net.ErrClosed) {
 		fmt.Fprintln(os.Stderr, "benchchild:", err)
 		return 1
 	}
-	<-done
+	done := make(chan struct{})
+	go func() { conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
 	return 0
 }
 
