@@ -224,6 +224,9 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 		done["signal"], done["code"], done["error"], done["pid"] = true, true, true, true
 	case "build cancelled":
 		s = "build cancelled"
+	case "build loop":
+		s = "build loop: " + str("hint")
+		done["hint"], done["count"] = true, true
 	case "listening":
 		s = "listening on " + list("addrs")
 		done["addrs"] = true

@@ -23,7 +23,8 @@ import (
 //	                    without one): appends what it was given to INFO,
 //	                    answers "PID VERSION-FILE-CONTENT AUTORELOAD_CHANGED";
 //	                    on SIGTERM finishes the requests in hand, exits 0
-//	fds FILE            appends its open descriptors to FILE and exits 0
+//	fds FILE            appends its open descriptors and LISTEN_* (listenVars)
+//	                    to FILE and exits 0
 const serverVar = "AUTORELOAD_TEST_SERVER"
 
 func init() {
@@ -36,7 +37,7 @@ func init() {
 	case len(args) == 3 && args[0] == "serve":
 		err = testServer(args[1], args[2])
 	case len(args) == 2 && args[0] == "fds":
-		err = appendLine(args[1], strings.Join(ownFDs(), " "))
+		err = appendLine(args[1], strings.Join(ownFDs(), " ")+" | "+listenVars())
 	default:
 		err = fmt.Errorf("unknown arguments %q", args)
 	}
@@ -57,6 +58,19 @@ func appendLine(path, line string) error {
 		err = cerr
 	}
 	return err
+}
+
+// listenVars shows LISTEN_FDS, whether LISTEN_PID is the process's own pid
+// (mine, unset or other) and LISTEN_FDNAMES.
+func listenVars() string {
+	pid := "other"
+	switch os.Getenv("LISTEN_PID") {
+	case "":
+		pid = "unset"
+	case strconv.Itoa(os.Getpid()):
+		pid = "mine"
+	}
+	return fmt.Sprintf("%q %s %q", os.Getenv("LISTEN_FDS"), pid, os.Getenv("LISTEN_FDNAMES"))
 }
 
 // ownFDs lists the descriptors the process was started with: all but the

@@ -216,9 +216,10 @@ func TestSocketUsageErrors(t *testing.T) {
 	}
 }
 
-// TestDescriptorsOfCommandAndBuild: COMMAND gets the socket as descriptor
-// 3 with --socket and only stdio without; the build never gets a socket,
-// nor a descriptor autoreload inherited.
+// TestDescriptorsOfCommandAndBuild: COMMAND gets the sockets as
+// descriptors 3 and 4 with --socket, and only stdio and no LISTEN_*
+// without; the build never gets a socket or LISTEN_*, nor a descriptor
+// autoreload inherited.
 func TestDescriptorsOfCommandAndBuild(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -226,8 +227,11 @@ func TestDescriptorsOfCommandAndBuild(t *testing.T) {
 		args    []string
 		command string
 	}{
-		{"with --socket", []string{"--socket", "127.0.0.1:0", "--socket", "unix:" + filepath.Join(t.TempDir(), "s")}, "0 1 2 3 4"},
-		{"without --socket", nil, "0 1 2"},
+		{"with --socket", []string{"--socket", "127.0.0.1:0", "--socket", "admin=unix:" + filepath.Join(t.TempDir(), "s")},
+			`0 1 2 3 4 | "2" mine "unknown:admin"`},
+		// LISTEN_* that autoreload inherited describe none of COMMAND's
+		// descriptors: they are dropped.
+		{"without --socket", nil, `0 1 2 | "" unset ""`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -240,14 +244,15 @@ func TestDescriptorsOfCommandAndBuild(t *testing.T) {
 			defer r.Close()
 			defer w.Close()
 			args := append(tc.args, "--build", "exec '"+helper+"' fds "+buildFDs, "--", helper, "fds", cmdFDs)
-			s := startSession(t, t.TempDir(), []string{serverVar + "=1"}, []*os.File{w}, args...)
+			env := []string{serverVar + "=1", "LISTEN_FDS=1", "LISTEN_PID=1", "LISTEN_FDNAMES=stale"}
+			s := startSession(t, t.TempDir(), env, []*os.File{w}, args...)
 			s.await("built", nil, "build failed")
 			s.await("exited", nil)
 			if got := waitFile(t, cmdFDs, 1)[0]; got != tc.command {
 				t.Errorf("COMMAND has descriptors %q, want %q", got, tc.command)
 			}
-			if got := waitFile(t, buildFDs, 1)[0]; got != "0 1 2" {
-				t.Errorf("the build has descriptors %q, want 0 1 2", got)
+			if got, want := waitFile(t, buildFDs, 1)[0], `0 1 2 | "" unset ""`; got != want {
+				t.Errorf("the build has descriptors and LISTEN_* %q, want %q", got, want)
 			}
 			s.stop()
 		})

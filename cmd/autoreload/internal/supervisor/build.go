@@ -46,6 +46,11 @@ func (r BuildResult) ok() bool { return !r.Cancelled && r.Signal == 0 && r.Code 
 // its first start (notStarted).
 var errNotStarted = errors.New("not started: the first build failed")
 
+// buildLoopWarnAfter is how many builds in a row cancelled by changes make
+// it likely that the build changes watched files itself, which would
+// cancel it for ever.
+const buildLoopWarnAfter = 3
+
 // buildOutcome is what the build step decided.
 type buildOutcome int
 
@@ -64,7 +69,7 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 	if s.opts.Build == nil {
 		return changed, built
 	}
-	for {
+	for cancels := 0; ; {
 		r, interrupted, err := s.runBuild(ctx, g, changed)
 		switch {
 		case interrupted && r.Cancelled:
@@ -78,6 +83,10 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 			return changed, buildEnded
 		case r.Cancelled:
 			s.log.Info("build cancelled")
+			if cancels++; cancels == buildLoopWarnAfter {
+				s.log.Warn("build loop", "count", cancels,
+					"hint", "files keep changing while the build runs; if the build writes them, exclude them with --ignore")
+			}
 			if !s.debounce(ctx) {
 				return changed, buildEnded
 			}

@@ -143,3 +143,40 @@ func TestFailedBuildKeepsCommand(t *testing.T) {
 		t.Errorf("the start after the fixed build recorded %q, want AUTORELOAD_CHANGED x and y", got)
 	}
 }
+
+// TestChangeDuringBuildCancelsIt: a change during a build cancels it and
+// starts another with every change; builds cancelled three times in a row
+// are worth one warning.
+func TestChangeDuringBuildCancelsIt(t *testing.T) {
+	dir := t.TempDir()
+	file, gate := filepath.Join(dir, "record"), filepath.Join(dir, "gate")
+	opts, log := withLog(child(t, "record", file))
+	// The first build passes, later ones wait while the gate exists.
+	opts.Build = shellBuilder(`while [ -f "$GATE" ]; do sleep 0.01; done`)
+	opts.Env = append(opts.Env, "GATE="+gate)
+	s := New(opts)
+	runAsync(t, s)
+	log.next(t, "started")
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		s.Restart([]string{"p" + strconv.Itoa(i)})
+		if i > 0 {
+			if e := log.next(t, "build cancelled", "build failed", "built", "started"); e["msg"] != "build cancelled" {
+				t.Fatalf("change %d during a build: %v, want build cancelled", i, e)
+			}
+		}
+		if i == 3 {
+			log.next(t, "build loop")
+		}
+		log.next(t, "build")
+	}
+	os.Remove(gate)
+	if e := log.next(t, "built", "build failed", "started"); e["msg"] != "built" {
+		t.Fatalf("%v, want built", e)
+	}
+	if got := lines(t, file, 2)[1]; !strings.HasSuffix(got, " p0,p1,p2,p3") {
+		t.Errorf("the start after the cancelled builds recorded %q, want every change", got)
+	}
+}
