@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
@@ -35,6 +37,15 @@ func TestCommandGetsOnlyStdio(t *testing.T) {
 			started = s.await("started", nil, "changed")
 		}
 		waitFile(t, ready, n)
+		// Read the descriptors of sleep, not of its loader, which opens
+		// libc while sh's exec is under way.
+		deadline := time.Now().Add(waitLimit)
+		for !strings.Contains(readFileString("/proc/"+strconv.Itoa(started.pid())+"/wchan"), "nanosleep") {
+			if time.Now().After(deadline) {
+				t.Fatalf("start %d: COMMAND %d never reached sleep", n, started.pid())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 		fds := openFiles(t, started.pid())
 		if got := slices.Sorted(mapKeys(fds)); !slices.Equal(got, []int{0, 1, 2}) {
 			t.Errorf("start %d: COMMAND has descriptors %v, want only 0, 1, 2: %v", n, got, fds)
@@ -51,6 +62,11 @@ func TestCommandGetsOnlyStdio(t *testing.T) {
 		}
 	}
 	s.stop()
+}
+
+func readFileString(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
 }
 
 // openFiles maps each descriptor of pid to what it refers to.

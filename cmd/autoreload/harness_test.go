@@ -44,7 +44,8 @@ func TestMain(m *testing.M) {
 	// An autoreload that reaches for Watchman without a test's private daemon
 	// finds none, rather than starting one on the machine's default socket.
 	os.Setenv("WATCHMAN_SOCK", filepath.Join(dir, "no-watchman"))
-	args := []string{"build", "-o", binary}
+	// The fault hooks (AUTORELOAD_FAULTS) are compiled in, inert unless set.
+	args := []string{"build", "-tags", "autoreload_faults", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")
 	}
