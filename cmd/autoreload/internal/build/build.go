@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Options says how to run a build.
@@ -38,14 +36,6 @@ type Result struct {
 
 // OK reports a build that exited 0.
 func (r Result) OK() bool { return !r.Cancelled && r.Signal == 0 && r.Code == 0 }
-
-// Attrs are the log attributes of a failure: code, or signal by name.
-func (r Result) Attrs() []any {
-	if r.Signal != 0 {
-		return []any{"signal", unix.SignalName(r.Signal)}
-	}
-	return []any{"code", r.Code}
-}
 
 // Start starts `sh -c cmdline` in a process group of its own.
 func Start(cmdline string, opts Options) (*Build, error) {
