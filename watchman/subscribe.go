@@ -212,12 +212,20 @@ func (s *Subscription) catchUp(ctx context.Context, t *target) (string, error) {
 	// second comes back, a whole checkout's worth when one just ran: ask
 	// for the few fields needed and compare the nanoseconds here, in
 	// Watchman's view as of the clock, by mtime or ctime as the poller
-	// does (a file renamed into the tree keeps its mtime).
+	// does (a file renamed into the tree keeps its mtime). A file deleted
+	// meanwhile keeps its old times, and only a since generator yields
+	// deleted files at all: the generator's seconds are the moments the
+	// daemon observed each file, after the given second (as observed on
+	// 4.9), so one deleted in Since's second but before it counts too (an
+	// extra restart at worst; missed, the deletion would be lost, for the
+	// subscription starts after it).
 	since := s.opts.Since
 	sec := since.Unix()
-	expr := append(t.expression(s.spec), []any{"exists"},
-		[]any{"anyof", []any{"since", sec, "mtime"}, []any{"since", sec, "ctime"}})
-	q := map[string]any{"expression": expr, "fields": []string{"name", "mtime_ns", "ctime_ns", "size"}, "dedup_results": true}
+	expr := append(t.expression(s.spec), []any{"anyof",
+		[]any{"allof", []any{"exists"}, []any{"anyof", []any{"since", sec, "mtime"}, []any{"since", sec, "ctime"}}},
+		[]any{"not", "exists"}})
+	q := map[string]any{"since": sec - 1, "expression": expr, "dedup_results": true,
+		"fields": []string{"name", "exists", "mtime_ns", "ctime_ns", "size"}}
 	if t.rel != "" {
 		q["relative_root"] = t.rel
 	}
@@ -249,7 +257,7 @@ func (s *Subscription) catchUp(ctx context.Context, t *target) (string, error) {
 		if err != nil {
 			return "", unavailable(op, ReasonProtocol, err)
 		}
-		if fi.mtime < ns && ctime < ns {
+		if fi.exists && fi.mtime < ns && ctime < ns {
 			continue // changed before since, in the same second
 		}
 		b.Changes = append(b.Changes, fi.change(t.dir))

@@ -416,3 +416,28 @@ func TestWatchDelIsCanceled(t *testing.T) {
 		t.Fatalf("reason %v, want %v", r, ReasonCanceled)
 	}
 }
+
+// A file deleted after Since but before the subscription is in place is a
+// change like any other: on a tree the daemon already watches, the
+// catch-up query must report it, since the subscription starts after it.
+func TestSinceCoversADeletionBeforeTheSubscription(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	gone := filepath.Join(root, "gone.txt")
+	write(t, gone, "deleted at start-up")
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(gone, past, past); err != nil {
+		t.Fatal(err)
+	}
+	sp := newSpec(t, spec.Options{Watch: []string{root}})
+	subscribe(t, d, sp, Options{}).Close() // the daemon knows the file
+	since := spec.FileTime()
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	s := subscribe(t, d, sp, Options{Since: since})
+	seen, _ := collect(t, s, gone)
+	if seen[gone].Exists {
+		t.Fatalf("%s reported as existing", gone)
+	}
+}
