@@ -12,6 +12,7 @@
 package bser
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -46,6 +47,35 @@ const (
 	typeSkip     = 0x0c
 	typeUTF8     = 0x0d
 )
+
+// intSize is the number of bytes after an integer's type byte t; 0 when t
+// is not an integer type.
+func intSize(t byte) int {
+	switch t {
+	case typeInt8:
+		return 1
+	case typeInt16:
+		return 2
+	case typeInt32:
+		return 4
+	case typeInt64:
+		return 8
+	}
+	return 0
+}
+
+// intValue decodes an integer of size bytes (1, 2, 4 or 8) from b.
+func intValue(size int, b []byte) int64 {
+	switch size {
+	case 1:
+		return int64(int8(b[0]))
+	case 2:
+		return int64(int16(binary.NativeEndian.Uint16(b)))
+	case 4:
+		return int64(int32(binary.NativeEndian.Uint32(b)))
+	}
+	return int64(binary.NativeEndian.Uint64(b))
+}
 
 // MaxDepth bounds the nesting of arrays, objects and templates, so hostile
 // input cannot exhaust the stack. Watchman's replies nest a few levels.

@@ -90,34 +90,16 @@ func (d *decoder) int() (int64, error) {
 		return 0, d.truncated("an integer")
 	}
 	t := d.data[d.pos]
-	var size int
-	switch t {
-	case typeInt8:
-		size = 1
-	case typeInt16:
-		size = 2
-	case typeInt32:
-		size = 4
-	case typeInt64:
-		size = 8
-	default:
+	size := intSize(t)
+	if size == 0 {
 		return 0, d.errorf(nil, "type 0x%02x where an integer must be", t)
 	}
 	if d.left() < 1+size {
 		return 0, d.truncated("an integer")
 	}
-	b := d.data[d.pos+1:]
+	n := intValue(size, d.data[d.pos+1:])
 	d.pos += 1 + size
-	switch size {
-	case 1:
-		return int64(int8(b[0])), nil
-	case 2:
-		return int64(int16(binary.NativeEndian.Uint16(b))), nil
-	case 4:
-		return int64(int32(binary.NativeEndian.Uint32(b))), nil
-	default:
-		return int64(binary.NativeEndian.Uint64(b)), nil
-	}
+	return n, nil
 }
 
 // count decodes a length or count and checks it against what is left: each

@@ -76,33 +76,14 @@ func readLength(r io.Reader, scratch []byte) (int64, error) {
 	if err := readFull(r, scratch[:1], "length"); err != nil {
 		return 0, err
 	}
-	var size int
-	switch scratch[0] {
-	case typeInt8:
-		size = 1
-	case typeInt16:
-		size = 2
-	case typeInt32:
-		size = 4
-	case typeInt64:
-		size = 8
-	default:
+	size := intSize(scratch[0])
+	if size == 0 {
 		return 0, fmt.Errorf("bser: PDU length of type 0x%02x, not an integer", scratch[0])
 	}
 	if err := readFull(r, scratch[:size], "length"); err != nil {
 		return 0, err
 	}
-	var n int64
-	switch size {
-	case 1:
-		n = int64(int8(scratch[0]))
-	case 2:
-		n = int64(int16(binary.NativeEndian.Uint16(scratch)))
-	case 4:
-		n = int64(int32(binary.NativeEndian.Uint32(scratch)))
-	default:
-		n = int64(binary.NativeEndian.Uint64(scratch))
-	}
+	n := intValue(size, scratch)
 	if n <= 0 {
 		return 0, fmt.Errorf("bser: PDU length %d", n)
 	}
