@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/autoreload/autoreload/fallback/poller"
 	"github.com/autoreload/autoreload/watchman"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
@@ -27,6 +28,15 @@ type subscription interface {
 type scanner interface {
 	backend
 	Scan(ctx context.Context) (spec.Batch, error)
+	// Start takes the baseline now, and Stats says how the poller
+	// watches, for the log.
+	Start(ctx context.Context) error
+	Stats() poller.Stats
+	// ReleaseWatches drops the kernel watches, from any goroutine, before
+	// Watchman is asked to watch the same tree; ResumeEvents takes them
+	// again when Watchman did not come back after all.
+	ReleaseWatches()
+	ResumeEvents()
 }
 
 // locate finds the Watchman socket at start-up, letting get-sockname start
@@ -37,14 +47,16 @@ func locate(ctx context.Context, timeout time.Duration) (string, error) {
 }
 
 // subscribeWatchman subscribes; warnings is the watcher's, kept across its
-// re-subscriptions.
-func subscribeWatchman(ctx context.Context, spec *spec.Spec, sock string, since time.Time, opts Options, warnings *watchman.WarningLog) (subscription, error) {
+// re-subscriptions; crawl bounds the wait for the daemon's first crawl
+// (zero: as long as it answers health requests).
+func subscribeWatchman(ctx context.Context, spec *spec.Spec, sock string, since time.Time, opts Options, warnings *watchman.WarningLog, crawl time.Duration) (subscription, error) {
 	sub, err := watchman.Subscribe(ctx, spec, watchman.Options{
 		Sock:           sock,
 		Timeout:        opts.WatchmanTimeout,
 		DeferStates:    opts.DeferStates,
 		Since:          since,
 		HealthInterval: opts.HealthInterval,
+		CrawlTimeout:   crawl,
 		Logger:         opts.Logger,
 		Warnings:       warnings,
 	})

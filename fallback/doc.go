@@ -24,6 +24,11 @@
 //     beside the poller and never interrupt a scan, whatever the ratio of
 //     WatchmanRetry to PollInterval: only a subscription in place does, and
 //     the final scan then takes over what the interrupted one had found.
+//   - A first crawl still running after WatchmanTimeout (watch-project on
+//     4.9 waits for it) means Watchman is not available yet: New returns
+//     on the poller, saying so, and the recheck waits for the rest of the
+//     crawl beside it, then switches back as above. With ReloaderWatchman
+//     New waits for the crawl up to CrawlLimit, then fails.
 //   - A watched root deleted under Watchman is a change, not a loss of
 //     Watchman: the batch names it, the log says "root deleted" (never
 //     "fallback"), and the poller stands in, even with ReloaderWatchman,
@@ -38,6 +43,10 @@
 //     it un-ignores is watched after a switch too.
 //   - The caller sees one stream of batches whatever the backend; Next
 //     blocks without waking up while idle on Watchman.
+//   - The poller's kernel watches (see package poller) are released once
+//     the daemon answers a re-check, before it is asked to watch the tree:
+//     both come out of one per-user budget. The poller never holds a
+//     watch while Watchman watches.
 //   - Close ends every goroutine and releases every descriptor, however
 //     often the daemon died and returned.
 package fallback

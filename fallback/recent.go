@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/autoreload/autoreload/fallback/poller"
@@ -100,4 +101,52 @@ func (r *recent) drop(b spec.Batch) spec.Batch {
 		}
 	}
 	return spec.Batch{Changes: kept}
+}
+
+// deduplicate drops, for a short while after a switch, what was already
+// delivered, the root directories' modifications made by Watchman's own
+// cookie files when the subscription synced, and directories whose change
+// is explained by an entry in the same batch (the poller reports a modified
+// directory after a switch, as a deletion leaves nothing else behind).
+func (w *Watcher) deduplicate(b spec.Batch) spec.Batch {
+	if time.Since(w.switchedAt) > switchWindow {
+		return b
+	}
+	b = dropExplainedDirs(w.delivered.drop(b))
+	if w.sub != nil || w.subscribedAt.IsZero() {
+		return b
+	}
+	kept := b.Changes[:0:0]
+	for _, c := range b.Changes {
+		if c.Exists && w.isDirRoot(c.Path) && !c.Mtime.After(w.subscribedAt) {
+			continue
+		}
+		kept = append(kept, c)
+	}
+	b.Changes = kept
+	return b
+}
+
+func dropExplainedDirs(b spec.Batch) spec.Batch {
+	if len(b.Changes) < 2 {
+		return b
+	}
+	parents := make(map[string]bool, len(b.Changes))
+	for _, c := range b.Changes {
+		parents[filepath.Dir(c.Path)] = true
+	}
+	kept := b.Changes[:0:0]
+	for _, c := range b.Changes {
+		if !parents[c.Path] {
+			kept = append(kept, c)
+		}
+	}
+	b.Changes = kept
+	return b
+}
+
+// isDirRoot reports whether path is a root directory, where Watchman puts
+// its cookie files. A file root's change is always a real one.
+func (w *Watcher) isDirRoot(path string) bool {
+	return slices.Contains(w.spec.Roots(), path) && !w.spec.IsFileRoot(path)
 }

@@ -41,6 +41,12 @@ type recheckConfig struct {
 	opts     Options
 	warnings *watchman.WarningLog
 	log      *slog.Logger
+	// release drops the poller's kernel watches, once the daemon answers
+	// and before it is asked to watch the tree: they come out of the same
+	// per-user budget, and Watchman 4.9 that runs out of it stops working
+	// until restarted (the switch-back's final scan covers the gap).
+	// resume takes them again when the subscription failed after all.
+	release, resume func()
 }
 
 // startRecheck makes its first attempt after delay, and one every
@@ -67,7 +73,15 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 		// for it quietly, the poller watches the rest meanwhile.
 		if rootsPresent(cfg.spec) {
 			started := spec.FileTime()
-			sub, err := subscribeWatchman(ctx, cfg.spec, cfg.sock, time.Time{}, cfg.opts, cfg.warnings)
+			err := watchman.Check(ctx, cfg.sock, cfg.opts.WatchmanTimeout)
+			var sub subscription
+			if err == nil {
+				call(cfg.release)
+				// The crawl unbounded: the poller goes on meanwhile.
+				if sub, err = subscribeWatchman(ctx, cfg.spec, cfg.sock, time.Time{}, cfg.opts, cfg.warnings, 0); err != nil {
+					call(cfg.resume)
+				}
+			}
 			if err == nil {
 				r.sub, r.started, r.at = sub, started, time.Now()
 				r.setFound()
@@ -86,6 +100,12 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 			cfg.log.Debug("watchman still unavailable", "error", err.Error())
 		}
 		t.Reset(cfg.opts.WatchmanRetry)
+	}
+}
+
+func call(f func()) {
+	if f != nil {
+		f()
 	}
 }
 

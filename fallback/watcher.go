@@ -4,14 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"runtime"
-	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/autoreload/autoreload/fallback/poller"
@@ -28,11 +22,6 @@ const (
 	ReloaderStat     Reloader = "stat"     // the poller only; Watchman is never touched
 )
 
-// healthyMargin is taken off the last moment Watchman was known healthy
-// before the poller's first scan after a fallback: a change made shortly
-// before the daemon died may not have reached us yet.
-const healthyMargin = time.Second
-
 // DefaultWatchmanRetry is how often a watcher on the poller tries
 // Watchman again when Options leaves it zero; MinWatchmanRetry is the
 // shortest period the command line accepts (each try costs a connection).
@@ -40,6 +29,10 @@ const (
 	DefaultWatchmanRetry = 10 * time.Second
 	MinWatchmanRetry     = 100 * time.Millisecond
 )
+
+// CrawlLimitFactor times WatchmanTimeout is the default CrawlLimit: a
+// minute with the default timeout.
+const CrawlLimitFactor = 12
 
 // Options configures a Watcher. Zero values take the defaults named.
 type Options struct {
@@ -58,6 +51,12 @@ type Options struct {
 	// HealthInterval is how long a Watchman connection may stay quiet
 	// before a health request; watchman.DefaultHealthInterval when zero.
 	HealthInterval time.Duration
+	// CrawlLimit is how long New waits, with ReloaderWatchman, for the
+	// daemon's first crawl of the roots before it fails with a
+	// watchman.ErrCrawling; CrawlLimitFactor times WatchmanTimeout when
+	// zero. (With ReloaderAuto the poller stands in for a crawl that takes
+	// longer than WatchmanTimeout, for as long as it takes.)
+	CrawlLimit time.Duration
 	// Since is the start-up baseline: a file selected by the spec whose
 	// mtime or ctime is after it is a change, even if it happened before
 	// the backend was ready. The command passes COMMAND's start time, read
@@ -66,6 +65,9 @@ type Options struct {
 	// Logger receives the switches and the backends' messages; nil
 	// discards them.
 	Logger *slog.Logger
+	// NoEvents keeps the poller to pure polling, without kernel events
+	// (for a filesystem whose events lie).
+	NoEvents bool
 
 	// sock, when set, is the socket instead of the one FindSocket finds:
 	// tests with a private daemon each, run in parallel, cannot all set
@@ -85,6 +87,9 @@ func (o *Options) fill() {
 	}
 	if o.WatchmanRetry <= 0 {
 		o.WatchmanRetry = DefaultWatchmanRetry
+	}
+	if o.CrawlLimit <= 0 {
+		o.CrawlLimit = CrawlLimitFactor * o.WatchmanTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -132,7 +137,9 @@ type Watcher struct {
 
 // New chooses the backend (get_reloader in Django) and makes it ready: a
 // change made after New returns is delivered. With ReloaderWatchman, an
-// unavailable Watchman is an error matching watchman.ErrUnavailable.
+// unavailable Watchman is an error matching watchman.ErrUnavailable, and a
+// first crawl still running after CrawlLimit one matching
+// watchman.ErrCrawling too.
 func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	opts.fill()
 	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{}}
@@ -140,7 +147,7 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	switch opts.Reloader {
 	case ReloaderStat:
 		w.startPoller(opts.Since, false)
-		w.logWatching(nil)
+		w.logWatching(ctx, nil)
 		return w, nil
 	case ReloaderAuto, ReloaderWatchman:
 	default:
@@ -152,41 +159,71 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	}
 	if err == nil {
 		w.sock = sock
-		var sub subscription
-		covered := opts.Since
-		if covered.IsZero() {
-			covered = time.Now()
-		}
-		if sub, err = subscribeWatchman(ctx, spec, sock, opts.Since, opts, w.warnings); err == nil {
-			w.sub, w.subscribedAt, w.coveredSince = sub, time.Now(), covered
-		}
+		err = w.subscribeAtStart(ctx)
 	}
 	if err != nil {
 		if opts.Reloader == ReloaderWatchman || ctx.Err() != nil {
 			return nil, err
 		}
 		w.startPoller(opts.Since, false)
-		w.startRecheck(opts.WatchmanRetry)
-		w.logWatching(err)
+		delay := opts.WatchmanRetry
+		if errors.Is(err, watchman.ErrCrawling) {
+			// The daemon goes on crawling: wait for the end of it beside
+			// the poller, from now.
+			delay = 0
+		}
+		w.startRecheck(delay)
+		w.logWatching(ctx, err)
 		return w, nil
 	}
-	w.logWatching(nil)
+	w.logWatching(ctx, nil)
 	return w, nil
 }
 
-func (w *Watcher) logWatching(reason error) {
+// subscribeAtStart subscribes for New. The daemon's first crawl of a root
+// can take long, or never end: in auto mode, a crawl still running after
+// WatchmanTimeout means Watchman is not available yet (New lets the poller
+// stand in, and its recheck waits for the rest of the crawl); with
+// ReloaderWatchman the crawl is logged and waited for up to CrawlLimit.
+func (w *Watcher) subscribeAtStart(ctx context.Context) error {
+	first := w.opts.WatchmanTimeout
+	if w.opts.Reloader == ReloaderWatchman {
+		first = min(first, w.opts.CrawlLimit)
+	}
+	sub, err := subscribeWatchman(ctx, w.spec, w.sock, w.opts.Since, w.opts, w.warnings, first)
+	if errors.Is(err, watchman.ErrCrawling) && w.opts.Reloader == ReloaderWatchman && w.opts.CrawlLimit > first {
+		w.log.Info("watchman still crawling", "roots", w.spec.Roots(), "limit", w.opts.CrawlLimit.String())
+		sub, err = subscribeWatchman(ctx, w.spec, w.sock, w.opts.Since, w.opts, w.warnings, w.opts.CrawlLimit-first)
+		if ce := (*watchman.CrawlError)(nil); errors.As(err, &ce) {
+			ce.After = w.opts.CrawlLimit // in all, not since the log line
+		}
+	}
+	if err != nil {
+		return err
+	}
+	w.sub, w.subscribedAt, w.coveredSince = sub, time.Now(), w.opts.Since
+	return nil
+}
+
+// logWatching logs the backend in use. On the poller it first takes the
+// baseline, which adds the kernel watches, so that the line says how many
+// there are (a cancelled baseline is taken again by the first Next).
+func (w *Watcher) logWatching(ctx context.Context, reason error) {
 	attrs := []any{"roots", w.spec.Roots()}
 	if w.sub != nil {
 		attrs = append([]any{"reloader", "watchman"}, attrs...)
 	} else {
+		_ = w.poller.Start(ctx)
+		st := w.poller.Stats()
+		pollOnly := st.PollOnly
+		if pollOnly == nil {
+			pollOnly = []string{}
+		}
 		attrs = append([]any{"reloader", "stat"}, attrs...)
+		attrs = append(attrs, "events", st.Events, "watched_dirs", st.WatchedDirs, "poll_only", pollOnly)
 	}
 	if reason != nil {
 		attrs = append(attrs, "reason", reason.Error())
-	}
-	if w.log.Enabled(context.Background(), slog.LevelDebug) {
-		// Lets tests and users see that switching back and forth leaks nothing.
-		attrs = append(attrs, "goroutines", runtime.NumGoroutine())
 	}
 	w.log.Info("watching", attrs...)
 }
@@ -199,6 +236,7 @@ func (w *Watcher) startPoller(since time.Time, takeover bool) {
 		Since:    since,
 		Takeover: takeover,
 		Logger:   w.log,
+		NoEvents: w.opts.NoEvents,
 	}
 	if takeover {
 		opts.Floor = w.coveredSince
@@ -215,6 +253,7 @@ func (w *Watcher) startRecheck(delay time.Duration) {
 	}
 	w.recheck = startRecheck(w.closed, recheckConfig{
 		spec: w.spec, sock: w.sock, opts: w.opts, warnings: w.warnings, log: w.log,
+		release: w.poller.ReleaseWatches, resume: w.poller.ResumeEvents,
 	}, delay)
 }
 
@@ -254,161 +293,6 @@ func (w *Watcher) Next(ctx context.Context) (spec.Batch, error) {
 			return b, nil
 		}
 	}
-}
-
-// nextFromWatchman waits on the subscription; when Watchman is lost it
-// switches to the poller (start_django's except clause, minus the lost
-// changes) and returns an empty batch.
-func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
-	b, err := w.sub.Next(ctx)
-	if err != nil && ctx.Err() == nil && errors.Is(err, watchman.ErrRootGone) {
-		return w.rootGone(err), nil
-	}
-	if err == nil || ctx.Err() != nil || !errors.Is(err, watchman.ErrUnavailable) {
-		return b, err
-	}
-	if w.opts.Reloader == ReloaderWatchman {
-		return spec.Batch{}, err
-	}
-	since := w.fallbackBaseline()
-	w.sub.Close()
-	w.sub = nil
-	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
-	w.startPoller(since, true)
-	w.startRecheck(w.opts.WatchmanRetry)
-	w.switchedAt, w.firstScanDue = time.Now(), true
-	return spec.Batch{}, nil
-}
-
-// rootGone hands over to the poller when a watched root was deleted under
-// Watchman: not a loss of Watchman (no fallback, even with
-// ReloaderWatchman), but a change, returned as the batch of the roots now
-// missing. The poller watches the other roots from where the subscription
-// left off, and the root for its return; the recheck goes back to Watchman
-// once every root is there again.
-func (w *Watcher) rootGone(err error) spec.Batch {
-	var b spec.Batch
-	var gone []string
-	for _, root := range w.spec.Roots() {
-		if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			b.Changes = append(b.Changes, spec.Change{Path: root})
-			gone = append(gone, root)
-		}
-	}
-	if b.Empty() {
-		// Back already: what it holds now is unknown.
-		b.Unknown = true
-	}
-	since := w.fallbackBaseline()
-	w.sub.Close()
-	w.sub = nil
-	w.log.Warn("root deleted", "roots", gone, "reloader", "stat")
-	w.startPoller(since, true)
-	w.startRecheck(w.opts.WatchmanRetry)
-	w.switchedAt, w.firstScanDue = time.Now(), true
-	return b
-}
-
-// fallbackBaseline is the poller's time baseline when Watchman is lost:
-// the last moment the subscription had delivered everything, minus a
-// margin. The poller takes it back further if a VCS lock may have held
-// changes back at the daemon (see poller.Options.Takeover), never before
-// the subscription began covering.
-func (w *Watcher) fallbackBaseline() time.Time {
-	return w.sub.LastHealthy().Add(-healthyMargin)
-}
-
-// nextFromPoller waits on the poller while a recheck tries Watchman beside
-// it; once Watchman is back it takes one last scan, after the subscription
-// is in place, so whatever changed in between is seen by one or both (and
-// delivered once: see deduplicate). Only a subscription in place interrupts
-// the poller: a scan that had found changes hands them to that last scan.
-func (w *Watcher) nextFromPoller(ctx context.Context) (spec.Batch, error) {
-	if w.recheck == nil || w.recheck.found.Err() == nil {
-		pctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		if w.recheck != nil {
-			defer context.AfterFunc(w.recheck.found, cancel)()
-		}
-		b, err := w.poller.Next(pctx)
-		if err == nil && w.firstScanDue {
-			w.switchedAt, w.firstScanDue = time.Now(), false
-		}
-		if err == nil || ctx.Err() != nil || w.recheck == nil || w.recheck.found.Err() == nil {
-			return b, err
-		}
-	}
-	return w.switchBack(ctx)
-}
-
-// switchBack ends the poller's stand-in once the recheck has found Watchman
-// again: the poller's final scan, then the subscription.
-func (w *Watcher) switchBack(ctx context.Context) (spec.Batch, error) {
-	if err := w.recheck.err; err != nil {
-		return spec.Batch{}, err // ReloaderWatchman: Watchman lost
-	}
-	final, err := w.poller.Scan(ctx)
-	if err != nil {
-		// Cancelled mid-scan: stay on the poller, which keeps what it
-		// found, and keep the subscription, which keeps what it gets: the
-		// next call scans again and switches.
-		return spec.Batch{}, err
-	}
-	sub := w.recheck.take()
-	w.sub, w.subscribedAt, w.coveredSince, w.switchedAt = sub, w.recheck.at, w.recheck.started, time.Now()
-	w.recheck = nil
-	w.poller.Close()
-	w.poller = nil
-	w.logWatching(nil)
-	return final, nil
-}
-
-// deduplicate drops, for a short while after a switch, what was already
-// delivered, the root directories' modifications made by Watchman's own
-// cookie files when the subscription synced, and directories whose change
-// is explained by an entry in the same batch (the poller reports a modified
-// directory after a switch, as a deletion leaves nothing else behind).
-func (w *Watcher) deduplicate(b spec.Batch) spec.Batch {
-	if time.Since(w.switchedAt) > switchWindow {
-		return b
-	}
-	b = dropExplainedDirs(w.delivered.drop(b))
-	if w.sub != nil || w.subscribedAt.IsZero() {
-		return b
-	}
-	kept := b.Changes[:0:0]
-	for _, c := range b.Changes {
-		if c.Exists && w.isDirRoot(c.Path) && !c.Mtime.After(w.subscribedAt) {
-			continue
-		}
-		kept = append(kept, c)
-	}
-	b.Changes = kept
-	return b
-}
-
-func dropExplainedDirs(b spec.Batch) spec.Batch {
-	if len(b.Changes) < 2 {
-		return b
-	}
-	parents := make(map[string]bool, len(b.Changes))
-	for _, c := range b.Changes {
-		parents[filepath.Dir(c.Path)] = true
-	}
-	kept := b.Changes[:0:0]
-	for _, c := range b.Changes {
-		if !parents[c.Path] {
-			kept = append(kept, c)
-		}
-	}
-	b.Changes = kept
-	return b
-}
-
-// isDirRoot reports whether path is a root directory, where Watchman puts
-// its cookie files. A file root's change is always a real one.
-func (w *Watcher) isDirRoot(path string) bool {
-	return slices.Contains(w.spec.Roots(), path) && !w.spec.IsFileRoot(path)
 }
 
 // ErrClosed is returned by Next after Close.

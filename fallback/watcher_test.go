@@ -24,12 +24,18 @@ import (
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	// onWrite, when set, sees every line written, after it is.
+	onWrite func(line string)
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	n, err := b.buf.Write(p)
+	b.mu.Unlock()
+	if b.onWrite != nil {
+		b.onWrite(string(p))
+	}
+	return n, err
 }
 
 func (b *syncBuffer) String() string {
@@ -47,6 +53,9 @@ type switchFixture struct {
 	logs   *syncBuffer
 	w      *Watcher
 	ctx    context.Context
+	// newTook is how long New took; newErr its error, with fails.
+	newTook time.Duration
+	newErr  error
 }
 
 func newSwitchFixture(t *testing.T, reloader Reloader) *switchFixture {
@@ -67,6 +76,15 @@ type fixtureConfig struct {
 	tree         func(dir string)          // adds to the tree before it is aged
 	pollInterval time.Duration             // zero is 50 ms
 	retry        time.Duration             // WatchmanRetry; zero is 300 ms
+	// sock is the socket the watcher is given; nil is the daemon's.
+	sock func(d *watchmantest.Daemon) string
+	// options adjusts the watcher's options.
+	options func(*Options)
+	// onLog sees every log line.
+	onLog func(line string)
+	// fails: New is expected to fail; the fixture then has no watcher and
+	// newErr holds the error.
+	fails bool
 }
 
 func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *switchFixture {
@@ -99,10 +117,10 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncBuffer{onWrite: cfg.onLog}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	w, err := New(ctx, spec, Options{
+	opts := Options{
 		Reloader:        reloader,
 		PollInterval:    poll,
 		WatchmanTimeout: time.Second,
@@ -110,12 +128,49 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 		HealthInterval:  300 * time.Millisecond,
 		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		sock:            d.Sock,
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	t.Cleanup(func() { w.Close() })
-	return &switchFixture{t: t, dir: dir, daemon: d, logs: logs, w: w, ctx: ctx}
+	if cfg.sock != nil {
+		opts.sock = cfg.sock(d)
+	}
+	if cfg.options != nil {
+		cfg.options(&opts)
+	}
+	f := &switchFixture{t: t, dir: dir, daemon: d, logs: logs, ctx: ctx}
+	// Bounded: a New that never returns (a crawl waited for without
+	// bound) fails the test instead of hanging it.
+	type result struct {
+		w   *Watcher
+		err error
+	}
+	made := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		w, err := New(ctx, spec, opts)
+		made <- result{w, err}
+	}()
+	var r result
+	select {
+	case r = <-made:
+	case <-time.After(30 * time.Second):
+		cancel()
+		<-made
+		t.Fatalf("New did not return within 30 s:\n%s", logs)
+	}
+	f.newTook = time.Since(start)
+	if cfg.fails {
+		if r.err == nil {
+			r.w.Close()
+			t.Fatalf("New succeeded, want an error:\n%s", logs)
+		}
+		f.newErr = r.err
+		return f
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	f.w = r.w
+	t.Cleanup(func() { f.w.Close() })
+	return f
 }
 
 func writeFile(t *testing.T, path, content string) {
@@ -165,134 +220,6 @@ func (f *switchFixture) expectNothing(what string, d time.Duration) {
 }
 
 func (f *switchFixture) onWatchman() bool { return f.w.sub != nil }
-
-// The runtime-switch tests run with the fixture's timers and with every
-// ratio of timerRatios: a re-check must never cost a change, nor deliver one
-// twice.
-var switchTimers = append([]timers{{"fixture", 0, 0}}, timerRatios...)
-
-func (tm timers) config() fixtureConfig {
-	return fixtureConfig{retry: tm.retry, pollInterval: tm.poll}
-}
-
-func TestWatcherFallsBackWithoutLosingAChange(t *testing.T) {
-	for _, tm := range switchTimers {
-		for _, tc := range []struct {
-			name string
-			kill func(d *watchmantest.Daemon)
-		}{
-			{"shutdown-server", (*watchmantest.Daemon).Shutdown},
-			{"SIGKILL", (*watchmantest.Daemon).Kill},
-			{"SIGSTOP", (*watchmantest.Daemon).Freeze},
-		} {
-			t.Run(tm.name+"/"+tc.name, func(t *testing.T) {
-				t.Parallel()
-				f := newSwitchFixtureFrom(t, ReloaderAuto, tm.config())
-				if !f.onWatchman() {
-					t.Fatalf("not on watchman at start:\n%s", f.logs)
-				}
-				a := filepath.Join(f.dir, "a.go")
-				writeFile(t, a, "package a // 1")
-				f.expect("change under watchman", 10*time.Second, a)
-
-				tc.kill(f.daemon)
-				if tc.name == "SIGSTOP" {
-					t.Cleanup(f.daemon.Thaw)
-				}
-				time.Sleep(100 * time.Millisecond) // the issue's scenario: a write 100 ms after the failure
-				b := filepath.Join(f.dir, "b.go")
-				writeFile(t, b, "package a")
-				f.expect("change after the failure", 15*time.Second, b)
-				if f.onWatchman() {
-					t.Fatal("still on watchman after the daemon was lost")
-				}
-				if n := strings.Count(f.logs.String(), "msg=fallback"); n != 1 {
-					t.Fatalf("%d fallback events, want 1:\n%s", n, f.logs)
-				}
-			})
-		}
-	}
-}
-
-func TestWatcherSwitchAloneDeliversNothing(t *testing.T) {
-	for _, tm := range switchTimers {
-		for _, repo := range []bool{false, true} {
-			if repo && tm.name != "fixture" {
-				continue // the timers change nothing of where cookies go
-			}
-			// In a repository the daemon's cookie files go to .git, which
-			// deepens the fallback's baseline (see fallbackBaseline).
-			t.Run(tm.name+"/"+map[bool]string{false: "plain", true: "git"}[repo], func(t *testing.T) {
-				t.Parallel()
-				testSwitchAloneDeliversNothing(t, tm, repo)
-			})
-		}
-	}
-}
-
-func testSwitchAloneDeliversNothing(t *testing.T, tm timers, repo bool) {
-	cfg := tm.config()
-	cfg.tree = func(dir string) {
-		if repo {
-			if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	f := newSwitchFixtureFrom(t, ReloaderAuto, cfg)
-	// No file changes for 2 s before the failure, as the issue states.
-	time.Sleep(2 * time.Second)
-	f.daemon.Kill()
-	// Long enough for the first scans and a few re-checks.
-	window := max(time.Second, 2*tm.period())
-	f.expectNothing("the fallback by itself", window)
-	if !strings.Contains(f.logs.String(), "msg=fallback") {
-		t.Fatalf("no fallback was logged:\n%s", f.logs)
-	}
-	f.daemon.Restart()
-	f.expectNothing("the switch back by itself", window)
-	for deadline := time.Now().Add(10 * time.Second); !f.onWatchman(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("not back on watchman:\n%s", f.logs)
-		}
-		f.expectNothing("the switch back by itself", 100*time.Millisecond)
-	}
-}
-
-func TestWatcherReturnsToWatchman(t *testing.T) {
-	for _, tm := range switchTimers {
-		t.Run(tm.name, func(t *testing.T) {
-			t.Parallel()
-			testReturnsToWatchman(t, tm)
-		})
-	}
-}
-
-func testReturnsToWatchman(t *testing.T, tm timers) {
-	f := newSwitchFixtureFrom(t, ReloaderAuto, tm.config())
-	f.daemon.Kill()
-	f.expectNothing("fallback", time.Second)
-	if f.onWatchman() {
-		t.Fatal("still on watchman")
-	}
-	f.daemon.Restart()
-	// A change made while the watcher switches back must come once: the final
-	// scan and the new subscription may both see it.
-	deadline := time.Now().Add(max(tm.retry, 300*time.Millisecond) + 5*time.Second)
-	c := filepath.Join(f.dir, "c.go")
-	writeFile(t, c, "package a")
-	f.expect("change during the switch back", 5*time.Second, c)
-	f.expectNothing("a second delivery of the same change", max(time.Second, 2*tm.period()))
-	for !f.onWatchman() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not back on watchman within retry + 5 s:\n%s", f.logs)
-		}
-		f.next(100 * time.Millisecond)
-	}
-	d := filepath.Join(f.dir, "d.go")
-	writeFile(t, d, "package a")
-	f.expect("change under watchman again", 5*time.Second, d)
-}
 
 func TestWatcherFlappingLeaksNothing(t *testing.T) {
 	f := newSwitchFixture(t, ReloaderAuto)

@@ -145,6 +145,9 @@ func (c *conn) checkCapabilities(ctx context.Context, timeout time.Duration) err
 	if len(missing) > 0 {
 		return unavailable(op, ReasonCapability, fmt.Errorf("missing %s", strings.Join(missing, ", ")))
 	}
+	if have["bser-v2"] {
+		c.enc = encBSER // from the next request on
+	}
 	return nil
 }
 

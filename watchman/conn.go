@@ -3,7 +3,6 @@ package watchman
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -14,9 +13,11 @@ import (
 	"github.com/sjansen/watchman/protocol"
 )
 
-// conn is one JSON connection to the daemon. Unlike protocol.Connection it
-// can be bounded: every request has a deadline or a context, lines are
-// capped, and Close works at any moment (it unblocks a pending read).
+// conn is one connection to the daemon, in JSON or BSER (enc). Unlike
+// protocol.Connection it can be bounded: every request has a deadline or a
+// context, replies are capped, and Close works at any moment (it unblocks a
+// pending read). Requests are the protocol package's Request values (or
+// ours, in requests.go), encoded here and nowhere else.
 //
 // Reads happen either synchronously in request (before a subscription's
 // reader goroutine starts) or only in that goroutine (after); writes are
@@ -25,8 +26,11 @@ type conn struct {
 	sock string
 	nc   net.Conn
 	r    *bufio.Reader
-	buf  []byte
-	wmu  sync.Mutex
+	// enc is set before the connection is shared: by checkCapabilities, or
+	// by whoever dials a daemon already known to speak BSER.
+	enc encoding
+	buf []byte // BSER bodies up to keptBuffer, reused
+	wmu sync.Mutex
 	// queued holds unilateral PDUs read while waiting for a reply during
 	// set-up: replies and notifications share the connection.
 	queued []protocol.ResponsePDU
@@ -63,30 +67,39 @@ func unwrapOpError(err error) error {
 
 func (c *conn) Close() error { return c.nc.Close() }
 
-// send writes one request as a single JSON line.
+// send writes one request in the connection's encoding.
 func (c *conn) send(req protocol.Request, deadline time.Time) error {
-	b, err := json.Marshal(req.Args())
+	if c.enc == encBSER {
+		if err := checkPaths(req.Args()); err != nil {
+			return err
+		}
+	}
+	b, err := encodeRequest(c.enc, req.Args())
 	if err != nil {
-		return err
+		return fmt.Errorf("encode %v: %w", req.Args()[0], err)
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.nc.SetWriteDeadline(deadline)
-	_, err = c.nc.Write(append(b, '\n'))
+	_, err = c.nc.Write(b)
 	return err
 }
 
 // recv reads and decodes one PDU, with the read deadline given (zero: none).
 func (c *conn) recv(deadline time.Time) (protocol.ResponsePDU, error) {
 	c.nc.SetReadDeadline(deadline)
-	line, buf, err := readLine(c.r, c.buf, maxReply)
-	if cap(buf) <= 1<<20 {
-		c.buf = buf // keep a grown buffer, but not a huge one
+	var v any
+	var err error
+	if c.enc == encBSER {
+		v, err = readBSER(c.r, maxReply, &c.buf)
+	} else {
+		v, err = readJSON(c.r, maxReply)
 	}
 	if err != nil {
+		releaseMemory(err)
 		return nil, err
 	}
-	return decodePDU(line)
+	return pduOf(v)
 }
 
 // request sends req and returns its reply, queueing the notifications that
@@ -132,7 +145,7 @@ func classify(op string, err error) error {
 		return unavailable(op, ReasonRefused, err)
 	case errors.As(err, &ne) && ne.Timeout():
 		return unavailable(op, ReasonTimeout, errors.New("no answer within the timeout"))
-	case errors.Is(err, errReplyTooLong):
+	case errors.Is(err, errReplyTooLong), errors.Is(err, errMalformed):
 		return unavailable(op, ReasonProtocol, err)
 	case isDisconnect(err):
 		return unavailable(op, ReasonDisconnected, unwrapOpError(err))

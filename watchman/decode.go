@@ -1,75 +1,57 @@
 package watchman
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/sjansen/watchman/protocol"
 )
 
-// maxReply caps one reply line. A fresh-instance notification lists every
-// file of the root (about 150 bytes each with our fields), so the cap allows
-// a few hundred thousand files; beyond it the daemon is treated as
-// unavailable rather than letting it grow our memory without bound.
+// maxReply caps one reply, a JSON line or a BSER PDU. A fresh-instance
+// notification lists every file of the root (about 150 bytes each with our
+// fields in JSON, fewer in BSER), so the cap allows a few hundred thousand
+// files; beyond it the daemon is treated as unavailable rather than letting
+// it grow our memory without bound.
 const maxReply = 64 << 20
 
 var errReplyTooLong = fmt.Errorf("reply longer than %d bytes", maxReply)
 
-// readLine returns the next newline-terminated line without the newline,
-// refusing lines longer than max. Long lines are assembled in buf, which is
-// returned for reuse; the line is valid until the next call.
-func readLine(r *bufio.Reader, buf []byte, max int) (line, grown []byte, err error) {
-	buf = buf[:0]
-	for {
-		chunk, err := r.ReadSlice('\n')
-		if len(buf)+len(chunk) > max+1 {
-			return nil, buf, errReplyTooLong
-		}
-		switch {
-		case err == nil:
-			if len(buf) == 0 {
-				return chunk[:len(chunk)-1], buf, nil // r's own buffer: no copy
-			}
-			buf = append(buf, chunk...)
-			return buf[:len(buf)-1], buf, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			buf = append(buf, chunk...)
-		case errors.Is(err, io.EOF) && len(buf)+len(chunk) > 0:
-			return nil, buf, io.ErrUnexpectedEOF // a truncated line
-		default:
-			return nil, buf, err
-		}
+// pduOf checks a decoded reply, JSON or BSER: it must be an object, and an
+// "error" field makes it a *CommandError; any other defect is a protocol
+// error. It never panics.
+func pduOf(v any) (protocol.ResponsePDU, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("decode reply: %s, not an object", kindOf(v))
 	}
-}
-
-// decodePDU decodes one reply line. Numbers stay json.Number so mtime_ns
-// (about 1.8e18) keeps its nanoseconds. An "error" field becomes a
-// *CommandError; any other defect is a protocol error. It never panics.
-func decodePDU(line []byte) (protocol.ResponsePDU, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	var pdu protocol.ResponsePDU
-	if err := dec.Decode(&pdu); err != nil {
-		return nil, fmt.Errorf("decode reply: %w", err)
-	}
-	if pdu == nil {
-		return nil, errors.New("decode reply: not an object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("decode reply: trailing data after the object")
-	}
+	pdu := protocol.ResponsePDU(m)
 	if e, ok := pdu["error"]; ok {
 		msg, ok := e.(string)
 		if !ok {
-			return nil, fmt.Errorf("decode reply: error field is %T, not a string", e)
+			return nil, fmt.Errorf("decode reply: error field is %s, not a string", kindOf(e))
 		}
 		return pdu, &CommandError{Msg: msg}
 	}
 	return pdu, nil
+}
+
+// kindOf names a decoded value's kind the same way for both encodings.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case json.Number, int64, float64:
+		return "a number"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // translate runs one of the protocol package's translators, turning its
@@ -91,7 +73,7 @@ func stringField(pdu protocol.ResponsePDU, key string) (string, bool, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", true, fmt.Errorf("field %q is %T, not a string", key, v)
+		return "", true, fmt.Errorf("field %q is %s, not a string", key, kindOf(v))
 	}
 	return s, true, nil
 }
@@ -104,7 +86,7 @@ func boolField(m map[string]any, key string) (bool, error) {
 	}
 	b, ok := v.(bool)
 	if !ok {
-		return false, fmt.Errorf("field %q is %T, not a boolean", key, v)
+		return false, fmt.Errorf("field %q is %s, not a boolean", key, kindOf(v))
 	}
 	return b, nil
 }
@@ -115,13 +97,15 @@ func intField(m map[string]any, key string) (int64, error) {
 	if !ok {
 		return 0, nil
 	}
-	n, ok := v.(json.Number)
-	if !ok {
-		return 0, fmt.Errorf("field %q is %T, not a number", key, v)
+	switch n := v.(type) {
+	case int64: // BSER
+		return n, nil
+	case json.Number: // JSON
+		i, err := n.Int64()
+		if err != nil {
+			return 0, fmt.Errorf("field %q: %w", key, err)
+		}
+		return i, nil
 	}
-	i, err := n.Int64()
-	if err != nil {
-		return 0, fmt.Errorf("field %q: %w", key, err)
-	}
-	return i, nil
+	return 0, fmt.Errorf("field %q is %s, not an integer", key, kindOf(v))
 }

@@ -24,10 +24,15 @@
 // of absolute paths re-checked with spec.Spec.Selects; a fresh instance becomes
 // one spec.Batch{Unknown: true}. On 4.9 watch-project returns only after the
 // first crawl of a new root; that wait is not bounded by the timeout (a side
-// connection checks the daemon still answers), and Options.Since makes the
-// changes made meanwhile the first batch. The transport is our own (deadlines, capped
-// lines); github.com/sjansen/watchman/protocol supplies the request and
-// response types, whose translators' panics are recovered.
+// connection checks the daemon still answers with a well-formed get-pid),
+// only by Options.CrawlTimeout when set (then an ErrCrawling: not available
+// yet), and Options.Since makes the changes made meanwhile the first batch.
+// The transport is our own (deadlines, capped replies): the capability
+// check is JSON, and every connection to a daemon listing bser-v2 (4.9
+// does) then speaks BSER v2 (package watchman/bser), in which file names
+// are bytes (in JSON, 4.9 never sends a name that is not UTF-8: the
+// connection goes silent). github.com/sjansen/watchman/protocol supplies
+// the request and response types, whose translators' panics are recovered.
 //
 // Ignore files: the spec's ignore files are themselves in every directory
 // subscription's expression, so their changes arrive as notifications and

@@ -2,7 +2,9 @@ package watchman
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 )
 
 // ErrUnavailable is the category of every error that means "Watchman cannot
@@ -25,6 +27,26 @@ func (e *RootGoneError) Error() string { return oneLine("root deleted: " + e.Roo
 
 // Is makes every RootGoneError match ErrRootGone.
 func (e *RootGoneError) Is(target error) bool { return target == ErrRootGone }
+
+// ErrCrawling means the daemon was still crawling a root (watch-project
+// had not returned) when Options.CrawlTimeout passed: Watchman is not
+// available yet. It matches ErrUnavailable too; a CrawlError says which
+// root. The daemon goes on crawling, and a later Subscribe waits for the
+// rest of the crawl only.
+var ErrCrawling = errors.New("watchman still crawling")
+
+// CrawlError is an ErrCrawling (and an ErrUnavailable).
+type CrawlError struct {
+	Root  string        // the directory watch-project was asked for
+	After time.Duration // how long it was waited for
+}
+
+func (e *CrawlError) Error() string {
+	return oneLine(fmt.Sprintf("watchman still crawling %s after %s", e.Root, e.After))
+}
+
+// Is makes every CrawlError match ErrCrawling and ErrUnavailable.
+func (e *CrawlError) Is(target error) bool { return target == ErrCrawling || target == ErrUnavailable }
 
 // ErrClosed is returned by Next after Close.
 var ErrClosed = errors.New("watchman subscription closed")

@@ -3,6 +3,7 @@ package watchman
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/sjansen/watchman/protocol"
@@ -37,14 +38,15 @@ func FuzzDecodeReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Through the framing as well: any bytes, any line lengths.
 		r := bufio.NewReaderSize(bytes.NewReader(append(data, '\n')), 16)
-		var buf []byte
 		for {
-			line, grown, err := readLine(r, buf, 1<<10)
-			buf = grown
-			if err != nil {
+			v, err := readJSON(r, 1<<10)
+			if errors.Is(err, errReplyTooLong) || isDisconnect(err) {
 				break
 			}
-			pdu, err := decodePDU(line)
+			if err != nil {
+				continue
+			}
+			pdu, err := pduOf(v)
 			if err != nil {
 				if pdu != nil {
 					if _, ok := pdu["error"]; !ok {

@@ -3,6 +3,7 @@ package watchman
 import (
 	"bufio"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +11,9 @@ import (
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
-// Faults during and after set-up, from a fake daemon.
+// Faults during and after set-up, from a fake daemon, in JSON and in BSER
+// (the fake then lists bser-v2 and answers in BSER, garbage as it is).
 func TestHostileSubscription(t *testing.T) {
-	const timeout = 300 * time.Millisecond
 	cases := []struct {
 		name           string
 		replies, after map[string]string
@@ -45,6 +46,17 @@ func TestHostileSubscription(t *testing.T) {
 		{"unilateral error", `{"unilateral":true,"error":"boom"}` + "\n", ReasonRefused},
 		{"reply to no request", `{"version":"4.9.0"}` + "\n", ReasonProtocol},
 		{"truncated then EOF", `{"unilateral":true,"subscr` + closeConn, ReasonDisconnected},
+		{"line cut short", `{"unilateral":true,"subscr` + "\n", ReasonProtocol},
+		// BSER only (in JSON they are garbage lines).
+		{"bser truncated PDU then EOF", bserPrefix(notification(map[string]any{"files": []any{}}), 20) + closeConn, ReasonDisconnected},
+		{"bser length prefix of 2 GB", "\x00\x02\x00\x00\x00\x00\x05\xff\xff\xff\x7f", ReasonProtocol},
+		{"bser length prefix of 2^62", "\x00\x01\x06\x00\x00\x00\x00\x00\x00\x00\x40", ReasonProtocol},
+		{"bser negative length", "\x00\x02\x00\x00\x00\x00\x03\xf0", ReasonProtocol},
+		{"bser unknown type", "\x00\x02\x00\x00\x00\x00\x03\x01\x0e", ReasonProtocol},
+		{"bser not an object", "\x00\x02\x00\x00\x00\x00\x03\x03\x00\x03\x00", ReasonProtocol},
+		{"bser value cut short in a whole PDU", "\x00\x02\x00\x00\x00\x00\x03\x02\x00\x03", ReasonProtocol},
+		{"bser bad magic", "\x00\x07 garbage", ReasonProtocol},
+		{"bser silence inside a PDU", "\x00\x02\x00\x00\x00\x00\x03\x64\x01\x03", ReasonTimeout},
 	}
 	for _, nc := range notifyCases {
 		cases = append(cases, struct {
@@ -54,24 +66,44 @@ func TestHostileSubscription(t *testing.T) {
 		}{nc.name, nil, after(nc.note), nc.want})
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			f := fake(t, tc.replies, tc.after)
-			spec := newSpec(t, spec.Options{Watch: []string{t.TempDir()}})
-			start := time.Now()
-			s, err := Subscribe(t.Context(), spec, Options{Sock: f.sock, Timeout: timeout, HealthInterval: timeout})
-			if err == nil {
-				defer s.Close()
-				err, _ = waitErr(t, s)
+		for _, inBSER := range []bool{false, true} {
+			name := tc.name + "/json"
+			f := fake
+			if inBSER {
+				name, f = tc.name+"/bser", fakeBSER
 			}
-			if took := time.Since(start); took > 5*time.Second {
-				t.Errorf("took %v", took)
+			if !inBSER && strings.HasPrefix(tc.name, "bser ") || inBSER && tc.name == "truncated then EOF" {
+				continue // in the other encoding, one more garbage case
 			}
-			if r := reasonOf(t, err); r != tc.want {
-				t.Fatalf("reason %v (%v), want %v", r, err, tc.want)
-			}
-			t.Log(err)
-		})
+			t.Run(name, func(t *testing.T) { hostileCase(t, f(t, tc.replies, tc.after), inBSER, tc.want) })
+		}
 	}
+}
+
+// bserPrefix is the first n bytes of a scripted JSON line sent as BSER.
+func bserPrefix(line string, n int) string { return toBSER(line)[:n] }
+
+// hostileCase subscribes through f and expects the subscription to fail
+// for want, promptly.
+func hostileCase(t *testing.T, f *fakeDaemon, inBSER bool, want Reason) {
+	const timeout = 300 * time.Millisecond
+	start := time.Now()
+	s, err := Subscribe(t.Context(), newSpec(t, spec.Options{Watch: []string{t.TempDir()}}),
+		Options{Sock: f.sock, Timeout: timeout, HealthInterval: timeout})
+	if err == nil {
+		defer s.Close()
+		if got := s.c.enc == encBSER; got != inBSER {
+			t.Fatalf("speaking %v to the fake", s.c.enc)
+		}
+		err, _ = waitErr(t, s)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v", took)
+	}
+	if r := reasonOf(t, err); r != want {
+		t.Fatalf("reason %v (%v), want %v", r, err, want)
+	}
+	t.Log(err)
 }
 
 // A daemon that answers health requests may take longer than the timeout
@@ -108,16 +140,69 @@ func TestFirstCrawlNotBoundedByTimeout(t *testing.T) {
 	}
 }
 
-func TestReadLineCapped(t *testing.T) {
-	r := bufio.NewReaderSize(strings.NewReader(strings.Repeat("x", 100)+"\nok\n"), 16)
-	if _, _, err := readLine(r, nil, 50); !errors.Is(err, errReplyTooLong) {
+// A JSON reply longer than the cap is refused having read no more than the
+// cap; the next line is not touched by a reply within it.
+func TestReadJSONCapped(t *testing.T) {
+	src := &countingReader{r: strings.NewReader(`"` + strings.Repeat("x", 100) + "\"\n{}\n")}
+	r := bufio.NewReaderSize(src, 16)
+	if _, err := readJSON(r, 50); !errors.Is(err, errReplyTooLong) {
 		t.Fatalf("err = %v, want errReplyTooLong", err)
 	}
-	r = bufio.NewReaderSize(strings.NewReader(strings.Repeat("y", 40)+"\n"), 16)
-	line, _, err := readLine(r, nil, 50)
-	if err != nil || string(line) != strings.Repeat("y", 40) {
-		t.Fatalf("readLine = %q, %v", line, err)
+	if src.n > 50+16 {
+		t.Fatalf("read %d bytes for a 50-byte cap", src.n)
 	}
+	r = bufio.NewReaderSize(strings.NewReader(`"`+strings.Repeat("y", 40)+"\"\n{}\n"), 16)
+	v, err := readJSON(r, 50)
+	if err != nil || v != strings.Repeat("y", 40) {
+		t.Fatalf("readJSON = %q, %v", v, err)
+	}
+	if v, err := readJSON(r, 50); err != nil || len(v.(map[string]any)) != 0 {
+		t.Fatalf("second line: %v, %v", v, err)
+	}
+}
+
+// A line that does not decode is a malformed reply, skipped to its end so
+// the next line decodes; a line cut short by the end of the connection is a
+// disconnect.
+func TestReadJSONErrors(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		malformed  bool
+		disconnect bool
+	}{
+		{`{"a":1}{"b":2}` + "\n{}\n", true, false},
+		{`{"a":1} x` + "\n{}\n", true, false},
+		{`}{` + "\n{}\n", true, false},
+		{"  \n{}\n", true, false},
+		{`{"a":` + "\n{}\n", true, false},
+		{`{"a":`, false, true},
+		{`{"a":1}`, false, true},
+	} {
+		r := bufio.NewReaderSize(strings.NewReader(tc.in), 16)
+		_, err := readJSON(r, 1<<10)
+		if got := errors.Is(err, errMalformed); got != tc.malformed {
+			t.Errorf("%q: %v, malformed %v, want %v", tc.in, err, got, tc.malformed)
+		}
+		if got := isDisconnect(err); got != tc.disconnect {
+			t.Errorf("%q: %v, a disconnect %v, want %v", tc.in, err, got, tc.disconnect)
+		}
+		if tc.malformed {
+			if v, err := readJSON(r, 1<<10); err != nil || len(v.(map[string]any)) != 0 {
+				t.Errorf("%q: the next line gave %v, %v; want {}", tc.in, v, err)
+			}
+		}
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // Replies share the connection with notifications: a health reply that

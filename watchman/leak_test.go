@@ -28,6 +28,8 @@ func TestNoDescriptorLeak(t *testing.T) {
 	d := watchmantest.Start(t)
 	garbage := fake(t, map[string]string{"list-capabilities": "garbage\n"}, nil)
 	hung := fake(t, map[string]string{"clock": ""}, nil)
+	hungBSER := fakeBSER(t, map[string]string{"clock": ""}, nil)
+	garbageBSER := fakeBSER(t, nil, map[string]string{"subscribe": "\x00\x02\x00\x00\x00\x00\x03\x01\x0e"})
 	root := project(t)
 	spec := newSpec(t, spec.Options{Watch: []string{root}})
 	before := openFDs(t)
@@ -35,8 +37,16 @@ func TestNoDescriptorLeak(t *testing.T) {
 		if err := Check(t.Context(), garbage.sock, time.Second); err == nil {
 			t.Fatal("garbage accepted")
 		}
-		if _, err := Subscribe(t.Context(), spec, Options{Sock: hung.sock, Timeout: 100 * time.Millisecond}); err == nil {
-			t.Fatal("a hung clock accepted")
+		for _, f := range []*fakeDaemon{hung, hungBSER} {
+			if _, err := Subscribe(t.Context(), spec, Options{Sock: f.sock, Timeout: 100 * time.Millisecond}); err == nil {
+				t.Fatal("a hung clock accepted")
+			}
+		}
+		if s, err := Subscribe(t.Context(), spec, Options{Sock: garbageBSER.sock, Timeout: time.Second}); err == nil {
+			if err, _ := waitErr(t, s); err == nil {
+				t.Fatal("a garbage notification accepted")
+			}
+			s.Close()
 		}
 		s, err := Subscribe(t.Context(), spec, Options{Sock: d.Sock, Timeout: 10 * time.Second})
 		if err != nil {

@@ -23,6 +23,11 @@ type Options struct {
 	// HealthInterval is how long the connection may stay quiet before a
 	// health request. Zero is DefaultHealthInterval.
 	HealthInterval time.Duration
+	// CrawlTimeout, when set, bounds the wait for the daemon's first crawl
+	// of a root (watch-project): once it passes, Subscribe fails with a
+	// CrawlError. Zero waits for the crawl as long as the daemon answers
+	// health requests.
+	CrawlTimeout time.Duration
 	// Since, when set, asks for the files modified since that moment to be
 	// delivered as the first batch, covering the first crawl: a caller that
 	// starts COMMAND before Subscribe returns passes the time it started,
@@ -39,6 +44,9 @@ type Options struct {
 	// clock, when set, replaces every watch's current clock: tests use it
 	// to subscribe since a clock of an earlier daemon.
 	clock string
+	// json keeps the connections in JSON even when the daemon lists
+	// bser-v2: tests of the JSON path, against a real daemon.
+	json bool
 }
 
 // Defaults for Options.

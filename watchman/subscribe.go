@@ -20,8 +20,9 @@ var subscriptionSeq atomic.Int64
 // subscribes to their changes on one connection. Every failure that means
 // "Watchman cannot serve us" is an ErrUnavailable. On 4.9 watch-project
 // returns after the daemon's first crawl of a new root: that wait is bounded
-// by ctx only, while a side connection checks every HealthInterval that the
-// daemon still answers within Timeout.
+// by ctx and Options.CrawlTimeout only (a CrawlError when it passes), while
+// a side connection checks every HealthInterval that the daemon still
+// answers within Timeout.
 func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscription, error) {
 	opts = opts.withDefaults()
 	targets, err := plan(spec)
@@ -37,6 +38,9 @@ func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscriptio
 	c, err := connect(ctx, sock, opts.Timeout)
 	if err != nil {
 		return nil, err
+	}
+	if opts.json {
+		c.enc = encJSON
 	}
 	s := &Subscription{
 		spec:    spec,
@@ -115,17 +119,25 @@ func (s *Subscription) setUp(ctx context.Context, targets []*target) error {
 }
 
 // watchProject resolves the watch covering t.dir. It is not bounded by the
-// timeout (the first crawl), so a watchdog pings the daemon meanwhile.
+// timeout (the first crawl), so a watchdog pings the daemon meanwhile; only
+// CrawlTimeout, when set, bounds it.
 func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		watchdog(ctx, s.c.sock, s.opts.HealthInterval, s.opts.Timeout, cancel)
+		watchdog(ctx, s.c.sock, s.c.enc, s.opts.HealthInterval, s.opts.Timeout, cancel)
 	}()
+	if d := s.opts.CrawlTimeout; d > 0 {
+		defer time.AfterFunc(d, func() { cancel(&CrawlError{Root: t.dir, After: d}) }).Stop()
+	}
 	op := "watch-project " + t.dir
 	pdu, err := s.c.request(ctx, op, &protocol.WatchProjectRequest{Path: t.dir}, 0)
+	var crawling *CrawlError
+	if err != nil && errors.As(context.Cause(ctx), &crawling) {
+		err = crawling
+	}
 	cancel(nil)
 	wg.Wait()
 	if err != nil {
@@ -144,7 +156,7 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 
 // watchdog cancels ctx with an ErrUnavailable when the daemon stops
 // answering a fresh connection within timeout, checked every interval.
-func watchdog(ctx context.Context, sock string, interval, timeout time.Duration, cancel context.CancelCauseFunc) {
+func watchdog(ctx context.Context, sock string, enc encoding, interval, timeout time.Duration, cancel context.CancelCauseFunc) {
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
@@ -153,7 +165,7 @@ func watchdog(ctx context.Context, sock string, interval, timeout time.Duration,
 			return
 		case <-t.C:
 		}
-		err := ping(ctx, sock, timeout)
+		err := ping(ctx, sock, enc, timeout)
 		if err != nil && ctx.Err() == nil {
 			cancel(err)
 			return
@@ -162,14 +174,30 @@ func watchdog(ctx context.Context, sock string, interval, timeout time.Duration,
 	}
 }
 
-func ping(ctx context.Context, sock string, timeout time.Duration) error {
+// ping asks get-pid on a fresh connection, in enc: the daemon is already
+// known to speak it.
+func ping(ctx context.Context, sock string, enc encoding, timeout time.Duration) error {
 	c, err := dial(ctx, sock, timeout)
 	if err != nil {
 		return err
 	}
+	c.enc = enc
 	defer c.Close()
-	_, err = c.request(ctx, "get-pid "+sock, getPidRequest{}, timeout)
-	return err
+	op := "get-pid " + sock
+	pdu, err := c.request(ctx, op, getPidRequest{}, timeout)
+	if err != nil {
+		return err
+	}
+	return checkPid(op, pdu)
+}
+
+// checkPid accepts a get-pid reply as health only when it is well formed:
+// a daemon that answers anything at all is not necessarily a Watchman.
+func checkPid(op string, pdu protocol.ResponsePDU) error {
+	if pid, err := intField(pdu, "pid"); err != nil || pid <= 0 {
+		return unavailable(op, ReasonProtocol, errors.New("get-pid reply without a pid"))
+	}
+	return nil
 }
 
 // catchUp queues the files of t changed since opts.Since: changes made

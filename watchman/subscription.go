@@ -353,7 +353,12 @@ func (s *Subscription) healthLoop(ctx context.Context) {
 			t.Reset(s.opts.HealthInterval - quiet)
 			continue
 		}
-		if _, err := s.roundTrip(ctx, "get-pid "+s.c.sock, getPidRequest{}); err != nil {
+		op := "get-pid " + s.c.sock
+		pdu, err := s.roundTrip(ctx, op, getPidRequest{})
+		if err == nil {
+			err = checkPid(op, pdu)
+		}
+		if err != nil {
 			if ctx.Err() == nil {
 				s.fail(err)
 			}

@@ -2,12 +2,15 @@ package watchman
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sjansen/watchman/protocol"
 
 	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
@@ -298,12 +301,13 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 
 // Watchman 4.9 cannot send a file name that is not valid UTF-8 in JSON: the
 // notification never comes and the connection answers nothing after it.
-// Only the health request on that connection notices.
-func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
+// Only the health request on that connection notices. (The client speaks
+// JSON only to a daemon without bser-v2; this one is made to.)
+func TestSilentConnectionAfterNonUTF8NameInJSON(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	const timeout, interval = 500 * time.Millisecond, 300 * time.Millisecond
-	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{Timeout: timeout, HealthInterval: interval})
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{Timeout: timeout, HealthInterval: interval, json: true})
 	write(t, filepath.Join(root, "bad-\xff\xfe.txt"), "x")
 	err, took := waitErr(t, s)
 	t.Logf("%v after %v", err, took)
@@ -311,6 +315,73 @@ func TestSilentConnectionAfterNonUTF8Name(t *testing.T) {
 		t.Fatalf("reason %v, want %v", r, ReasonTimeout)
 	}
 	d.MustCommand("get-pid") // the daemon itself still answers
+}
+
+// Over BSER (what the client speaks to 4.9) a name that is not UTF-8 comes
+// as its exact bytes, as fast as any other, and the connection stays
+// healthy: three times over, each time beside an ordinary file.
+func TestNonUTF8NameOverBSER(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}),
+		Options{Timeout: time.Second, HealthInterval: 200 * time.Millisecond})
+	if s.c.enc != encBSER {
+		t.Fatalf("the subscription speaks %v to 4.9, want bser-v2", s.c.enc)
+	}
+	bad := filepath.Join(root, "bad-\xff\xfe.txt")
+	for i := range 3 {
+		ok := filepath.Join(root, fmt.Sprintf("ok%d.txt", i))
+		write(t, bad, strings.Repeat("x", i+1))
+		write(t, ok, "x")
+		collect(t, s, bad, ok)
+	}
+	if err := s.failure(); err != nil {
+		t.Fatalf("subscription failed: %v", err)
+	}
+}
+
+// A watched directory named with bytes that are not UTF-8, below the watch
+// (relative_root), is subscribed to by its exact name.
+func TestNonUTF8DirectoryOverBSER(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	dir := filepath.Join(root, "sub-\xe9t\xe9")
+	write(t, filepath.Join(dir, "old.go"), "x")
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{dir}}), Options{})
+	p := filepath.Join(dir, "new-\xff.go")
+	write(t, p, "x")
+	collect(t, s, p)
+}
+
+// Watchman 4.9 dies on a failing command that names a path that is not
+// UTF-8. A request naming such a path that is gone (a root deleted while
+// subscribed: its unsubscribe, a re-subscribe) is refused before it is
+// sent, and the daemon lives on.
+func TestGoneNonUTF8PathSparesTheDaemon(t *testing.T) {
+	d := watchmantest.Start(t)
+	gone := filepath.Join(project(t), "gone-\xff")
+	c, err := connect(t.Context(), d.Sock, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.enc != encBSER {
+		t.Fatalf("speaking %v to 4.9, want bser-v2", c.enc)
+	}
+	for _, req := range []protocol.Request{
+		&protocol.WatchProjectRequest{Path: gone},
+		&protocol.UnsubscribeRequest{Root: gone, Name: "x"},
+		&queryRequest{watch: filepath.Dir(gone), query: map[string]any{"relative_root": filepath.Base(gone)}},
+	} {
+		_, err := c.request(t.Context(), "test", req, time.Second)
+		if r := reasonOf(t, err); r != ReasonRefused {
+			t.Fatalf("%v: reason %v (%v), want %v", req.Args(), r, err, ReasonRefused)
+		}
+		oneLineError(t, err)
+	}
+	if _, err := d.Command("get-pid"); err != nil {
+		t.Fatalf("the daemon is gone: %v", err)
+	}
 }
 
 // A deleted root is not a failure of the service: the cancel that follows

@@ -27,6 +27,7 @@ type config struct {
 	noIgnoreFiles                  bool
 	reloader                       string
 	pollInterval                   time.Duration
+	noEvents                       bool
 	watchmanTimeout                time.Duration
 	watchmanRetry                  time.Duration
 	debounce                       time.Duration
@@ -79,6 +80,7 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.BoolVar(&cfg.noIgnoreFiles, "no-ignore-files", false, "")
 	fs.Var(&choice{&cfg.reloader, []string{"auto", "watchman", "stat"}}, "reloader", "")
 	fs.Var(newDuration(&cfg.pollInterval, poller.DefaultInterval, poller.MinInterval), "poll-interval", "")
+	fs.BoolVar(&cfg.noEvents, "no-events", false, "")
 	fs.Var(newDuration(&cfg.watchmanTimeout, watchman.DefaultTimeout, watchman.MinTimeout), "watchman-timeout", "")
 	fs.Var(newDuration(&cfg.watchmanRetry, fallback.DefaultWatchmanRetry, fallback.MinWatchmanRetry), "watchman-retry", "")
 	fs.Var(newDuration(&cfg.debounce, 0, 0), "debounce", "")

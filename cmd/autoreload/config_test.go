@@ -198,6 +198,12 @@ func TestReadmeDefaults(t *testing.T) {
 	if want := spec.DefaultIgnores(); !slices.Equal(listed, want) {
 		t.Errorf("README.md lists the default ignores %q, the spec has %q", listed, want)
 	}
+	helpWords := strings.Fields(helpText)
+	for _, ig := range spec.DefaultIgnores() {
+		if !slices.Contains(helpWords, ig) {
+			t.Errorf("--help does not list the default ignore %s", ig)
+		}
+	}
 }
 
 // TestExamplesParse: every autoreload command line in README.md and in

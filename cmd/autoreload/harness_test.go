@@ -44,9 +44,13 @@ func TestMain(m *testing.M) {
 	// An autoreload that reaches for Watchman without a test's private daemon
 	// finds none, rather than starting one on the machine's default socket.
 	os.Setenv("WATCHMAN_SOCK", filepath.Join(dir, "no-watchman"))
-	args := []string{"build", "-o", binary}
+	// The fault hooks (AUTORELOAD_FAULTS) are compiled in, inert unless set.
+	args := []string{"build", "-tags", "autoreload_faults", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")
+		// A race-enabled program sleeps a second as it exits (GORACE's
+		// atexit_sleep_ms): every guard would hold up its restart by that.
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
 	}
 	build := exec.Command("go", append(args, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr

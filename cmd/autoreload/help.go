@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 
 	"github.com/autoreload/autoreload/fallback"
 	"github.com/autoreload/autoreload/fallback/poller"
 	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // helpText is the documentation of the command line; README.md says the
@@ -29,16 +29,21 @@ What to watch:
   -e, --ext LIST              watch only these extensions, comma-separated
                               (go,tmpl); joins --pattern as "any of"
   -i, --ignore GLOB           never watch matching files or directories; repeatable
-      --no-default-ignores    also watch the editor and OS droppings ignored by
-                              default (.git, .hg and .svn stay ignored)
+      --no-default-ignores    also watch the droppings of editors, tools and the
+                              OS, ignored by default (.git, .hg and .svn stay
+                              ignored):
+{default-ignores}
       --no-ignore-files       also watch what .gitignore, .ignore, .git/info/exclude
                               and git's global excludes file ignore
 
 How to watch:
       --reloader NAME         auto, watchman or stat (default auto: Watchman
                               when it is usable, else the stat poller)
-      --poll-interval DUR     how often the stat poller scans (default {poll-interval};
+      --poll-interval DUR     how often the stat poller scans what kernel events
+                              cannot vouch for (default {poll-interval};
                               at least {poll-interval-min})
+      --no-events             the stat poller scans everything at --poll-interval,
+                              without kernel events (for a filesystem that lies)
       --watchman-timeout DUR  how long a Watchman request may take (default {watchman-timeout};
                               at least {watchman-timeout-min})
       --watchman-retry DUR    how often to try Watchman again while on the
@@ -68,6 +73,7 @@ Output:
 Every flag can also be set by a variable: AUTORELOAD_ and the long name in
 capitals with '-' as '_' (AUTORELOAD_ON_EXIT=restart). A flag on the command
 line wins. Repeatable flags take several values separated by ':' as in PATH.
+Any other AUTORELOAD_ variable gets a warning naming the one it probably meant.
 
 COMMAND runs without a shell, in its own process group, with AUTORELOAD_ENV=true
 and AUTORELOAD_CHANGED (the changed paths that caused this start, one a line).
@@ -81,7 +87,7 @@ COMMAND cannot be started or watching fails, 2 for bad usage.
 Examples:
   autoreload -- go run ./cmd/server
   autoreload -e go,tmpl -i 'vendor/**' -- go run .
-  autoreload -w src -p '*.py' -- python manage.py runserver --noreload
+  autoreload -w src -p '*.py' -- python3 manage.py runserver --noreload
   autoreload --on-exit=restart -e js,json -- node server.js
   autoreload --reloader=stat --poll-interval=500ms -- make test
   AUTORELOAD_IGNORE='*.log:tmp' autoreload -- ./run.sh
@@ -97,22 +103,27 @@ var defaultsReplacer = strings.NewReplacer(
 	"{watchman-retry-min}", fallback.MinWatchmanRetry.String(),
 	"{defer-state}", watchman.DefaultDeferState,
 	"{grace}", defaultGrace.String(),
+	"{default-ignores}", indentedList(spec.DefaultIgnores(), 30, 80),
 )
 
-func printHelp(w io.Writer) { fmt.Fprint(w, helpText) }
-
-// version is the module version when installed with go install, and the
-// VCS revision when built from a checkout.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "autoreload (unknown version)"
-	}
-	v := info.Main.Version
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
+// indentedList lays out words in lines of at most width columns, each
+// indented by indent spaces.
+func indentedList(words []string, indent, width int) string {
+	var lines []string
+	line := ""
+	for _, w := range words {
+		if line != "" && indent+len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
 		}
+		if line != "" {
+			line += " "
+		}
+		line += w
 	}
-	return "autoreload " + v
+	lines = append(lines, line)
+	pad := strings.Repeat(" ", indent)
+	return pad + strings.Join(lines, "\n"+pad)
 }
+
+func printHelp(w io.Writer) { fmt.Fprint(w, helpText) }

@@ -14,8 +14,10 @@ const module = "github.com/autoreload/autoreload"
 
 // TestImportsGoOneWay holds the layout drawn in the README's "How it
 // works": the supervisor imports no project package, the spec imports
-// neither backend, the poller only the spec, and the Watchman protocol
-// library is the client's alone. Test files are free.
+// neither backend, the poller only the spec and its kernel helpers, the
+// client only the spec and its BSER codec (helpers that import nothing of
+// ours), and the Watchman protocol library is the
+// client's alone. Test files are free.
 func TestImportsGoOneWay(t *testing.T) {
 	imports := projectImports(t, "../..")
 	isProject := func(p string) bool { return p == module || strings.HasPrefix(p, module+"/") }
@@ -27,10 +29,15 @@ func TestImportsGoOneWay(t *testing.T) {
 	}{
 		{"cmd/autoreload/internal/supervisor", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/spec", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports neither backend"},
-		{"fallback/poller", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports only the spec"},
+		{"fallback/poller", func(p string) bool {
+			return !isProject(p) || under(p, "watchman/spec") || under(p, "fallback/inotify") || under(p, "fallback/mounts")
+		}, "imports only the spec and its kernel helpers"},
+		{"fallback/inotify", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {
-			return !isProject(p) || under(p, "watchman/spec")
-		}, "imports only the spec"},
+			return !isProject(p) || under(p, "watchman/spec") || under(p, "watchman/bser")
+		}, "imports only the spec and its codec"},
 	}
 	checked := 0
 	for pkg, deps := range imports {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,7 +34,46 @@ func newLogger(cfg *config, w io.Writer, lookupEnv func(string) (string, bool)) 
 			}}))
 	}
 	noColor, _ := lookupEnv("NO_COLOR")
-	return slog.New(&textHandler{w: w, mu: new(sync.Mutex), level: level, color: noColor == "" && isTerminal(w)})
+	return slog.New(&textHandler{w: w, mu: new(sync.Mutex), level: level,
+		color: noColor == "" && isTerminal(w), wd: workingDirs()})
+}
+
+// maxTextPaths is how many paths a "changed" line of the text log names;
+// it says how many more there are. (The JSON log lists up to
+// maxLoggedPaths, with the full count.)
+const maxTextPaths = 5
+
+// workingDirs is the working directory as the shell names it and as the
+// kernel does (symlinks resolved): the roots may be either.
+func workingDirs() []string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	dirs := []string{wd}
+	if real, err := filepath.EvalSymlinks(wd); err == nil && real != wd {
+		dirs = append(dirs, real)
+	}
+	return dirs
+}
+
+// relative shows path relative to the first of dirs it is under, "." for
+// the directory itself; a path under none stays absolute.
+func relative(path string, dirs []string) string {
+	for _, d := range dirs {
+		if path == d {
+			return "."
+		}
+		if rest, ok := strings.CutPrefix(path, d); ok && d != "" {
+			if d == "/" {
+				return rest
+			}
+			if rel, ok := strings.CutPrefix(rest, "/"); ok && rel != "" {
+				return rel
+			}
+		}
+	}
+	return path
 }
 
 // display shows a string in a log line. Paths are bytes, and a path that is
@@ -100,6 +140,7 @@ type textHandler struct {
 	mu    *sync.Mutex
 	level slog.Level
 	color bool
+	wd    []string // the working directory: paths under it are shown relative
 	attrs []slog.Attr
 }
 
@@ -128,7 +169,18 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		if _, ok := attrs[a.Key]; !ok {
 			order = append(order, a.Key)
 		}
-		attrs[a.Key] = displayValue(a.Value.Resolve())
+		v := a.Value.Resolve()
+		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots") {
+			if r.Message == "changed" {
+				list = list[:min(len(list), maxTextPaths)]
+			}
+			rel := make([]string, len(list))
+			for i, p := range list {
+				rel[i] = relative(p, h.wd)
+			}
+			v = slog.AnyValue(rel)
+		}
+		attrs[a.Key] = displayValue(v)
 	}
 	for _, a := range h.attrs {
 		add(a)
@@ -187,18 +239,40 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "started":
 		s = "started pid " + str("pid")
 	case "exited":
-		if has("signal") {
-			s = fmt.Sprintf("exited pid %s by %s", str("pid"), str("signal"))
-		} else {
-			s = fmt.Sprintf("exited pid %s with code %s", str("pid"), str("code"))
+		// A stop for a restart reads apart from COMMAND ending by itself.
+		verb := "exited"
+		if attrs["stopped"].Any() == true {
+			verb = "stopped"
 		}
-		done["signal"], done["code"] = true, true
+		if has("signal") {
+			s = fmt.Sprintf("%s pid %s by %s", verb, str("pid"), str("signal"))
+		} else {
+			s = fmt.Sprintf("%s pid %s with code %s", verb, str("pid"), str("code"))
+		}
+		switch str("then") {
+		case "wait":
+			s += "; waiting for changes"
+		case "restart":
+			s += "; restarting"
+			if has("delay") {
+				s += " in " + str("delay")
+			}
+		}
+		done["signal"], done["code"], done["stopped"], done["then"], done["delay"] = true, true, true, true, true
 	case "fallback":
 		s = fmt.Sprintf("fallback to %s: %s", str("reloader"), str("error"))
 		done["reloader"], done["error"] = true, true
 	case "root deleted":
 		s = fmt.Sprintf("root deleted %s (%s until it is back)", list("roots"), str("reloader"))
 		done["roots"], done["reloader"] = true, true
+	case "unknown variable":
+		s = "unknown variable " + str("name") + " ignored"
+		if has("meant") {
+			s += "; did you mean " + str("meant") + "?"
+		} else {
+			s += " (autoreload --help lists the variables)"
+		}
+		done["name"], done["meant"] = true, true
 	case "failed":
 		s = str("error")
 		done["error"] = true
@@ -208,7 +282,7 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	default:
 		s = msg
 	}
-	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || strings.HasPrefix(s, "exited")
+	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || msg == "exited"
 	for _, k := range order {
 		if !done[k] {
 			s += " " + k + "=" + list(k)

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -26,11 +29,17 @@ func TestTextLines(t *testing.T) {
 		{"watching", []any{"reloader", "stat", "roots", []string{"/a", "/b"}, "reason", "watchman unavailable (binary missing): watchman not found in PATH"},
 			"watching /a, /b (stat) reason=watchman unavailable (binary missing): watchman not found in PATH"},
 		{"changed", []any{"paths", []string{"/src/a.go", "/src/b.go"}, "count", 2}, "changed /src/a.go, /src/b.go"},
-		{"changed", []any{"paths", many, "count", 250}, "changed " + strings.Join(many, ", ") + " and 150 more"},
+		{"changed", []any{"paths", many, "count", 250}, "changed " + strings.Join(many[:5], ", ") + " and 245 more"},
+		{"changed", []any{"paths", many[:6], "count", 6}, "changed " + strings.Join(many[:5], ", ") + " and 1 more"},
 		{"changed", []any{"paths", []string{"/src"}, "count", 1, "unknown", true}, "changed (unknown changes, restarting) /src"},
 		{"started", []any{"pid", 4242}, "started pid 4242"},
-		{"exited", []any{"pid", 4242, "signal", "SIGTERM"}, "exited pid 4242 by SIGTERM"},
+		{"exited", []any{"pid", 4242, "signal", "SIGTERM", "stopped", true}, "stopped pid 4242 by SIGTERM"},
+		{"exited", []any{"pid", 4242, "code", 0, "stopped", true}, "stopped pid 4242 with code 0"},
 		{"exited", []any{"pid", 4242, "code", 1}, "exited pid 4242 with code 1"},
+		{"exited", []any{"pid", 4242, "code", 1, "then", "wait"}, "exited pid 4242 with code 1; waiting for changes"},
+		{"exited", []any{"pid", 4242, "signal", "SIGSEGV", "then", "wait"}, "exited pid 4242 by SIGSEGV; waiting for changes"},
+		{"exited", []any{"pid", 4242, "code", 3, "then", "restart"}, "exited pid 4242 with code 3; restarting"},
+		{"exited", []any{"pid", 4242, "code", 1, "then", "restart", "delay", "400ms"}, "exited pid 4242 with code 1; restarting in 400ms"},
 		{"fallback", []any{"error", "watchman unavailable (disconnected): subscription /s/sock: EOF", "reloader", "stat"},
 			"fallback to stat: watchman unavailable (disconnected): subscription /s/sock: EOF"},
 		{"root deleted", []any{"roots", []string{"/src/app"}, "reloader", "stat"}, "root deleted /src/app (stat until it is back)"},
@@ -45,6 +54,49 @@ func TestTextLines(t *testing.T) {
 		if got := buf.String(); got != "autoreload: "+c.want+"\n" {
 			t.Errorf("%s %v:\n got %q\nwant %q", c.msg, c.attrs, got, "autoreload: "+c.want+"\n")
 		}
+	}
+}
+
+// TestTextPathsRelative: the text log names paths under the working
+// directory relative to it, and a change of 300 files in a short line; the
+// JSON log keeps absolute paths and the full count.
+func TestTextPathsRelative(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for i := range 300 {
+		paths = append(paths, filepath.Join(wd, "pkg", fmt.Sprintf("file%03d.go", i)))
+	}
+	for _, c := range []struct {
+		msg   string
+		attrs []any
+		want  string
+	}{
+		{"watching", []any{"reloader", "stat", "roots", []string{wd, filepath.Join(wd, "sub"), "/elsewhere"}}, "watching ., sub, /elsewhere (stat)"},
+		{"changed", []any{"paths", []string{filepath.Join(wd, "main.go"), wd + "x/y.go"}, "count", 2}, "changed main.go, " + wd + "x/y.go"},
+		{"changed", []any{"paths", paths[:maxLoggedPaths], "count", len(paths)},
+			"changed pkg/file000.go, pkg/file001.go, pkg/file002.go, pkg/file003.go, pkg/file004.go and 295 more"},
+	} {
+		var buf bytes.Buffer
+		newLogger(&config{logFormat: "text"}, &buf, env()).Info(c.msg, c.attrs...)
+		if got := buf.String(); got != "autoreload: "+c.want+"\n" {
+			t.Errorf("%s:\n got %q\nwant %q", c.msg, got, "autoreload: "+c.want+"\n")
+		}
+	}
+
+	var js bytes.Buffer
+	newLogger(&config{logFormat: "json"}, &js, env()).Info("changed", "paths", paths[:maxLoggedPaths], "count", len(paths))
+	var e struct {
+		Paths []string
+		Count int
+	}
+	if err := json.Unmarshal(js.Bytes(), &e); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(e.Paths, paths[:maxLoggedPaths]) || e.Count != 300 {
+		t.Errorf("JSON: %d paths, count %d; want the first %d absolute paths and count 300", len(e.Paths), e.Count, maxLoggedPaths)
 	}
 }
 

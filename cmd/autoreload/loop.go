@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 	"github.com/autoreload/autoreload/watchman/spec"
@@ -45,7 +48,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return err
 	}
 	if err := supervisor.CheckCommand(cfg.command); err != nil {
-		return err
+		return commandLineHint(cfg.command, err)
 	}
 	sup := supervisor.New(supervisor.Options{
 		Command:    cfg.command,
@@ -98,6 +101,29 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return cause
 	}
 	return nil
+}
+
+// commandLineError is a whole command line given as COMMAND's one word
+// (autoreload "go run ."): autoreload runs no shell, so it names no file.
+type commandLineError struct {
+	line string
+	err  error
+}
+
+func (e *commandLineError) Error() string {
+	return fmt.Sprintf("cannot start %q: no such file; to run a command line, pass its words separately: autoreload -- %s",
+		e.line, strings.TrimSpace(e.line))
+}
+func (e *commandLineError) Unwrap() error { return e.err }
+
+// commandLineHint turns err, COMMAND not found, into a commandLineError
+// when COMMAND is one word holding spaces.
+func commandLineHint(command []string, err error) error {
+	notFound := errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound)
+	if len(command) != 1 || !notFound || !strings.ContainsFunc(strings.TrimSpace(command[0]), unicode.IsSpace) {
+		return err
+	}
+	return &commandLineError{command[0], err}
 }
 
 // watch pulls batches from the watcher and asks the supervisor to restart,

@@ -36,6 +36,7 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 	}
 	survivePipes()
 	logger := newLogger(cfg, stderr, lookupEnv)
+	warnUnknownVariables(logger, os.Environ())
 	// The process-wide changes supervising needs, before anything starts a
 	// process (the Watchman CLI included).
 	supervisor.Setup()

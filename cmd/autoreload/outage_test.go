@@ -83,17 +83,23 @@ func TestRootDeletedRestartsWithoutFallback(t *testing.T) {
 			}
 			back := filepath.Join(root, "b.go")
 			replaceFile(t, back, "package src\n")
-			var watching, restarted bool
+			// The restart and the switch back run side by side: their
+			// lines come in either order.
+			var watching, sawChange, restarted bool
 			for !watching || !restarted {
 				e := s.next("a restart for the root's return, and watching watchman")
 				switch e.msg() {
 				case "fallback", "failed":
 					t.Fatalf("unexpected %v; log:\n%s", e, s.logText())
 				case "changed":
-					if restarted || !slices.Contains(e.paths(), back) {
+					if sawChange || !slices.Contains(e.paths(), back) {
 						t.Fatalf("unexpected %v, want one restart for %s; log:\n%s", e, back, s.logText())
 					}
-					s.await("started", nil, "fallback", "failed")
+					sawChange = true
+				case "started":
+					if !sawChange {
+						t.Fatalf("started before the change was logged; log:\n%s", s.logText())
+					}
 					restarted = true
 				case "watching":
 					if e["reloader"] != "watchman" {
@@ -109,4 +115,48 @@ func TestRootDeletedRestartsWithoutFallback(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A first crawl that never ends (the daemon answers health requests, never
+// watch-project): in auto mode autoreload watches with the poller meanwhile,
+// says why, and is on Watchman once the crawl completes; with --reloader
+// watchman it logs the crawl and exits 1 after 12 times --watchman-timeout.
+func TestCrawlThatNeverEnds(t *testing.T) {
+	t.Run("auto", func(t *testing.T) {
+		t.Parallel()
+		d := watchmantest.Start(t)
+		hold := d.HoldCrawls(t)
+		dir := agedTree(t)
+		s := startAutoreloadEnv(t, dir, []string{"WATCHMAN_SOCK=" + hold.Sock}, "--reloader=auto",
+			"--watchman-timeout=300ms", "--watchman-retry=300ms", "--", helper, "env", filepath.Join(t.TempDir(), "env"))
+		w, _ := s.readyEvents()
+		if reason, _ := w["reason"].(string); w["reloader"] != "stat" || !strings.HasPrefix(reason, "watchman still crawling") {
+			t.Fatalf("watching %v, want the poller, and the crawl as the reason; log:\n%s", w, s.logText())
+		}
+		restartedBy(s, filepath.Join(dir, "main.go"), "package main // while crawling\n")
+		hold.Release()
+		s.await("watching", isWatching("watchman"), "fallback", "failed")
+		restartedBy(s, filepath.Join(dir, "main.go"), "package main // after the crawl\n")
+		s.stop()
+	})
+	t.Run("watchman", func(t *testing.T) {
+		t.Parallel()
+		d := watchmantest.Start(t)
+		hold := d.HoldCrawls(t)
+		dir := agedTree(t)
+		start := time.Now()
+		s := startAutoreloadEnv(t, dir, []string{"WATCHMAN_SOCK=" + hold.Sock}, "--reloader=watchman",
+			"--watchman-timeout=200ms", "--", helper, "env", filepath.Join(t.TempDir(), "env"))
+		s.await("watchman still crawling", nil, "watching")
+		failed := s.await("failed", nil, "watching")
+		if msg, _ := failed["error"].(string); !strings.Contains(msg, "still crawling") {
+			t.Errorf("failed %v, want the crawl as the reason", failed)
+		}
+		if code := s.wait(); code != 1 {
+			t.Fatalf("exit code %d, want 1; log:\n%s", code, s.logText())
+		}
+		if took := time.Since(start); took < 12*200*time.Millisecond {
+			t.Errorf("gave up after %v, before 12 x --watchman-timeout", took)
+		}
+	})
 }

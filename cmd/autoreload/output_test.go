@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,28 @@ func TestVerboseNamesEachStop(t *testing.T) {
 	s.stop()
 }
 
+// TestVerboseAddsNothingInternal: -v adds debug lines of its own, but the
+// lines every run logs carry the same attributes with or without it (it
+// once added goroutines=N to watching).
+func TestVerboseAddsNothingInternal(t *testing.T) {
+	t.Parallel()
+	keys := func(args ...string) []string {
+		s := startAutoreload(t, t.TempDir(), append(args, "--", "sleep", "1000")...)
+		watching, _ := s.readyEvents()
+		s.stop()
+		var ks []string
+		for k := range watching {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	plain, verbose := keys(), keys("-v")
+	if !slices.Equal(plain, verbose) {
+		t.Errorf("watching with -v has attributes %v, without %v", verbose, plain)
+	}
+}
+
 // TestJSONLogFields: the attribute names scripts rely on.
 func TestJSONLogFields(t *testing.T) {
 	t.Parallel()
@@ -89,6 +112,60 @@ func TestJSONLogFields(t *testing.T) {
 		t.Errorf("exited = %v, want code 4, no signal", exited)
 	}
 	s.stop()
+}
+
+// TestExitedSaysWhatFollows: an end of COMMAND by itself says that
+// autoreload now waits for a change; a stop for a restart reads apart.
+func TestExitedSaysWhatFollows(t *testing.T) {
+	t.Parallel()
+	// Exits 1 on the first start, runs on later ones.
+	script := `[ -n "$AUTORELOAD_CHANGED" ] && exec sleep 1000; exit 1`
+	t.Run("json", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		s := startAutoreload(t, dir, "--", "sh", "-c", script)
+		first := s.ready()
+		e := s.await("exited", nil, "started")
+		if e.pid() != first.pid() || e["code"] != 1.0 || e["then"] != "wait" || e["stopped"] != nil {
+			t.Errorf("exited = %v, want pid %d, code 1, then wait, not stopped", e, first.pid())
+		}
+		writeFile(t, filepath.Join(dir, "a.txt"), "a")
+		second := s.await("started", nil, "exited")
+		writeFile(t, filepath.Join(dir, "a.txt"), "bb")
+		e = s.await("exited", nil, "started")
+		if e.pid() != second.pid() || e["signal"] != "SIGTERM" || e["stopped"] != true || e["then"] != nil {
+			t.Errorf("exited = %v, want pid %d by SIGTERM, stopped, no then", e, second.pid())
+		}
+		s.stop()
+	})
+	t.Run("text", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		s := startAutoreload(t, dir, "--log-format=text", "--", "sh", "-c", script)
+		s.awaitText("; waiting for changes")
+		writeFile(t, filepath.Join(dir, "a.txt"), "a")
+		s.awaitText("changed a.txt")
+		deadline := time.Now().Add(waitLimit)
+		for strings.Count(s.logText(), "started pid") < 2 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no second start within %v; log:\n%s", waitLimit, s.logText())
+			}
+			time.Sleep(10 * time.Millisecond) // polling the log, as awaitText does
+		}
+		writeFile(t, filepath.Join(dir, "a.txt"), "bb")
+		s.awaitText(" by SIGTERM")
+		s.signal(syscall.SIGINT)
+		s.wait()
+		log := s.logText()
+		for _, re := range []string{
+			`(?m)^autoreload: exited pid \d+ with code 1; waiting for changes$`,
+			`(?m)^autoreload: stopped pid \d+ by SIGTERM$`,
+		} {
+			if !regexp.MustCompile(re).MatchString(log) {
+				t.Errorf("no line matching %s in the text log:\n%s", re, log)
+			}
+		}
+	})
 }
 
 // TestTextLogColour: text lines are coloured on a terminal unless NO_COLOR

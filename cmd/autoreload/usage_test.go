@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -46,7 +47,10 @@ func TestBadInput(t *testing.T) {
 		{"empty extension list", []string{"-e", ",", "--reloader=stat", "true"}, nil, 2, "no extension given"},
 		{"COMMAND not found", []string{"no-such-command-xyz"}, nil, 1, "no-such-command-xyz"},
 		{"blank COMMAND name", []string{" "}, nil, 1, `cannot start " ": `},
-		{"whole command line as COMMAND", []string{"go run ./cmd/server"}, nil, 1, `cannot start "go run ./cmd/server": `},
+		{"whole command line as COMMAND", []string{"go run ./cmd/server"}, nil, 1,
+			`cannot start "go run ./cmd/server": no such file; to run a command line, pass its words separately: autoreload -- go run ./cmd/server`},
+		{"whole command line as COMMAND after flags", []string{"-e", "go", "--", "go run ."}, nil, 1,
+			`cannot start "go run .": no such file; to run a command line, pass its words separately: autoreload -- go run .`},
 		{"COMMAND not executable", []string{notExec}, nil, 1, "permission denied"},
 	}
 	for _, c := range cases {
@@ -108,5 +112,23 @@ func TestHelpAndVersionGoToStdout(t *testing.T) {
 		if stdout.Len() == 0 || stderr.Len() > 0 {
 			t.Errorf("autoreload %q: stdout %d bytes, stderr %q; want output on stdout only", args, stdout.Len(), stderr.String())
 		}
+	}
+}
+
+// TestVersionWithoutVCS: a build that knows no commit (-buildvcs=false, a
+// source tarball) still prints the release, never "(devel)" alone.
+func TestVersionWithoutVCS(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "autoreload")
+	build := exec.Command("go", "build", "-buildvcs=false", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^autoreload \d+\.\d+\.\d+\n$`).Match(out) || string(out) != "autoreload "+release+"\n" {
+		t.Errorf("--version printed %q, want %q", out, "autoreload "+release+"\n")
 	}
 }

@@ -23,6 +23,7 @@ func newWatcher(ctx context.Context, spec *spec.Spec, cfg *config, since time.Ti
 		DeferStates:     cfg.deferStates,
 		Since:           since,
 		Logger:          logger,
+		NoEvents:        cfg.noEvents,
 	})
 }
 

@@ -23,6 +23,7 @@ type fileInfo struct {
 	ctime int64
 	size  int64
 	ino   uint64
+	dev   uint64 // for a directory: a change from its parent's is a mount
 	typ   entryType
 }
 
@@ -48,6 +49,7 @@ func infoOf(st *unix.Stat_t) fileInfo {
 		ctime: st.Ctim.Nano(),
 		size:  st.Size,
 		ino:   uint64(st.Ino),
+		dev:   uint64(st.Dev),
 	}
 	switch uint32(st.Mode) & unix.S_IFMT {
 	case unix.S_IFREG:

@@ -31,6 +31,9 @@ type resync struct {
 // subscription runs beside the poller while switching back).
 func (sc *scan) resyncRules(w work, dirMtime int64) *resync {
 	changed := sc.p.spec.IgnoreFilesChanged(w.path, dirMtime, sc.rulesSince)
+	if changed {
+		sc.resynced.Store(true)
+	}
 	on := sc.p.started && (w.resync || changed)
 	return &resync{on: on, prevStart: sc.prevStart}
 }

@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/autoreload/autoreload/fallback/inotify"
+	"github.com/autoreload/autoreload/fallback/mounts"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -57,6 +60,13 @@ type Options struct {
 	Floor time.Time
 	// Logger receives the poller's few messages; none when nil.
 	Logger *slog.Logger
+	// NoEvents turns kernel events off: every directory is scanned every
+	// interval, as on a filesystem that lies.
+	NoEvents bool
+	// Faults injects kernel faults; Mounts replaces the mount table. For
+	// tests.
+	Faults *inotify.Faults
+	Mounts *mounts.Table
 }
 
 // Poller watches the files of a spec by scanning them. Each scan lstats
@@ -102,6 +112,17 @@ type Poller struct {
 	onOpen   func(dir string) error
 
 	readers []*dirReader // one per worker, kept across scans
+
+	// Kernel events (events.go, listen.go, sweep.go); ev is nil when off.
+	ev      *events
+	held    bool // a VCS lock held the last look back
+	fullDue bool // only a full scan can tell what changed
+	tickAt  time.Time
+	dirty   map[string]*dirtyDir
+	writing map[string]bool
+	hb      heldBatch
+	// The sweep's position and the weight of the tree it last counted.
+	sweepPos, sweepTotal int
 }
 
 // New returns a poller over the roots of spec. It does not scan:
@@ -134,6 +155,9 @@ func New(spec *spec.Spec, opts Options) *Poller {
 		p.rootPaths = append(p.rootPaths, root)
 	}
 	p.vcs = findVCSLocks(spec, log)
+	if !opts.NoEvents {
+		p.ev = newEvents(p.rootPaths, interval, inotify.Options{Faults: opts.Faults}, opts.Mounts, log)
+	}
 	if opts.Takeover {
 		p.takeOver(opts.Floor)
 	}
@@ -153,21 +177,130 @@ func (p *Poller) Next(ctx context.Context) (spec.Batch, error) {
 	}
 	defer leave()
 	for {
-		if p.started {
-			if err := p.wait(ctx); err != nil {
-				return spec.Batch{}, err
+		if p.started && !p.held && len(p.pending) > 0 {
+			if p.ev.active() {
+				if p.ready(time.Now()) {
+					return p.flush(), nil
+				}
+			} else {
+				if err := p.settle(ctx); err != nil {
+					return spec.Batch{}, err
+				}
+				return p.flush(), nil
 			}
 		}
-		held, err := p.step(ctx)
-		if err != nil {
+		if err := p.advance(ctx); err != nil {
 			return spec.Batch{}, err
 		}
-		if !held && len(p.pending) > 0 {
-			if err := p.settle(ctx); err != nil {
-				return spec.Batch{}, err
-			}
-			return p.flush(), nil
-		}
+	}
+}
+
+// advance does the next piece of work: the baseline, or waiting for kernel
+// events and handling them, or, without events, waiting for the next scan
+// and running it.
+func (p *Poller) advance(ctx context.Context) error {
+	switch {
+	case !p.started:
+		return p.begin(ctx)
+	case p.ev != nil && !p.ev.active() && p.ev.start():
+		// A new kernel watcher (events resumed): a full scan adds the
+		// watches, each before its directory's listing.
+		return p.fullScan(ctx)
+	case p.ev.active():
+		return p.listen(ctx)
+	}
+	if err := p.wait(ctx); err != nil {
+		return err
+	}
+	_, err := p.step(ctx)
+	return err
+}
+
+// begin takes the baseline: the first scan, which also adds the watches
+// when kernel events are on.
+func (p *Poller) begin(ctx context.Context) error {
+	if p.ev != nil {
+		p.ev.start()
+		p.watchFileRoots()
+	}
+	return p.fullScan(ctx)
+}
+
+// fullScan runs one scan of everything; with events, its changes are
+// held as a tick's are, until they hold still.
+func (p *Poller) fullScan(ctx context.Context) error {
+	n := len(p.pending)
+	_, err := p.step(ctx)
+	if err == nil {
+		p.fullDue = false
+	}
+	p.tickAt = time.Now().Add(p.interval)
+	if p.ev.active() && len(p.pending) > n {
+		found := slices.Clone(p.pending[n:])
+		p.pending = p.pending[:n]
+		p.hold(found, time.Now(), false)
+	}
+	return err
+}
+
+// Start takes the baseline now, if no Next or Scan has, so that Stats
+// describe the tree; Next then goes on from it.
+func (p *Poller) Start(ctx context.Context) error {
+	ctx, leave, err := p.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	if p.started {
+		return nil
+	}
+	return p.begin(ctx)
+}
+
+// Stats describes how the poller watches, for the log.
+type Stats struct {
+	Events      bool     // kernel events tell it where to look
+	WatchedDirs int      // directories with a kernel watch
+	PollOnly    []string // subtrees scanned at every interval instead
+}
+
+// Stats returns how the poller watches now.
+func (p *Poller) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.ev.active() {
+		return Stats{}
+	}
+	return Stats{Events: true, WatchedDirs: p.ev.w.Len(), PollOnly: p.ev.pollOnly()}
+}
+
+// ReleaseWatches closes the kernel watcher and every watch, now, from any
+// goroutine: before Watchman is asked to watch the same tree, since watches
+// are a per-user budget. The poller scans at its interval from then on,
+// until ResumeEvents.
+func (p *Poller) ReleaseWatches() {
+	if p.ev != nil {
+		p.ev.release()
+	}
+}
+
+// ResumeEvents undoes ReleaseWatches (Watchman did not come back after
+// all): the next Next opens a new watcher and scans once to add the
+// watches.
+func (p *Poller) ResumeEvents() {
+	if p.ev != nil {
+		p.ev.released.Store(false)
+	}
+}
+
+// watchFileRoots watches the directories of the watched files (--watch
+// main.go), which no scan lists.
+func (p *Poller) watchFileRoots() {
+	if !p.ev.active() {
+		return
+	}
+	for _, fr := range p.fileRoots {
+		p.ev.w.Add(filepath.Dir(fr.path)) // else the tick looks at it
 	}
 }
 
@@ -181,6 +314,9 @@ func (p *Poller) Scan(ctx context.Context) (spec.Batch, error) {
 		return spec.Batch{}, err
 	}
 	defer leave()
+	if !p.started && p.ev != nil {
+		p.ev.start()
+	}
 	if _, err := p.step(ctx); err != nil {
 		return spec.Batch{}, err
 	}
@@ -193,6 +329,10 @@ func (p *Poller) Close() error {
 	p.cancel()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.ev != nil {
+		p.ev.release()
+		p.ev.stop()
+	}
 	return nil
 }
 
@@ -266,7 +406,8 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 	p.started = true
 	p.rulesSeen = gen
 	lockedAfter := p.vcs.locked()
-	return lockedBefore || lockedAfter, nil
+	p.held = lockedBefore || lockedAfter
+	return p.held, nil
 }
 
 // pace sets when the next scan is due: one interval after this one
@@ -295,6 +436,8 @@ func (p *Poller) addPending(changes []spec.Change) {
 func (p *Poller) flush() spec.Batch {
 	changes := p.pending
 	p.pending = nil
+	clear(p.hb.unfinished)
+	p.hb.delivered, p.hb.events, p.hb.burst = time.Now(), 0, false
 	slices.SortStableFunc(changes, func(a, b spec.Change) int { return cmp.Compare(a.Path, b.Path) })
 	out := changes[:0]
 	for i, c := range changes {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -37,6 +38,10 @@ type scan struct {
 	// rulesSince is the generation of the ignore rules the previous scan
 	// followed: a directory whose rules changed after it is resynced.
 	rulesSince uint64
+	// resynced is set when a directory's ignore rules changed: a scan of
+	// part of the tree (the event path) then asks for a full one, which
+	// brings the poller's generation of the rules up to date.
+	resynced atomic.Bool
 
 	mu      sync.Mutex
 	queue   []work
@@ -53,16 +58,44 @@ type work struct {
 	rel  string // relative to root, slash-separated; "" for the root
 	// resync: the ignore rules of this directory changed in this scan.
 	resync bool
+
+	// With kernel events (see events.go): parentDev is the device of the
+	// parent directory (0 for a root), whose change means a mount; known
+	// keeps d.poll as an earlier scan classified it; poll is the parent's.
+	parentDev uint64
+	known     bool
+	poll      bool
+	// shallow scans d, and of its subdirectories only those without a
+	// watch (new ones, with all below them): an event's rescan, or a
+	// slice of the sweep. only, when set, names the entries that changed:
+	// the other recorded files are taken as unchanged, unstatted.
+	shallow bool
+	only    map[string]bool
 }
 
 // run scans every root and returns the changes found. It returns early,
 // with the changes of the directories scanned so far, when ctx is done.
 func (sc *scan) run() []spec.Change {
 	p := sc.p
-	sc.cond.L = &sc.mu
+	var roots []work
 	for i, d := range p.roots {
-		sc.queue = append(sc.queue, work{d: d, root: p.rootPaths[i], path: p.rootPaths[i], resync: sc.resync})
+		roots = append(roots, work{d: d, root: p.rootPaths[i], path: p.rootPaths[i], resync: sc.resync})
 	}
+	sc.runWork(roots)
+	for i := range p.fileRoots {
+		if c, ok := sc.fileRoot(&p.fileRoots[i]); ok {
+			sc.changes = append(sc.changes, c)
+		}
+	}
+	return sc.changes
+}
+
+// runWork scans the directories of queue, and below them as each one's
+// work says, and returns the changes found, with ctx as run.
+func (sc *scan) runWork(queue []work) []spec.Change {
+	p := sc.p
+	sc.cond.L = &sc.mu
+	sc.queue = queue
 	for len(p.readers) < p.workers {
 		p.readers = append(p.readers, newDirReader())
 	}
@@ -71,11 +104,6 @@ func (sc *scan) run() []spec.Change {
 		wg.Go(func() { sc.worker(r) })
 	}
 	wg.Wait()
-	for i := range p.fileRoots {
-		if c, ok := sc.fileRoot(&p.fileRoots[i]); ok {
-			sc.changes = append(sc.changes, c)
-		}
-	}
 	return sc.changes
 }
 
@@ -145,10 +173,10 @@ func (sc *scan) reconcileDirs(d *dirState, path string, names []string, out *[]s
 		if _, found := slices.BinarySearch(names, c.name); !found {
 			if silent[c.name] {
 				var discard []spec.Change
-				c.forget(joinPath(path, c.name), &discard)
+				c.forget(joinPath(path, c.name), &discard, sc.p.unwatch)
 				continue
 			}
-			c.forget(joinPath(path, c.name), out)
+			c.forget(joinPath(path, c.name), out, sc.p.unwatch)
 		}
 	}
 	d.dirs = dirs

@@ -39,6 +39,9 @@ func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
 	}
 	defer unix.Close(fd)
 	w.d.unreadable = false
+	if sc.p.ev != nil {
+		sc.p.ev.watch(&w, dinfo) // before the listing: what it misses, events show
+	}
 	ds := &dirScan{
 		sc: sc, r: r, w: w, fd: fd, out: out,
 		rs:    sc.resyncRules(w, dinfo.mtime),
@@ -54,13 +57,13 @@ func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
 	if ds.rule.changed() {
 		*out = append(*out, spec.Change{Path: w.path, Exists: true, Mtime: time.Unix(0, dinfo.mtime)})
 	}
-	return ds.children()
+	return ds.children(dinfo.dev)
 }
 
 // unopened handles a directory that could not be opened.
 func (sc *scan) unopened(w work, err error, out *[]spec.Change) {
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
-		w.d.forget(w.path, out) // gone, or no longer a directory
+		w.d.forget(w.path, out, sc.p.unwatch) // gone, or no longer a directory
 		return
 	}
 	if !w.d.unreadable {
@@ -114,6 +117,10 @@ func (ds *dirScan) subdir(name string) {
 // file takes a listed file or symlink; fi is its lstat when statted.
 func (ds *dirScan) file(name string, fi fileInfo, statted bool) {
 	i := ds.lk.find(name)
+	if i >= 0 && ds.w.only != nil && !ds.w.only[name] && !ds.rs.on {
+		ds.seen[i] = true // no event named it: unchanged
+		return
+	}
 	if (i < 0 || ds.rs.on) && !ds.match.SelectsEntry(name) {
 		ds.statNew(name, true)
 		ds.rs.dropFile(i)
@@ -206,12 +213,18 @@ func (ds *dirScan) record() {
 	ds.sc.reconcileDirs(d, ds.w.path, ds.subdirs, ds.out, ds.rs.skipped)
 }
 
-// children returns the subdirectories to scan next.
-func (ds *dirScan) children() []work {
+// children returns the subdirectories to scan next; dev is the device of
+// this directory, whose change below it means a mount.
+func (ds *dirScan) children(dev uint64) []work {
 	w := ds.w
-	children := make([]work, len(w.d.dirs))
-	for i, c := range w.d.dirs {
-		children[i] = work{d: c, root: w.root, path: joinPath(w.path, c.name), rel: joinRel(w.rel, c.name), resync: ds.rs.on}
+	ev := ds.sc.p.ev
+	children := make([]work, 0, len(w.d.dirs))
+	for _, c := range w.d.dirs {
+		if w.shallow && !ds.rs.on && ev.covers(c) {
+			continue // it has its own watch, or the tick polls it
+		}
+		children = append(children, work{d: c, root: w.root, path: joinPath(w.path, c.name), rel: joinRel(w.rel, c.name),
+			resync: ds.rs.on, parentDev: dev, poll: w.d.poll, shallow: w.shallow})
 	}
 	return children
 }

@@ -35,6 +35,13 @@ type dirState struct {
 	// next scan finds each file by one comparison instead of a binary
 	// search (see lookup). Nil when files changed since.
 	order []int32
+	// watchGen is the generation of the kernel watcher holding this
+	// directory's watch (see events): 0, or an old one, for none.
+	watchGen uint32
+	// poll: the directory is polled, never watched: its filesystem's
+	// events are not trustworthy, or a kernel limit refused its watch.
+	// Its subdirectories inherit it.
+	poll bool
 	// unreadable is set while the directory cannot be opened, so that is
 	// warned about once, not on every scan.
 	unreadable bool
@@ -104,13 +111,18 @@ func (d *dirState) rebuild(keep []bool, added []newFile) {
 }
 
 // forget reports every file of d and below as deleted, for a directory that
-// is gone, and empties d.
-func (d *dirState) forget(path string, out *[]spec.Change) {
+// is gone or no longer selected, and empties d. unwatch, when set, is
+// called for d and each directory below it: their watches must go too (a
+// watch follows its directory when it is renamed out of the tree).
+func (d *dirState) forget(path string, out *[]spec.Change, unwatch func(path string, d *dirState)) {
 	for i := range d.files {
 		*out = append(*out, spec.Change{Path: path + "/" + d.fileName(&d.files[i])})
 	}
 	for _, c := range d.dirs {
-		c.forget(path+"/"+c.name, out)
+		c.forget(path+"/"+c.name, out, unwatch)
+	}
+	if unwatch != nil {
+		unwatch(path, d)
 	}
 	d.names, d.files, d.dirs, d.order = "", nil, nil, nil
 }

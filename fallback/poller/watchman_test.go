@@ -14,8 +14,8 @@ import (
 // trickyTree is a project whose names and layout stress the two backends'
 // agreement: spaces, newlines, braces, glob characters, dotfiles, non-ASCII
 // names, ignores at several depths, a .watchmanconfig's ignore_dirs, and
-// symlinks (to files, to directories, dangling, looping). No invalid UTF-8:
-// Watchman 4.9's JSON cannot carry it.
+// symlinks (to files, to directories, dangling, looping), and names that
+// are not UTF-8 (the query speaks BSER, as the Watchman backend does).
 func trickyTree(t *testing.T) string {
 	t.Helper()
 	project, err := filepath.EvalSymlinks(t.TempDir())
@@ -29,7 +29,8 @@ func trickyTree(t *testing.T) string {
 			"main.go", "util.py", "a.txt", "README.md", "x.log", ".env", ".bashrc", "with space.go", "new\nline.py",
 			"{brace}.go", "b{r}.txt", "star*.go", "q?.py", "[x].go", "é.go", "日本.txt", "ab.go", "a.go",
 			"Makefile", "file~", ".#lock.go", "a.swp", "4913", ".DS_Store", "m.pyc", "noext", ".watchman-cookie-h-1-2",
-			"a_test.go", "x.min.js",
+			"a_test.go", "x.min.js", "bad\xff\xfe.go", "caf\xe9.py", "\xff.txt",
+			"#auto#", ".a.go.swo", "a.go___jb_old___", ".~lock.x.odt#", "m.pyo", "#include.h",
 		} {
 			files = append(files, dir+name)
 		}
@@ -39,6 +40,7 @@ func trickyTree(t *testing.T) string {
 		"node_modules/a/index.js", "src/node_modules/b.go", ".git/HEAD", ".git/objects/x.go", "src/.hg/store.go",
 		"__pycache__/m.py", "src/app/__pycache__/m.go", ".svn/entries", "vendor/v.go", "src/vendor/w/v.go",
 		"deep/a/b/c/d/e/f.go", "templates/base.html", "src/templates/x/y.html",
+		"src/dir-\xe9t\xe9/x.go", "src/dir-\xe9t\xe9/y\xff.py",
 	)
 	for _, f := range files {
 		write(t, filepath.Join(project, f), f)
@@ -115,13 +117,13 @@ func watchmanQuery(t *testing.T, d *watchmantest.Daemon, spec *spec.Spec, root s
 	if spec.IsFileRoot(root) {
 		dir = filepath.Dir(root)
 	}
-	w := d.MustCommand("watch-project", dir)
+	w := d.MustCommandBSER("watch-project", dir)
 	watch, _ := w["watch"].(string)
 	q := map[string]any{"expression": expr, "fields": []string{"name"}}
 	if rel, _ := w["relative_path"].(string); rel != "" {
 		q["relative_root"] = rel
 	}
-	r := d.MustCommand("query", watch, q)
+	r := d.MustCommandBSER("query", watch, q)
 	files, _ := r["files"].([]any)
 	var paths []string
 	for _, f := range files {

@@ -173,6 +173,7 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 	if ref.t != nil {
 		ratios(&b, c, rows, big)
 	}
+	gates(&b, c, rows, big)
 	p("\n## Tools\n\n")
 	for _, w := range rows {
 		t := w.t

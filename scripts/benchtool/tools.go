@@ -71,10 +71,10 @@ func shellQuote(argv []string) string {
 }
 
 func allTools(c *config) []*tool {
-	autoreload := func(reloader string) func(*config, string, string, string) spec {
+	autoreload := func(reloader string, flags ...string) func(*config, string, string, string) spec {
 		return func(c *config, tree, stamp, _ string) spec {
-			argv := []string{c.autoreload, "--log-format", "json", "--reloader", reloader, "-w", tree, "--"}
-			return spec{argv: append(argv, childArgv(c, stamp, false)...), dir: tree}
+			argv := append([]string{c.autoreload, "--log-format", "json", "--reloader", reloader, "-w", tree}, flags...)
+			return spec{argv: append(append(argv, "--"), childArgv(c, stamp, false)...), dir: tree}
 		}
 	}
 	django := func(mode string) func(*config, string, string, string) spec {
@@ -87,8 +87,17 @@ func allTools(c *config) []*tool {
 	tools := []*tool{
 		{name: "autoreload", slug: "autoreload", watchman: true, initialStart: true,
 			command: autoreload("watchman"), note: "`--reloader watchman`"},
-		{name: "autoreload --reloader stat", slug: "autoreload-stat", initialStart: true,
-			command: autoreload("stat"), note: "default poll interval"},
+		{name: "autoreload, no Watchman", slug: "autoreload-events", initialStart: true,
+			command: func(c *config, tree, stamp, list string) spec {
+				sp := autoreload("auto")(c, tree, stamp, list)
+				// No watchman on PATH, no socket: the poller, with kernel events.
+				sp.env = []string{"PATH=" + filepath.Join(c.run, "no-watchman"), "WATCHMAN_SOCK="}
+				return sp
+			},
+			note: "`--reloader auto` with no Watchman on PATH: the poller with inotify, one watch per directory"},
+		{name: "autoreload --reloader stat --no-events", slug: "autoreload-stat", initialStart: true,
+			command: autoreload("stat", "--no-events"),
+			note:    "the pure poller, default poll interval"},
 		{name: "Django StatReloader", slug: "django-stat", initialStart: true,
 			command: django("stat"), note: "polls every 1 s; each restart is a new Python process (Django's own parent/child scheme), which spawns the child"},
 		{name: "Django WatchmanReloader", slug: "django-watchman", watchman: true, initialStart: true,

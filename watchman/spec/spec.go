@@ -25,9 +25,29 @@ type Options struct {
 // sync; a poller that saw them would report a change per health check.
 const cookiePattern = ".watchman-cookie-*"
 
-// defaultIgnores are the editor and OS droppings ignored unless
-// Options.NoDefaultIgnores is set.
-var defaultIgnores = []string{"*.swp", "*.swx", "*~", ".#*", "4913", ".DS_Store", "__pycache__/", "*.pyc"}
+// defaultIgnores are the droppings ignored unless Options.NoDefaultIgnores
+// is set: files that editors, tools and the OS leave beside the source and
+// that nobody edits. (They include every dropping in watchexec's and
+// nodemon's default lists; a name that may as well be source, such as
+// nodemon's coverage/, is left to the ignore files.)
+var defaultIgnores = []string{
+	// Vim: swap files (.a.go.swp, then .swo, .swn...), its probes for a
+	// writable directory, and a file named 4913 it creates to test
+	// permissions before a save.
+	"*.swp", "*.swo", "*.swx", ".*.sw?", ".*.sw?x", "4913",
+	// Emacs, Kate, Gedit and many others: backups a~; Emacs locks .#a and
+	// auto-saves #a#; Kate's swap files.
+	"*~", ".#*", "#*#", ".*.kate-swp",
+	// JetBrains IDEs' safe write, GNOME's (gedit) atomic save, LibreOffice's
+	// lock files.
+	"*___jb_tmp___", "*___jb_old___", ".goutputstream-*", ".~lock.*#",
+	// macOS Finder.
+	".DS_Store",
+	// Python bytecode; Sass's and nyc's caches.
+	"__pycache__/", "*.py[co]", ".sass-cache/", ".nyc_output/",
+	// Version control state beyond .git, .hg and .svn (always ignored).
+	".bzr/", "_darcs/", ".pijul/",
+}
 
 // DefaultIgnores returns the patterns ignored unless NoDefaultIgnores is
 // set, for help text.

@@ -17,11 +17,15 @@ func TestSpecSelects(t *testing.T) {
 		no   []string
 	}{
 		{"everything", Options{},
-			[]string{"a.go", "x/y/z", ".env", "sub/.hidden", "with space", "new\nline", "é.py", "b{r}ace"},
+			[]string{"a.go", "x/y/z", ".env", "sub/.hidden", "with space", "new\nline", "é.py", "b{r}ace",
+				"#include.h", "a#", "coverage/c.go", "4913.go", "a.swift", "a.py"},
 			[]string{".git/config", "a/.hg/x", ".svn", "x/.git", "a.swp", "a.swx", "a~", ".#a", "4913", "d/.DS_Store",
-				"__pycache__/m.pyc", "p/__pycache__/m.py", "m.pyc", ".watchman-cookie-h-1-2", "s/.watchman-cookie-x"}},
+				"__pycache__/m.pyc", "p/__pycache__/m.py", "m.pyc", ".watchman-cookie-h-1-2", "s/.watchman-cookie-x",
+				"a.go.swo", ".a.go.swn", ".a.go.swpx", "#a.go#", "s/#a#", ".a.go.kate-swp", "a.go___jb_tmp___", "a.go___jb_old___",
+				".goutputstream-ABC123", ".~lock.a.odt#", "m.pyo", ".sass-cache/x", "s/.nyc_output/o.json",
+				".bzr/branch", "_darcs/p", "s/.pijul/x"}},
 		{"no default ignores", Options{NoDefaultIgnores: true},
-			[]string{"a.swp", "__pycache__/m.pyc", "4913", "a~"},
+			[]string{"a.swp", "__pycache__/m.pyc", "4913", "a~", "#a#", "a___jb_tmp___", ".~lock.a#", ".bzr/x"},
 			[]string{".git/HEAD", ".watchman-cookie-h-1-2"}},
 		{"basename glob", Options{Patterns: []string{"*.go"}},
 			[]string{"a.go", "x/y/b.go", ".go", "x/.a.go"},

@@ -127,6 +127,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.log.Error("failed", "error", g.failed.Error())
 		}
 		delay, restart, err := s.afterExit(g)
+		if g.status != nil {
+			s.logExit(g, outcome(delay, restart, err, s.userInterrupted(g))...)
+		}
 		if err != nil || (!restart && g.status != nil && s.userInterrupted(g)) {
 			s.stop(g)
 			return err
@@ -199,15 +202,44 @@ func (s *Supervisor) start(changed []string) *group {
 	return g
 }
 
-// sweep reaps what exited and logs the leader's end once; it returns the
-// live processes of g's tree.
+// sweep reaps what exited and returns the live processes of g's tree. The
+// leader's end is logged here when the supervisor stopped it; an end by
+// itself is logged once Run knows what follows.
 func (s *Supervisor) sweep(g *group) []proc {
 	alive := s.reaper.sweep(g)
-	if g.status != nil && !g.logged {
-		g.logged = true
-		s.log.Info("exited", append([]any{"pid", g.pid}, g.status.attrs()...)...)
+	if g.status != nil && g.stopping {
+		s.logExit(g)
 	}
 	return alive
+}
+
+// logExit logs the leader's end once: "exited", with stopped=true when the
+// supervisor stopped it, and then (what follows) when it ended by itself.
+func (s *Supervisor) logExit(g *group, then ...any) {
+	if g.logged || g.status == nil {
+		return
+	}
+	g.logged = true
+	attrs := append([]any{"pid", g.pid}, g.status.attrs()...)
+	if g.stopping {
+		attrs = append(attrs, "stopped", true)
+	}
+	s.log.Info("exited", append(attrs, then...)...)
+}
+
+// outcome is what follows an end of COMMAND by itself, for its log line:
+// then=wait (for a change) or then=restart (after delay); nothing when
+// autoreload ends with it.
+func outcome(delay time.Duration, restart bool, err error, interrupted bool) []any {
+	switch {
+	case err != nil || interrupted:
+		return nil
+	case restart && delay > 0:
+		return []any{"then", "restart", "delay", delay.String()}
+	case restart:
+		return []any{"then", "restart"}
+	}
+	return []any{"then", "wait"}
 }
 
 // stop ends g's whole tree: the stop signal, SIGKILL after the grace period
@@ -218,6 +250,7 @@ func (s *Supervisor) stop(g *group) {
 		return
 	}
 	defer g.finish()
+	defer s.logExit(g) // an end by itself just before the stop
 	alive := s.sweep(g)
 	if g.status != nil && len(alive) == 0 {
 		s.restoreTerminal()
