@@ -34,7 +34,6 @@ type config struct {
 	stopSignal                     syscall.Signal
 	grace                          time.Duration
 	onExit                         supervisor.OnExit
-	sockets                        []socketAddr
 	deferStates                    []string
 	verbose, quiet                 bool
 	logFormat                      string
@@ -88,7 +87,6 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.VarP((*signalValue)(&cfg.stopSignal), "signal", "s", "")
 	fs.Var(newDuration(&cfg.grace, defaultGrace, 0), "grace", "")
 	fs.Var((*onExitValue)(&cfg.onExit), "on-exit", "")
-	fs.Var((*socketList)(&cfg.sockets), "socket", "")
 	fs.StringArrayVar(&cfg.deferStates, "defer-state", []string{watchman.DefaultDeferState}, "")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "")

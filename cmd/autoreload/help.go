@@ -62,11 +62,6 @@ How to restart:
                               than 3: wait (default: restart on the next
                               change), exit (exit with COMMAND's code), or
                               restart (at once, backing off from 100ms to 5s)
-      --socket [NAME=]ADDR    listen on ADDR (HOST:PORT, :PORT, [::1]:PORT or
-                              unix:/path) once, and give the socket to every
-                              start of COMMAND as descriptor 3, 4, ... with
-                              LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES
-                              (systemd's protocol); repeatable
 
 Output:
   -v, --verbose               log more

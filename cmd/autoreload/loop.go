@@ -50,13 +50,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	if err := supervisor.CheckCommand(cfg.command); err != nil {
 		return commandLineHint(cfg.command, err)
 	}
-	sockets, err := listen(cfg.sockets)
-	if err != nil {
-		return err
-	}
-	defer closeSockets(sockets)
 	sup := supervisor.New(supervisor.Options{
-		Sockets:    sockets,
 		Command:    cfg.command,
 		StopSignal: cfg.stopSignal,
 		Grace:      cfg.grace,

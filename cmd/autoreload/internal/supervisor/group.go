@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,9 +53,8 @@ type reports struct {
 }
 
 // startGuard starts COMMAND's guard, which starts COMMAND (see doc.go), and
-// returns the group once COMMAND was executed. files are COMMAND's stdin,
-// stdout, stderr and sockets; poke wakes the supervisor when the guard
-// reports.
+// returns the group once COMMAND was executed. poke wakes the supervisor
+// when the guard reports.
 func startGuard(path string, argv, env []string, files []*os.File, foreground bool,
 	stopSig syscall.Signal, grace time.Duration, poke func()) (*group, error) {
 	ctlR, ctlW, err := os.Pipe()
@@ -73,20 +71,14 @@ func startGuard(path string, argv, env []string, files []*os.File, foreground bo
 	if foreground {
 		fg = "1"
 	}
-	sockets := files[3:]
-	args := append([]string{guardName, strconv.Itoa(int(stopSig)), strconv.FormatInt(int64(grace), 10), fg,
-		strconv.Itoa(len(sockets)), path}, argv...)
+	args := append([]string{guardName, strconv.Itoa(int(stopSig)), strconv.FormatInt(int64(grace), 10), fg, path}, argv...)
 	fds := []uintptr{files[0].Fd(), files[1].Fd(), files[2].Fd(), ctlR.Fd(), repW.Fd()}
-	for _, f := range sockets {
-		fds = append(fds, f.Fd())
-	}
 	guard, err := syscall.ForkExec(selfExe(), args, &syscall.ProcAttr{
 		Env: append(env, roleVar+"=guard"), Files: fds,
 		// A group of its own until it joins COMMAND's: a Ctrl-C for the
 		// supervisor must not reach it before it catches SIGINT.
 		Sys: &syscall.SysProcAttr{Setpgid: true},
 	})
-	runtime.KeepAlive(files) // their descriptors must stay open until ForkExec returned
 	ctlR.Close()
 	repW.Close()
 	if err != nil {

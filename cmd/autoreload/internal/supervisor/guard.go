@@ -53,31 +53,28 @@ type guard struct {
 // runGuard is the guard's main. Descriptor 3 is the control pipe, whose
 // end (EOF) means the supervisor is gone; 4 is the report pipe, one line a
 // report: "started PID" or "failed ERRNO" first, then "stopped SIG",
-// "interrupt" and "exited CODE" or "killed SIG"; descriptors from 5 on are
-// COMMAND's sockets. args are the stop signal, the grace period in
-// nanoseconds, 1 when COMMAND takes the terminal's foreground, the number
-// of sockets, COMMAND's path and its argv.
+// "interrupt" and "exited CODE" or "killed SIG". args are the stop signal,
+// the grace period in nanoseconds, 1 when COMMAND takes the terminal's
+// foreground, COMMAND's path and its argv.
 func runGuard(args []string) int {
 	os.Unsetenv(roleVar)
-	if len(args) < 6 {
+	// Neither pipe may reach COMMAND.
+	syscall.CloseOnExec(3)
+	syscall.CloseOnExec(4)
+	ctl, report := os.NewFile(3, "control"), os.NewFile(4, "report")
+	if len(args) < 5 {
 		return 2
 	}
 	sig, err1 := strconv.Atoi(args[0])
 	grace, err2 := strconv.ParseInt(args[1], 10, 64)
-	nsock, err3 := strconv.Atoi(args[3])
-	if err1 != nil || err2 != nil || err3 != nil || nsock < 0 {
+	if err1 != nil || err2 != nil {
 		return 2
 	}
-	// No pipe may reach COMMAND, nor a socket but where startShim puts it.
-	for fd := 3; fd < 5+nsock; fd++ {
-		syscall.CloseOnExec(fd)
-	}
-	ctl, report := os.NewFile(3, "control"), os.NewFile(4, "report")
 	nameGuard()
 	becomeSubreaper()
 	g := &guard{stopSig: syscall.Signal(sig), grace: time.Duration(grace), report: report}
 	g.catch()
-	pid, err := startShim(args[4], args[5:], args[2] == "1", nsock)
+	pid, err := startShim(args[3], args[4:], args[2] == "1")
 	if err != nil {
 		errno, ok := err.(syscall.Errno)
 		if !ok {
@@ -209,11 +206,10 @@ func (g *guard) stopTree() {
 }
 
 // startShim starts COMMAND through the exec shim, in a process group of its
-// own (its pid is the group's id), with the guard's nsock sockets (from
-// descriptor 5) as descriptors 3, 4, …, and joins that group so that the
+// own (its pid is the group's id), and joins that group so that the
 // terminal's signals for COMMAND reach the guard too. It returns once
 // COMMAND was executed, or why it could not be.
-func startShim(path string, argv []string, foreground bool, nsock int) (int, error) {
+func startShim(path string, argv []string, foreground bool) (int, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, err
@@ -222,15 +218,10 @@ func startShim(path string, argv []string, foreground bool, nsock int) (int, err
 	if foreground {
 		fg = "1"
 	}
-	files := []uintptr{0, 1, 2}
-	for i := range nsock {
-		files = append(files, uintptr(5+i))
-	}
-	files = append(files, w.Fd()) // the exec error, after the sockets
-	args := append([]string{shimName, fg, strconv.Itoa(len(files) - 1), path}, argv...)
+	args := append([]string{shimName, fg, path}, argv...)
 	pid, err := syscall.ForkExec(selfExe(), args, &syscall.ProcAttr{
 		Env:   append(os.Environ(), roleVar+"=exec"),
-		Files: files,
+		Files: []uintptr{0, 1, 2, w.Fd()},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
 	w.Close()
@@ -253,29 +244,25 @@ func startShim(path string, argv []string, foreground bool, nsock int) (int, err
 // runShim is the exec shim's main: between the fork and the exec of
 // COMMAND, in COMMAND's process (so with its pid), it takes the terminal's
 // foreground when args[0] is 1 and sets LISTEN_PID to that pid when
-// LISTEN_FDS is set, then executes COMMAND (args[2], argv args[3:]). A
-// failed exec is written as an errno to descriptor args[1].
+// LISTEN_FDS is set, then executes COMMAND (args[1], argv args[2:]). A
+// failed exec is written as an errno to descriptor 3.
 func runShim(args []string) int {
 	os.Unsetenv(roleVar)
-	if len(args) < 4 {
+	syscall.CloseOnExec(3)
+	if len(args) < 3 {
 		return 127
 	}
-	errFd, err := strconv.Atoi(args[1])
-	if err != nil || errFd < 3 {
-		return 127
-	}
-	syscall.CloseOnExec(errFd)
 	if args[0] == "1" {
 		takeForeground(0)
 	}
 	if _, ok := os.LookupEnv("LISTEN_FDS"); ok {
 		os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
 	}
-	err = syscall.Exec(args[2], args[3:], os.Environ())
+	err := syscall.Exec(args[1], args[2:], os.Environ())
 	errno, ok := err.(syscall.Errno)
 	if !ok {
 		errno = syscall.EINVAL
 	}
-	_, _ = os.NewFile(uintptr(errFd), "exec error").WriteString(strconv.Itoa(int(errno)))
+	_, _ = os.NewFile(3, "exec error").WriteString(strconv.Itoa(int(errno)))
 	return 127
 }

@@ -107,37 +107,12 @@ func environ(base, changed []string) []string {
 	env := make([]string, 0, len(base)+2)
 	for _, kv := range base {
 		if strings.HasPrefix(kv, "AUTORELOAD_ENV=") || strings.HasPrefix(kv, "AUTORELOAD_CHANGED=") ||
-			strings.HasPrefix(kv, helperVar+"=") || isListenVar(kv) {
+			strings.HasPrefix(kv, helperVar+"=") {
 			continue
 		}
 		env = append(env, kv)
 	}
 	return append(env, "AUTORELOAD_ENV=true", "AUTORELOAD_CHANGED="+changedList(changed))
-}
-
-// isListenVar reports whether kv sets a variable of the socket-activation
-// protocol: COMMAND gets them only for the supervisor's own Sockets, never
-// inherited (they would name descriptors it does not have).
-func isListenVar(kv string) bool {
-	return strings.HasPrefix(kv, "LISTEN_FDS=") || strings.HasPrefix(kv, "LISTEN_PID=") ||
-		strings.HasPrefix(kv, "LISTEN_FDNAMES=")
-}
-
-// listenEnv is the socket-activation environment for sockets (systemd's
-// protocol): LISTEN_FDS and LISTEN_FDNAMES; the exec shim adds LISTEN_PID,
-// COMMAND's own pid.
-func listenEnv(sockets []Socket) []string {
-	if len(sockets) == 0 {
-		return nil
-	}
-	names := make([]string, len(sockets))
-	for i, sk := range sockets {
-		names[i] = sk.Name
-		if names[i] == "" {
-			names[i] = "unknown"
-		}
-	}
-	return []string{"LISTEN_FDS=" + strconv.Itoa(len(sockets)), "LISTEN_FDNAMES=" + strings.Join(names, ":")}
 }
 
 // changedList is AUTORELOAD_CHANGED: one path a line, as many as fit the

@@ -76,18 +76,3 @@ func TestChangedListLeavesOutNewlines(t *testing.T) {
 		t.Errorf("changedList(nil) = %q, want empty", got)
 	}
 }
-
-// TestListenVarsOnlyForOwnSockets: an inherited LISTEN_FDS names
-// descriptors COMMAND does not get; only the supervisor's Sockets set them.
-func TestListenVarsOnlyForOwnSockets(t *testing.T) {
-	env := environ([]string{"LISTEN_FDS=2", "LISTEN_PID=1", "LISTEN_FDNAMES=a:b", "PATH=/bin"}, nil)
-	for _, kv := range env {
-		if isListenVar(kv) {
-			t.Errorf("inherited %s passed on", kv)
-		}
-	}
-	got := listenEnv([]Socket{{Name: "web"}, {}})
-	if !slices.Equal(got, []string{"LISTEN_FDS=2", "LISTEN_FDNAMES=web:unknown"}) {
-		t.Errorf("listenEnv = %q", got)
-	}
-}

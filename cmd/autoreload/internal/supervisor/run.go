@@ -193,11 +193,7 @@ func (s *Supervisor) start(changed []string) *group {
 		default:
 		}
 	}
-	for _, sk := range s.opts.Sockets {
-		files = append(files, sk.File)
-	}
-	env := append(environ(s.opts.Env, changed), listenEnv(s.opts.Sockets)...)
-	g, err := startGuard(path, s.opts.Command, env, files,
+	g, err := startGuard(path, s.opts.Command, environ(s.opts.Env, changed), files,
 		s.term.startsInForeground(), s.opts.StopSignal, s.opts.Grace, poke)
 	if err != nil {
 		return &group{failed: err, started: time.Now()}

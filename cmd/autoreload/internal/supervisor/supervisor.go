@@ -47,17 +47,6 @@ type Options struct {
 	// Stdin, Stdout and Stderr are given to COMMAND as they are; nil means
 	// the supervisor's own.
 	Stdin, Stdout, Stderr *os.File
-	// Sockets are given to every start of COMMAND as descriptors 3, 4, …
-	// by systemd's socket-activation protocol (LISTEN_FDS, LISTEN_PID set
-	// to COMMAND's own pid, LISTEN_FDNAMES). The caller keeps them open.
-	Sockets []Socket
-}
-
-// Socket is a listening socket for COMMAND, and its name in LISTEN_FDNAMES
-// (empty for "unknown"; never holding ':').
-type Socket struct {
-	Name string
-	File *os.File
 }
 
 // Supervisor runs COMMAND and restarts it on request. Restart and Kill may
