@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/socket"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 	"github.com/autoreload/autoreload/fallback"
 	"github.com/autoreload/autoreload/fallback/poller"
@@ -35,6 +36,8 @@ type config struct {
 	grace                          time.Duration
 	onExit                         supervisor.OnExit
 	deferStates                    []string
+	sockets                        []socket.Addr
+	build                          string
 	verbose, quiet                 bool
 	logFormat                      string
 	help, version                  bool
@@ -87,6 +90,8 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.VarP((*signalValue)(&cfg.stopSignal), "signal", "s", "")
 	fs.Var(newDuration(&cfg.grace, defaultGrace, 0), "grace", "")
 	fs.Var((*onExitValue)(&cfg.onExit), "on-exit", "")
+	fs.StringVar(&cfg.build, "build", "", "")
+	fs.Var((*socketsValue)(&cfg.sockets), "socket", "")
 	fs.StringArrayVar(&cfg.deferStates, "defer-state", []string{watchman.DefaultDeferState}, "")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "")
@@ -96,9 +101,19 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	return fs
 }
 
-// repeatable flags take one value per occurrence; their variables separate
-// values with ':' as PATH does.
-func repeatable(f *pflag.Flag) bool { return f.Value.Type() == "stringArray" }
+// envValues splits the variable of a flag into its values. Repeatable
+// flags take one value per occurrence; their variables separate values
+// with ':' as PATH does, but --socket's with spaces, since an address
+// holds ':'.
+func envValues(f *pflag.Flag, v string) []string {
+	switch f.Value.Type() {
+	case "stringArray":
+		return strings.Split(v, ":")
+	case "sockets":
+		return strings.Fields(v)
+	}
+	return []string{v}
+}
 
 // parseConfig reads args (without the program name) and, for each flag not
 // given there, its AUTORELOAD_* variable from lookupEnv.
@@ -121,11 +136,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (*config,
 		if !ok || v == "" {
 			return
 		}
-		values := []string{v}
-		if repeatable(f) {
-			values = strings.Split(v, ":")
-		}
-		for _, x := range values {
+		for _, x := range envValues(f, v) {
 			if x == "" {
 				continue
 			}
@@ -162,6 +173,9 @@ func (c *config) check() error {
 		return usagef("invalid --ext %q: no extension given", strings.Join(c.exts, ","))
 	}
 	c.exts = exts
+	if c.build != "" && strings.TrimSpace(c.build) == "" {
+		return usagef("invalid --build %q: a blank command line", c.build)
+	}
 	if len(c.command) == 0 || c.command[0] == "" {
 		return usagef("no COMMAND given: usage: autoreload [flags] [--] COMMAND [ARG...] (see --help)")
 	}
@@ -214,6 +228,27 @@ func (c *choice) Set(s string) error {
 		}
 	}
 	return fmt.Errorf("want %s or %s", strings.Join(c.allowed[:len(c.allowed)-1], ", "), c.allowed[len(c.allowed)-1])
+}
+
+// socketsValue is --socket: each value is parsed as it comes, so a bad one
+// is named with its flag or variable.
+type socketsValue []socket.Addr
+
+func (v *socketsValue) String() string {
+	s := make([]string, len(*v))
+	for i, a := range *v {
+		s[i] = a.String()
+	}
+	return strings.Join(s, " ")
+}
+func (v *socketsValue) Type() string { return "sockets" }
+func (v *socketsValue) Set(s string) error {
+	a, err := socket.Parse(s)
+	if err != nil {
+		return err
+	}
+	*v = append(*v, a)
+	return nil
 }
 
 type onExitValue supervisor.OnExit

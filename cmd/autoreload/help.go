@@ -62,6 +62,14 @@ How to restart:
                               than 3: wait (default: restart on the next
                               change), exit (exit with COMMAND's code), or
                               restart (at once, backing off from 100ms to 5s)
+      --build CMD             run CMD with sh -c before each start; after a
+                              change COMMAND keeps running until CMD succeeds,
+                              and a failed build leaves it running
+      --socket ADDR           listen on ADDR once and hand the socket to every
+                              start of COMMAND as descriptor 3, 4... by the
+                              systemd protocol (LISTEN_FDS, LISTEN_PID,
+                              LISTEN_FDNAMES): HOST:PORT, :PORT, [::1]:PORT or
+                              unix:PATH, optionally NAME=ADDR; repeatable
 
 Output:
   -v, --verbose               log more
@@ -72,7 +80,8 @@ Output:
 
 Every flag can also be set by a variable: AUTORELOAD_ and the long name in
 capitals with '-' as '_' (AUTORELOAD_ON_EXIT=restart). A flag on the command
-line wins. Repeatable flags take several values separated by ':' as in PATH.
+line wins. Repeatable flags take several values separated by ':' as in PATH,
+--socket's variable by spaces (AUTORELOAD_SOCKET=':8080 unix:/tmp/app.sock').
 Any other AUTORELOAD_ variable gets a warning naming the one it probably meant.
 
 COMMAND runs without a shell, in its own process group, with AUTORELOAD_ENV=true
@@ -90,6 +99,7 @@ Examples:
   autoreload -w src -p '*.py' -- python3 manage.py runserver --noreload
   autoreload --on-exit=restart -e js,json -- node server.js
   autoreload --reloader=stat --poll-interval=500ms -- make test
+  autoreload --socket :8080 -i 'bin/**' --build 'go build -o bin/server .' -- bin/server
   AUTORELOAD_IGNORE='*.log:tmp' autoreload -- ./run.sh
 `)
 

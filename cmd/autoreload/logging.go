@@ -276,6 +276,34 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "failed":
 		s = str("error")
 		done["error"] = true
+	case "build":
+		s = "building"
+	case "built":
+		s = "built in " + str("duration")
+		done["duration"] = true
+	case "build failed":
+		switch {
+		case has("signal"):
+			s = "build failed (" + str("signal") + ")"
+		case has("code"):
+			s = "build failed (exit " + str("code") + ")"
+		default:
+			s = "build failed: " + str("error")
+		}
+		if has("pid") {
+			s += "; still running the previous build, pid " + str("pid")
+		} else {
+			s += "; nothing runs until a build succeeds"
+		}
+		done["signal"], done["code"], done["error"], done["pid"] = true, true, true, true
+	case "build cancelled":
+		s = "build cancelled"
+	case "build loop":
+		s = "build loop: " + str("hint")
+		done["hint"], done["count"] = true, true
+	case "listening":
+		s = "listening on " + list("addrs")
+		done["addrs"] = true
 	case "restart loop":
 		s = "restart loop: " + list("paths") + ": " + str("hint")
 		done["paths"], done["hint"], done["count"] = true, true, true

@@ -50,7 +50,15 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	if err := supervisor.CheckCommand(cfg.command); err != nil {
 		return commandLineHint(cfg.command, err)
 	}
+	sockets, err := listen(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer sockets.Close()
 	sup := supervisor.New(supervisor.Options{
+		Sockets:    sockets.Files(),
+		SocketEnv:  sockets.Env(),
+		Build:      builder(cfg),
 		Command:    cfg.command,
 		StopSignal: cfg.stopSignal,
 		Grace:      cfg.grace,

@@ -45,6 +45,7 @@ func main() {
 	flag.StringVar(&toolsFlag, "tools", "", "comma-separated slugs to measure (default all)")
 	flag.BoolVar(&keep, "keep", false, "keep the run directory (trees, logs) for inspection")
 	bigFiles := flag.Int("big-files", 0, "files in the big tree (default 100000, 20000 with -quick)")
+	flag.BoolVar(&c.gap, "gap", false, "measure only the restart gap of an HTTP server (gap.go)")
 	flag.Parse()
 	if c.child == "" || c.cache == "" || statusDir == "" {
 		fmt.Fprintln(os.Stderr, "benchtool: -child, -cache and -status are required (run scripts/bench)")
@@ -94,6 +95,9 @@ func run(c *config, statusDir, only string, keep bool) error {
 	defer b.smp.close()
 	for _, t := range all {
 		b.results[t] = &result{}
+		if c.gap {
+			continue // the gap measure has rows of its own
+		}
 		if only != "" && !slicesContains(strings.Split(only, ","), t.slug) {
 			t.unavailable = "left out by -tools"
 		}
@@ -118,6 +122,15 @@ func run(c *config, statusDir, only string, keep bool) error {
 	}()
 
 	machine := describeMachine(c)
+	if c.gap {
+		md := b.runGap(all, only)
+		killLive(b.smp)
+		if leftovers := sweep(c.run); len(leftovers) > 0 {
+			md += "\nLeft running after the tools were stopped (killed): " + strings.Join(leftovers, "; ") + "\n"
+		}
+		md += "\n" + strings.Join(machine, "  \n") + "\n"
+		return writeReport(c, md, b.logf)
+	}
 	var runErr error
 	if len(b.tools) > 0 {
 		runErr = b.runAll()
@@ -126,17 +139,26 @@ func run(c *config, statusDir, only string, keep bool) error {
 	leftovers := sweep(c.run)
 	machine = append(machine, "Load average (1, 5, 15 min) at the end: "+loadavg())
 	md := report(c, all, b.results, b.idleGroups, machine, began, time.Since(began), leftovers)
-	fmt.Print(md)
-	if c.out != "" {
-		if err := os.MkdirAll(filepath.Dir(c.out), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(c.out, []byte(md), 0o644); err != nil {
-			return err
-		}
-		b.logf("report written to %s", c.out)
+	if err := writeReport(c, md, b.logf); err != nil {
+		return err
 	}
 	return runErr
+}
+
+// writeReport prints the report, and writes it to -out when given.
+func writeReport(c *config, md string, logf func(string, ...any)) error {
+	fmt.Print(md)
+	if c.out == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(c.out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(c.out, []byte(md), 0o644); err != nil {
+		return err
+	}
+	logf("report written to %s", c.out)
+	return nil
 }
 
 func slicesContains(s []string, v string) bool {

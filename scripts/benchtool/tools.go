@@ -53,6 +53,7 @@ type config struct {
 	readyTimeout  time.Duration
 	settle        time.Duration // quiet time for restarts to finish before counting or measuring
 	goVersion     string
+	gap           bool // the restart-gap measure only
 }
 
 func childArgv(c *config, stamp string, once bool) []string {

@@ -3,9 +3,10 @@
 // harness reads the start time from the child itself rather than from a tool's
 // log, then sleeps until a signal ends it. With "once" it exits right after
 // stamping, for tools that run a command to completion instead of restarting
-// a long-running one.
+// a long-running one. With "serve ADDR" it is a small HTTP server for the
+// restart-gap measure (serve.go).
 //
-// Usage: benchchild STAMPFILE [once]
+// Usage: benchchild STAMPFILE [once | serve ADDR]
 package main
 
 import (
@@ -18,9 +19,13 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 || len(os.Args) > 3 || (len(os.Args) == 3 && os.Args[2] != "once") {
-		fmt.Fprintln(os.Stderr, "usage: benchchild STAMPFILE [once]")
+	serving := len(os.Args) == 4 && os.Args[2] == "serve"
+	if !serving && (len(os.Args) < 2 || len(os.Args) > 3 || (len(os.Args) == 3 && os.Args[2] != "once")) {
+		fmt.Fprintln(os.Stderr, "usage: benchchild STAMPFILE [once | serve ADDR]")
 		os.Exit(2)
+	}
+	if serving {
+		os.Exit(serve(os.Args[1], os.Args[3]))
 	}
 	now := time.Now().UnixNano()
 	if err := stamp(os.Args[1], now); err != nil {

@@ -20,6 +20,14 @@
 //     COMMAND and the supervisor stop and continue as one job: Ctrl-Z stops
 //     both and gives the shell the terminal, fg and bg continue both (see
 //     jobcontrol.go).
+//   - With Options.Sockets, every start of COMMAND gets them as
+//     descriptors 3, 4, … with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID
+//     (set by the exec shim, so it is COMMAND's own pid); without them
+//     COMMAND gets no descriptor but stdio and no LISTEN_* variable.
+//   - With Options.Build, a build runs before each start (build.go): the
+//     running COMMAND is stopped only when it succeeds; a failed build
+//     leaves it running and its changes carry over; a change during a
+//     build cancels it for a new one, so one start follows with all.
 //
 // The supervisor knows nothing about files: whoever watches them calls
 // Restart with the paths that changed.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,12 +74,16 @@ func startGuard(path string, argv, env []string, files []*os.File, foreground bo
 	}
 	args := append([]string{guardName, strconv.Itoa(int(stopSig)), strconv.FormatInt(int64(grace), 10), fg, path}, argv...)
 	fds := []uintptr{files[0].Fd(), files[1].Fd(), files[2].Fd(), ctlR.Fd(), repW.Fd()}
+	for _, f := range files[3:] { // the sockets, from 5 on (socketsAt)
+		fds = append(fds, f.Fd())
+	}
 	guard, err := syscall.ForkExec(selfExe(), args, &syscall.ProcAttr{
 		Env: append(env, roleVar+"=guard"), Files: fds,
 		// A group of its own until it joins COMMAND's: a Ctrl-C for the
 		// supervisor must not reach it before it catches SIGINT.
 		Sys: &syscall.SysProcAttr{Setpgid: true},
 	})
+	runtime.KeepAlive(files) // their descriptors must stay open until ForkExec returned
 	ctlR.Close()
 	repW.Close()
 	if err != nil {

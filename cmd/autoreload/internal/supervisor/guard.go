@@ -74,7 +74,15 @@ func runGuard(args []string) int {
 	becomeSubreaper()
 	g := &guard{stopSig: syscall.Signal(sig), grace: time.Duration(grace), report: report}
 	g.catch()
-	pid, err := startShim(args[3], args[4:], args[2] == "1")
+	sockets := listenFDs()
+	for i := range sockets {
+		// The shim gets copies from 3 on; these must not follow them.
+		syscall.CloseOnExec(socketsAt + i)
+	}
+	pid, err := startShim(args[3], args[4:], args[2] == "1", sockets)
+	for i := range sockets { // COMMAND has them now
+		syscall.Close(socketsAt + i)
+	}
 	if err != nil {
 		errno, ok := err.(syscall.Errno)
 		if !ok {
@@ -209,7 +217,7 @@ func (g *guard) stopTree() {
 // own (its pid is the group's id), and joins that group so that the
 // terminal's signals for COMMAND reach the guard too. It returns once
 // COMMAND was executed, or why it could not be.
-func startShim(path string, argv []string, foreground bool) (int, error) {
+func startShim(path string, argv []string, foreground bool, sockets int) (int, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, err
@@ -221,7 +229,7 @@ func startShim(path string, argv []string, foreground bool) (int, error) {
 	args := append([]string{shimName, fg, path}, argv...)
 	pid, err := syscall.ForkExec(selfExe(), args, &syscall.ProcAttr{
 		Env:   append(os.Environ(), roleVar+"=exec"),
-		Files: []uintptr{0, 1, 2, w.Fd()},
+		Files: shimFiles(sockets, w),
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
 	w.Close()
@@ -248,7 +256,8 @@ func startShim(path string, argv []string, foreground bool) (int, error) {
 // failed exec is written as an errno to descriptor 3.
 func runShim(args []string) int {
 	os.Unsetenv(roleVar)
-	syscall.CloseOnExec(3)
+	errFD := 3 + listenFDs() // after the sockets
+	syscall.CloseOnExec(errFD)
 	if len(args) < 3 {
 		return 127
 	}
@@ -263,6 +272,31 @@ func runShim(args []string) int {
 	if !ok {
 		errno = syscall.EINVAL
 	}
-	_, _ = os.NewFile(3, "exec error").WriteString(strconv.Itoa(int(errno)))
+	_, _ = os.NewFile(uintptr(errFD), "exec error").WriteString(strconv.Itoa(int(errno)))
 	return 127
+}
+
+// The sockets of --socket (Options.Sockets) travel with LISTEN_FDS=n in
+// the environment: the supervisor gives them to the guard from descriptor
+// socketsAt on, after its pipes; the guard gives them to the exec shim,
+// and so to COMMAND, from 3 on, and the shim's exec-error pipe follows
+// them. Neither keeps a copy past the start of the next.
+const socketsAt = 5
+
+// listenFDs is the number of sockets LISTEN_FDS announces; 0 without it.
+func listenFDs() int {
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n < 0 || n > 1000 {
+		return 0
+	}
+	return n
+}
+
+// shimFiles are the exec shim's descriptors: stdio, the sockets, then w.
+func shimFiles(sockets int, w *os.File) []uintptr {
+	files := []uintptr{0, 1, 2}
+	for i := range sockets {
+		files = append(files, uintptr(socketsAt+i))
+	}
+	return append(files, w.Fd())
 }

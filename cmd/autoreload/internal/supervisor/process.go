@@ -102,12 +102,14 @@ func markHelpers() {
 }
 
 // environ is the base environment plus the two variables that tell
-// COMMAND it runs under autoreload and why this run started.
+// COMMAND it runs under autoreload and why this run started. LISTEN_*
+// variables autoreload inherited are dropped: they describe descriptors
+// COMMAND does not get.
 func environ(base, changed []string) []string {
 	env := make([]string, 0, len(base)+2)
 	for _, kv := range base {
 		if strings.HasPrefix(kv, "AUTORELOAD_ENV=") || strings.HasPrefix(kv, "AUTORELOAD_CHANGED=") ||
-			strings.HasPrefix(kv, helperVar+"=") {
+			strings.HasPrefix(kv, helperVar+"=") || isListenVar(kv) {
 			continue
 		}
 		env = append(env, kv)

@@ -18,9 +18,15 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	defer s.term.take()
 
 	s.takePending() // the first start has no cause
-	g := s.start(nil)
-	if g.failed != nil {
-		return g.failed
+	g := notStarted()
+	switch _, b := s.build(ctx, g, nil); b {
+	case buildEnded:
+		return nil
+	case built:
+		g = s.start(nil)
+		if g.failed != nil {
+			return g.failed
+		}
 	}
 	var restartC <-chan time.Time // a scheduled restart after an exit
 	var restartTimer *time.Timer
@@ -44,15 +50,33 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		loopTimer, loopC = nil, nil
 	}
 	defer unhold()
-	// restart stops g and starts the next COMMAND for the pending request;
-	// false when ctx ended meanwhile.
+	// restart builds first (with --build), stops g and starts the next
+	// COMMAND for the pending request; false when Run is to end (ctx ended
+	// meanwhile).
 	restart := func() bool {
+		var changed []string
+		var m modified
+		if s.opts.Build != nil {
+			// COMMAND runs on while it builds; what changes from now on
+			// is for the next build, not for this start.
+			changed, m, _ = s.takePending()
+			var b buildOutcome
+			if changed, b = s.build(ctx, g, changed); b == buildEnded {
+				s.stop(g)
+				return false
+			} else if b != built {
+				return true
+			}
+		}
 		unschedule()
 		s.stop(g)
 		if ctx.Err() != nil {
 			return false
 		}
-		changed, m, _ := s.takePending()
+		if s.opts.Build == nil {
+			// What changed while COMMAND stopped joins this start.
+			changed, m, _ = s.takePending()
+		}
 		s.noteRestartCause(g, changed, m)
 		g = s.start(changed)
 		return true
@@ -96,6 +120,14 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 		case <-restartC:
 			unschedule()
+			_, b := s.build(ctx, g, nil)
+			if b == buildEnded {
+				s.stop(g)
+				return nil
+			}
+			if b != built {
+				break
+			}
 			s.stop(g)
 			if ctx.Err() != nil {
 				return nil
@@ -179,10 +211,16 @@ func (s *Supervisor) debounce(ctx context.Context) bool {
 	}
 }
 
-// start starts COMMAND under a guard of its own; a failure is returned in
-// the group.
+// notStarted stands for COMMAND before its first start, when the first
+// build failed: nothing to stop, nothing to handle.
+func notStarted() *group {
+	return &group{failed: errNotStarted, handled: true, started: time.Now()}
+}
+
+// start starts COMMAND under a guard of its own, with the sockets; a
+// failure is returned in the group.
 func (s *Supervisor) start(changed []string) *group {
-	files := []*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}
+	files := append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...)
 	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
 		return &group{failed: err, started: time.Now()}
@@ -193,7 +231,8 @@ func (s *Supervisor) start(changed []string) *group {
 		default:
 		}
 	}
-	g, err := startGuard(path, s.opts.Command, environ(s.opts.Env, changed), files,
+	env := append(environ(s.opts.Env, changed), s.opts.SocketEnv...)
+	g, err := startGuard(path, s.opts.Command, env, files,
 		s.term.startsInForeground(), s.opts.StopSignal, s.opts.Grace, poke)
 	if err != nil {
 		return &group{failed: err, started: time.Now()}

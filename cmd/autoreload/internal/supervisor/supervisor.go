@@ -47,6 +47,13 @@ type Options struct {
 	// Stdin, Stdout and Stderr are given to COMMAND as they are; nil means
 	// the supervisor's own.
 	Stdin, Stdout, Stderr *os.File
+	// Sockets are given to every start of COMMAND as descriptors 3, 4, …
+	// with SocketEnv (LISTEN_FDS and LISTEN_FDNAMES); the exec shim adds
+	// LISTEN_PID, COMMAND's own pid. Without them COMMAND gets no LISTEN_*.
+	Sockets   []*os.File
+	SocketEnv []string
+	// Build, when set, runs before each start of COMMAND (build.go).
+	Build Builder
 }
 
 // Supervisor runs COMMAND and restarts it on request. Restart and Kill may

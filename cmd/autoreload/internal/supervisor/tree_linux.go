@@ -27,6 +27,9 @@ type reaper struct {
 	C    chan os.Signal
 	self int
 	pgrp int
+	// spare is a child that is neither COMMAND's nor to be reaped here:
+	// the running build, which its own Wait reaps.
+	spare int
 }
 
 // becomeSubreaper makes the process the subreaper of its descendants.
@@ -55,7 +58,7 @@ func (r *reaper) sweep(g *group) []proc {
 	procs := readProcs()
 	reaped := map[int]bool{}
 	for _, p := range procs {
-		if p.ppid == r.self && p.pgid != r.pgrp && p.zombie {
+		if p.ppid == r.self && p.pgid != r.pgrp && p.zombie && p.pid != r.spare {
 			reaped[p.pid] = r.reap(g, p.pid)
 		}
 	}
@@ -81,7 +84,7 @@ func (r *reaper) sweep(g *group) []proc {
 		addDescendants(children, ours, r.self)
 	}
 	for _, p := range procs {
-		orphan := p.ppid == r.self && p.pgid != r.pgrp
+		orphan := p.ppid == r.self && p.pgid != r.pgrp && p.pid != r.spare
 		inGroup := p.pgid == g.pid && (ours == nil || ours[p.pid])
 		if inGroup || (orphan && !p.zombie && !r.isHelper(p.pid)) {
 			member[p.pid] = true

@@ -12,7 +12,8 @@ import (
 // no subreaper and no /proc: the tree is the leader's process group, so a
 // descendant that starts its own session or group is not seen.
 type reaper struct {
-	C chan os.Signal
+	C     chan os.Signal
+	spare int // the running build, reaped by its own Wait (unused: only g's leader is reaped here)
 }
 
 // becomeSubreaper does nothing: only Linux has subreapers.

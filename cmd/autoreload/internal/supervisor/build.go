@@ -1,0 +1,201 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The build step (--build): before each start of COMMAND, the first
+// included, the supervisor runs a build, and starts COMMAND only when it
+// succeeds. While it runs, the COMMAND started before keeps running: a
+// failed build leaves it untouched, and its changes carry over into the
+// next attempt; a change during a build cancels it and starts another
+// with every change so far, so one start follows with all of them.
+
+// Builder starts the build for a start of COMMAND, with env: COMMAND's
+// environment, AUTORELOAD_CHANGED included, without the sockets. The
+// command wires the build package in; the supervisor knows processes, not
+// how a build is run.
+type Builder func(env []string) (Build, error)
+
+// Build is one running build.
+type Build interface {
+	// Pid is the build's leader: the supervisor leaves it to Wait to
+	// reap, and its orphans are never taken for COMMAND's.
+	Pid() int
+	// Wait returns once the build ended and was reaped, stopping it when
+	// ctx ends first.
+	Wait(ctx context.Context) BuildResult
+}
+
+// BuildResult is how a build ended.
+type BuildResult struct {
+	Duration  time.Duration
+	Cancelled bool           // stopped by Wait's context
+	Code      int            // the exit code when it exited
+	Signal    syscall.Signal // non-zero when a signal killed it
+}
+
+func (r BuildResult) ok() bool { return !r.Cancelled && r.Signal == 0 && r.Code == 0 }
+
+// errNotStarted is the failure of the group that stands for COMMAND before
+// its first start (notStarted).
+var errNotStarted = errors.New("not started: the first build failed")
+
+// buildLoopWarnAfter is how many builds in a row cancelled by changes make
+// it likely that the build changes watched files itself, which would
+// cancel it for ever.
+const buildLoopWarnAfter = 3
+
+// buildOutcome is what the build step decided.
+type buildOutcome int
+
+const (
+	built            buildOutcome = iota // start COMMAND
+	buildFailed                          // logged; leave COMMAND as it is and wait for a change
+	buildInterrupted                     // the user's Ctrl-C reached COMMAND: the loop decides
+	buildEnded                           // ctx ended during the build
+)
+
+// build runs the build that precedes a start caused by changed, while g
+// (which may have ended, or never started) is left as it is. It returns
+// the changes the start is for: changed, plus those that cancelled a
+// build meanwhile.
+func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]string, buildOutcome) {
+	if s.opts.Build == nil {
+		return changed, built
+	}
+	for cancels := 0; ; {
+		r, interrupted, err := s.runBuild(ctx, g, changed)
+		switch {
+		case interrupted && r.Cancelled:
+			s.log.Info("build cancelled")
+			s.carry(changed)
+			return changed, buildInterrupted
+		case err != nil:
+			s.log.Error("build failed", s.stillRunning(g, "error", err.Error())...)
+		case r.Cancelled && ctx.Err() != nil:
+			s.log.Info("build cancelled")
+			return changed, buildEnded
+		case r.Cancelled:
+			s.log.Info("build cancelled")
+			if cancels++; cancels == buildLoopWarnAfter {
+				s.log.Warn("build loop", "count", cancels,
+					"hint", "files keep changing while the build runs; if the build writes them, exclude them with --ignore")
+			}
+			if !s.debounce(ctx) {
+				return changed, buildEnded
+			}
+			more, _, _ := s.takePending()
+			changed = union(changed, more)
+			continue
+		case r.ok():
+			s.log.Info("built", "duration", r.Duration)
+			return changed, built
+		case r.Signal != 0:
+			s.log.Error("build failed", s.stillRunning(g, "signal", SignalName(r.Signal))...)
+		default:
+			s.log.Error("build failed", s.stillRunning(g, "code", r.Code)...)
+		}
+		s.carry(changed)
+		return changed, buildFailed
+	}
+}
+
+// runBuild starts one build and waits for it, keeping g's tree swept
+// meanwhile; a change requested meanwhile, the end of ctx, or a Ctrl-C
+// the guard saw (interrupted) cancels it.
+func (s *Supervisor) runBuild(ctx context.Context, g *group, changed []string) (r BuildResult, interrupted bool, err error) {
+	s.log.Info("build")
+	b, err := s.opts.Build(buildEnviron(s.opts.Env, changed))
+	if err != nil {
+		return BuildResult{}, false, err
+	}
+	s.reaper.spare = b.Pid()
+	defer func() { s.reaper.spare = 0 }()
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan BuildResult, 1)
+	go func() { done <- b.Wait(bctx) }() // received below, always
+	for {
+		select {
+		case r := <-done:
+			if s.restartRequested() {
+				// A change came as the build ended: its wake-up was
+				// taken here, and the loop must still see it.
+				select {
+				case s.wake <- struct{}{}:
+				default:
+				}
+			}
+			return r, interrupted, nil
+		case <-s.reaper.C:
+			s.sweep(g)
+			if len(g.interrupts) > 0 {
+				interrupted = true
+				cancel()
+			}
+		case <-s.wake:
+			if s.restartRequested() {
+				cancel()
+			}
+		}
+	}
+}
+
+// stillRunning adds to attrs the pid of the COMMAND a failed build leaves
+// running, if one runs.
+func (s *Supervisor) stillRunning(g *group, attrs ...any) []any {
+	if g != nil && g.pid != 0 && g.status == nil {
+		attrs = append(attrs, "pid", g.pid)
+	}
+	return attrs
+}
+
+// carry puts the changes of a failed build back, first, for the next
+// attempt: they are in its AUTORELOAD_CHANGED, but do not by themselves
+// ask for one.
+func (s *Supervisor) carry(changed []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := union(changed, s.pending)
+	s.pending, s.seen = nil, map[string]bool{}
+	for _, p := range all {
+		if len(s.pending) == maxChanged {
+			break
+		}
+		s.seen[p] = true
+		s.pending = append(s.pending, p)
+	}
+}
+
+// union is a followed by what b adds, each path once.
+func union(a, b []string) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	out := make([]string, 0, len(a)+len(b))
+	for _, p := range append(append([]string(nil), a...), b...) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// buildEnviron is COMMAND's environment for a start caused by changed,
+// without the sockets, and marked as the supervisor's own (helperVar): a
+// daemon the build leaves behind is never taken for COMMAND's.
+func buildEnviron(base, changed []string) []string {
+	return append(environ(base, changed), helperVar+"="+strconv.Itoa(syscall.Getpid()))
+}
+
+// isListenVar tells the variables of the socket-activation protocol, which
+// COMMAND gets only with the sockets they describe.
+func isListenVar(kv string) bool {
+	return strings.HasPrefix(kv, "LISTEN_FDS=") || strings.HasPrefix(kv, "LISTEN_PID=") ||
+		strings.HasPrefix(kv, "LISTEN_FDNAMES=")
+}
