@@ -111,7 +111,10 @@ func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // visible drops the mounts no path can reach: one mounted over by a later
 // mount on the same point, and any mount whose parent is not visible (it
-// sits below a directory that was mounted over).
+// sits below a directory that was mounted over). A mount on a point
+// already mounted has the mount it covers as its parent: that one is
+// hidden by it, not hiding it, so the parent that counts is the first
+// ancestor on another point.
 func visible(all []Mount) []Mount {
 	top := make(map[string]int, len(all)) // point → ID of the last mount there
 	byID := make(map[int]*Mount, len(all))
@@ -126,7 +129,11 @@ func visible(all []Mount) []Mount {
 			return v
 		}
 		v := top[m.Point] == m.ID
-		if p, has := byID[m.Parent]; v && has && p.ID != m.ID && depth < len(all) {
+		p, has := byID[m.Parent]
+		for n := 0; has && p.ID != m.ID && p.Point == m.Point && n < len(all); n++ {
+			p, has = byID[p.Parent] // covered by m, on m's point
+		}
+		if v && has && p.ID != m.ID && depth < len(all) {
 			v = ok(p, depth+1)
 		}
 		seen[m.ID] = v

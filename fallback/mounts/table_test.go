@@ -184,3 +184,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestFindStackedMount: a mount on a point already mounted has the mount it
+// covers as its parent (as /dev/shm in a container: tmpfs on tmpfs). The
+// covered one is hidden, with what was mounted below it; the top one and
+// what is mounted below it are not.
+func TestFindStackedMount(t *testing.T) {
+	tab := mustParse(t, `27 1 254:0 / / rw,relatime - ext4 /dev/vda rw
+24 27 0:6 / /dev rw,relatime - devtmpfs devtmpfs rw
+25 24 0:23 / /dev/shm rw,relatime - tmpfs tmpfs rw
+26 25 0:24 / /dev/shm/old rw,relatime - nfs srv:/old rw
+30 25 0:27 / /dev/shm rw,relatime - tmpfs tmpfs rw
+31 30 0:28 / /dev/shm/new rw,relatime - xfs /dev/sdb1 rw
+`)
+	for _, c := range []struct{ path, fstype string }{
+		{"/dev/shm", "tmpfs"},
+		{"/dev/shm/x", "tmpfs"},
+		{"/dev/shm/old/x", "tmpfs"}, // below the covered mount: hidden
+		{"/dev/shm/new/x", "xfs"},
+		{"/dev/null", "devtmpfs"},
+	} {
+		if m, ok := tab.Find(c.path); !ok || m.Type != c.fstype {
+			t.Errorf("Find(%q) = %q (found %v), want %q", c.path, m.Type, ok, c.fstype)
+		}
+	}
+}
