@@ -3,6 +3,7 @@ package poller
 import (
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -156,17 +157,23 @@ func (ev *events) isPoint(path string) bool {
 // no mount known there means the table is old: it is read again, at most
 // once per poll interval.
 func (ev *events) trusted(dir string, root bool) bool {
+	// The table knows real paths only: a root may be a symlink, or lie
+	// below one (called for roots and mount points only: rarely).
+	real := dir
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		real = r
+	}
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
-	m, ok := ev.table.Find(dir)
-	if (!ok || m.Point != dir) && !root && time.Since(ev.reloaded) > ev.interval {
+	m, ok := ev.table.Find(real)
+	if (!ok || m.Point != real) && !root && time.Since(ev.reloaded) > ev.interval {
 		if t, err := mounts.Load(); err == nil {
 			ev.reloaded = time.Now()
 			ev.table = t
 			for _, b := range t.Below(dir) {
 				ev.points[b.Point] = true
 			}
-			m, ok = t.Find(dir)
+			m, ok = t.Find(real)
 		}
 	}
 	class := m.Class()

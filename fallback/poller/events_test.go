@@ -240,6 +240,26 @@ func TestEventsUntrustedFilesystemPolls(t *testing.T) {
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"share/b.go": true})
 }
 
+// A root that is a symlink is on its target's filesystem: the mount table
+// knows only real paths.
+func TestEventsUntrustedFilesystemBehindSymlinkedRoot(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{"share/b.go": "b"})
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(filepath.Join(dir, "share"), link); err != nil {
+		t.Fatal(err)
+	}
+	table, err := mounts.Load()
+	if err != nil {
+		t.Skip(err)
+	}
+	table.Fake(filepath.Join(dir, "share"), "nfs4")
+	p, _ := eventPoller(t, link, Options{Interval: 50 * time.Millisecond, Mounts: table})
+	if s := p.Stats(); s.WatchedDirs != 0 || !slices.Equal(s.PollOnly, []string{link}) {
+		t.Fatalf("Stats = %+v, want %s polled", s, link)
+	}
+}
+
 func TestEventsBurstIsOneBatchOrTwo(t *testing.T) {
 	dir := t.TempDir()
 	p, _ := eventPoller(t, dir, Options{Interval: never})
