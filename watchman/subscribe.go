@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -216,9 +217,10 @@ func (s *Subscription) catchUp(ctx context.Context, t *target) (string, error) {
 	// meanwhile keeps its old times, and only a since generator yields
 	// deleted files at all: the generator's seconds are the moments the
 	// daemon observed each file, after the given second (as observed on
-	// 4.9), so one deleted in Since's second but before it counts too (an
-	// extra restart at worst; missed, the deletion would be lost, for the
-	// subscription starts after it).
+	// 4.9), so a deletion is judged by its directory's mtime instead, which
+	// an unlink or a rename away sets: a directory untouched since Since
+	// lost the file before it. (Missed, a deletion would be lost, for the
+	// subscription starts after it.)
 	since := s.opts.Since
 	sec := since.Unix()
 	expr := append(t.expression(s.spec), []any{"anyof",
@@ -260,8 +262,20 @@ func (s *Subscription) catchUp(ctx context.Context, t *target) (string, error) {
 		if fi.exists && fi.mtime < ns && ctime < ns {
 			continue // changed before since, in the same second
 		}
-		b.Changes = append(b.Changes, fi.change(t.dir))
+		c := fi.change(t.dir)
+		if !fi.exists && dirUntouchedSince(filepath.Dir(c.Path), ns) {
+			continue // deleted before since, in the same second
+		}
+		b.Changes = append(b.Changes, c)
 	}
 	s.push(s.selected(b))
 	return clock, nil
+}
+
+// dirUntouchedSince reports whether directory dir exists and gained or
+// lost no entry at or after ns (its mtime, on the file clock Since is
+// read on, is earlier).
+func dirUntouchedSince(dir string, ns int64) bool {
+	fi, err := os.Lstat(dir)
+	return err == nil && fi.IsDir() && fi.ModTime().UnixNano() < ns
 }

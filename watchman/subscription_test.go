@@ -441,3 +441,26 @@ func TestSinceCoversADeletionBeforeTheSubscription(t *testing.T) {
 		t.Fatalf("%s reported as existing", gone)
 	}
 }
+
+// A file deleted before Since, even in the same second, is no change: the
+// deletion's second is all the daemon tells, its directory's mtime is
+// earlier than Since.
+func TestSinceSkipsADeletionBeforeIt(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	gone := filepath.Join(root, "sub", "gone.txt")
+	write(t, gone, "deleted before the start")
+	sp := newSpec(t, spec.Options{Watch: []string{root}})
+	subscribe(t, d, sp, Options{}).Close() // the daemon knows the file
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	since := sp.StartBaseline()
+	s := subscribe(t, d, sp, Options{Since: since})
+	after := filepath.Join(root, "after.txt")
+	write(t, after, "x")
+	seen, _ := collect(t, s, after)
+	if _, ok := seen[gone]; ok {
+		t.Fatalf("%s deleted before Since was reported", gone)
+	}
+}
