@@ -146,6 +146,22 @@ func TestFirstBuildFails(t *testing.T) {
 	s.stop()
 }
 
+// TestBuildMakesTheCommand: COMMAND may be what the build produces (the
+// README's recipe, bin/server, on a fresh clone): its absence before the
+// first build is no error.
+func TestBuildMakesTheCommand(t *testing.T) {
+	t.Parallel()
+	dir, out := t.TempDir(), t.TempDir()
+	server, marker := filepath.Join(out, "bin", "server"), filepath.Join(out, "ran")
+	script := filepath.Join(out, "build.sh")
+	writeFile(t, script, `mkdir -p "$(dirname "$1")" && printf '#!/bin/sh\necho ran >> "$1"\nexec sleep 1000\n' > "$1" && chmod +x "$1"`)
+	s := startAutoreload(t, dir, "--build", "sh "+script+" "+server, "--", server, marker)
+	awaitAll(s, []string{"built", "watching"}, "failed", "build failed", "started")
+	s.await("started", nil, "failed")
+	waitFile(t, marker, 1)
+	s.stop()
+}
+
 // awaitAll waits for one event of each msg in want, in any order (events
 // of the watcher and of COMMAND's start interleave), failing on any msg in
 // forbidden; the first of each is returned.

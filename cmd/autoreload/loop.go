@@ -47,7 +47,9 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	if err := checkRoots(ws.Roots()); err != nil {
 		return err
 	}
-	if err := supervisor.CheckCommand(cfg.command); err != nil {
+	if err := supervisor.CheckCommand(cfg.command); err != nil && !(cfg.build != "" && isNotFound(err)) {
+		// With --build, COMMAND may be what the build makes (bin/server on
+		// a fresh clone): the first start says if it still is not there.
 		return commandLineHint(cfg.command, err)
 	}
 	sockets, err := listen(cfg, logger)
@@ -127,11 +129,15 @@ func (e *commandLineError) Unwrap() error { return e.err }
 // commandLineHint turns err, COMMAND not found, into a commandLineError
 // when COMMAND is one word holding spaces.
 func commandLineHint(command []string, err error) error {
-	notFound := errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound)
-	if len(command) != 1 || !notFound || !strings.ContainsFunc(strings.TrimSpace(command[0]), unicode.IsSpace) {
+	if len(command) != 1 || !isNotFound(err) || !strings.ContainsFunc(strings.TrimSpace(command[0]), unicode.IsSpace) {
 		return err
 	}
 	return &commandLineError{command[0], err}
+}
+
+// isNotFound reports a COMMAND that is not there, by path or in PATH.
+func isNotFound(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound)
 }
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
