@@ -286,10 +286,14 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	since := time.Now()
+	// The file clock's baseline, as the command takes it: time.Now runs
+	// ahead of the coarse stamps, so a file written right after it could
+	// be stamped earlier, and the Chtimes above (a ctime) later.
+	sp := newSpec(t, spec.Options{Watch: []string{root}})
+	since := sp.StartBaseline()
 	during := filepath.Join(root, "during.txt")
 	write(t, during, "while the crawl ran")
-	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{Since: since})
+	s := subscribe(t, d, sp, Options{Since: since})
 	b := next(t, s)
 	if got := pathsOf(b); len(got) != 1 || got[0] != during {
 		t.Fatalf("first batch %v, want only %s", got, during)
