@@ -183,8 +183,11 @@ func TestFallbackFlappingLeaksNothing(t *testing.T) {
 		descriptors = append(descriptors, fds())
 		restartedBy(s, filepath.Join(dir, "up.go"), strings.Repeat("u", i+1))
 	}
-	// The first cycles may warm up pools; after that nothing may grow.
-	if last, early := threads[9], slices.Max(threads[:3]); last > early {
+	// The first cycles may warm up pools; after that nothing may grow. Go
+	// never ends a thread it made, so a moment of load on a shared machine
+	// (several goroutines in system calls at once) can add one or two for
+	// good; a leak adds one a cycle.
+	if last, early := threads[9], slices.Max(threads[:3]); last > early+2 {
 		t.Errorf("threads grew over 10 cycles: %v", threads)
 	}
 	if last, early := descriptors[9], slices.Max(descriptors[:3]); last > early {

@@ -26,10 +26,7 @@ func TestKilledAutoreloadLeavesNothing(t *testing.T) {
 	for name, c := range scripts {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			// A race-enabled guard sleeps a second on exit (ThreadSanitizer's
-			// atexit_sleep_ms), which is no part of the bound.
-			s := startAutoreloadEnv(t, t.TempDir(), []string{"GORACE=atexit_sleep_ms=0"},
-				"--grace=30s", "--", "sh", "-c", c.script)
+			s := startAutoreload(t, t.TempDir(), "--grace=30s", "--", "sh", "-c", c.script)
 			s.ready()
 			deadline := time.Now().Add(waitLimit)
 			for len(slices.DeleteFunc(marked(s.mark), isGuard)) < c.procs {

@@ -48,6 +48,9 @@ func TestMain(m *testing.M) {
 	args := []string{"build", "-tags", "autoreload_faults", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")
+		// A race-enabled program sleeps a second as it exits (GORACE's
+		// atexit_sleep_ms): every guard would hold up its restart by that.
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
 	}
 	build := exec.Command("go", append(args, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr

@@ -64,7 +64,6 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		Grace:      cfg.grace,
 		Debounce:   cfg.debounce,
 		OnExit:     cfg.onExit,
-		LoopWindow: restartLoopWindow(cfg),
 		Logger:     logger,
 	})
 	if cfg.reloader == "watchman" {
@@ -150,7 +149,9 @@ func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, s
 }
 
 // restarter is what follow needs of the supervisor.
-type restarter interface{ Restart(changed []string) }
+type restarter interface {
+	RestartChanges(changes []supervisor.Change)
+}
 
 // follow logs each batch from w as "changed" and hands its paths to sup,
 // until ctx ends or w fails.
@@ -173,7 +174,7 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, logge
 			attrs = append(attrs, "unknown", true)
 		}
 		logger.Info("changed", attrs...)
-		sup.Restart(paths)
+		sup.RestartChanges(withTimes(paths, b))
 	}
 }
 
@@ -226,8 +227,22 @@ func handleSignals(sigs <-chan os.Signal, supervised <-chan struct{}, stop conte
 	}
 }
 
-// restartLoopWindow is how soon after a start a change counts as written by
-// COMMAND itself: a second, plus the time the poller may take to see it.
-func restartLoopWindow(cfg *config) time.Duration {
-	return time.Second + cfg.pollInterval
+// withTimes gives each path its modification time from b, by which the
+// supervisor tells a restart loop from a person's edits; roots named for
+// unknown changes, and deleted files, have none.
+func withTimes(paths []string, b spec.Batch) []supervisor.Change {
+	mtime := make(map[string]time.Time, len(b.Changes))
+	for _, c := range b.Changes {
+		if c.Exists {
+			mtime[c.Path] = c.Mtime
+		}
+	}
+	changes := make([]supervisor.Change, len(paths))
+	for i, p := range paths {
+		changes[i] = supervisor.Change{Path: p, Modified: mtime[p]}
+	}
+	if b.Unknown && len(changes) > 0 {
+		changes[0].Modified = time.Time{} // the root: anything may have changed
+	}
+	return changes
 }

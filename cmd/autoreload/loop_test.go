@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -37,7 +38,13 @@ func (w *scriptedWatcher) Close() error { return nil }
 
 type restarts [][]string
 
-func (r *restarts) Restart(changed []string) { *r = append(*r, changed) }
+func (r *restarts) RestartChanges(changes []supervisor.Change) {
+	paths := make([]string, len(changes))
+	for i, c := range changes {
+		paths[i] = c.Path
+	}
+	*r = append(*r, paths)
+}
 
 // followBatches runs follow over batches with roots and returns what the
 // supervisor was asked and the JSON log lines.

@@ -17,14 +17,24 @@ import (
 // never sends such a name and the subscription goes silent): three changes,
 // each beside an ordinary file, each restart COMMAND as soon as the
 // ordinary one does, with no fallback and no exit; AUTORELOAD_CHANGED holds
-// the exact bytes, and the JSON log the escaped form.
+// the exact bytes, and the JSON log the escaped form. The same in auto mode,
+// where JSON used to cost a fallback to the poller.
 func TestWatchmanNonUTF8Name(t *testing.T) {
 	t.Parallel()
+	for _, reloader := range []string{"watchman", "auto"} {
+		t.Run(reloader, func(t *testing.T) {
+			t.Parallel()
+			nonUTF8Name(t, reloader)
+		})
+	}
+}
+
+func nonUTF8Name(t *testing.T, reloader string) {
 	d := watchmantest.Start(t)
 	dir := agedTree(t)
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreloadEnv(t, dir, []string{"WATCHMAN_SOCK=" + d.Sock},
-		"--reloader=watchman", "--", helper, "env", out)
+		"--reloader="+reloader, "--", helper, "env", out)
 	if w, _ := s.readyEvents(); w["reloader"] != "watchman" {
 		t.Fatalf("watching %v, want watchman", w)
 	}

@@ -29,9 +29,11 @@ func Main() {
 	switch {
 	case !ok:
 	case role == "guard" && len(os.Args) > 0 && os.Args[0] == guardName:
-		os.Exit(runGuard(os.Args[1:]))
+		// syscall.Exit, not os.Exit: nothing to flush, and a race-enabled
+		// build would sleep a second in os.Exit, holding up every restart.
+		syscall.Exit(runGuard(os.Args[1:]))
 	case role == "exec" && len(os.Args) > 0 && os.Args[0] == shimName:
-		os.Exit(runShim(os.Args[1:]))
+		syscall.Exit(runShim(os.Args[1:]))
 	}
 }
 

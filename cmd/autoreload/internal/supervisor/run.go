@@ -41,6 +41,45 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		restartTimer, restartC = nil, nil
 	}
 	defer unschedule()
+	var loopC <-chan time.Time // a loop's restart held back
+	var loopTimer *time.Timer
+	unhold := func() {
+		if loopTimer != nil {
+			loopTimer.Stop()
+		}
+		loopTimer, loopC = nil, nil
+	}
+	defer unhold()
+	// restart stops g and starts the next COMMAND for the pending request;
+	// false when ctx ended meanwhile. With --build, COMMAND runs on while
+	// the build runs, and only a build that succeeds restarts it; what
+	// changes from then on is for the next build, not for this start.
+	restart := func() bool {
+		var changed []string
+		var m modified
+		if s.opts.Build != nil {
+			changed, m, _ = s.takePending()
+			var b buildOutcome
+			if changed, b = s.build(ctx, g, changed); b == buildEnded {
+				s.stop(g)
+				return false
+			} else if b != built {
+				return true
+			}
+		}
+		unschedule()
+		s.stop(g)
+		if ctx.Err() != nil {
+			return false
+		}
+		if s.opts.Build == nil {
+			// What changed while COMMAND stopped joins this start.
+			changed, m, _ = s.takePending()
+		}
+		s.noteRestartCause(g, changed, m)
+		g = s.start(changed)
+		return true
+	}
 
 	for {
 		select {
@@ -56,31 +95,27 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				s.stop(g)
 				return nil
 			}
-			var changed []string
-			var at time.Time
-			if s.opts.Build != nil {
-				// COMMAND runs on while it builds; what changes from
-				// now on is for the next build, not for this start.
-				changed, at, _ = s.takePending()
-				var b buildOutcome
-				if changed, b = s.build(ctx, g, changed); b == buildEnded {
-					s.stop(g)
-					return nil
-				} else if b != built {
-					break
-				}
+			// A loop's restart waits its back-off, beside the old COMMAND;
+			// a request that is not the loop's ends the wait.
+			d, isLoop := s.loopDelay(g)
+			switch {
+			case isLoop && loopC == nil:
+				loopTimer = time.NewTimer(d)
+				loopC = loopTimer.C
+				continue
+			case isLoop:
+				continue
 			}
-			unschedule()
-			s.stop(g)
-			if ctx.Err() != nil {
+			unhold()
+			if !restart() {
 				return nil
 			}
-			if s.opts.Build == nil {
-				// What changed while COMMAND stopped joins this start.
-				changed, at, _ = s.takePending()
+
+		case <-loopC:
+			unhold()
+			if s.restartRequested() && !restart() {
+				return nil
 			}
-			s.noteRestartCause(g, changed, at)
-			g = s.start(changed)
 
 		case <-restartC:
 			unschedule()
@@ -310,34 +345,4 @@ func (s *Supervisor) stop(g *group) {
 func (s *Supervisor) restoreTerminal() {
 	s.term.take()
 	s.term.restoreEcho()
-}
-
-// noteRestartCause warns once when restarts keep being caused by files that
-// change right after each start: COMMAND is probably writing into the
-// watched tree.
-func (s *Supervisor) noteRestartCause(prev *group, changed []string, at time.Time) {
-	if len(changed) == 0 || prev.failed != nil || at.Sub(prev.started) > s.opts.LoopWindow {
-		s.loopRuns, s.loopSeen, s.warned = 0, nil, false
-		return
-	}
-	s.loopRuns++
-	for _, p := range changed {
-		if len(s.loopSeen) < 10 && !contains(s.loopSeen, p) {
-			s.loopSeen = append(s.loopSeen, p)
-		}
-	}
-	if s.loopRuns >= loopWarnAfter && !s.warned {
-		s.warned = true
-		s.log.Warn("restart loop", "paths", s.loopSeen, "count", s.loopRuns,
-			"hint", "these files change right after each start; if COMMAND writes them, exclude them with --ignore")
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

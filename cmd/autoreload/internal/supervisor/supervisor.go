@@ -39,8 +39,9 @@ type Options struct {
 	Grace      time.Duration // between the stop signal and SIGKILL
 	Debounce   time.Duration // how long the first change waits for others
 	OnExit     OnExit
-	// LoopWindow: a restart caused by files that changed within this time
-	// of the previous start counts towards the restart-loop warning.
+	// LoopWindow: a restart caused by files all modified within this time
+	// after the previous start counts towards a restart loop (see
+	// restartloop.go); zero means 500 ms.
 	LoopWindow time.Duration
 	Logger     *slog.Logger
 	// Stdin, Stdout and Stderr are given to COMMAND as they are; nil means
@@ -55,10 +56,6 @@ type Options struct {
 	Build Builder
 }
 
-// loopWarnAfter is how many restarts in a row by freshly written files make
-// a restart loop worth a warning.
-const loopWarnAfter = 3
-
 // Supervisor runs COMMAND and restarts it on request. Restart and Kill may
 // be called from any goroutine; Run is called once, and a process runs one
 // Supervisor at a time (each reaps every child outside its own group).
@@ -66,14 +63,14 @@ type Supervisor struct {
 	opts Options
 	log  *slog.Logger
 
-	mu          sync.Mutex
-	pending     []string // changed paths not yet given to a start, unique
-	seen        map[string]bool
-	requested   bool
-	requestedAt time.Time // when the first pending request arrived
-	wake        chan struct{}
-	kill        chan struct{}
-	killOnce    sync.Once
+	mu        sync.Mutex
+	pending   []string // changed paths not yet given to a start, unique
+	seen      map[string]bool
+	requested bool
+	modified  modified // of the pending request's files
+	wake      chan struct{}
+	kill      chan struct{}
+	killOnce  sync.Once
 
 	// Owned by Run's goroutine.
 	reaper *reaper
@@ -82,9 +79,7 @@ type Supervisor struct {
 	crash  *backoff
 	// lastInterrupt is the time of the last Ctrl-C seen by a guard.
 	lastInterrupt time.Time
-	loopRuns      int
-	loopSeen      []string
-	warned        bool
+	loop          loopState
 }
 
 // New returns a supervisor for opts; nothing runs until Run. It changes
@@ -100,7 +95,7 @@ func New(opts Options) *Supervisor {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.LoopWindow == 0 {
-		opts.LoopWindow = time.Second
+		opts.LoopWindow = 500 * time.Millisecond
 	}
 	if opts.Stdin == nil {
 		opts.Stdin = os.Stdin
@@ -119,6 +114,7 @@ func New(opts Options) *Supervisor {
 		kill:   make(chan struct{}),
 		reload: reloadBackoff(),
 		crash:  crashBackoff(),
+		loop:   newLoopState(),
 	}
 }
 
@@ -127,16 +123,35 @@ func New(opts Options) *Supervisor {
 // next COMMAND, including while the old one is being stopped, join it.
 // It never blocks.
 func (s *Supervisor) Restart(changed []string) {
-	s.mu.Lock()
-	if !s.requested {
-		s.requested = true
-		s.requestedAt = time.Now()
+	changes := make([]Change, len(changed))
+	for i, p := range changed {
+		changes[i].Path = p
 	}
-	for _, p := range changed {
-		if !s.seen[p] && len(s.pending) < maxChanged {
-			s.seen[p] = true
-			s.pending = append(s.pending, p)
+	s.RestartChanges(changes)
+}
+
+// Change is a file that changed: its path, and its last modification time
+// (zero when unknown, as for a deletion).
+type Change struct {
+	Path     string
+	Modified time.Time
+}
+
+// RestartChanges is Restart for files whose modification times are known:
+// they tell a restart loop (COMMAND writing into the watched tree as it
+// starts) from a person's edits.
+func (s *Supervisor) RestartChanges(changes []Change) {
+	s.mu.Lock()
+	s.requested = true
+	for _, c := range changes {
+		s.modified.add(c.Modified)
+		if !s.seen[c.Path] && len(s.pending) < maxChanged {
+			s.seen[c.Path] = true
+			s.pending = append(s.pending, c.Path)
 		}
+	}
+	if len(changes) == 0 {
+		s.modified.unknown = true // by hand: no loop
 	}
 	s.mu.Unlock()
 	select {
@@ -152,16 +167,16 @@ func (s *Supervisor) Kill() {
 }
 
 // takePending returns the pending request and clears it.
-func (s *Supervisor) takePending() (changed []string, requestedAt time.Time, ok bool) {
+func (s *Supervisor) takePending() (changed []string, m modified, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changed, requestedAt, ok = s.pending, s.requestedAt, s.requested
-	s.pending, s.seen, s.requested = nil, map[string]bool{}, false
+	changed, m, ok = s.pending, s.modified, s.requested
+	s.pending, s.seen, s.requested, s.modified = nil, map[string]bool{}, false, modified{}
 	select {
 	case <-s.wake: // its request is in this start
 	default:
 	}
-	return changed, requestedAt, ok
+	return changed, m, ok
 }
 
 // restartRequested reports whether a request is pending: a wake-up can
