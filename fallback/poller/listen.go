@@ -233,17 +233,16 @@ func (p *Poller) mark(dir, name string) *dirtyDir {
 
 // rescan looks at what the noted events named, as a scan would, and
 // returns the changes. The directories stay noted if ctx ends first.
+//
+// Noted directories can be nested, and a look at one can forget or
+// replace the records below it (it is gone, or no longer a directory), so
+// they are looked at level by level: a directory only once every noted
+// directory above it is done, and found afresh then.
 func (p *Poller) rescan(ctx context.Context) []spec.Change {
-	var items []work
 	var changes []spec.Change
+	dirs := make([]string, 0, len(p.dirty))
 	for dir, dd := range p.dirty {
-		if d, root, rel, ok := p.lookupDir(dir); ok {
-			w := work{d: d, root: root, path: dir, rel: rel, known: true, poll: d.poll, shallow: true}
-			if !dd.all {
-				w.only = dd.names
-			}
-			items = append(items, w)
-		}
+		dirs = append(dirs, dir)
 		// A watched file's directory (--watch main.go).
 		for i := range p.fileRoots {
 			fr := &p.fileRoots[i]
@@ -256,7 +255,20 @@ func (p *Poller) rescan(ctx context.Context) []spec.Change {
 		}
 	}
 	sc := &scan{p: p, ctx: ctx, mode: modeReport, prevStart: p.lastStart.UnixNano(), rulesSince: p.rulesSeen}
-	changes = append(changes, sc.runWork(items)...)
+	for _, level := range nestingLevels(dirs) {
+		var items []work
+		for _, dir := range level {
+			if d, root, rel, ok := p.lookupDir(dir); ok {
+				w := work{d: d, root: root, path: dir, rel: rel, known: true, poll: d.poll, shallow: true}
+				if dd := p.dirty[dir]; !dd.all {
+					w.only = dd.names
+				}
+				items = append(items, w)
+			}
+		}
+		sc.runWork(items)
+	}
+	changes = append(changes, sc.changes...)
 	if ctx.Err() == nil {
 		clear(p.dirty)
 	}
@@ -264,6 +276,29 @@ func (p *Poller) rescan(ctx context.Context) []spec.Change {
 		p.fullDue = true
 	}
 	return changes
+}
+
+// nestingLevels groups dirs by how many of the others lie above each: no
+// two directories of one level are nested.
+func nestingLevels(dirs []string) [][]string {
+	set := make(map[string]bool, len(dirs))
+	for _, d := range dirs {
+		set[d] = true
+	}
+	var levels [][]string
+	for _, d := range dirs {
+		n := 0
+		for at, up := d, filepath.Dir(d); up != at; at, up = up, filepath.Dir(up) {
+			if set[up] {
+				n++
+			}
+		}
+		for len(levels) <= n {
+			levels = append(levels, nil)
+		}
+		levels[n] = append(levels[n], d)
+	}
+	return levels
 }
 
 // lookupDir finds the record of the tracked directory at path.

@@ -20,6 +20,13 @@
 //     COMMAND and the supervisor stop and continue as one job: Ctrl-Z stops
 //     both and gives the shell the terminal, fg and bg continue both (see
 //     jobcontrol.go).
+//   - On a terminal, Ctrl-C is a request to quit, even while COMMAND holds
+//     the foreground: its guard reports it, and Run ends when COMMAND ends
+//     within the grace period of it, ignores SIGINT, or gets a second one
+//     (see ctrlc.go).
+//   - Restart loops (COMMAND writing into the watched tree as it starts)
+//     are told from a person's edits by the files' modification times,
+//     warned about once and backed off (see restartloop.go).
 //   - With Options.Sockets, every start of COMMAND gets them as
 //     descriptors 3, 4, … with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID
 //     (set by the exec shim, so it is COMMAND's own pid); without them
@@ -30,7 +37,9 @@
 //     build cancels it for a new one, so one start follows with all.
 //
 // The supervisor knows nothing about files: whoever watches them calls
-// Restart with the paths that changed.
+// Restart (or RestartChanges, with modification times) with the paths that
+// changed. Setup makes the process-wide changes supervising needs; Main
+// runs the guard and the exec shim.
 //
 // # Theory of operation
 //

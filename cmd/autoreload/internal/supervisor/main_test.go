@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 //
 //	record FILE    append "PID CHANGED" to FILE (CHANGED with , for newlines), then sleep
 //	exit N         exit with code N at once
+//	parent FILE    write its pid, its parent's pid, comm and environment to FILE, then sleep
 func childMain(mode string, args []string) {
 	switch mode {
 	case "record":
@@ -44,6 +45,12 @@ func childMain(mode string, args []string) {
 	case "exit":
 		code, _ := strconv.Atoi(args[0])
 		os.Exit(code)
+	case "parent":
+		// Its parent, the guard: pid, name, and its environment.
+		ppid := os.Getppid()
+		comm, _ := os.ReadFile("/proc/" + strconv.Itoa(ppid) + "/comm")
+		env, _ := os.ReadFile("/proc/" + strconv.Itoa(ppid) + "/environ")
+		os.WriteFile(args[0], []byte(fmt.Sprintf("%d\n%d\n%s%s", os.Getpid(), ppid, comm, env)), 0o644)
 	default:
 		fmt.Fprintln(os.Stderr, "child: unknown mode", mode)
 		os.Exit(100)

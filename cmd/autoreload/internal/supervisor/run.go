@@ -50,14 +50,15 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		loopTimer, loopC = nil, nil
 	}
 	defer unhold()
-	// restart stops g and starts the next COMMAND for the pending request;
-	// false when ctx ended meanwhile. With --build, COMMAND runs on while
-	// the build runs, and only a build that succeeds restarts it; what
-	// changes from then on is for the next build, not for this start.
+	// restart builds first (with --build), stops g and starts the next
+	// COMMAND for the pending request; false when Run is to end (ctx ended
+	// meanwhile).
 	restart := func() bool {
 		var changed []string
 		var m modified
 		if s.opts.Build != nil {
+			// COMMAND runs on while it builds; what changes from now on
+			// is for the next build, not for this start.
 			changed, m, _ = s.takePending()
 			var b buildOutcome
 			if changed, b = s.build(ctx, g, changed); b == buildEnded {
