@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -100,6 +101,18 @@ func (tl *terminalLeader) interrupt(t *testing.T) {
 	}
 }
 
+// awaitMarked waits for a process called name among those marked.
+func awaitMarked(t *testing.T, mark, name string) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !slices.ContainsFunc(marked(mark), func(p procID) bool { return p.cmd == name }) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s running after %v", name, waitLimit)
+		}
+		time.Sleep(10 * time.Millisecond) // nothing to await: a poll of /proc
+	}
+}
+
 // TestInteractiveCommand runs autoreload on a terminal with a COMMAND that
 // turns echo off and reads the terminal: it must get the foreground (else
 // SIGTTIN stops it), the user's Ctrl-C must end everything with exit 0, and
@@ -111,6 +124,10 @@ func TestInteractiveCommand(t *testing.T) {
 	if got := waitFile(t, tl.out, 1); got[0] != "got hello" {
 		t.Fatalf("COMMAND read %q, want \"got hello\"", got[0])
 	}
+	// A Ctrl-C that reaches sh between the echo and the fork of sleep is
+	// caught by sh and held for after sleep, which then never ends: a
+	// COMMAND that catches Ctrl-C and goes on. Type it once sleep runs.
+	awaitMarked(t, tl.mark, "sleep")
 	tl.interrupt(t)
 	tio, err := unix.IoctlGetTermios(int(tl.slave.Fd()), unix.TCGETS)
 	if err != nil {

@@ -202,8 +202,10 @@ func (b *bench) gap(g *gapTool) (r gapResult) {
 				break
 			}
 		}
-		// Let the client meet the new server before the next edit.
-		time.Sleep(300 * time.Millisecond)
+		// Let the client meet the new server before the next edit, and
+		// edit later than 500 ms after a start, as a person would: sooner
+		// is a restart loop to autoreload, which backs off.
+		time.Sleep(600 * time.Millisecond)
 	}
 	r = cl.stop(r)
 	r.restarts = len(readStamps(stamp)) - base

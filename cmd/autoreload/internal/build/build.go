@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -24,6 +25,9 @@ type Build struct {
 	opts    Options
 	started time.Time
 	exited  chan exit // the leader's end, once, not yet reaped
+
+	mu     sync.Mutex
+	reaped bool // set under mu as Wait reaps the leader: Kill stops then
 }
 
 // Result is how a build ended.
@@ -90,8 +94,24 @@ func (b *Build) Wait(ctx context.Context) Result {
 	if e.held {
 		_ = syscall.Kill(-b.pid, syscall.SIGKILL)
 	}
+	b.mu.Lock()
 	e = reap(b.pid, e)
+	b.reaped = true
+	b.mu.Unlock()
 	return Result{Duration: time.Since(b.started), Cancelled: cancelled, Code: e.code, Signal: e.signal}
+}
+
+// Kill sends SIGKILL to the build's group at once, from any goroutine: the
+// user's second Ctrl-C, which must not wait for the grace period. After
+// Wait reaped the leader it does nothing (on Linux the zombie holds the
+// group id until then; elsewhere the leader is reaped as it ends, and a
+// Kill in that moment reaches an empty group).
+func (b *Build) Kill() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.reaped {
+		_ = syscall.Kill(-b.pid, syscall.SIGKILL)
+	}
 }
 
 // stop sends the stop signal to the build's group, then SIGKILL after the

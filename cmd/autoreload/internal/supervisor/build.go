@@ -30,6 +30,9 @@ type Build interface {
 	// Wait returns once the build ended and was reaped, stopping it when
 	// ctx ends first.
 	Wait(ctx context.Context) BuildResult
+	// Kill ends the build at once, without the grace period: the user's
+	// second Ctrl-C (Supervisor.Kill).
+	Kill()
 }
 
 // BuildResult is how a build ended.
@@ -121,8 +124,12 @@ func (s *Supervisor) runBuild(ctx context.Context, g *group, changed []string) (
 	defer cancel()
 	done := make(chan BuildResult, 1)
 	go func() { done <- b.Wait(bctx) }() // received below, always
+	kill := s.kill
 	for {
 		select {
+		case <-kill:
+			kill = nil
+			b.Kill()
 		case r := <-done:
 			if s.restartRequested() {
 				// A change came as the build ended: its wake-up was

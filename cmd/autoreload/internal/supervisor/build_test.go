@@ -180,3 +180,42 @@ func TestChangeDuringBuildCancelsIt(t *testing.T) {
 		t.Errorf("the start after the cancelled builds recorded %q, want every change", got)
 	}
 }
+
+// TestKillEndsBuild: after the stop (ctx) a build that ignores the stop
+// signal would take the whole grace period; Kill, the second Ctrl-C, ends
+// it at once.
+func TestKillEndsBuild(t *testing.T) {
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	opts, log := withLog(child(t, "record", filepath.Join(dir, "record")))
+	opts.Build = func(env []string) (Build, error) {
+		b, err := build.Start(`trap '' TERM; touch "$READY"; while :; do sleep 0.01; done`,
+			build.Options{Env: env, Grace: time.Hour})
+		if err != nil {
+			return nil, err
+		}
+		return testBuild{b}, nil
+	}
+	opts.Env = append(opts.Env, "READY="+ready)
+	s := New(opts)
+	cancel, done := runAsync(t, s)
+	log.next(t, "build")
+	deadline := time.Now().Add(waitLimit)
+	for _, err := os.Stat(ready); err != nil; _, err = os.Stat(ready) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the build did not start within %v", waitLimit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	s.Kill()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatalf("Run did not return within %v of Kill: the build waits out its hour of grace", waitLimit)
+	}
+	log.next(t, "build cancelled")
+}

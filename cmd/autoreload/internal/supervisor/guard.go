@@ -53,7 +53,8 @@ type guard struct {
 // runGuard is the guard's main. Descriptor 3 is the control pipe, whose
 // end (EOF) means the supervisor is gone; 4 is the report pipe, one line a
 // report: "started PID" or "failed ERRNO" first, then "stopped SIG",
-// "interrupt" and "exited CODE" or "killed SIG". args are the stop signal,
+// "interrupt" and "exited CODE" or "killed SIG"; from 5 on come the sockets
+// LISTEN_FDS announces, for COMMAND. args are the stop signal,
 // the grace period in nanoseconds, 1 when COMMAND takes the terminal's
 // foreground, COMMAND's path and its argv.
 func runGuard(args []string) int {
@@ -253,7 +254,8 @@ func startShim(path string, argv []string, foreground bool, sockets int) (int, e
 // COMMAND, in COMMAND's process (so with its pid), it takes the terminal's
 // foreground when args[0] is 1 and sets LISTEN_PID to that pid when
 // LISTEN_FDS is set, then executes COMMAND (args[1], argv args[2:]). A
-// failed exec is written as an errno to descriptor 3.
+// failed exec is written as an errno to descriptor 3, or to the one after
+// the sockets when it has LISTEN_FDS of them.
 func runShim(args []string) int {
 	os.Unsetenv(roleVar)
 	errFD := 3 + listenFDs() // after the sockets
