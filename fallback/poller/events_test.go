@@ -196,6 +196,29 @@ func TestEventsOnAWatchLimitPollThatSubtree(t *testing.T) {
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
 }
 
+// TestEventsOverflowRewatchesAReplacedDirectory: a directory replaced at
+// the same path while the queue overflowed keeps its record, but its watch
+// went with the old one; the full scan that follows must watch the new
+// one, or its changes wait for the sweep.
+func TestEventsOverflowRewatchesAReplacedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	tree(t, dir, map[string]string{"sub/b.go": "b"})
+	faults := &inotify.Faults{Overflow: func(b []inotify.Event) bool {
+		return slices.ContainsFunc(b, func(e inotify.Event) bool { return e.Name == "sub" || e.Dir == sub })
+	}}
+	p, _ := eventPoller(t, dir, Options{Interval: never, Faults: faults})
+	if err := os.RemoveAll(sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"sub/b.go": false})
+	write(t, filepath.Join(sub, "c.go"), "in the new directory")
+	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"sub/c.go": true})
+}
+
 func TestEventsOverflowScansEverything(t *testing.T) {
 	dir := t.TempDir()
 	tree(t, dir, map[string]string{"a.go": "a", "sub/b.go": "b"})

@@ -122,6 +122,14 @@ func (p *Poller) listen(ctx context.Context) error {
 		if !p.note(batch) {
 			p.log.Warn("poller: the kernel's event queue overflowed; scanning the whole tree")
 			p.fullDue = true
+			// The events lost may have ended watches (a directory replaced
+			// at the same path keeps its record, not its watch): a new
+			// kernel watcher is a new generation, so the full scan adds
+			// every watch again.
+			p.ev.stop()
+			if p.ev.start() {
+				p.watchFileRoots()
+			}
 		}
 	}
 	if p.fullDue {
