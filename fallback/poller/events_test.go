@@ -355,6 +355,30 @@ func TestEventsReleasedForWatchman(t *testing.T) {
 	}
 }
 
+// A watched file's directory is watched again when events resume after
+// a release, as at the baseline: else the file waits for the tick.
+func TestEventsResumedWatchFileRoots(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("kernel events: Linux only")
+	}
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.go")
+	write(t, main, "a")
+	p := newPoller(t, spec.Options{Watch: []string{main}}, Options{Interval: never})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.ReleaseWatches()
+	write(t, main, "seen by a scan")
+	next(t, p, 10*time.Second)
+	p.ResumeEvents()
+	expectNone(t, p, 300*time.Millisecond) // a new watcher meanwhile
+	write(t, main, "seen by an event")
+	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"main.go": true})
+}
+
 func TestEventsLeakNothing(t *testing.T) {
 	dir := t.TempDir()
 	tree(t, dir, map[string]string{"a.go": "a", "sub/b.go": "b"})

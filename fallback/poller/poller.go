@@ -204,7 +204,9 @@ func (p *Poller) advance(ctx context.Context) error {
 		return p.begin(ctx)
 	case p.ev != nil && !p.ev.active() && p.ev.start():
 		// A new kernel watcher (events resumed): a full scan adds the
-		// watches, each before its directory's listing.
+		// watches, each before its directory's listing, and the watched
+		// files' directories, which no scan lists, are added here.
+		p.watchFileRoots()
 		return p.fullScan(ctx)
 	case p.ev.active():
 		return p.listen(ctx)
