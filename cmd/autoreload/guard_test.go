@@ -56,3 +56,26 @@ func TestKilledAutoreloadLeavesNothing(t *testing.T) {
 const guardComm = "ar-guard"
 
 func isGuard(p procID) bool { return p.cmd == guardComm }
+
+// TestKilledAutoreloadLeavesNoBuild: SIGKILL of autoreload during a
+// --build ends the build's shell too (the kernel's parent-death signal).
+func TestKilledAutoreloadLeavesNoBuild(t *testing.T) {
+	t.Parallel()
+	s := startAutoreload(t, t.TempDir(), "--build", "exec sleep 1000", "--", "true")
+	deadline := time.Now().Add(waitLimit)
+	for !slices.ContainsFunc(marked(s.mark), func(p procID) bool { return p.cmd == "sleep" }) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the build is not running within %v: %v", waitLimit, marked(s.mark))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.signal(syscall.SIGKILL)
+	killed := time.Now()
+	for left := marked(s.mark); len(left) > 0; left = marked(s.mark) {
+		if time.Since(killed) > 2*time.Second {
+			t.Fatalf("2s after SIGKILL of autoreload, the build still runs: %v", left)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.wait()
+}

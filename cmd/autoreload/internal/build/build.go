@@ -62,7 +62,7 @@ func Start(cmdline string, opts Options) (*Build, error) {
 	defer null.Close()
 	files := []uintptr{null.Fd(), opts.Stdout.Fd(), opts.Stderr.Fd()}
 	pid, err := syscall.ForkExec(opts.Shell, []string{"sh", "-c", cmdline}, &syscall.ProcAttr{
-		Env: opts.Env, Files: files, Sys: &syscall.SysProcAttr{Setpgid: true},
+		Env: opts.Env, Files: files, Sys: procAttr(),
 	})
 	// The descriptors must stay open until ForkExec returned.
 	runtime.KeepAlive(opts.Stdout)
