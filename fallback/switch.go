@@ -39,7 +39,7 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
 	w.sub.Close()
 	w.sub = nil
 	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
-	w.startPoller(since, true)
+	w.startPoller(since, true, false)
 	w.startRecheck(w.opts.WatchmanRetry)
 	w.switchedAt, w.firstScanDue = time.Now(), true
 	return spec.Batch{}, nil
@@ -68,7 +68,7 @@ func (w *Watcher) rootGone(err error) spec.Batch {
 	w.sub.Close()
 	w.sub = nil
 	w.log.Warn("root deleted", "roots", gone, "reloader", "stat")
-	w.startPoller(since, true)
+	w.startPoller(since, true, false)
 	w.startRecheck(w.opts.WatchmanRetry)
 	w.switchedAt, w.firstScanDue = time.Now(), true
 	return b

@@ -146,7 +146,7 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	w.closed, w.close = context.WithCancel(context.Background())
 	switch opts.Reloader {
 	case ReloaderStat:
-		w.startPoller(opts.Since, false)
+		w.startPoller(opts.Since, false, false)
 		w.logWatching(ctx, nil)
 		return w, nil
 	case ReloaderAuto, ReloaderWatchman:
@@ -165,9 +165,13 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 		if opts.Reloader == ReloaderWatchman || ctx.Err() != nil {
 			return nil, err
 		}
-		w.startPoller(opts.Since, false)
+		// A crawling daemon syncs with cookie files in the roots, before
+		// the poller's baseline and beside it: the roots' mtimes then say
+		// nothing of deletions, and only files are judged against Since.
+		crawling := errors.Is(err, watchman.ErrCrawling)
+		w.startPoller(opts.Since, false, crawling)
 		delay := opts.WatchmanRetry
-		if errors.Is(err, watchman.ErrCrawling) {
+		if crawling {
 			// The daemon goes on crawling: wait for the end of it beside
 			// the poller, from now.
 			delay = 0
@@ -229,14 +233,17 @@ func (w *Watcher) logWatching(ctx context.Context, reason error) {
 }
 
 // startPoller starts the poller from since; takeover is set at a fallback
-// at runtime, when since is the last moment Watchman was known right.
-func (w *Watcher) startPoller(since time.Time, takeover bool) {
+// at runtime, when since is the last moment Watchman was known right, and
+// filesOnly when directories modified after since are no evidence of a
+// deletion (see poller.Options.FilesOnly).
+func (w *Watcher) startPoller(since time.Time, takeover, filesOnly bool) {
 	opts := poller.Options{
-		Interval: w.opts.PollInterval,
-		Since:    since,
-		Takeover: takeover,
-		Logger:   w.log,
-		NoEvents: w.opts.NoEvents,
+		Interval:  w.opts.PollInterval,
+		Since:     since,
+		FilesOnly: filesOnly,
+		Takeover:  takeover,
+		Logger:    w.log,
+		NoEvents:  w.opts.NoEvents,
 	}
 	if takeover {
 		opts.Floor = w.coveredSince

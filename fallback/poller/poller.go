@@ -37,23 +37,29 @@ type Options struct {
 	Interval time.Duration
 	// Since is the time baseline. When set, the first scan reports every
 	// selected file whose mtime or ctime is after it, instead of reporting
-	// nothing: the start time of COMMAND at start-up, the last moment
+	// nothing, and each directory modified after it (it gained or lost
+	// entries: a file deleted or renamed away before the scan listed the
+	// directory leaves no mtime, and the poller, which never listed it,
+	// cannot name it), unless the directory's entries created after Since
+	// are all ignored by the spec (a program creating __pycache__ must not
+	// restart itself) or a file of it reported as changed explains it.
+	// Since is the start time of COMMAND at start-up, the last moment
 	// Watchman was known to be right when switching from it at runtime.
-	// Read it with spec.FileTime: a file written after such a reading
-	// is never stamped earlier.
+	// Read it with spec.FileTime: a file written after such a reading is
+	// never stamped earlier.
 	Since time.Time
+	// FilesOnly, with Since, leaves the directories out of the first scan:
+	// for roots that another program modified after Since with files of
+	// its own, gone again (Watchman's cookie files, while it crawls beside
+	// the poller), which would look like deletions.
+	FilesOnly bool
 	// Takeover marks Since as the last moment a backend lost at runtime
 	// (Watchman) had delivered everything: the poller takes over from it.
-	// The first scan then also reports each directory modified after
-	// Since (it gained or lost entries: a file deleted or renamed away
-	// leaves no mtime), unless all its entries created after Since are
-	// ignored by the spec, and the first batch the file roots deleted,
-	// renamed away or changed meanwhile. And as the lost backend held
-	// changes back while a VCS lock was held (defer_vcs) and said nothing
-	// of it, Since goes back a lock's life (StaleLockAge) if a lock is
-	// held, or came or went after it. Not at start-up, where a program
-	// creating ignored entries (__pycache__) would otherwise restart
-	// itself.
+	// The first batch then also reports the file roots deleted, renamed
+	// away or changed meanwhile. And as the lost backend held changes back
+	// while a VCS lock was held (defer_vcs) and said nothing of it, Since
+	// goes back a lock's life (StaleLockAge) if a lock is held, or came or
+	// went after it.
 	Takeover bool
 	// Floor, with Takeover, is when the lost backend began covering:
 	// Since never goes back before it.
@@ -143,7 +149,7 @@ func New(spec *spec.Spec, opts Options) *Poller {
 		period:    interval,
 		workers:   min(2*runtime.GOMAXPROCS(0), 8), // more than the cores: a cold cache waits on the disk
 		since:     opts.Since,
-		sinceDirs: opts.Takeover,
+		sinceDirs: !opts.FilesOnly,
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	for _, root := range spec.Roots() {

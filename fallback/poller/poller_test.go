@@ -192,6 +192,7 @@ func TestPollerTimeBaseline(t *testing.T) {
 	tree(t, dir, map[string]string{
 		"old.py": "", "new.py": "", "notes.txt": "",
 		"deleted/keep.py": "", "pycache/m.py": "", "grew/keep.py": "", "quiet/keep.py": "",
+		"explained/new.py": "",
 	})
 	// The baseline T lies ahead of every timestamp the tree has; what
 	// "changed after T" gets an mtime beyond it.
@@ -212,16 +213,28 @@ func TestPollerTimeBaseline(t *testing.T) {
 	write(t, at("grew/other.txt"), "")
 	touch("grew/other.txt") // gained only an unselected entry
 	touch("grew")
+	touch("explained/new.py")
+	touch("explained") // its reported file names the change
 	so := spec.Options{Watch: []string{dir}, Patterns: []string{"*.py"}}
 
-	t.Run("start-up: files only", func(t *testing.T) {
+	// At start-up as at a takeover: a file deleted after COMMAND started
+	// but before the first scan listed its directory leaves only the
+	// directory's mtime, and a deletion is a change (it once was left out
+	// here, and the deletion was lost). Growth by ignored or unselected
+	// entries alone is still no change.
+	t.Run("start-up: files and directories", func(t *testing.T) {
 		p := newPoller(t, so, Options{Since: since})
-		expect(t, dir, scanNow(t, p), map[string]bool{"new.py": true})
+		expect(t, dir, scanNow(t, p), map[string]bool{"new.py": true, "explained/new.py": true, "deleted": true})
+		expectQuiet(t, p, dir, 3)
+	})
+	t.Run("start-up, files only", func(t *testing.T) {
+		p := newPoller(t, so, Options{Since: since, FilesOnly: true})
+		expect(t, dir, scanNow(t, p), map[string]bool{"new.py": true, "explained/new.py": true})
 		expectQuiet(t, p, dir, 3)
 	})
 	t.Run("runtime switch: files and directories", func(t *testing.T) {
 		p := newPoller(t, so, Options{Since: since, Takeover: true})
-		expect(t, dir, scanNow(t, p), map[string]bool{"new.py": true, "deleted": true})
+		expect(t, dir, scanNow(t, p), map[string]bool{"new.py": true, "explained/new.py": true, "deleted": true})
 		expectQuiet(t, p, dir, 3)
 	})
 	t.Run("no baseline time", func(t *testing.T) {

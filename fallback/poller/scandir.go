@@ -161,6 +161,7 @@ func (ds *dirScan) add(name string, fi fileInfo) {
 	sc := ds.sc
 	if sc.mode == modeReport && ds.rs.reportNew(fi) || sc.mode == modeSince && newer(fi, sc.since) {
 		*ds.out = append(*ds.out, changeOf(joinPath(ds.w.path, name), fi))
+		ds.rule.explained = true
 	}
 }
 
@@ -229,14 +230,18 @@ func (ds *dirScan) children(dev uint64) []work {
 	return children
 }
 
-// dirRule is a takeover's rule for one directory (Options.Takeover): a
-// directory modified after the baseline gained or lost entries, and a file
-// deleted or renamed away leaves nothing else to see. Its new entries tell
-// ignored growth (__pycache__) from anything else.
+// dirRule is the first scan's rule for one directory when it has a time
+// baseline (Options.Since): a directory modified after the baseline gained
+// or lost entries, and a file deleted or renamed away before the scan
+// listed it leaves nothing else to see. Its new entries tell ignored growth
+// (__pycache__) from anything else, and a change the scan reports in it
+// (a file created after the baseline) explains it: that change names
+// itself, so the directory would only repeat it.
 type dirRule struct {
 	on                     bool  // the directory was modified after since
 	since                  int64 // ns
 	newEntries, newIgnored int
+	explained              bool // a file of it is reported as changed
 }
 
 // note counts an entry, ignored or not, if it is new.
@@ -249,10 +254,10 @@ func (r *dirRule) note(fi fileInfo, ignored bool) {
 	}
 }
 
-// changed reports whether the directory itself is a change: modified, and
-// not only by new ignored entries.
+// changed reports whether the directory itself is a change: modified, not
+// only by new ignored entries, and not explained by a reported file.
 func (r *dirRule) changed() bool {
-	return r.on && (r.newEntries == 0 || r.newEntries > r.newIgnored)
+	return r.on && !r.explained && (r.newEntries == 0 || r.newEntries > r.newIgnored)
 }
 
 // newer reports whether fi was modified or changed at or after ns.
