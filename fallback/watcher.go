@@ -60,7 +60,7 @@ type Options struct {
 	// Since is the start-up baseline: a file selected by the spec whose
 	// mtime or ctime is after it is a change, even if it happened before
 	// the backend was ready. The command passes COMMAND's start time, read
-	// with spec.FileTime; zero means the time New is called.
+	// with spec.StartBaseline; zero means the time New is called, read so.
 	Since time.Time
 	// Logger receives the switches and the backends' messages; nil
 	// discards them.
@@ -75,7 +75,7 @@ type Options struct {
 	sock string
 }
 
-func (o *Options) fill() {
+func (o *Options) fill(s *spec.Spec) {
 	if o.Reloader == "" {
 		o.Reloader = ReloaderAuto
 	}
@@ -97,7 +97,9 @@ func (o *Options) fill() {
 	if o.Since.IsZero() {
 		// The poller takes its baseline on the first Next: without this,
 		// a change between New and then would be part of it, and lost.
-		o.Since = spec.FileTime()
+		// From the roots' own file clocks, so that nothing written before
+		// New (a root just created) counts as a change.
+		o.Since = s.StartBaseline()
 	}
 }
 
@@ -141,7 +143,7 @@ type Watcher struct {
 // first crawl still running after CrawlLimit one matching
 // watchman.ErrCrawling too.
 func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
-	opts.fill()
+	opts.fill(spec)
 	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{}}
 	w.closed, w.close = context.WithCancel(context.Background())
 	switch opts.Reloader {

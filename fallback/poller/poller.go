@@ -405,7 +405,11 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 			sc.mode, sc.since, sc.dirs = modeSince, p.since.UnixNano(), p.sinceDirs
 		}
 	}
-	p.addPending(sc.run())
+	found := sc.run()
+	if sc.dirs {
+		found = dropExplained(found)
+	}
+	p.addPending(found)
 
 	p.pace(start, time.Since(start), cpuTime()-cpu0)
 	if err := context.Cause(ctx); err != nil {

@@ -2,6 +2,8 @@ package poller
 
 import (
 	"errors"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,7 +163,6 @@ func (ds *dirScan) add(name string, fi fileInfo) {
 	sc := ds.sc
 	if sc.mode == modeReport && ds.rs.reportNew(fi) || sc.mode == modeSince && newer(fi, sc.since) {
 		*ds.out = append(*ds.out, changeOf(joinPath(ds.w.path, name), fi))
-		ds.rule.explained = true
 	}
 }
 
@@ -234,14 +235,12 @@ func (ds *dirScan) children(dev uint64) []work {
 // baseline (Options.Since): a directory modified after the baseline gained
 // or lost entries, and a file deleted or renamed away before the scan
 // listed it leaves nothing else to see. Its new entries tell ignored growth
-// (__pycache__) from anything else, and a change the scan reports in it
-// (a file created after the baseline) explains it: that change names
-// itself, so the directory would only repeat it.
+// (__pycache__) from anything else; a change the scan reports in it
+// explains it (see dropExplained).
 type dirRule struct {
 	on                     bool  // the directory was modified after since
 	since                  int64 // ns
 	newEntries, newIgnored int
-	explained              bool // a file of it is reported as changed
 }
 
 // note counts an entry, ignored or not, if it is new.
@@ -254,10 +253,26 @@ func (r *dirRule) note(fi fileInfo, ignored bool) {
 	}
 }
 
-// changed reports whether the directory itself is a change: modified, not
-// only by new ignored entries, and not explained by a reported file.
+// changed reports whether the directory itself is a change: modified, and
+// not only by new ignored entries.
 func (r *dirRule) changed() bool {
-	return r.on && !r.explained && (r.newEntries == 0 || r.newEntries > r.newIgnored)
+	return r.on && (r.newEntries == 0 || r.newEntries > r.newIgnored)
+}
+
+// dropExplained drops from a first scan's changes each directory the
+// directory rule reported that another change in it explains (a file
+// created after the baseline, or a new subdirectory, itself explained or
+// not): that change names itself, and the directory would only repeat it.
+// Only a directory can be another change's parent.
+func dropExplained(changes []spec.Change) []spec.Change {
+	if len(changes) < 2 {
+		return changes
+	}
+	parents := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		parents[filepath.Dir(c.Path)] = true
+	}
+	return slices.DeleteFunc(changes, func(c spec.Change) bool { return parents[c.Path] })
 }
 
 // newer reports whether fi was modified or changed at or after ns.
