@@ -106,9 +106,7 @@ func startShell(t *testing.T) *shellSession {
 	t.Cleanup(func() {
 		sh.bash.Process.Kill()
 		sh.bash.Wait()
-		for _, p := range marked(sh.mark) {
-			syscall.Kill(p.pid, syscall.SIGKILL)
-		}
+		killMarked(sh.mark)
 		master.Close()
 	})
 	return sh

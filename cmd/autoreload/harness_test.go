@@ -332,6 +332,23 @@ type procID struct {
 // marked lists the processes that carry mark in their environment, other
 // than autoreload itself (zombies have no environment left to read).
 func marked(mark string) []procID {
+	return markedWith(mark, false)
+}
+
+// killMarked kills every process carrying mark, autoreload first: a test
+// that ends before autoreload does (a failure, a shell killed under it)
+// leaves nothing running.
+func killMarked(mark string) {
+	for _, withAutoreload := range []bool{true, false} {
+		for _, p := range markedWith(mark, withAutoreload) {
+			syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// markedWith is marked, with autoreload's own processes too when
+// withAutoreload.
+func markedWith(mark string, withAutoreload bool) []procID {
 	needle := []byte("AUTORELOAD_TEST_MARK=" + mark + "\x00")
 	names, _ := filepath.Glob("/proc/[0-9]*")
 	var out []procID
@@ -341,7 +358,7 @@ func marked(mark string) []procID {
 			continue
 		}
 		pid, _ := strconv.Atoi(filepath.Base(dir))
-		if id, ok := identify(pid); ok && !strings.HasSuffix(id.cmd, "autoreload") {
+		if id, ok := identify(pid); ok && (withAutoreload || !strings.HasSuffix(id.cmd, "autoreload")) {
 			out = append(out, id)
 		}
 	}
