@@ -141,21 +141,24 @@ func (g *guard) handle(s os.Signal) {
 
 // flushSignals handles every signal the guard has received so far:
 // signal.Stop returns only once those reached the old channel, and a new
-// channel keeps them caught meanwhile. A Ctrl-C that ended COMMAND is so
-// told before its end.
+// channel keeps them caught meanwhile. A signal handled while both were
+// registered may have gone to either, so both are drained. A Ctrl-C that
+// ended COMMAND is so told before its end.
 func (g *guard) flushSignals() {
 	c := make(chan os.Signal, 16)
 	signal.Notify(c, g.caught...)
 	signal.Stop(g.sigc)
-	for {
-		select {
-		case s := <-g.sigc:
-			g.handle(s)
-		default:
-			g.sigc = c
-			return
+	for _, ch := range []chan os.Signal{g.sigc, c} {
+		for drained := false; !drained; {
+			select {
+			case s := <-ch:
+				g.handle(s)
+			default:
+				drained = true
+			}
 		}
 	}
+	g.sigc = c
 }
 
 // say writes one report; with the supervisor gone it fails, harmlessly.
@@ -167,6 +170,7 @@ func (g *guard) collect() {
 		stop, exit := peekCommand(g.cmd)
 		switch {
 		case exit != nil:
+			awaitHandled(syscall.SIGINT, 100*time.Millisecond)
 			g.flushSignals()
 			if exit.signal != 0 {
 				g.say("killed " + strconv.Itoa(int(exit.signal)))
@@ -223,6 +227,14 @@ func startShim(path string, argv []string, foreground bool, sockets int) (int, e
 	if err != nil {
 		return 0, err
 	}
+	// joined tells the shim the guard is in COMMAND's group: until then a
+	// Ctrl-C would reach COMMAND and not the guard, and go untold.
+	joinedR, joinedW, err := os.Pipe()
+	if err != nil {
+		r.Close()
+		w.Close()
+		return 0, err
+	}
 	fg := "0"
 	if foreground {
 		fg = "1"
@@ -230,15 +242,18 @@ func startShim(path string, argv []string, foreground bool, sockets int) (int, e
 	args := append([]string{shimName, fg, path}, argv...)
 	pid, err := syscall.ForkExec(selfExe(), args, &syscall.ProcAttr{
 		Env:   append(os.Environ(), roleVar+"=exec"),
-		Files: shimFiles(sockets, w),
+		Files: shimFiles(sockets, w, joinedR),
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
 	w.Close()
+	joinedR.Close()
 	if err != nil {
 		r.Close()
+		joinedW.Close()
 		return 0, err
 	}
 	_ = syscall.Setpgid(0, pid)
+	joinedW.Close()         // EOF for the shim: go on
 	msg, _ := io.ReadAll(r) // EOF at the exec of COMMAND: the pipe is close-on-exec
 	r.Close()
 	if len(msg) == 0 {
@@ -260,6 +275,11 @@ func runShim(args []string) int {
 	os.Unsetenv(roleVar)
 	errFD := 3 + listenFDs() // after the sockets
 	syscall.CloseOnExec(errFD)
+	// Wait for the guard to join this group (the end of the pipe after
+	// errFD) before COMMAND can be given a Ctrl-C.
+	joined := os.NewFile(uintptr(errFD+1), "guard joined")
+	_, _ = io.Copy(io.Discard, joined)
+	joined.Close()
 	if len(args) < 3 {
 		return 127
 	}
@@ -294,11 +314,12 @@ func listenFDs() int {
 	return n
 }
 
-// shimFiles are the exec shim's descriptors: stdio, the sockets, then w.
-func shimFiles(sockets int, w *os.File) []uintptr {
+// shimFiles are the exec shim's descriptors: stdio, the sockets, then w
+// (the exec error) and joined (the guard is in COMMAND's group).
+func shimFiles(sockets int, w, joined *os.File) []uintptr {
 	files := []uintptr{0, 1, 2}
 	for i := range sockets {
 		files = append(files, uintptr(socketsAt+i))
 	}
-	return append(files, w.Fd())
+	return append(files, w.Fd(), joined.Fd())
 }

@@ -1,7 +1,11 @@
 package supervisor
 
 import (
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -103,4 +107,33 @@ func (g *guard) signalTree(sig syscall.Signal) {
 	for pid := range tree {
 		_ = syscall.Kill(pid, sig)
 	}
+}
+
+// awaitHandled waits, up to limit, until sig is no longer pending for the
+// guard in the kernel (ShdPnd: sent to the process or its group, taken by
+// no thread yet). A Ctrl-C reaches the guard and COMMAND at once, but on a
+// loaded machine COMMAND can quit of it before any thread of the guard
+// takes it: it must be handled before COMMAND's end is reported, or that
+// end reads as COMMAND's own.
+func awaitHandled(sig syscall.Signal, limit time.Duration) {
+	mask := uint64(1) << (uint(sig) - 1)
+	deadline := time.Now().Add(limit)
+	for pendingSignals()&mask != 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // the kernel tells no one when a signal is taken
+	}
+}
+
+// pendingSignals reads the guard's shared pending signal mask.
+func pendingSignals() uint64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(status)) {
+		if hex, ok := strings.CutPrefix(line, "ShdPnd:"); ok {
+			mask, _ := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return mask
+		}
+	}
+	return 0
 }

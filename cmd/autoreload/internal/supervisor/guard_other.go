@@ -5,6 +5,7 @@ package supervisor
 import (
 	"os"
 	"syscall"
+	"time"
 )
 
 // selfExe is the running program.
@@ -59,3 +60,7 @@ func (g *guard) signalTree(sig syscall.Signal) {
 		_ = syscall.Kill(-g.cmd, sig)
 	}
 }
+
+// awaitHandled is a no-op where the kernel's pending signals cannot be
+// read: a Ctrl-C can then, rarely, be told after COMMAND's end.
+func awaitHandled(syscall.Signal, time.Duration) {}
