@@ -12,8 +12,6 @@ import (
 	"time"
 )
 
-func isStarted(e event) bool { return e.msg() == "started" }
-
 func TestRestartOnChangeWithEnv(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

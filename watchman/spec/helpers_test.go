@@ -7,17 +7,6 @@ import (
 	"testing"
 )
 
-// project makes a directory that Watchman treats as a project root.
-func project(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, filepath.Join(dir, ".watchmanconfig"), "{}")
-	return dir
-}
-
 func write(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
