@@ -289,15 +289,8 @@ func TestEventsAcrossWatchmanFlaps(t *testing.T) {
 		threads = append(threads, threadCount(t, pid))
 		restartedBy(s, filepath.Join(dir, "up.go"), strings.Repeat("u", i+1))
 	}
-	// Go never ends a thread it made, so a moment of load (several
-	// goroutines in system calls at once) can add a few for good; a leak
-	// adds one a flap, 17 after the first three.
-	if last, early := threads[19], slices.Max(threads[:3]); last > early+4 {
-		t.Errorf("threads grew over 20 flaps: %v", threads)
-	}
-	if last, early := descriptors[19], slices.Max(descriptors[:3]); last > early {
-		t.Errorf("descriptors grew over 20 flaps: %v", descriptors)
-	}
+	expectFlat(t, "threads", threads, threadSlack)
+	expectFlat(t, "descriptors", descriptors, 0)
 	s.stop()
 }
 
