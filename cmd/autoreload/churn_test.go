@@ -12,14 +12,14 @@ import (
 )
 
 // churnFor is how long TestNestedDirectoryChurn churns in each mode:
-// AUTORELOAD_CHURN_SECONDS, else 6 s, in which the poller that let two scan
+// AUTORELOAD_TEST_CHURN_SECONDS, else 6 s, in which the poller that let two scan
 // workers own a directory and its subdirectory at once crashed (or, built
 // with -race, reported the race) in every run.
 func churnFor(t *testing.T) time.Duration {
-	if v := os.Getenv("AUTORELOAD_CHURN_SECONDS"); v != "" {
+	if v := os.Getenv("AUTORELOAD_TEST_CHURN_SECONDS"); v != "" {
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil {
-			t.Fatalf("AUTORELOAD_CHURN_SECONDS=%q: %v", v, err)
+			t.Fatalf("AUTORELOAD_TEST_CHURN_SECONDS=%q: %v", v, err)
 		}
 		return time.Duration(n * float64(time.Second))
 	}
