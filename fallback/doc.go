@@ -34,6 +34,12 @@
 //     "fallback"), and the poller stands in, even with ReloaderWatchman,
 //     until every root is there again; then the watcher goes back to
 //     Watchman through the same switch-back.
+//   - A root in an EdenFS checkout (see mounts.Eden) is never crawled:
+//     while the poller stands in for Watchman it lists no directory there
+//     and watches only the files of Options.Bounded (none without it),
+//     says once per stand-in that Watchman is required ("eden checkout"),
+//     and the switch back delivers one unknown batch, as a fresh instance
+//     does: what changed meanwhile cannot be accounted for.
 //   - A change seen by both backends around a switch is delivered once
 //     (same path, mtime and size within a window after the switch); a
 //     switch by itself delivers nothing. The daemon's warnings are logged
