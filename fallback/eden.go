@@ -4,10 +4,11 @@ import "fmt"
 
 // An EdenFS checkout is never listed (see mounts.Eden): only Watchman,
 // which Eden tells what changed, can watch one. While the poller stands in
-// for Watchman it watches there only the files of Options.Bounded, if any;
-// the user is told once per stand-in, and the switch back to Watchman
-// restarts COMMAND with an unknown batch, as after a fresh instance: what
-// changed meanwhile cannot be accounted for.
+// for Watchman it watches there only the files of Options.Bounded, if any.
+// The user is told once per stand-in; Watchman is tried again even if no
+// socket was found at start (the user was told to start it); and the
+// switch back restarts COMMAND with an unknown batch, as after a fresh
+// instance: what changed meanwhile cannot be accounted for.
 
 // warnEden says why a checkout is not watched, or only partly, while the
 // poller stands in for Watchman. With ReloaderStat and a bound (the
@@ -24,8 +25,8 @@ func (w *Watcher) warnEden() {
 		"hint", fmt.Sprintf("Watchman is required; start it with watchman watch-project %s or run eden doctor", st.Unlisted[0]))
 }
 
-// edenUnknown reports whether the poller, about to hand over to Watchman,
-// left part of the tree unwatched: an Eden checkout.
-func (w *Watcher) edenUnknown() bool {
+// edenUnwatched reports whether the poller leaves part of the tree, an
+// Eden checkout, unwatched.
+func (w *Watcher) edenUnwatched() bool {
 	return len(w.poller.Stats().Unlisted) > 0
 }

@@ -86,3 +86,34 @@ func testEdenWithoutWatchman(t *testing.T, downAtStart bool) {
 	writeFile(t, other, "package lib // watched again")
 	f.expect("Watchman watches the whole checkout again", 10*time.Second, other)
 }
+
+// With no socket found at start (no watchman in PATH, no WATCHMAN_SOCK),
+// the watcher on an Eden checkout still tries Watchman again, looking for
+// its socket each time: the user was told to start it.
+func TestWatcherEdenLooksForWatchmanAgain(t *testing.T) {
+	f := newSwitchFixtureFrom(t, ReloaderAuto, fixtureConfig{
+		tree: func(dir string) {
+			if err := mounts.FakeEdenCheckout(dir); err != nil {
+				t.Fatal(err)
+			}
+		},
+		sock: func(*watchmantest.Daemon) string {
+			t.Setenv("PATH", t.TempDir())
+			t.Setenv("WATCHMAN_SOCK", "")
+			return ""
+		},
+	})
+	if f.onWatchman() || !strings.Contains(f.logs.String(), "binary missing") {
+		t.Fatalf("want the poller, Watchman's binary missing:\n%s", f.logs)
+	}
+	f.expectNothing("Watchman still missing", time.Second)
+	t.Setenv("WATCHMAN_SOCK", f.daemon.Sock)
+	b, err := f.next(30 * time.Second)
+	if err != nil || !b.Unknown || !f.onWatchman() {
+		t.Fatalf("batch %+v, %v, on Watchman %v; want an unknown batch from Watchman:\n%s", b, err, f.onWatchman(), f.logs)
+	}
+	// Watchman watches: a write to a file nobody listed is seen.
+	p := filepath.Join(f.dir, "new.go")
+	writeFile(t, p, "package a")
+	f.expect("a new file, through Watchman", 10*time.Second, p)
+}

@@ -261,9 +261,10 @@ func (w *Watcher) startPoller(since time.Time, takeover, filesOnly bool) {
 
 // startRecheck tries Watchman again beside the poller, first after delay,
 // unless it is never to be tried again: with ReloaderStat, or with no
-// socket found at start.
+// socket found at start, but in an Eden checkout, where only Watchman
+// watches: there the recheck looks for the socket again each time.
 func (w *Watcher) startRecheck(delay time.Duration) {
-	if w.opts.Reloader == ReloaderStat || w.sock == "" {
+	if w.opts.Reloader == ReloaderStat || w.sock == "" && !w.edenUnwatched() {
 		return
 	}
 	w.recheck = startRecheck(w.closed, recheckConfig{
