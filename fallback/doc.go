@@ -41,8 +41,8 @@
 //     says once per stand-in that Watchman is required ("eden checkout"),
 //     re-checks even with no socket found at start (looking for it each
 //     time as at start, which may start the service), and the switch back
-//     delivers one unknown batch,
-//     as a fresh instance does: what changed meanwhile is not known.
+//     delivers one unknown batch, as a fresh instance does: what changed
+//     meanwhile is not known.
 //   - A change seen by both backends around a switch is delivered once
 //     (same path, mtime and size within a window after the switch); a
 //     switch by itself delivers nothing. The daemon's warnings are logged
