@@ -75,8 +75,8 @@ type Options struct {
 	Faults *inotify.Faults
 	Mounts *mounts.Table
 	// Bounded names the files to watch in the trees the poller never
-	// lists, EdenFS checkouts (see mounts.Eden): absolute paths, read
-	// again before every scan, so the list may change. Those the spec
+	// lists, EdenFS checkouts (see mounts.Eden): absolute paths, asked
+	// for again before every scan (keep it cheap), so the list may change. Those the spec
 	// does not select, and those outside such a tree, are left out. Nil:
 	// nothing is watched in them.
 	Bounded func() []string
