@@ -129,6 +129,9 @@ type Poller struct {
 	// onSettle, when set (by tests), runs before each settle look.
 	onSettle func()
 	onOpen   func(dir string) error
+	// onScanDir, when set (by tests), is told when a worker takes a
+	// directory and, through the func it returns, when it is done with it.
+	onScanDir func(dir string) (done func())
 
 	readers []*dirReader // one per worker, kept across scans
 

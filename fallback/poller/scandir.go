@@ -37,6 +37,9 @@ func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
 	if sc.p.isUnlisted(w.path) {
 		return nil // an Eden mount: see bounded.go
 	}
+	if sc.p.onScanDir != nil {
+		defer sc.p.onScanDir(w.path)()
+	}
 	fd, dinfo, err := sc.p.openDir(w.path, w.rel == "")
 	if err != nil {
 		sc.unopened(w, err, out)
