@@ -113,3 +113,21 @@ func TestEdenWithoutWatchmanWaitsForIt(t *testing.T) {
 	}
 	s.stop()
 }
+
+// A checkout the mount table tells (fuse.edenfs, no .eden link) is not
+// crawled either.
+func TestEdenMountWithoutWatchmanCrawlsNothing(t *testing.T) {
+	t.Parallel()
+	dir := agedTree(t)
+	s := startAutoreloadEnv(t, dir, []string{"AUTORELOAD_FAULTS=fstype=" + dir + ":fuse.edenfs"},
+		"--reloader=auto", "--watchman-timeout=1s", "--", helper, "env", filepath.Join(t.TempDir(), "env"))
+	if w, _ := s.readyEvents(); w["reloader"] != "stat" {
+		t.Fatalf("watching %v, want stat; log:\n%s", w, s.logText())
+	}
+	replaceFile(t, filepath.Join(dir, "main.go"), "package main // edited\n")
+	quiet(s, "an edit while nothing watches the checkout", time.Second)
+	if n := strings.Count(s.logText(), `"msg":"eden checkout"`); n != 1 {
+		t.Fatalf("%d eden checkout lines, want 1; log:\n%s", n, s.logText())
+	}
+	s.stop()
+}
