@@ -262,6 +262,14 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "fallback":
 		s = fmt.Sprintf("fallback to %s: %s", str("reloader"), str("error"))
 		done["reloader"], done["error"] = true, true
+	case "eden checkout":
+		s = "Eden checkout: " + str("hint")
+		if n, _ := attrs["polled"].Any().(int64); n > 0 {
+			s += fmt.Sprintf("; polling the %d files of the --deps-from set meanwhile", n)
+		} else {
+			s += "; nothing there is watched meanwhile"
+		}
+		done["hint"], done["polled"], done["roots"] = true, true, true
 	case "root deleted":
 		s = fmt.Sprintf("root deleted %s (%s until it is back)", list("roots"), str("reloader"))
 		done["roots"], done["reloader"] = true, true

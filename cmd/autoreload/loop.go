@@ -44,7 +44,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	if err := checkRoots(ws.Roots()); err != nil {
+	if err := checkRoots(ws.Roots(), cfg.reloader == "stat", depsBound(cfg)); err != nil {
 		return err
 	}
 	if err := supervisor.CheckCommand(cfg.command); err != nil && !(cfg.build != "" && isNotFound(err)) {

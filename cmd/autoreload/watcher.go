@@ -24,8 +24,15 @@ func newWatcher(ctx context.Context, spec *spec.Spec, cfg *config, since time.Ti
 		Since:           since,
 		Logger:          logger,
 		NoEvents:        cfg.noEvents,
+		Bounded:         nil, // the --deps-from set's files, once wired: see depsBound
 	})
 }
+
+// depsBound reports whether a --deps-from set bounds what the poller
+// watches in an EdenFS checkout, which it never lists: then --reloader
+// stat is allowed there, and fallback.Options.Bounded gives the set's
+// files. The seam for --deps-from, which is not wired yet.
+func depsBound(cfg *config) bool { return false }
 
 // checkWatchman decides, as the watcher would, whether Watchman is usable,
 // bounded by timeout.

@@ -163,6 +163,7 @@ func (p *Poller) listen(ctx context.Context) error {
 			p.fullDue = true
 			return p.fullScan(ctx)
 		}
+		p.refreshBounded()
 		changes := p.tick(ctx)
 		p.tickAt = now.Add(p.interval)
 		p.hold(changes, now, false)

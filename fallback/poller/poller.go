@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/autoreload/autoreload/fallback/inotify"
@@ -73,6 +74,12 @@ type Options struct {
 	// tests.
 	Faults *inotify.Faults
 	Mounts *mounts.Table
+	// Bounded names the files to watch in the trees the poller never
+	// lists, EdenFS checkouts (see mounts.Eden): absolute paths, asked
+	// for again before every scan (keep it cheap), so the list may change. Those the spec
+	// does not select, and those outside such a tree, are left out. Nil:
+	// nothing is watched in them.
+	Bounded func() []string
 }
 
 // Poller watches the files of a spec by scanning them. Each scan lstats
@@ -93,6 +100,12 @@ type Poller struct {
 	rootPaths []string
 	fileRoots []fileRoot
 	vcs       vcsLocks
+	// unlisted are the directories never listed (bounded.go): roots in an
+	// Eden checkout, and Eden mounts below the other roots; bounded names
+	// the files watched in them.
+	unlisted []string
+	bounded  func() []string
+	listed   atomic.Int64 // directories opened to be listed, for Stats
 
 	ctx    context.Context // done when closed
 	cancel context.CancelFunc
@@ -155,14 +168,16 @@ func New(spec *spec.Spec, opts Options) *Poller {
 		sinceDirs: !opts.FilesOnly,
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
+	var dirRoots []string
 	for _, root := range spec.Roots() {
 		if spec.IsFileRoot(root) {
 			p.fileRoots = append(p.fileRoots, fileRoot{path: root})
 			continue
 		}
-		p.roots = append(p.roots, &dirState{name: root})
-		p.rootPaths = append(p.rootPaths, root)
+		dirRoots = append(dirRoots, root)
 	}
+	p.findUnlisted(dirRoots, opts)
+	p.refreshBounded()
 	p.vcs = findVCSLocks(spec, log)
 	if !opts.NoEvents {
 		p.ev = newEvents(p.rootPaths, interval, inotify.Options{Faults: opts.Faults}, opts.Mounts, log)
@@ -273,16 +288,28 @@ type Stats struct {
 	Events      bool     // kernel events tell it where to look
 	WatchedDirs int      // directories with a kernel watch
 	PollOnly    []string // subtrees scanned at every interval instead
+	// Unlisted are the trees never listed (EdenFS checkouts), where only
+	// the files of Options.Bounded are watched: Bounded of them now.
+	Unlisted []string
+	Bounded  int
+	// Listed counts the directories listed since New.
+	Listed int64
 }
 
 // Stats returns how the poller watches now.
 func (p *Poller) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.ev.active() {
-		return Stats{}
+	st := Stats{Unlisted: slices.Clone(p.unlisted), Listed: p.listed.Load()}
+	for _, fr := range p.fileRoots {
+		if fr.bounded {
+			st.Bounded++
+		}
 	}
-	return Stats{Events: true, WatchedDirs: p.ev.w.Len(), PollOnly: p.ev.pollOnly()}
+	if p.ev.active() {
+		st.Events, st.WatchedDirs, st.PollOnly = true, p.ev.w.Len(), p.ev.pollOnly()
+	}
+	return st
 }
 
 // ReleaseWatches closes the kernel watcher and every watch, now, from any
@@ -311,7 +338,9 @@ func (p *Poller) watchFileRoots() {
 		return
 	}
 	for _, fr := range p.fileRoots {
-		p.ev.w.Add(filepath.Dir(fr.path)) // else the tick looks at it
+		if !fr.bounded { // an Eden checkout's events are Eden's to tell
+			p.ev.w.Add(filepath.Dir(fr.path)) // else the tick looks at it
+		}
 	}
 }
 
@@ -392,6 +421,7 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 	}
 	lockedBefore := p.vcs.locked()
 	start, cpu0 := time.Now(), cpuTime()
+	p.refreshBounded()
 
 	// The rules' generation before the scan: a change found during it, by
 	// this scan or by another user of the spec, is looked at again by the

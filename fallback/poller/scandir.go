@@ -34,6 +34,9 @@ type dirScan struct {
 // dir scans one directory: it compares the selected files with its record,
 // updates the record, and returns the subdirectories to scan.
 func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
+	if sc.p.isUnlisted(w.path) {
+		return nil // an Eden mount: see bounded.go
+	}
 	if sc.p.onScanDir != nil {
 		defer sc.p.onScanDir(w.path)()
 	}
