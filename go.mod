@@ -10,4 +10,7 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
-require github.com/Microsoft/go-winio v0.5.2 // indirect
+require (
+	github.com/Microsoft/go-winio v0.5.2 // indirect
+	github.com/creack/pty v1.1.24 // indirect
+)
