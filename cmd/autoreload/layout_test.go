@@ -32,6 +32,9 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"fallback/poller", func(p string) bool {
 			return !isProject(p) || under(p, "watchman/spec") || under(p, "fallback/inotify") || under(p, "fallback/mounts")
 		}, "imports only the spec and its kernel helpers"},
+		{"cmd/autoreload/internal/tty", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/keys", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/tty") }, "imports only tty"},
+		{"cmd/autoreload/internal/notify", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/tty") }, "imports only tty"},
 		{"fallback/inotify", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
