@@ -15,7 +15,10 @@
 //     when it keeps exiting 3 right after each start; other exits follow
 //     the OnExit policy.
 //   - COMMAND's tree does not outlive a supervisor killed with SIGKILL: its
-//     guard stops it within two seconds (see below).
+//     guard stops it within two seconds (see below). A guard that dies
+//     first (an OOM kill, a stray kill -9) is noticed by the end of its
+//     reports: the supervisor stops the tree itself and starts COMMAND
+//     again under a new guard, with one warning (see lostguard.go).
 //   - On a terminal COMMAND is given the foreground while it runs, and
 //     COMMAND and the supervisor stop and continue as one job: Ctrl-Z stops
 //     both and gives the shell the terminal, fg and bg continue both (see

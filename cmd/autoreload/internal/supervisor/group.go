@@ -38,9 +38,13 @@ type group struct {
 
 	guard       int // the guard's pid
 	guardReaped bool
-	ctl         *os.File // closing it tells the guard the supervisor is gone
-	rep         reports
-	done        chan struct{} // closed when the guard's reports ended
+	guardStatus syscall.WaitStatus // how it ended, once reaped
+	// guardLost is set once the guard was found gone before its work was
+	// done (see lostGuard).
+	guardLost bool
+	ctl       *os.File // closing it tells the guard the supervisor is gone
+	rep       reports
+	done      chan struct{} // closed when the guard's reports ended
 }
 
 // reports is what the guard told, kept until the supervisor's goroutine
@@ -52,6 +56,10 @@ type reports struct {
 	interrupts []time.Time
 	eof        bool
 }
+
+// errGuardEnded is a start whose guard ended before it said whether COMMAND
+// started: it was killed (an OOM kill, a kill -9 of every guard at once).
+var errGuardEnded = errors.New("its guard ended")
 
 // startGuard starts COMMAND's guard, which starts COMMAND (see doc.go), and
 // returns the group once COMMAND was executed. poke wakes the supervisor
@@ -102,7 +110,7 @@ func startGuard(path string, argv, env []string, files []*os.File, foreground bo
 		_, _ = syscall.Wait4(guard, &ws, 0, nil) // it ends once it said why
 		err := error(syscall.Errno(n))
 		if word != "failed" {
-			err = errors.New("its guard ended")
+			err = errGuardEnded
 		}
 		return nil, &StartError{Command: argv[0], Err: err}
 	}
@@ -204,6 +212,25 @@ func (g *group) reapGuard() {
 	}
 	var ws syscall.WaitStatus
 	if got, _ := syscall.Wait4(g.guard, &ws, syscall.WNOHANG, nil); got == g.guard {
-		g.guardReaped = true
+		g.guardReaped, g.guardStatus = true, ws
 	}
+}
+
+// awaitGuard reaps the guard, waiting for it, and returns how it ended. It
+// is called only once the guard's reports ended: the guard is exiting.
+func (g *group) awaitGuard() syscall.WaitStatus {
+	if !g.guardReaped {
+		var ws syscall.WaitStatus
+		if got, _ := syscall.Wait4(g.guard, &ws, 0, nil); got == g.guard {
+			g.guardReaped, g.guardStatus = true, ws
+		}
+	}
+	return g.guardStatus
+}
+
+// reportsEnded reports whether the guard's report pipe is closed: it exited.
+func (g *group) reportsEnded() bool {
+	g.rep.mu.Lock()
+	defer g.rep.mu.Unlock()
+	return g.rep.eof
 }

@@ -150,24 +150,30 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.relayStop(ctx, g, sig)
 		}
 
-		if (g.status == nil && g.failed == nil) || g.handled {
-			continue
+		if (g.status != nil || g.failed != nil) && !g.handled {
+			g.handled = true
+			s.restoreTerminal() // so that Ctrl-C reaches autoreload while it waits
+			if g.failed != nil && g.pid == 0 {
+				s.log.Error("failed", "error", g.failed.Error())
+			}
+			delay, restart, err := s.afterExit(g)
+			if g.status != nil {
+				s.logExit(g, outcome(delay, restart, err, s.userInterrupted(g))...)
+			}
+			if err != nil || (!restart && g.status != nil && s.userInterrupted(g)) {
+				s.stop(g)
+				return err
+			}
+			if restart {
+				schedule(delay)
+			}
 		}
-		g.handled = true
-		s.restoreTerminal() // so that Ctrl-C reaches autoreload while it waits
-		if g.failed != nil && g.pid == 0 {
-			s.log.Error("failed", "error", g.failed.Error())
-		}
-		delay, restart, err := s.afterExit(g)
-		if g.status != nil {
-			s.logExit(g, outcome(delay, restart, err, s.userInterrupted(g))...)
-		}
-		if err != nil || (!restart && g.status != nil && s.userInterrupted(g)) {
-			s.stop(g)
-			return err
-		}
-		if restart {
-			schedule(delay)
+
+		if s.lostGuard(g) {
+			g = s.replaceLostGuard(ctx, g)
+			if ctx.Err() != nil {
+				return nil
+			}
 		}
 	}
 }
@@ -232,8 +238,14 @@ func (s *Supervisor) start(changed []string) *group {
 		}
 	}
 	env := append(environ(s.opts.Env, changed), s.opts.SocketEnv...)
-	g, err := startGuard(path, s.opts.Command, env, files,
-		s.term.startsInForeground(), s.opts.StopSignal, s.opts.Grace, poke)
+	var g *group
+	for try := 1; ; try++ {
+		g, err = startGuard(path, s.opts.Command, env, files,
+			s.term.startsInForeground(), s.opts.StopSignal, s.opts.Grace, poke)
+		if !isGuardKilled(err) || try == startAttempts {
+			break
+		}
+	}
 	if err != nil {
 		return &group{failed: err, started: time.Now()}
 	}
