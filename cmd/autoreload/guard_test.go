@@ -3,10 +3,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 )
 
 // TestKilledAutoreloadLeavesNothing: SIGKILL of autoreload gives it no
@@ -40,24 +44,26 @@ func TestKilledAutoreloadLeavesNothing(t *testing.T) {
 	}
 }
 
-// guardComm is the name of COMMAND's guard in /proc/PID/comm.
-const guardComm = "ar-guard"
-
-func isGuard(p procID) bool { return p.cmd == guardComm }
+func isGuard(p procID) bool { return p.cmd == guard.Comm }
 
 // TestKilledAutoreloadLeavesNoBuild: SIGKILL of autoreload during a
-// --build ends the build's shell too (the kernel's parent-death signal).
+// --build leaves nothing of it, not even what its shell started in the
+// background: the build runs under a guard too, which stops its tree with
+// the stop signal (a background job ignores SIGINT) and SIGKILL after.
 func TestKilledAutoreloadLeavesNoBuild(t *testing.T) {
 	t.Parallel()
-	s := startAutoreload(t, t.TempDir(), "--build", "exec sleep 1000", "--", "true")
-	deadline := time.Now().Add(waitLimit)
-	for !slices.ContainsFunc(marked(s.mark), func(p procID) bool { return p.cmd == "sleep" }) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the build is not running within %v: %v", waitLimit, marked(s.mark))
-		}
-		time.Sleep(10 * time.Millisecond)
+	dir := t.TempDir()
+	got := filepath.Join(t.TempDir(), "signal")
+	ready := filepath.Join(t.TempDir(), "ready")
+	s := startAutoreload(t, dir, "--grace=30s", "--build",
+		`sh -c 'trap "echo TERM > `+got+`; exit" TERM; echo up > `+ready+`; while :; do sleep 0.05; done' & exec sleep 1000`,
+		"--", "true")
+	waitFile(t, ready, 1)
+	awaitMarked(t, s.mark, "sleep")
+	killAndAwaitNothingLeft(t, s, 3*time.Second)
+	if data, _ := os.ReadFile(got); string(data) != "TERM\n" {
+		t.Errorf("the build's background job got %q, want the stop signal, TERM", data)
 	}
-	killAndAwaitNothingLeft(t, s, 2*time.Second)
 }
 
 // TestKilledGuardIsReplaced: a guard killed under a running COMMAND is

@@ -61,7 +61,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	sup := supervisor.New(supervisor.Options{
 		Sockets:    sockets.Files(),
 		SocketEnv:  sockets.Env(),
-		Build:      builder(cfg),
+		Build:      cfg.build,
 		Command:    cfg.command,
 		StopSignal: cfg.stopSignal,
 		Grace:      cfg.grace,

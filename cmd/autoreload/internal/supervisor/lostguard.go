@@ -16,7 +16,7 @@ const MsgGuardLost = "guard lost"
 // before it told COMMAND's end, or with processes of the tree left. A
 // guard ends by itself only once COMMAND ended and its tree is empty.
 func (s *Supervisor) lostGuard(g *group) bool {
-	if g == nil || g.guard == 0 || g.guardLost || g.stopping || g.ctl == nil || !g.reportsEnded() {
+	if g == nil || g.child == nil || g.guardLost || g.stopping || g.child.Released() || !g.child.Ended() {
 		return false
 	}
 	if g.status != nil && !g.handled {
@@ -25,7 +25,7 @@ func (s *Supervisor) lostGuard(g *group) bool {
 	// The reports ended before this sweep's snapshot: a guard that ended
 	// by itself left nothing in it but, for a moment, itself.
 	for _, p := range s.sweep(g) {
-		if p.pid != g.guard {
+		if p.Pid != g.child.Guard {
 			return true
 		}
 	}
@@ -39,8 +39,8 @@ func (s *Supervisor) lostGuard(g *group) bool {
 func (s *Supervisor) replaceLostGuard(ctx context.Context, g *group) *group {
 	g.guardLost = true
 	restart := g.status == nil
-	attrs := []any{"pid", g.pid, "guard", g.guard}
-	if ws := g.awaitGuard(); ws.Signaled() {
+	attrs := []any{"pid", g.pid, "guard", g.child.Guard}
+	if ws := g.child.AwaitGuard(); ws.Signaled() {
 		attrs = append(attrs, "signal", SignalName(ws.Signal()))
 	} else {
 		attrs = append(attrs, "code", ws.ExitStatus())
@@ -59,8 +59,3 @@ func (s *Supervisor) replaceLostGuard(ctx context.Context, g *group) *group {
 // startAttempts is how often a start is tried whose guard was killed before
 // it said anything: a kill of every guard at once may meet one starting.
 const startAttempts = 3
-
-func isGuardKilled(err error) bool {
-	se, ok := err.(*StartError)
-	return ok && se.Err == errGuardEnded
-}
