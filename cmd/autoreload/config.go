@@ -42,6 +42,10 @@ type config struct {
 	logFormat                      string
 	help, version                  bool
 	command                        []string
+
+	// On a terminal (-I, --clear, --notify), and --postpone.
+	keys, notify, postpone bool
+	clear                  string // "", or how: "clear" or "reset"
 }
 
 // usageError is bad input on the command line or in the environment: one
@@ -93,6 +97,10 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.StringVar(&cfg.build, "build", "", "")
 	fs.Var((*socketsValue)(&cfg.sockets), "socket", "")
 	fs.StringArrayVar(&cfg.deferStates, "defer-state", []string{watchman.DefaultDeferState}, "")
+	fs.BoolVar(&cfg.postpone, "postpone", false, "")
+	fs.BoolVarP(&cfg.keys, "keys", "I", false, "")
+	fs.VarPF(&choice{&cfg.clear, []string{"clear", "reset"}}, "clear", "", "").NoOptDefVal = "clear"
+	fs.BoolVar(&cfg.notify, "notify", false, "")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "")
 	fs.Var(&choice{&cfg.logFormat, []string{"text", "json"}}, "log-format", "")

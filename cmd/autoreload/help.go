@@ -70,6 +70,19 @@ How to restart:
                               systemd protocol (LISTEN_FDS, LISTEN_PID,
                               LISTEN_FDNAMES): HOST:PORT, :PORT, [::1]:PORT or
                               unix:PATH, optionally NAME=ADDR; repeatable
+      --postpone              start COMMAND only on the first change
+
+On a terminal:
+  -I, --keys                  read keys: r restarts COMMAND, p pauses and resumes
+                              watching (one restart then follows with what
+                              changed), q quits, ? lists them; COMMAND then gets
+                              no terminal input (stdin is /dev/null)
+      --clear[=reset]         clear the screen before each start of COMMAND (and
+                              before its --build); reset: reset the terminal
+      --notify                a desktop notification when a build fails or
+                              COMMAND fails by itself: a terminal escape (OSC
+                              777 or 9; in tmux, set allow-passthrough on), else
+                              notify-send
 
 Output:
   -v, --verbose               log more
@@ -87,8 +100,9 @@ Any other AUTORELOAD_ variable gets a warning naming the one it probably meant.
 COMMAND runs without a shell, in its own process group, with AUTORELOAD_ENV=true
 and AUTORELOAD_CHANGED (the changed paths that caused this start, one a line).
 Exit code 3 from COMMAND restarts it at once. SIGUSR1 to autoreload restarts it
-by hand. Ctrl-C, SIGTERM or SIGHUP stop it and autoreload exits 0; a second
-Ctrl-C kills it at once.
+by hand: kill -USR1 PID (-v logs autoreload's pid), or r with -I. Ctrl-C,
+SIGTERM or SIGHUP stop it and autoreload exits 0; a second Ctrl-C kills it at
+once.
 
 Exit codes: 0 after a stop, COMMAND's code with --on-exit=exit, 1 when
 COMMAND cannot be started or watching fails, 2 for bad usage.
@@ -100,6 +114,7 @@ Examples:
   autoreload --on-exit=restart -e js,json -- node server.js
   autoreload --reloader=stat --poll-interval=500ms -- make test
   autoreload --socket :8080 -i 'bin/**' --build 'go build -o bin/server .' -- bin/server
+  autoreload -I --clear --notify -e go -- go run .
   AUTORELOAD_IGNORE='*.log:tmp' autoreload -- ./run.sh
 `)
 

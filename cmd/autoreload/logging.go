@@ -331,6 +331,20 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += " and COMMAND started again"
 		}
 		done["signal"], done["code"], done["then"], done["guard"] = true, true, true, true
+	case "running":
+		s = fmt.Sprintf("running as pid %s; kill -USR1 %[1]s restarts COMMAND", str("pid"))
+		done["pid"] = true
+	case "keys":
+		s = "keys: " + str("keys")
+		done["keys"] = true
+	case "no keys":
+		s = "no keys (-I): " + str("reason")
+		done["reason"] = true
+	case "notify off":
+		s = "no notifications (--notify): " + str("error")
+		done["error"] = true
+	case "postponed":
+		s = "COMMAND starts on the first change (--postpone)"
 	case "restart loop":
 		s = "restart loop: " + list("paths") + ": " + str("hint")
 		done["paths"], done["hint"], done["count"] = true, true, true

@@ -37,6 +37,7 @@ var errStopped = errors.New("stopped by signal")
 // autoreload watches, supervises and handles signals until a signal or a
 // failure ends it.
 func autoreload(cfg *config, logger *slog.Logger) error {
+	logger.Debug("running", "pid", os.Getpid())
 	ws, err := spec.New(spec.Options{
 		Watch: cfg.watch, Patterns: cfg.patterns, Exts: cfg.exts,
 		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
@@ -58,6 +59,15 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return err
 	}
 	defer sockets.Close()
+	logger, notifier := withNotifications(cfg, logger)
+	if notifier != nil {
+		defer notifier.Close()
+	}
+	term, err := openTerminal(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer term.Close()
 	sup := supervisor.New(supervisor.Options{
 		Sockets:    sockets.Files(),
 		SocketEnv:  sockets.Env(),
@@ -68,7 +78,12 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		Debounce:   cfg.debounce,
 		OnExit:     cfg.onExit,
 		Logger:     logger,
+
+		Stdin:       term.stdin, // with -I, /dev/null
+		BeforeStart: term.clear,
+		Postpone:    cfg.postpone,
 	})
+	term.gate.next = sup
 	if cfg.reloader == "watchman" {
 		// No fallback was asked for: an unusable Watchman ends autoreload
 		// before COMMAND ever starts. (After supervisor.Setup in main, so
@@ -88,7 +103,12 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	defer cancel(nil)
 	supervised := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
+	pressed := make(chan byte)
+	wg.Go(func() { handleSignals(sigs, pressed, supervised, cancel, sup, logger) })
+	wg.Go(func() {
+		defer stopOnPanic(cancel, logger)
+		term.readKeys(ctx, pressed, logger)
+	})
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program. The time baseline is
 	// taken before, from each root's own file clock (a few system calls):
@@ -97,11 +117,14 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	since := ws.StartBaseline()
 	wg.Go(func() {
 		defer stopOnPanic(cancel, logger)
-		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
+		if err := watch(ctx, ws, cfg, since, term.gate, logger); err != nil {
 			cancel(err)
 		}
 	})
 
+	if cfg.postpone {
+		logger.Info("postponed")
+	}
 	err = sup.Run(ctx)
 	close(supervised)
 	cancel(nil)
@@ -167,7 +190,7 @@ func isNotFound(err error) bool {
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
 // until ctx ends; it returns the watcher's failure.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, logger *slog.Logger) error {
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup restarter, logger *slog.Logger) error {
 	w, err := newWatcher(ctx, spec, cfg, since, logger)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -204,6 +227,9 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, logge
 		if b.Unknown {
 			attrs = append(attrs, "unknown", true)
 		}
+		if p, ok := sup.(interface{ Paused() bool }); ok && p.Paused() {
+			attrs = append(attrs, "paused", true) // held until the p key resumes
+		}
 		logger.Info("changed", attrs...)
 		if faultWatchPanic {
 			panic("fault injected: watch-panic")
@@ -234,29 +260,39 @@ func changedPaths(b spec.Batch, roots []string) []string {
 }
 
 // handleSignals: SIGINT, SIGTERM and SIGHUP stop COMMAND and end autoreload
-// (a second one kills at once); SIGUSR1 restarts COMMAND by hand.
-func handleSignals(sigs <-chan os.Signal, supervised <-chan struct{}, stop context.CancelCauseFunc, sup *supervisor.Supervisor, logger *slog.Logger) {
+// (a second one kills at once); SIGUSR1 restarts COMMAND by hand. The keys
+// r and q (pressed) act as SIGUSR1 and SIGINT, logged with key=.
+func handleSignals(sigs <-chan os.Signal, pressed <-chan byte, supervised <-chan struct{}, stop context.CancelCauseFunc, sup *supervisor.Supervisor, logger *slog.Logger) {
 	stopping := false
 	for {
+		var sig syscall.Signal
+		var by []any
 		select {
 		case <-supervised:
 			return
-		case sig := <-sigs:
-			name := supervisor.SignalName(sig.(syscall.Signal))
-			switch {
-			case sig == syscall.SIGUSR1:
-				if !stopping {
-					logger.Info("restart", "signal", name)
-					sup.Restart(nil)
-				}
-			case !stopping:
-				stopping = true
-				logger.Info("stopping", "signal", name)
-				stop(errStopped)
-			default:
-				logger.Info("killing", "signal", name)
-				sup.Kill()
+		case s := <-sigs:
+			sig = s.(syscall.Signal)
+			by = []any{"signal", supervisor.SignalName(sig)}
+		case k := <-pressed:
+			sig = syscall.SIGINT
+			if k == 'r' {
+				sig = syscall.SIGUSR1
 			}
+			by = []any{"key", string(k)}
+		}
+		switch {
+		case sig == syscall.SIGUSR1:
+			if !stopping {
+				logger.Info("restart", by...)
+				sup.Restart(nil)
+			}
+		case !stopping:
+			stopping = true
+			logger.Info("stopping", by...)
+			stop(errStopped)
+		default:
+			logger.Info("killing", by...)
+			sup.Kill()
 		}
 	}
 }

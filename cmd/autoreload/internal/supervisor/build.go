@@ -44,6 +44,7 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 	if s.opts.Build == "" {
 		return changed, built
 	}
+	s.beforeStart()
 	for cancels := 0; ; {
 		r, interrupted, err := s.runBuild(ctx, g, changed)
 		switch {

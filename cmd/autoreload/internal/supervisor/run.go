@@ -64,8 +64,11 @@ func (r *run) end(err error) {
 
 // first builds (with --build) and starts COMMAND the first time.
 func (r *run) first() {
-	r.s.takePending() // the first start has no cause
 	r.g = notStarted()
+	if r.s.opts.Postpone {
+		return // the first request starts it, with its changes
+	}
+	r.s.takePending() // the first start has no cause
 	switch _, b := r.s.build(r.ctx, r.g, nil); b {
 	case buildEnded:
 		r.over = true
@@ -270,7 +273,7 @@ func (s *Supervisor) debounce(ctx context.Context) bool {
 }
 
 // notStarted stands for COMMAND before its first start, when the first
-// build failed: nothing to stop, nothing to handle.
+// build failed or with Postpone: nothing to stop, nothing to handle.
 func notStarted() *group {
 	return &group{failed: errNotStarted, handled: true, started: time.Now()}
 }
@@ -278,6 +281,9 @@ func notStarted() *group {
 // start starts COMMAND under a guard of its own, with the sockets; a
 // failure is returned in the group.
 func (s *Supervisor) start(changed []string) *group {
+	if s.opts.Build == "" {
+		s.beforeStart()
+	}
 	files := append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...)
 	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
@@ -379,6 +385,12 @@ func (t *commandTree) Sweep() bool {
 }
 
 func (t *commandTree) Signal(sig syscall.Signal) { t.s.reaper.signal(t.g, t.alive, sig) }
+
+func (s *Supervisor) beforeStart() {
+	if s.opts.BeforeStart != nil {
+		s.opts.BeforeStart()
+	}
+}
 
 func (s *Supervisor) restoreTerminal() {
 	s.term.take()

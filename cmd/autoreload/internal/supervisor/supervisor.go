@@ -56,6 +56,12 @@ type Options struct {
 	// of COMMAND (build.go), under a guard (package gate), with the stop
 	// signal and grace period of COMMAND.
 	Build string
+	// Postpone: COMMAND first starts on the first request, not at once.
+	Postpone bool
+	// BeforeStart, when set, is called as each start of COMMAND begins:
+	// before its build with Build, else just before COMMAND starts (the
+	// command clears the screen there).
+	BeforeStart func()
 }
 
 // Supervisor runs COMMAND and restarts it on request. Restart and Kill may
