@@ -111,6 +111,13 @@ func startAutoreloadEnv(t *testing.T, dir string, env []string, args ...string) 
 // to inherit, from 3 on.
 func startSession(t *testing.T, dir string, env []string, extra []*os.File, args ...string) *session {
 	t.Helper()
+	return startSessionWith(t, dir, env, extra, nil, args...)
+}
+
+// startSessionWith is startSession with setup applied to autoreload's
+// command before it starts (to give it a terminal, say).
+func startSessionWith(t *testing.T, dir string, env []string, extra []*os.File, setup func(*exec.Cmd), args ...string) *session {
+	t.Helper()
 	s := &session{
 		t:      t,
 		mark:   fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano()),
@@ -134,6 +141,9 @@ func startSession(t *testing.T, dir string, env []string, extra []*os.File, args
 	}
 	s.cmd.Stderr = w
 	s.cmd.ExtraFiles = extra
+	if setup != nil {
+		setup(s.cmd)
+	}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

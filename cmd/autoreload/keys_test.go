@@ -1,0 +1,287 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The keys (-I), --clear and the terminal left as it was, on a pty: autoreload
+// is the leader of the terminal's session, as under a terminal emulator.
+
+// onTerminal is a session whose autoreload has a terminal as stdin and
+// stdout (and as stderr with logToTerminal); its master types the keys.
+type onTerminal struct {
+	*session
+	master, slave *os.File
+	output        func() string // what was written to the terminal
+	modes         unix.Termios  // the terminal's modes before autoreload
+}
+
+func startOnTerminal(t *testing.T, dir string, logToTerminal bool, args ...string) *onTerminal {
+	t.Helper()
+	master, slave := openPTY(t)
+	t.Cleanup(func() { master.Close(); slave.Close() })
+	ot := &onTerminal{master: master, slave: slave, modes: *termModes(t, slave)}
+	ot.session = startSessionWith(t, dir, nil, nil, func(c *exec.Cmd) {
+		c.Stdin, c.Stdout = slave, slave
+		if logToTerminal {
+			c.Stderr = slave
+		}
+		c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	}, args...)
+	ot.output = drain(master)
+	return ot
+}
+
+func termModes(t *testing.T, f *os.File) *unix.Termios {
+	t.Helper()
+	tio, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tio
+}
+
+// press types key once autoreload reads keys.
+func (ot *onTerminal) press(key string) {
+	ot.t.Helper()
+	if _, err := ot.master.Write([]byte(key)); err != nil {
+		ot.t.Fatal(err)
+	}
+}
+
+// checkModesRestored fails unless the terminal's modes are as before.
+func (ot *onTerminal) checkModesRestored() {
+	ot.t.Helper()
+	if now := termModes(ot.t, ot.slave); now.Lflag != ot.modes.Lflag || now.Cc != ot.modes.Cc {
+		ot.t.Errorf("terminal modes after autoreload: lflag %#x, want %#x as before", now.Lflag, ot.modes.Lflag)
+	}
+}
+
+func key(k string) func(event) bool { return func(e event) bool { return e["key"] == k } }
+
+// startedIn counts the started events among events.
+func startedIn(events []event) int {
+	n := 0
+	for _, e := range events {
+		if e.msg() == "started" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestKeyRestartsOnce: r restarts COMMAND once, logged as key=r; COMMAND
+// reads no terminal input (its stdin is /dev/null) and never holds the
+// foreground.
+func TestKeyRestartsOnce(t *testing.T) {
+	t.Parallel()
+	dir, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	ot := startOnTerminal(t, dir, false, "-I", "--", "sh", "-c", `read line; echo "got [$line]" >> "$1"; exec sleep 1000`, "sh", out)
+	first := ot.ready()
+	ot.await("keys", nil)
+	if got := waitFile(t, out, 1); got[0] != "got []" {
+		t.Errorf("COMMAND read %q from its stdin, want nothing (/dev/null)", got[0])
+	}
+	if fg, err := unix.IoctlGetInt(int(ot.master.Fd()), unix.TIOCGPGRP); err != nil || fg != ot.cmd.Process.Pid {
+		t.Errorf("terminal's foreground group %d (%v), want autoreload's %d, not COMMAND's %d", fg, err, ot.cmd.Process.Pid, first.pid())
+	}
+	ot.press("r")
+	ot.await("restart", key("r"), "started")
+	second := ot.await("started", nil)
+	if second.pid() == first.pid() {
+		t.Fatal("r: no new COMMAND")
+	}
+	// One start for r: the next event after a change is its "changed".
+	writeFile(t, filepath.Join(dir, "a.txt"), "a")
+	ot.await("changed", nil, "started")
+	ot.await("started", nil)
+	if rest := ot.stop(); startedIn(rest) != 0 {
+		t.Errorf("starts after the last restart: %v", rest)
+	}
+	ot.checkModesRestored()
+}
+
+// TestKeyPauseHoldsChanges: p pauses; changes meanwhile are logged, held
+// and counted, and resuming restarts COMMAND once with all of them.
+func TestKeyPauseHoldsChanges(t *testing.T) {
+	t.Parallel()
+	dir, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	script := `printf '%s\n' "$AUTORELOAD_CHANGED" > "$1"; exec sleep 1000`
+	ot := startOnTerminal(t, dir, false, "-I", "--", "sh", "-c", script, "sh", out)
+	ot.ready()
+	ot.await("keys", nil)
+	ot.press("p")
+	ot.await("paused", key("p"))
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	writeFile(t, a, "a")
+	seen := map[string]bool{}
+	for !seen[a] || !seen[b] {
+		e := ot.await("changed", nil, "started")
+		if e["paused"] != true {
+			t.Errorf("changed while paused without paused=true: %v", e)
+		}
+		for _, p := range e.paths() {
+			seen[p] = true
+		}
+		if seen[a] && !seen[b] {
+			writeFile(t, b, "b")
+		}
+	}
+	ot.press("p")
+	if e := ot.await("resumed", key("p"), "started"); e["count"] != 2.0 {
+		t.Errorf("resumed with count %v, want 2", e["count"])
+	}
+	ot.await("started", nil)
+	got := waitFile(t, out, 2)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{a, b}) {
+		t.Errorf("AUTORELOAD_CHANGED after resume = %q, want %q", got, []string{a, b})
+	}
+	writeFile(t, filepath.Join(dir, "c.txt"), "c")
+	ot.await("changed", nil, "started") // one start for the resume
+	ot.await("started", nil)
+	ot.stop()
+}
+
+// TestKeyQuit: q quits as Ctrl-C does: exit 0, nothing left running, the
+// terminal's modes as they were. With -I the terminal's Ctrl-C reaches
+// autoreload itself, which holds the foreground.
+func TestKeyQuit(t *testing.T) {
+	t.Parallel()
+	for name, typed := range map[string]string{"q": "q", "ctrl-c": "\x03"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ot := startOnTerminal(t, t.TempDir(), false, "-I", "--", "sleep", "1000")
+			ot.ready()
+			ot.await("keys", nil)
+			ot.press(typed)
+			ot.await("stopping", func(e event) bool { return e["key"] == typed || e["signal"] == "SIGINT" })
+			if code := ot.wait(); code != 0 {
+				t.Errorf("exit code after %s = %d, want 0", name, code)
+			}
+			if left := marked(ot.mark); len(left) > 0 {
+				t.Errorf("left after %s: %v", name, left)
+			}
+			ot.checkModesRestored()
+		})
+	}
+}
+
+// TestWithoutKeysTerminalUnchanged: without -I, COMMAND reads the terminal
+// as it always did, and autoreload changes nothing of its modes.
+func TestWithoutKeysTerminalUnchanged(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	ot := startOnTerminal(t, t.TempDir(), false, "--", "sh", "-c", `read line; echo "got [$line]" > "$1"; exec sleep 1000`, "sh", out)
+	started := ot.ready()
+	if now := termModes(t, ot.slave); now.Lflag != ot.modes.Lflag {
+		t.Errorf("modes while COMMAND runs: lflag %#x, want %#x", now.Lflag, ot.modes.Lflag)
+	}
+	ot.press("r\n") // a line for COMMAND, no key for autoreload
+	if got := waitFile(t, out, 1); got[0] != "got [r]" {
+		t.Errorf("COMMAND read %q, want \"got [r]\"\n%s", got[0], ot.output())
+	}
+	if fg, _ := unix.IoctlGetInt(int(ot.master.Fd()), unix.TIOCGPGRP); fg != started.pid() {
+		t.Errorf("terminal's foreground group %d, want COMMAND's %d", fg, started.pid())
+	}
+	if rest := ot.stop(); startedIn(rest) != 0 || slices.ContainsFunc(rest, func(e event) bool { return e.msg() == "restart" }) {
+		t.Errorf("r restarted COMMAND without -I: %v", rest)
+	}
+	ot.checkModesRestored()
+}
+
+// TestClearBeforeEachStart: with --clear and the log on the terminal, the
+// clear sequence comes before each start, the first included.
+func TestClearBeforeEachStart(t *testing.T) {
+	t.Parallel()
+	for mode, seq := range map[string]string{"--clear": "\x1b[H\x1b[2J\x1b[3J", "--clear=reset": "\x1bc"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			ot := startOnTerminal(t, t.TempDir(), true, mode, "--", "sleep", "1000")
+			started := regexp.MustCompile(`"msg":"started"`)
+			waitOutput(t, ot.output, started, 1)
+			ot.signal(syscall.SIGUSR1)
+			text := waitOutput(t, ot.output, started, 2)
+			ot.stop()
+			var order []string
+			for _, m := range regexp.MustCompile(regexp.QuoteMeta(seq)+`|"msg":"started"`).FindAllString(text, -1) {
+				order = append(order, map[bool]string{true: "clear", false: "started"}[m == seq])
+			}
+			if want := []string{"clear", "started", "clear", "started"}; !slices.Equal(order, want) {
+				t.Errorf("terminal got %v, want %v\n%q", order, want, text)
+			}
+		})
+	}
+}
+
+// waitOutput waits for n matches of re in the terminal's output and returns
+// the output.
+func waitOutput(t *testing.T, output func() string, re *regexp.Regexp, n int) string {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		text := output()
+		if len(re.FindAllString(text, -1)) >= n {
+			return text
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d matches of %s on the terminal within %v\n%s", n, re, waitLimit, text)
+		}
+		time.Sleep(10 * time.Millisecond) // the terminal's output, polled
+	}
+}
+
+// TestPostpone: COMMAND starts only with the first change, which it gets in
+// AUTORELOAD_CHANGED.
+func TestPostpone(t *testing.T) {
+	t.Parallel()
+	dir, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	s := startAutoreload(t, dir, "--postpone", "--", "sh", "-c", `printf '%s\n' "$AUTORELOAD_CHANGED" > "$1"; exec sleep 1000`, "sh", out)
+	s.await("postponed", nil, "started")
+	s.await("watching", nil, "started")
+	a := filepath.Join(dir, "a.txt")
+	writeFile(t, a, "a")
+	s.await("changed", nil, "started")
+	s.await("started", nil)
+	if got := waitFile(t, out, 1); got[0] != a {
+		t.Errorf("AUTORELOAD_CHANGED of the first start = %q, want %q", got, a)
+	}
+	s.stop()
+}
+
+// TestNotifyOnFailure: without a terminal, --notify runs notify-send (a
+// fake on PATH) when COMMAND fails by itself, and not when it is stopped.
+func TestNotifyOnFailure(t *testing.T) {
+	t.Parallel()
+	bin, out := t.TempDir(), filepath.Join(t.TempDir(), "notified")
+	writeFile(t, filepath.Join(bin, "notify-send"), "#!/bin/sh\nprintf '%s|' \"$@\" >> "+out+"\necho >> "+out+"\n")
+	if err := os.Chmod(filepath.Join(bin, "notify-send"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s := startAutoreloadEnv(t, dir, []string{"PATH=" + bin + ":" + os.Getenv("PATH")},
+		"--notify", "--", "sh", "-c", `test -e ok || exit 7; exec sleep 1000`)
+	s.ready()
+	s.await("exited", func(e event) bool { return e["then"] == "wait" })
+	if got := waitFile(t, out, 1); got[0] != "autoreload|sh failed (exit 7)|" {
+		t.Errorf("notify-send got %q, want the failure", got)
+	}
+	writeFile(t, filepath.Join(dir, "ok"), "")
+	s.await("started", nil)
+	s.stop()
+	if data, _ := os.ReadFile(out); strings.Count(string(data), "\n") != 1 {
+		t.Errorf("notifications: %q, want one (a stop is no failure)", data)
+	}
+}
