@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 // The keys (-I), --clear and the terminal left as it was, on a pty: autoreload
@@ -283,5 +285,25 @@ func TestNotifyOnFailure(t *testing.T) {
 	s.stop()
 	if data, _ := os.ReadFile(out); strings.Count(string(data), "\n") != 1 {
 		t.Errorf("notifications: %q, want one (a stop is no failure)", data)
+	}
+}
+
+// TestKeysCommandReadingTheTerminal: with -I, a COMMAND that opens the
+// terminal to read it is stopped by it (the terminal is autoreload's), and
+// a warning says why it went quiet; q still quits with nothing left.
+func TestKeysCommandReadingTheTerminal(t *testing.T) {
+	t.Parallel()
+	ot := startOnTerminal(t, t.TempDir(), false, "-I", "--", "sh", "-c", "exec cat /dev/tty")
+	started := ot.ready()
+	e := ot.await(supervisor.MsgTerminalStop, nil)
+	if e.pid() != started.pid() || e["signal"] != "SIGTTIN" {
+		t.Errorf("warning %v, want pid %d and SIGTTIN", e, started.pid())
+	}
+	ot.press("q")
+	if code := ot.wait(); code != 0 {
+		t.Errorf("exit code after q = %d, want 0", code)
+	}
+	if left := marked(ot.mark); len(left) > 0 {
+		t.Errorf("left after q: %v", left)
 	}
 }

@@ -331,6 +331,9 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += " and COMMAND started again"
 		}
 		done["signal"], done["code"], done["then"], done["guard"] = true, true, true, true
+	case supervisor.MsgTerminalStop:
+		s = fmt.Sprintf("pid %s stopped by %s: %s", str("pid"), str("signal"), str("hint"))
+		done["pid"], done["signal"], done["hint"] = true, true, true
 	case "running":
 		s = fmt.Sprintf("running as pid %s; kill -USR1 %[1]s restarts COMMAND", str("pid"))
 		done["pid"] = true

@@ -22,6 +22,10 @@ import (
 // runs until it reads the terminal, which stops it with SIGTTIN and, by
 // the same relay, the job.
 
+// MsgTerminalStop is the warning logged when COMMAND, without the
+// terminal, was stopped for reading it or setting its modes.
+const MsgTerminalStop = "stopped by terminal"
+
 // isTerminalStop reports whether sig is one of the signals by which a
 // terminal stops a job: Ctrl-Z, or a read or a mode change from the
 // background.
@@ -35,6 +39,12 @@ func isTerminalStop(sig syscall.Signal) bool {
 // stopped group so it can die).
 func (s *Supervisor) relayStop(ctx context.Context, g *group, sig syscall.Signal) {
 	s.log.Debug("suspended", "pid", g.pid, "signal", SignalName(sig))
+	if s.term == nil && sig != syscall.SIGTSTP && isTerminalStop(sig) {
+		// COMMAND read or set a terminal it does not hold (autoreload -I
+		// keeps it): nobody will continue it, so say why it went quiet.
+		s.log.Warn(MsgTerminalStop, "pid", g.pid, "signal", SignalName(sig),
+			"hint", "COMMAND uses the terminal, which it does not hold (with -I autoreload keeps it); it stays stopped until the next restart")
+	}
 	if s.term == nil || !isTerminalStop(sig) {
 		return
 	}
