@@ -159,17 +159,22 @@ func TestKeyPauseHoldsChanges(t *testing.T) {
 
 // TestKeyQuit: q quits as Ctrl-C does: exit 0, nothing left running, the
 // terminal's modes as they were. With -I the terminal's Ctrl-C reaches
-// autoreload itself, which holds the foreground.
+// autoreload itself, which holds the foreground, and so does Ctrl-\, which
+// kills at once rather than end autoreload with the terminal in cbreak mode.
 func TestKeyQuit(t *testing.T) {
 	t.Parallel()
-	for name, typed := range map[string]string{"q": "q", "ctrl-c": "\x03"} {
+	for name, tc := range map[string]struct{ typed, msg, by string }{
+		"q":       {"q", "stopping", "q"},
+		"ctrl-c":  {"\x03", "stopping", "SIGINT"},
+		"ctrl-\\": {"\x1c", "killing", "SIGQUIT"},
+	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ot := startOnTerminal(t, t.TempDir(), false, "-I", "--", "sleep", "1000")
 			ot.ready()
 			ot.await("keys", nil)
-			ot.press(typed)
-			ot.await("stopping", func(e event) bool { return e["key"] == typed || e["signal"] == "SIGINT" })
+			ot.press(tc.typed)
+			ot.await(tc.msg, func(e event) bool { return e["key"] == tc.by || e["signal"] == tc.by })
 			if code := ot.wait(); code != 0 {
 				t.Errorf("exit code after %s = %d, want 0", name, code)
 			}

@@ -97,6 +97,11 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	// buffered channel, so a second Ctrl-C can still kill.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
+	if term.keys != nil {
+		// The terminal's Ctrl-\ is autoreload's now: it must not end it
+		// with the terminal in cbreak mode.
+		signal.Notify(sigs, syscall.SIGQUIT)
+	}
 	defer signal.Stop(sigs)
 
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -260,8 +265,9 @@ func changedPaths(b spec.Batch, roots []string) []string {
 }
 
 // handleSignals: SIGINT, SIGTERM and SIGHUP stop COMMAND and end autoreload
-// (a second one kills at once); SIGUSR1 restarts COMMAND by hand. The keys
-// r and q (pressed) act as SIGUSR1 and SIGINT, logged with key=.
+// (a second one kills at once); SIGUSR1 restarts COMMAND by hand; SIGQUIT
+// (taken with -I only) kills at once. The keys r and q (pressed) act as
+// SIGUSR1 and SIGINT, logged with key=.
 func handleSignals(sigs <-chan os.Signal, pressed <-chan byte, supervised <-chan struct{}, stop context.CancelCauseFunc, sup *supervisor.Supervisor, logger *slog.Logger) {
 	stopping := false
 	for {
@@ -281,6 +287,11 @@ func handleSignals(sigs <-chan os.Signal, pressed <-chan byte, supervised <-chan
 			by = []any{"key", string(k)}
 		}
 		switch {
+		case sig == syscall.SIGQUIT: // with -I only: quit at once
+			logger.Info("killing", by...)
+			stopping = true
+			sup.Kill()
+			stop(errStopped)
 		case sig == syscall.SIGUSR1:
 			if !stopping {
 				logger.Info("restart", by...)
