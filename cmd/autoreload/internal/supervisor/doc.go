@@ -38,6 +38,13 @@
 //     running COMMAND is stopped only when it succeeds; a failed build
 //     leaves it running and its changes carry over; a change during a
 //     build cancels it for a new one, so one start follows with all.
+//   - With Options.Postpone, nothing starts before the first request, whose
+//     changes the first start gets. Options.BeforeStart is called as each
+//     start begins (before its build), in Run's goroutine.
+//   - With a Stdin that is no terminal (autoreload -I gives /dev/null),
+//     COMMAND never gets the foreground, and a COMMAND stopped for using
+//     the terminal anyway stays stopped, with a warning, until the next
+//     restart.
 //
 // The supervisor knows nothing about files: whoever watches them calls
 // Restart (or RestartChanges, with modification times) with the paths that
