@@ -499,3 +499,52 @@ func TestSinceSkipsADeletionBeforeIt(t *testing.T) {
 		s.Close()
 	}
 }
+
+// A save's temporary file, created and renamed over the real file within
+// the daemon's settle (sed -i's sedXXXXXX), is no change: the batch names
+// the real file only. A file that existed before, deleted, still counts.
+func TestTransientFileIsNoChange(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	real, old := filepath.Join(root, "main.go"), filepath.Join(root, "old.go")
+	write(t, real, "1")
+	write(t, old, "1")
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
+	for i := range 3 {
+		tmp := filepath.Join(root, fmt.Sprintf("sedAb12C%d", i))
+		write(t, tmp, fmt.Sprint(i+2))
+		if err := os.Rename(tmp, real); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{real}
+		if i == 0 {
+			if err := os.Remove(old); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, old)
+		}
+		seen, _ := collect(t, s, want...)
+		if _, ok := seen[tmp]; ok {
+			t.Fatalf("save %d: the temporary file %s was reported: %v", i, tmp, seen)
+		}
+		if seen[old].Exists || seen[old].Created {
+			t.Fatalf("save %d: %s reported as %+v", i, old, seen[old])
+		}
+	}
+}
+
+// A file created in one notification and deleted in the next, both read
+// before Next, is no change either: the merged change keeps that the file
+// was created within the batch.
+func TestTransientAcrossNotificationsIsNoChange(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
+	tmp, real := filepath.Join(root, ".app.txt.tmp"), filepath.Join(root, "app.txt")
+	s.push(spec.Batch{Changes: []spec.Change{{Path: tmp, Exists: true, Created: true}}})
+	s.push(spec.Batch{Changes: []spec.Change{{Path: tmp}, {Path: real, Exists: true}}})
+	b := next(t, s)
+	if got := pathsOf(b); len(got) != 1 || got[0] != real {
+		t.Fatalf("batch %v, want only %s", got, real)
+	}
+}

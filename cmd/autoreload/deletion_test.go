@@ -7,8 +7,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
 // TestStatStartupChangesBeforeBaseline: with the stat poller, a change
@@ -90,21 +88,15 @@ func TestDeletedBeforeStartNeverRestarts(t *testing.T) {
 	if raceEnabled {
 		launches = 4
 	}
-	backends := map[string]func(t *testing.T, dir string) []string{
-		"stat": func(*testing.T, string) []string { return []string{"--reloader=stat"} },
-		"watchman": func(t *testing.T, dir string) []string {
-			d := watchmantest.Start(t)
-			d.MustCommand("watch-project", dir)
-			return []string{"--reloader=watchman", "WATCHMAN_SOCK=" + d.Sock}
-		},
-	}
-	for name, setup := range backends {
+	for _, name := range []string{"stat", "watchman"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
-			opts := setup(t, dir)
-			args, env := opts[:1], opts[1:]
+			args, env, d := reloader(t, name)
+			if d != nil {
+				d.MustCommand("watch-project", dir)
+			}
 			for i := range launches {
 				// The build's output, a second before its deletion on the
 				// first two launches (the reported case), at once after.

@@ -53,6 +53,7 @@ type heldBatch struct {
 	burst       bool
 	unfinished  map[string]*still // files that may still be written
 	delivered   time.Time         // when the last batch went out
+	created     bool              // the batch holds a file created since the last one
 }
 
 // still is the last look at a file that may still be written.
@@ -353,6 +354,7 @@ func (p *Poller) hold(changes []spec.Change, now time.Time, named bool) {
 			delete(hb.unfinished, c.Path)
 			continue
 		}
+		hb.created = hb.created || c.Created
 		if writing, ok := p.writing[c.Path]; named && (!ok || !writing) {
 			continue // closed after writing, renamed into place, or only touched
 		}
@@ -392,15 +394,28 @@ func (p *Poller) ready(now time.Time) bool {
 	if len(p.dirty) > 0 {
 		return false // a burst's events, not looked at yet
 	}
+	if !limit && p.dropVanished() {
+		// A save's temporary file, renamed over the real one: the events
+		// of the rename are queued, and the real file goes out with them.
+		hb.last = now
+		return false
+	}
 	if limit {
 		return true
 	}
 	return len(hb.unfinished) == 0 && now.Sub(hb.last) >= p.quiet()
 }
 
+// quiet is how long the kernel must be quiet before the held batch goes
+// out. A batch holding a new file waits as long as Watchman's settle: a
+// save's temporary file (sed -i, an editor's atomic save) is renamed over
+// the real file within milliseconds, and must not go out alone first.
 func (p *Poller) quiet() time.Duration {
-	if p.hb.burst {
+	switch {
+	case p.hb.burst:
 		return quietBurst
+	case p.hb.created:
+		return settlePeriod
 	}
 	return quietFirst
 }
