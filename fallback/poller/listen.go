@@ -394,16 +394,19 @@ func (p *Poller) ready(now time.Time) bool {
 	if len(p.dirty) > 0 {
 		return false // a burst's events, not looked at yet
 	}
-	if !limit && p.dropVanished() {
+	if limit {
+		return true
+	}
+	if len(hb.unfinished) > 0 || now.Sub(hb.last) < p.quiet() {
+		return false
+	}
+	if p.dropVanished() {
 		// A save's temporary file, renamed over the real one: the events
 		// of the rename are queued, and the real file goes out with them.
 		hb.last = now
 		return false
 	}
-	if limit {
-		return true
-	}
-	return len(hb.unfinished) == 0 && now.Sub(hb.last) >= p.quiet()
+	return true
 }
 
 // quiet is how long the kernel must be quiet before the held batch goes
