@@ -86,9 +86,10 @@ func must(t *testing.T, err error) {
 // lives for milliseconds (GNU sed -i's sedXXXXXX, an editor's .name.tmp,
 // both renamed over the real file), is never listed in changed or in
 // AUTORELOAD_CHANGED, on either backend, with or without kernel events:
-// each save restarts COMMAND once, naming only the real file. Saves come
-// several times, with the temporary file written slowly on some, so that
-// a scan catches it before the rename.
+// each save restarts COMMAND once, naming only the real file, and such a
+// file alone restarts nothing. Saves come several times, with the
+// temporary file written slowly on some, so that a look on kernel events
+// catches it before the rename.
 func TestTransientSaveFilesNeverListed(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("sed"); err != nil {
@@ -151,6 +152,11 @@ func TestTransientSaveFilesNeverListed(t *testing.T) {
 					}
 					quiet(s, c.name+" save", 200*time.Millisecond)
 				}
+				// Alone, a temporary file that comes and goes is nothing.
+				tmp := filepath.Join(dir, fmt.Sprintf("sedTmp%03d", i))
+				writeFile(t, tmp, "scratch")
+				must(t, os.Remove(tmp))
+				quiet(s, "a temporary file alone", 300*time.Millisecond)
 			}
 			s.stop()
 		})
