@@ -3,6 +3,7 @@ package poller
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -72,4 +73,33 @@ func TestPollerVanishedCreationSeenByAScan(t *testing.T) {
 	// The same name, created again and kept, is a change.
 	write(t, tmp, "3")
 	expect(t, dir, scanNow(t, p), map[string]bool{".app.txt.tmp": true})
+}
+
+// TestEventsVanishedCreationWaitsForTheRename: on kernel events, a look
+// saw a save's temporary file, which is renamed over the real file before
+// the batch goes out, the rename's events still unread: the batch waits
+// for them and names only the real file.
+func TestEventsVanishedCreationWaitsForTheRename(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{"app.go": "1"})
+	p, _ := eventPoller(t, dir, Options{Interval: time.Hour})
+	tmp := filepath.Join(dir, ".app.go.tmp.go")
+	write(t, tmp, "2")
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.ContainsFunc(p.pending, func(c spec.Change) bool { return c.Path == tmp }) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no look saw %s; pending %v", tmp, p.pending)
+		}
+		if err := p.advance(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "app.go")); err != nil {
+		t.Fatal(err)
+	}
+	if p.ready(time.Now().Add(time.Second)) {
+		t.Fatalf("the batch would go out with %s, gone", tmp)
+	}
+	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"app.go": true})
+	expectNone(t, p, 200*time.Millisecond)
 }
