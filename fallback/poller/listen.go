@@ -21,7 +21,9 @@ import (
 //   - a file is finished when its last event is IN_CLOSE_WRITE, IN_MOVED_TO
 //     or a deletion, or else when its size and mtime held still for
 //     stillPeriod (a file written through a descriptor kept open, a link);
-//   - the batch waits for quietFirst without events. Once events look like
+//   - the batch waits for quietFirst without events (settlePeriod when it
+//     holds a new file, which may be a save's temporary file about to be
+//     renamed over the real one: see transient.go). Once events look like
 //     a burst (a checkout, an unpack: many events, or events right after a
 //     delivery), the poller only notes where they point until the kernel
 //     has been quiet for quietBurst, as Watchman's settle does, then looks
