@@ -170,7 +170,7 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 			order = append(order, a.Key)
 		}
 		v := a.Value.Resolve()
-		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots") {
+		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots" || a.Key == "poll_only") {
 			if r.Message == "changed" {
 				list = list[:min(len(list), maxTextPaths)]
 			}
@@ -179,6 +179,9 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 				rel[i] = relative(p, h.wd)
 			}
 			v = slog.AnyValue(rel)
+		}
+		if a.Key == "config" {
+			v = slog.StringValue(relative(v.String(), h.wd))
 		}
 		attrs[a.Key] = displayValue(v)
 	}
@@ -223,8 +226,11 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	var s string
 	switch msg {
 	case "watching":
-		s = fmt.Sprintf("watching %s (%s)", list("roots"), str("reloader"))
-		done["roots"], done["reloader"] = true, true
+		s = watchingSentence(attrs, str, list, has)
+		for _, k := range []string{"roots", "reloader", "events", "watched_dirs", "poll_only", "poll_interval",
+			"reason", "files", "dirs", "more_files", "patterns", "ignores", "config"} {
+			done[k] = true
+		}
 	case "changed":
 		s = "changed " + list("paths")
 		if n, ok := attrs["count"].Any().(int64); ok {
@@ -273,6 +279,12 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += " (autoreload --help lists the variables)"
 		}
 		done["name"], done["meant"] = true, true
+	case "matches no file":
+		s = fmt.Sprintf("%s '%s' matches no file", str("flag"), str("value"))
+		if has("hint") {
+			s += "; " + str("hint")
+		}
+		done["flag"], done["value"], done["hint"] = true, true, true
 	case "failed":
 		s = str("error")
 		done["error"] = true
@@ -317,4 +329,66 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 		}
 	}
 	return s
+}
+
+// bigTree is how many files make the hint to install Watchman worth
+// giving: below it the poller's scans cost little.
+const bigTree = 5000
+
+// watchingSentence says what is watched and how: "watching src, lib with
+// the stat poller (kernel events): 120 files in 14 directories; only *.go;
+// ignoring *.log".
+func watchingSentence(attrs map[string]slog.Value, str, list func(string) string, has func(string) bool) string {
+	s := "watching " + list("roots")
+	stat := str("reloader") == "stat"
+	if !stat {
+		s += " with " + str("reloader")
+	} else {
+		how := "polling every " + str("poll_interval")
+		if attrs["events"].Any() == true {
+			how = "kernel events"
+			if only, _ := attrs["poll_only"].Any().([]string); len(only) > 0 {
+				how += "; polling every " + str("poll_interval") + " in " + strings.Join(only, ", ")
+			}
+		}
+		if !has("poll_interval") && attrs["events"].Any() != true {
+			how = "polling"
+		}
+		s += " with the stat poller (" + how + ")"
+	}
+	files, _ := attrs["files"].Any().(int64)
+	if has("files") {
+		more := ""
+		if attrs["more_files"].Any() == true {
+			more = "over "
+		}
+		s += fmt.Sprintf(": %s%d %s in %s %s", more, files, plural(int(files), "file"), str("dirs"), plural(int(attrs["dirs"].Int64()), "directory"))
+	}
+	if has("patterns") {
+		s += "; only " + list("patterns")
+	}
+	if has("ignores") {
+		s += "; ignoring " + list("ignores")
+	}
+	if has("config") {
+		s += "; project file " + str("config")
+	}
+	if has("reason") {
+		s += "; Watchman not used: " + str("reason")
+		if stat && (files >= bigTree || attrs["more_files"].Any() == true) {
+			s += "; for a tree this big, install Watchman (https://facebook.github.io/watchman/): it watches at no cost while idle"
+		}
+	}
+	return s
+}
+
+// plural is word for n of it: "1 file", "2 files", "3 directories".
+func plural(n int, word string) string {
+	switch {
+	case n == 1:
+		return word
+	case strings.HasSuffix(word, "y"):
+		return word[:len(word)-1] + "ies"
+	}
+	return word + "s"
 }

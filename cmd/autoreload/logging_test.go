@@ -25,9 +25,21 @@ func TestTextLines(t *testing.T) {
 		attrs []any
 		want  string
 	}{
-		{"watching", []any{"reloader", "watchman", "roots", []string{"/src/app"}}, "watching /src/app (watchman)"},
-		{"watching", []any{"reloader", "stat", "roots", []string{"/a", "/b"}, "reason", "watchman unavailable (binary missing): watchman not found in PATH"},
-			"watching /a, /b (stat) reason=watchman unavailable (binary missing): watchman not found in PATH"},
+		{"watching", []any{"reloader", "watchman", "roots", []string{"/src/app"}}, "watching /src/app with watchman"},
+		{"watching", []any{"reloader", "watchman", "roots", []string{"/src/app"}, "files", 1, "dirs", 1, "patterns", []string{"*.go", "*.tmpl"},
+			"ignores", []string{"*.log"}, "config", "/src/app/.autoreload.toml"},
+			"watching /src/app with watchman: 1 file in 1 directory; only *.go, *.tmpl; ignoring *.log; project file /src/app/.autoreload.toml"},
+		{"watching", []any{"reloader", "stat", "roots", []string{"/a", "/b"}, "events", true, "watched_dirs", 14, "poll_only", []string{},
+			"files", 120, "dirs", 14, "poll_interval", "1s", "reason", "watchman unavailable (binary missing): watchman not found in PATH"},
+			"watching /a, /b with the stat poller (kernel events): 120 files in 14 directories; Watchman not used: watchman unavailable (binary missing): watchman not found in PATH"},
+		{"watching", []any{"reloader", "stat", "roots", []string{"/a"}, "events", true, "watched_dirs", 14, "poll_only", []string{"/a/nfs"},
+			"files", 10000, "more_files", true, "dirs", 800, "poll_interval", "1s", "reason", "watchman unavailable (binary missing): watchman not found in PATH"},
+			"watching /a with the stat poller (kernel events; polling every 1s in /a/nfs): over 10000 files in 800 directories; " +
+				"Watchman not used: watchman unavailable (binary missing): watchman not found in PATH; " +
+				"for a tree this big, install Watchman (https://facebook.github.io/watchman/): it watches at no cost while idle"},
+		{"watching", []any{"reloader", "stat", "roots", []string{"/a"}, "events", false, "watched_dirs", 0, "poll_only", []string{},
+			"files", 3, "dirs", 2, "poll_interval", "500ms"},
+			"watching /a with the stat poller (polling every 500ms): 3 files in 2 directories"},
 		{"changed", []any{"paths", []string{"/src/a.go", "/src/b.go"}, "count", 2}, "changed /src/a.go, /src/b.go"},
 		{"changed", []any{"paths", many, "count", 250}, "changed " + strings.Join(many[:5], ", ") + " and 245 more"},
 		{"changed", []any{"paths", many[:6], "count", 6}, "changed " + strings.Join(many[:5], ", ") + " and 1 more"},
@@ -74,7 +86,7 @@ func TestTextPathsRelative(t *testing.T) {
 		attrs []any
 		want  string
 	}{
-		{"watching", []any{"reloader", "stat", "roots", []string{wd, filepath.Join(wd, "sub"), "/elsewhere"}}, "watching ., sub, /elsewhere (stat)"},
+		{"watching", []any{"reloader", "stat", "roots", []string{wd, filepath.Join(wd, "sub"), "/elsewhere"}}, "watching ., sub, /elsewhere with the stat poller (polling)"},
 		{"changed", []any{"paths", []string{filepath.Join(wd, "main.go"), wd + "x/y.go"}, "count", 2}, "changed main.go, " + wd + "x/y.go"},
 		{"changed", []any{"paths", paths[:maxLoggedPaths], "count", len(paths)},
 			"changed pkg/file000.go, pkg/file001.go, pkg/file002.go, pkg/file003.go, pkg/file004.go and 295 more"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -36,15 +37,8 @@ var errStopped = errors.New("stopped by signal")
 // autoreload watches, supervises and handles signals until a signal or a
 // failure ends it.
 func autoreload(cfg *config, logger *slog.Logger) error {
-	ws, err := spec.New(spec.Options{
-		Watch: cfg.watch, Patterns: cfg.patterns, Exts: cfg.exts,
-		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
-		NoIgnoreFiles: cfg.noIgnoreFiles,
-	})
+	ws, err := newSpec(cfg)
 	if err != nil {
-		return &usageError{err}
-	}
-	if err := checkRoots(ws.Roots()); err != nil {
 		return err
 	}
 	if err := supervisor.CheckCommand(cfg.command); err != nil && !(cfg.build != "" && isNotFound(err)) {
@@ -87,6 +81,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	defer cancel(nil)
 	supervised := make(chan struct{})
 	var wg sync.WaitGroup
+	wg.Go(func() { warnUnmatched(ctx, cfg.specOptions(), logger) })
 	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program. The time baseline is
@@ -111,6 +106,39 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return cause
 	}
 	return nil
+}
+
+// specOptions is what cfg says to watch.
+func (c *config) specOptions() spec.Options {
+	return spec.Options{
+		Watch: c.watch, Patterns: c.patterns, Exts: c.exts,
+		Ignores: c.ignores, NoDefaultIgnores: c.noDefaultIgnores,
+		NoIgnoreFiles: c.noIgnoreFiles,
+	}
+}
+
+// newSpec makes the spec of cfg, and refuses roots no backend can watch.
+func newSpec(cfg *config) (*spec.Spec, error) {
+	ws, err := spec.New(cfg.specOptions())
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	if err := checkRoots(ws.Roots()); err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// list is --list: a dry run that prints the files a change to which
+// restarts COMMAND, warns of filters that match nothing, and starts
+// nothing.
+func list(cfg *config, stdout io.Writer, logger *slog.Logger) error {
+	ws, err := newSpec(cfg)
+	if err != nil {
+		return err
+	}
+	warnUnmatched(context.Background(), cfg.specOptions(), logger)
+	return listFiles(ws, stdout)
 }
 
 // commandLineError is a whole command line given as COMMAND's one word

@@ -29,7 +29,7 @@ func builder(cfg *config) supervisor.Builder {
 		return nil
 	}
 	return func(env []string) (supervisor.Build, error) {
-		b, err := build.Start(cfg.build, build.Options{Env: env, StopSignal: cfg.stopSignal, Grace: cfg.grace})
+		b, err := build.Start(cfg.build, build.Options{Env: env, StopSignal: cfg.stopSignal, Grace: cfg.grace, Dir: cfg.buildDir})
 		if err != nil {
 			return nil, err
 		}

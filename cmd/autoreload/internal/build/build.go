@@ -17,6 +17,7 @@ type Options struct {
 	StopSignal     syscall.Signal
 	Grace          time.Duration // between the stop signal and SIGKILL
 	Shell          string        // "/bin/sh" when empty
+	Dir            string        // where it runs; "" for the working directory
 }
 
 // Build is one running build.
@@ -62,7 +63,7 @@ func Start(cmdline string, opts Options) (*Build, error) {
 	defer null.Close()
 	files := []uintptr{null.Fd(), opts.Stdout.Fd(), opts.Stderr.Fd()}
 	pid, err := syscall.ForkExec(opts.Shell, []string{"sh", "-c", cmdline}, &syscall.ProcAttr{
-		Env: opts.Env, Files: files, Sys: procAttr(),
+		Env: opts.Env, Dir: opts.Dir, Files: files, Sys: procAttr(),
 	})
 	// The descriptors must stay open until ForkExec returned.
 	runtime.KeepAlive(opts.Stdout)
