@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -126,7 +127,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (*config,
 	cfg := &config{reloader: "auto", logFormat: "text", stopSignal: syscall.SIGTERM}
 	fs := newFlagSet(cfg)
 	if err := fs.Parse(args); err != nil {
-		return nil, &usageError{err}
+		var names []string
+		fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		return nil, &usageError{flagHint(err, names)}
 	}
 	if cfg.help || cfg.version {
 		return cfg, nil
@@ -185,6 +188,14 @@ func (c *config) check() error {
 		return usagef("invalid --ext %q: no extension given", strings.Join(c.exts, ","))
 	}
 	c.exts = exts
+	for _, w := range c.watch {
+		if _, err := os.Stat(w); err != nil && strings.Contains(w, ",") {
+			// -w a,b: a list, as --ext takes, where -w takes one path.
+			first, rest, _ := strings.Cut(w, ",")
+			return usagef("watch %s: no such file or directory; -w takes one path; repeat it: -w %s -w %s",
+				w, first, strings.ReplaceAll(rest, ",", " -w "))
+		}
+	}
 	if c.build != "" && strings.TrimSpace(c.build) == "" {
 		return usagef("invalid --build %q: a blank command line", c.build)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -180,6 +181,11 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 			}
 			v = slog.AnyValue(rel)
 		}
+		if v.Kind() == slog.KindDuration {
+			v = slog.StringValue(humanDuration(v.Duration()))
+		} else if d, err := time.ParseDuration(v.String()); err == nil && (a.Key == "delay" || a.Key == "duration") {
+			v = slog.StringValue(humanDuration(d))
+		}
 		if a.Key == "config" {
 			v = slog.StringValue(relative(v.String(), h.wd))
 		}
@@ -279,6 +285,9 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += " (autoreload --help lists the variables)"
 		}
 		done["name"], done["meant"] = true, true
+	case "own reloader":
+		s = "COMMAND runs its own reloader under autoreload's, which makes each restart slower: " + str("hint")
+		done["hint"] = true
 	case "matches no file":
 		s = fmt.Sprintf("%s '%s' matches no file", str("flag"), str("value"))
 		if has("hint") {
@@ -329,6 +338,19 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 		}
 	}
 	return s
+}
+
+// humanDuration rounds d as a person reads it: 719ms, 1.2s, 1m5s.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
 }
 
 // bigTree is how many files make the hint to install Watchman worth

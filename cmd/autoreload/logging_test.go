@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -59,6 +60,14 @@ func TestTextLines(t *testing.T) {
 		{"restart loop", []any{"paths", []string{"/src/server.log"}, "count", 3, "hint", "exclude them with --ignore"},
 			"restart loop: /src/server.log: exclude them with --ignore"},
 		{"stopping", []any{"signal", "SIGINT"}, "stopping signal=SIGINT"},
+		{"built", []any{"duration", 719323938 * time.Nanosecond}, "built in 719ms"},
+		{"built", []any{"duration", 1234567890 * time.Nanosecond}, "built in 1.2s"},
+		{"built", []any{"duration", 65432 * time.Millisecond}, "built in 1m5s"},
+		{"exited", []any{"pid", 4242, "code", 1, "then", "restart", "delay", "1.6345s"}, "exited pid 4242 with code 1; restarting in 1.6s"},
+		{"own reloader", []any{"hint", "uvicorn restarts itself with --reload: drop --reload"},
+			"COMMAND runs its own reloader under autoreload's, which makes each restart slower: uvicorn restarts itself with --reload: drop --reload"},
+		{"matches no file", []any{"flag", "-p", "value", ".txt", "hint", "did you mean '*.txt' or --ext txt?"},
+			"-p '.txt' matches no file; did you mean '*.txt' or --ext txt?"},
 	} {
 		var buf bytes.Buffer
 		logger := newLogger(&config{logFormat: "text"}, &buf, env())

@@ -46,6 +46,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		// a fresh clone): the first start says if it still is not there.
 		return commandLineHint(cfg.command, err)
 	}
+	warnOwnReloader(logger, cfg.command)
 	sockets, err := listen(cfg, logger)
 	if err != nil {
 		return err
