@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/projectfile"
+	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 // project is what the configuration takes from a project file
@@ -29,7 +30,14 @@ type project struct {
 	// buildDir is where a --build from the file runs ("" for the working
 	// directory): the file's build line names paths of the project.
 	buildDir string
+	// sideCommands are the file's [[on]] tables; sidePatterns their
+	// patterns, watched beside --pattern and --ext.
+	sideCommands []sideCommand
+	sidePatterns []string
 }
+
+// sideCommandKeys are the keys of an [[on]] table.
+var sideCommandKeys = []string{"pattern", "run"}
 
 // notFileKeys are the flags a project file cannot set: they choose the
 // file, or are about this one run.
@@ -107,11 +115,43 @@ func (c *config) readProjectFile(flags *pflag.FlagSet, fromEnv map[string]bool) 
 			return err
 		}
 	}
+	for _, on := range f.On {
+		sc, err := readSideCommand(f, on)
+		if err != nil {
+			return err
+		}
+		c.sideCommands = append(c.sideCommands, sc)
+	}
 	if fl := flags.Lookup("watch"); !watchSet && !fl.Changed && !fromEnv["watch"] {
 		// The project, wherever in it autoreload starts.
 		c.watch = []string{f.Dir()}
 	}
 	return nil
+}
+
+// readSideCommand reads an [[on]] table: pattern and run, both strings.
+func readSideCommand(f *projectfile.File, on projectfile.Action) (sideCommand, error) {
+	sc := sideCommand{dir: f.Dir(), line: on.Line}
+	for _, s := range on.Settings {
+		if !slices.Contains(sideCommandKeys, s.Key) {
+			return sc, fileErrorf(f, s.Line, "unknown key %q in [[on]]%s", s.Key, didYouMean(s.Key, sideCommandKeys))
+		}
+		if s.Value.Kind != projectfile.String || strings.TrimSpace(s.Value.String) == "" {
+			return sc, fileErrorf(f, s.Line, "%s: want a string that is not blank", s.Key)
+		}
+		if s.Key == "pattern" {
+			sc.pattern = s.Value.String
+		} else {
+			sc.run = s.Value.String
+		}
+	}
+	if sc.pattern == "" || sc.run == "" {
+		return sc, fileErrorf(f, on.Line, `[[on]] needs pattern and run: pattern = "*.templ", run = "templ generate"`)
+	}
+	if _, err := spec.New(spec.Options{Watch: []string{sc.dir}, Patterns: []string{sc.pattern}}); err != nil {
+		return sc, fileErrorf(f, on.Line, "[[on]] pattern: %v", err)
+	}
+	return sc, nil
 }
 
 // setFromFile sets the flag fl from the file's setting s.
@@ -203,7 +243,7 @@ func didYouMean(key string, keys []string) string {
 // (relative to its directory) into patterns relative to the watched
 // roots, as the spec matches them.
 func (c *config) resolveProjectPaths() error {
-	if len(c.fileIgnores) == 0 {
+	if len(c.fileIgnores) == 0 && len(c.sideCommands) == 0 {
 		return nil
 	}
 	var roots []string
@@ -222,6 +262,21 @@ func (c *config) resolveProjectPaths() error {
 		}
 	}
 	c.fileIgnores = nil
+	// With --pattern or --ext, the side commands' files must be watched
+	// too: they are what their commands wait for.
+	if len(c.patterns)+len(c.exts) > 0 {
+		for _, sc := range c.sideCommands {
+			qs := []string{sc.pattern}
+			if strings.Contains(strings.TrimSuffix(sc.pattern, "/"), "/") {
+				qs = rebasePattern(sc.pattern, sc.dir, roots)
+			}
+			for _, q := range qs {
+				if !slices.Contains(c.sidePatterns, q) {
+					c.sidePatterns = append(c.sidePatterns, q)
+				}
+			}
+		}
+	}
 	return nil
 }
 

@@ -103,6 +103,10 @@ func TestBadProjectFiles(t *testing.T) {
 		{"[server]\nport = 1\n", ":1: unknown table [server]"},
 		{"grace = \"1s\"\ngrace = \"2s\"\n", ":2: "},
 		{"watch = [\n", ".autoreload.toml"},
+		{"[[on]]\npattern = \"*.templ\"\n", ":1: [[on]] needs pattern and run"},
+		{"[[on]]\npatern = \"*.templ\"\nrun = \"x\"\n", `:2: unknown key "patern" in [[on]]; did you mean "pattern"?`},
+		{"[[on]]\npattern = \"[\"\nrun = \"x\"\n", ":1: [[on]] pattern: "},
+		{"[[on]]\npattern = \"*.x\"\nrun = [\"x\"]\n", ":3: run: want a string that is not blank"},
 	}
 	for _, c := range cases {
 		dir := projectDir(t, c.content)
@@ -180,5 +184,61 @@ socket = ["127.0.0.1:0"]
 		t.Errorf("changed %q, want only lib/a.go", got)
 	}
 	waitFile(t, out, 2)
+	s.stop()
+}
+
+// TestSideCommandRunsWithoutRestart: a change to a file an [[on]] pattern
+// selects runs its command and restarts nothing; what the command writes
+// restarts COMMAND as any change; a failing one is logged and nothing
+// else happens.
+func TestSideCommandRunsWithoutRestart(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	dir := projectDir(t, `
+command = ["`+helper+`", "env", "`+out+`"]
+ext = ["go"]
+
+[[on]]
+pattern = "*.templ"
+run = "echo ran >> ../ran; cp src/page.templ src/page_templ.go"
+
+[[on]]
+pattern = "*.bad"
+run = "exit 7"
+`)
+	s := startAutoreload(t, dir)
+	s.ready()
+	waitFile(t, out, 1)
+
+	writeFile(t, filepath.Join(dir, "src", "page.templ"), "package src")
+	running := s.await("running", nil, "changed")
+	if got := running.paths(); !slices.Equal(got, []string{filepath.Join(dir, "src", "page.templ")}) {
+		t.Errorf("running for %q, want src/page.templ", got)
+	}
+	changed := s.await("changed", nil, "running")
+	if got := changed.paths(); !slices.Equal(got, []string{filepath.Join(dir, "src", "page_templ.go")}) {
+		t.Errorf("changed %q, want only what the side command wrote", got)
+	}
+	s.await("started", nil)
+	lines := waitFile(t, out, 2)
+	if !strings.Contains(lines[1], "page_templ.go") || strings.Contains(lines[1], "page.templ\"") {
+		t.Errorf("COMMAND restarted with %s, want AUTORELOAD_CHANGED naming only page_templ.go", lines[1])
+	}
+	if ran, _ := os.ReadFile(filepath.Join(filepath.Dir(dir), "ran")); string(ran) != "ran\n" {
+		t.Errorf("the side command ran %q times, want once (in the project's directory)", ran)
+	}
+
+	writeFile(t, filepath.Join(dir, "x.bad"), "")
+	failed := s.await("side command failed", nil, "changed", "started")
+	if failed["code"] != 7.0 {
+		t.Errorf("side command failed %v, want code 7", failed)
+	}
+	// Nothing restarted: the next start is the next change's.
+	writeFile(t, filepath.Join(dir, "main.go"), "package main")
+	s.await("changed", nil, "started")
+	s.await("started", nil)
+	if lines := waitFile(t, out, 3); !strings.Contains(lines[2], "main.go") || strings.Contains(lines[2], "x.bad") {
+		t.Errorf("third start %s, want one for main.go alone", lines[2])
+	}
 	s.stop()
 }

@@ -95,6 +95,8 @@ Any other AUTORELOAD_ variable gets a warning naming the one it probably meant.
 A project file (.autoreload.toml) sets what neither does: its keys are the
 long flag names (watch = ["src"], build = "make") and command = ["bin/server"],
 which plain "autoreload" then runs; its relative paths start at its directory.
+[[on]] tables (pattern = "*.templ", run = "templ generate") run a command
+instead of a restart when matching files change.
 
 COMMAND runs without a shell, in its own process group, with AUTORELOAD_ENV=true
 and AUTORELOAD_CHANGED (the changed paths that caused this start, one a line).

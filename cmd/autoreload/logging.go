@@ -172,7 +172,7 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 		v := a.Value.Resolve()
 		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots" || a.Key == "poll_only") {
-			if r.Message == "changed" {
+			if r.Message == "changed" || r.Message == "running" {
 				list = list[:min(len(list), maxTextPaths)]
 			}
 			rel := make([]string, len(list))
@@ -285,6 +285,22 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += " (autoreload --help lists the variables)"
 		}
 		done["name"], done["meant"] = true, true
+	case "running":
+		s = "running " + str("run") + " for " + list("paths")
+		done["run"], done["paths"] = true, true
+	case "ran":
+		s = "ran " + str("run") + " in " + str("duration")
+		done["run"], done["duration"] = true, true
+	case "side command failed":
+		switch {
+		case has("signal"):
+			s = "side command failed (" + str("signal") + "): " + str("run")
+		case has("code"):
+			s = "side command failed (exit " + str("code") + "): " + str("run")
+		default:
+			s = "side command failed: " + str("run") + ": " + str("error")
+		}
+		done["run"], done["signal"], done["code"], done["error"] = true, true, true, true
 	case "own reloader":
 		s = "COMMAND runs its own reloader under autoreload's, which makes each restart slower: " + str("hint")
 		done["hint"] = true

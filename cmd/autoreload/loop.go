@@ -47,6 +47,13 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return commandLineHint(cfg.command, err)
 	}
 	warnOwnReloader(logger, cfg.command)
+	var side *sideRunner
+	builds := new(activity)
+	if len(cfg.sideCommands) > 0 {
+		if side, err = newSideRunner(cfg.sideCommands, builds, logger); err != nil {
+			return err
+		}
+	}
 	sockets, err := listen(cfg, logger)
 	if err != nil {
 		return err
@@ -55,7 +62,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	sup := supervisor.New(supervisor.Options{
 		Sockets:    sockets.Files(),
 		SocketEnv:  sockets.Env(),
-		Build:      builder(cfg),
+		Build:      builder(cfg, builds),
 		Command:    cfg.command,
 		StopSignal: cfg.stopSignal,
 		Grace:      cfg.grace,
@@ -82,7 +89,10 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	defer cancel(nil)
 	supervised := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { warnUnmatched(ctx, cfg.specOptions(), logger) })
+	wg.Go(func() { warnUnmatched(ctx, cfg.specOptions(), cfg.sidePatterns, logger) })
+	if side != nil {
+		wg.Go(func() { side.runLoop(ctx) })
+	}
 	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program. The time baseline is
@@ -91,7 +101,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	// from COMMAND's start on always does.
 	since := ws.StartBaseline()
 	wg.Go(func() {
-		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
+		if err := watch(ctx, ws, cfg, since, sup, side, logger); err != nil {
 			cancel(err)
 		}
 	})
@@ -112,7 +122,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 // specOptions is what cfg says to watch.
 func (c *config) specOptions() spec.Options {
 	return spec.Options{
-		Watch: c.watch, Patterns: c.patterns, Exts: c.exts,
+		Watch: c.watch, Patterns: slices.Concat(c.patterns, c.sidePatterns), Exts: c.exts,
 		Ignores: c.ignores, NoDefaultIgnores: c.noDefaultIgnores,
 		NoIgnoreFiles: c.noIgnoreFiles,
 	}
@@ -138,7 +148,7 @@ func list(cfg *config, stdout io.Writer, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	warnUnmatched(context.Background(), cfg.specOptions(), logger)
+	warnUnmatched(context.Background(), cfg.specOptions(), cfg.sidePatterns, logger)
 	return listFiles(ws, stdout)
 }
 
@@ -171,7 +181,7 @@ func isNotFound(err error) bool {
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
 // until ctx ends; it returns the watcher's failure.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, logger *slog.Logger) error {
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, side *sideRunner, logger *slog.Logger) error {
 	w, err := newWatcher(ctx, spec, cfg, since, logger)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -180,7 +190,7 @@ func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, s
 		return fmt.Errorf("watch: %w", err)
 	}
 	defer w.Close()
-	return follow(ctx, w, spec.Roots(), sup, logger)
+	return follow(ctx, w, spec.Roots(), sup, side.split, logger)
 }
 
 // restarter is what follow needs of the supervisor.
@@ -189,8 +199,9 @@ type restarter interface {
 }
 
 // follow logs each batch from w as "changed" and hands its paths to sup,
-// until ctx ends or w fails.
-func follow(ctx context.Context, w watcher, roots []string, sup restarter, logger *slog.Logger) error {
+// until ctx ends or w fails. split, when not nil, takes the paths that
+// side commands are for first: they restart nothing.
+func follow(ctx context.Context, w watcher, roots []string, sup restarter, split func([]string) []string, logger *slog.Logger) error {
 	for {
 		b, err := w.Next(ctx)
 		if ctx.Err() != nil {
@@ -203,6 +214,11 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, logge
 			continue
 		}
 		paths := changedPaths(b, roots)
+		if split != nil {
+			if paths = split(paths); len(paths) == 0 {
+				continue
+			}
+		}
 		logged := paths[:min(len(paths), maxLoggedPaths)]
 		attrs := []any{"paths", logged, "count", len(paths)}
 		if b.Unknown {

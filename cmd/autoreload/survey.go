@@ -120,8 +120,9 @@ type include struct {
 // that selects no file: such a filter is a mistake that otherwise passes
 // in silence (-p '.txt' meant as an extension never restarts anything).
 // It walks until every one has matched, so a usual start costs a few
-// directories.
-func warnUnmatched(ctx context.Context, opts spec.Options, logger *slog.Logger) {
+// directories. The patterns in quiet (the side commands') are not the
+// user's filters and get none.
+func warnUnmatched(ctx context.Context, opts spec.Options, quiet []string, logger *slog.Logger) {
 	var pending []include
 	add := func(flag, value string, o spec.Options) {
 		if s, err := spec.New(o); err == nil {
@@ -129,6 +130,9 @@ func warnUnmatched(ctx context.Context, opts spec.Options, logger *slog.Logger) 
 		}
 	}
 	for _, p := range opts.Patterns {
+		if slices.Contains(quiet, p) {
+			continue
+		}
 		o := opts
 		o.Patterns, o.Exts = []string{p}, nil
 		add("-p", p, o)
