@@ -59,10 +59,7 @@ func (c *config) readProjectFile(flags *pflag.FlagSet, fromEnv map[string]bool) 
 		if err != nil {
 			return nil // no working directory: no file to look for
 		}
-		if path, err = projectfile.Find(wd); err != nil {
-			return usagef("looking for %s: %v", projectfile.Name, err)
-		}
-		if path == "" {
+		if path = projectfile.Find(wd); path == "" {
 			return nil
 		}
 	}

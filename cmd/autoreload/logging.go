@@ -400,7 +400,10 @@ func watchingSentence(attrs map[string]slog.Value, str, list func(string) string
 		if attrs["more_files"].Any() == true {
 			more = "over "
 		}
-		s += fmt.Sprintf(": %s%d %s in %s %s", more, files, plural(int(files), "file"), str("dirs"), plural(int(attrs["dirs"].Int64()), "directory"))
+		s += fmt.Sprintf(": %s%d %s", more, files, plural(int(files), "file"))
+		if dirs, _ := attrs["dirs"].Any().(int64); dirs > 0 { // none when only files are watched
+			s += fmt.Sprintf(" in %d %s", dirs, plural(int(dirs), "directory"))
+		}
 	}
 	if has("patterns") {
 		s += "; only " + list("patterns")

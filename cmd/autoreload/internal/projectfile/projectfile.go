@@ -100,18 +100,17 @@ func (f *File) Errorf(line int, format string, args ...any) error {
 // of its parents, up to the top of the repository holding dir (a directory
 // with .git, .hg or .svn); outside a repository only dir itself counts, so
 // that a file in the home directory does not reach every project below it.
-// "" when there is none.
-func Find(dir string) (string, error) {
+// "" when there is none. A directory that cannot be read is passed over:
+// it must not stop autoreload where no project file is wanted.
+func Find(dir string) string {
 	top := repositoryTop(dir)
 	for d := dir; ; d = filepath.Dir(d) {
 		p := filepath.Join(d, Name)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", err
+			return p
 		}
 		if top == "" || d == top || filepath.Dir(d) == d {
-			return "", nil
+			return ""
 		}
 	}
 }

@@ -84,22 +84,22 @@ func TestFindStopsAtTheRepository(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(top, Name), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := Find(sub); got != "" || err != nil {
-		t.Errorf("Find with no file in the repository = %q, %v; want none", got, err)
+	if got := Find(sub); got != "" {
+		t.Errorf("Find with no file in the repository = %q; want none", got)
 	}
 	if err := os.WriteFile(filepath.Join(repo, Name), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := Find(sub); got != filepath.Join(repo, Name) {
+	if got := Find(sub); got != filepath.Join(repo, Name) {
 		t.Errorf("Find = %q, want the repository's", got)
 	}
 	// Outside a repository, only the directory itself.
 	other := filepath.Join(top, "plain", "sub")
 	os.MkdirAll(other, 0o755)
-	if got, _ := Find(other); got != "" {
+	if got := Find(other); got != "" {
 		t.Errorf("Find outside a repository = %q, want none (not the parent's)", got)
 	}
-	if got, _ := Find(top); got != filepath.Join(top, Name) {
+	if got := Find(top); got != filepath.Join(top, Name) {
 		t.Errorf("Find in the file's own directory = %q", got)
 	}
 }
