@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -241,4 +243,20 @@ run = "exit 7"
 		t.Errorf("third start %s, want one for main.go alone", lines[2])
 	}
 	s.stop()
+}
+
+// TestBadProjectFileExits2: the binary, run in a subdirectory of a project
+// whose file is bad, exits 2 with one line naming the file and the line.
+func TestBadProjectFileExits2(t *testing.T) {
+	t.Parallel()
+	dir := projectDir(t, "command = [\"true\"]\n\ndebounce = \"soon\"\n")
+	cmd := exec.Command(binary)
+	cmd.Dir = filepath.Join(dir, "sub")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	want := "autoreload: ../.autoreload.toml:3: debounce = \"soon\": must be a duration like \"30s\" or \"500ms\"\n"
+	if exitCode := cmd.ProcessState.ExitCode(); exitCode != 2 || stderr.String() != want {
+		t.Errorf("exit %d (%v), stderr %q; want exit 2 and %q", exitCode, err, stderr.String(), want)
+	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,5 +31,33 @@ func TestOwnReloaderHint(t *testing.T) {
 		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
 			t.Errorf("%s: hint %q, want one with %q", c.command, got, c.want)
 		}
+	}
+}
+
+// TestOwnReloaderWarnedOnce: the warning comes once, at start, not at each
+// restart.
+func TestOwnReloaderWarnedOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	uvicorn := filepath.Join(dir, "bin", "uvicorn")
+	os.MkdirAll(filepath.Dir(uvicorn), 0o755)
+	if err := os.Symlink(helper, uvicorn); err != nil {
+		t.Fatal(err)
+	}
+	s := startAutoreload(t, dir, "-i", "bin", "--", uvicorn, "exit", "1", "--reload")
+	warning := s.await("own reloader", nil, "started")
+	if hint, _ := warning["hint"].(string); !strings.Contains(hint, "drop --reload") {
+		t.Errorf("hint %q, want it to say to drop --reload", hint)
+	}
+	s.ready()
+	writeFile(t, filepath.Join(dir, "app.py"), "x")
+	s.await("started", nil)
+	for _, e := range s.stop() {
+		if e.msg() == "own reloader" {
+			t.Errorf("warned again: %v", e)
+		}
+	}
+	if n := strings.Count(s.logText(), `"own reloader"`); n != 1 {
+		t.Errorf("%d warnings in the log, want 1", n)
 	}
 }
