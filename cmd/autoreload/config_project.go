@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/projectfile"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/socket"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -188,6 +189,11 @@ func (c *config) setFromFile(f *projectfile.File, fl *pflag.Flag, s projectfile.
 			continue
 		case fl.Name == "build":
 			c.buildDir = f.Dir()
+		case fl.Name == "socket":
+			if a, err := socket.Parse(v); err == nil && a.Network == "unix" && !filepath.IsAbs(a.Address) {
+				a.Address = fromFileDir(f, a.Address)
+				v = a.String()
+			}
 		}
 		if err := fl.Value.Set(v); err != nil {
 			return fileErrorf(f, s.Line, "%s = %q: %v", s.Key, v, err)

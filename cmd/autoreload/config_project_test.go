@@ -36,6 +36,7 @@ debounce = "100ms"
 verbose = true
 ext = "go,tmpl"
 build = "go build -o bin/server ."
+socket = ["api=unix:run/api.sock", "127.0.0.1:0"]
 `)
 	file := filepath.Join(dir, ".autoreload.toml")
 	cfg, err := parseConfig([]string{"--config", file}, env())
@@ -51,6 +52,9 @@ build = "go build -o bin/server ."
 	// src/gen/** is the file's: for the root src it is /gen/**.
 	if want := []string{"*.log", "tmp/", "/gen/**"}; !slices.Equal(cfg.ignores, want) {
 		t.Errorf("ignores = %q, want %q", cfg.ignores, want)
+	}
+	if got := (*socketsValue)(&cfg.sockets).String(); got != "api=unix:"+filepath.Join(dir, "run/api.sock")+" 127.0.0.1:0" {
+		t.Errorf("sockets %s, want the unix socket's path relative to the file", got)
 	}
 	if cfg.grace != 2*time.Second || cfg.debounce != 100*time.Millisecond || !cfg.verbose ||
 		!slices.Equal(cfg.exts, []string{"go", "tmpl"}) || cfg.buildDir != dir {
