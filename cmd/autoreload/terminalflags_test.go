@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,8 @@ func TestTerminalFlags(t *testing.T) {
 		{[]string{"x"}, []string{"AUTORELOAD_KEYS", "true", "AUTORELOAD_CLEAR", "reset", "AUTORELOAD_NOTIFY", "1", "AUTORELOAD_POSTPONE", "true"},
 			config{keys: true, clear: "reset", notify: true, postpone: true}},
 		{[]string{"--clear=clear", "x"}, []string{"AUTORELOAD_CLEAR", "reset"}, config{clear: "clear"}},
+		{[]string{"x"}, []string{"AUTORELOAD_CLEAR", "true"}, config{clear: "clear"}},
+		{[]string{"--clear=false", "x"}, []string{"AUTORELOAD_CLEAR", "true"}, config{}},
 	} {
 		cfg, err := parseConfig(tc.args, env(tc.env...))
 		if err != nil {
@@ -39,6 +42,7 @@ func TestTerminalFlags(t *testing.T) {
 	}{
 		{[]string{"--clear=all", "x"}, nil, `invalid argument "all" for "--clear" flag: want clear or reset`},
 		{[]string{"x"}, []string{"AUTORELOAD_CLEAR", "yes"}, `invalid AUTORELOAD_CLEAR="yes": want clear or reset`},
+		{[]string{"--clear="}, nil, `want clear or reset`},
 		{[]string{"x"}, []string{"AUTORELOAD_KEYS", "sure"}, `invalid AUTORELOAD_KEYS="sure"`},
 	} {
 		_, err := parseConfig(tc.args, env(tc.env...))
@@ -46,5 +50,29 @@ func TestTerminalFlags(t *testing.T) {
 		if !errors.As(err, &usage) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q %q: %v, want a usage error with %q", tc.args, tc.env, err, tc.want)
 		}
+	}
+}
+
+// TestTerminalFlagsInTheProjectFile: the project file sets them as their
+// long names, --clear as a boolean or its mode.
+func TestTerminalFlagsInTheProjectFile(t *testing.T) {
+	for content, want := range map[string]config{
+		"keys = true\nnotify = true\npostpone = true\nclear = true\ncommand = [\"x\"]\n": {keys: true, notify: true, postpone: true, clear: "clear"},
+		"clear = \"reset\"\ncommand = [\"x\"]\n":                                         {clear: "reset"},
+		"clear = false\ncommand = [\"x\"]\n":                                             {},
+	} {
+		dir := projectDir(t, content)
+		cfg, err := parseConfig([]string{"--config", filepath.Join(dir, ".autoreload.toml")}, env())
+		if err != nil {
+			t.Errorf("%q: %v", content, err)
+			continue
+		}
+		if cfg.keys != want.keys || cfg.clear != want.clear || cfg.notify != want.notify || cfg.postpone != want.postpone {
+			t.Errorf("%q: keys=%v clear=%q notify=%v postpone=%v, want %+v", content, cfg.keys, cfg.clear, cfg.notify, cfg.postpone, want)
+		}
+	}
+	dir := projectDir(t, "clear = 1\ncommand = [\"x\"]\n")
+	if _, err := parseConfig([]string{"--config", filepath.Join(dir, ".autoreload.toml")}, env()); err == nil || !strings.Contains(err.Error(), ":1:") {
+		t.Errorf("clear = 1: %v, want an error naming line 1", err)
 	}
 }

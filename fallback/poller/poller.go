@@ -143,6 +143,13 @@ type Poller struct {
 	dirty   map[string]*dirtyDir
 	writing map[string]bool
 	hb      heldBatch
+	// unborn holds the files whose creation a look saw but that were gone
+	// before their batch went out (a save's temporary file, renamed over
+	// the real one): their deletion, when a look reports it, is no change.
+	unborn map[string]bool
+	// rescanned: the pending batch already had its look again for a
+	// vanished creation (see settleVanished).
+	rescanned bool
 	// The sweep's position and the weight of the tree it last counted.
 	sweepPos, sweepTotal int
 }
@@ -204,13 +211,20 @@ func (p *Poller) Next(ctx context.Context) (spec.Batch, error) {
 		if p.started && !p.held && len(p.pending) > 0 {
 			if p.ev.active() {
 				if p.ready(time.Now()) {
-					return p.flush(), nil
+					if b := p.flush(); !b.Empty() {
+						return b, nil
+					}
 				}
 			} else {
 				if err := p.settle(ctx); err != nil {
 					return spec.Batch{}, err
 				}
-				return p.flush(), nil
+				if !p.settleVanished() {
+					if b := p.flush(); !b.Empty() {
+						return b, nil
+					}
+				}
+				// Else the scan that finds the rest, now (below).
 			}
 		}
 		if err := p.advance(ctx); err != nil {
@@ -477,21 +491,28 @@ func (p *Poller) addPending(changes []spec.Change) {
 
 // flush returns the pending changes as a batch sorted by path, each path
 // once with its latest state (a path can come from several held-back
-// scans, or from a walk and a file root both).
+// scans, or from a walk and a file root both), without the files created
+// and gone again meanwhile (see dropTransients).
 func (p *Poller) flush() spec.Batch {
+	p.dropVanished()
 	changes := p.pending
 	p.pending = nil
 	clear(p.hb.unfinished)
-	p.hb.delivered, p.hb.events, p.hb.burst = time.Now(), 0, false
+	p.hb.delivered, p.hb.events, p.hb.burst, p.hb.created = time.Now(), 0, false, false
+	p.rescanned = false
 	slices.SortStableFunc(changes, func(a, b spec.Change) int { return cmp.Compare(a.Path, b.Path) })
 	out := changes[:0]
+	first := 0
 	for i, c := range changes {
+		if i > 0 && changes[i-1].Path != c.Path {
+			first = i
+		}
 		if i+1 < len(changes) && changes[i+1].Path == c.Path {
 			continue // a later state of the same path follows
 		}
-		out = append(out, c)
+		out = append(out, c.Merge(changes[first]))
 	}
-	return spec.Batch{Changes: out}
+	return spec.Batch{Changes: p.dropTransients(out)}
 }
 
 // statAt is the one place the walk lstats, so tests can count it.

@@ -167,7 +167,12 @@ func (ds *dirScan) known(i int, name string, fi fileInfo) {
 func (ds *dirScan) add(name string, fi fileInfo) {
 	ds.added = append(ds.added, newFile{strings.Clone(name), fi})
 	sc := ds.sc
-	if sc.mode == modeReport && ds.rs.reportNew(fi) || sc.mode == modeSince && newer(fi, sc.since) {
+	switch {
+	case sc.mode == modeReport && ds.rs.reportNew(fi):
+		c := changeOf(joinPath(ds.w.path, name), fi)
+		c.Created = true
+		*ds.out = append(*ds.out, c)
+	case sc.mode == modeSince && newer(fi, sc.since):
 		*ds.out = append(*ds.out, changeOf(joinPath(ds.w.path, name), fi))
 	}
 }

@@ -56,6 +56,10 @@ type Options struct {
 	// of COMMAND (build.go), under a guard (package gate), with the stop
 	// signal and grace period of COMMAND.
 	Build string
+	// BuildDir is where the build runs ("": the working directory), and
+	// OnBuild, when set, is told as each build starts (true) and ends.
+	BuildDir string
+	OnBuild  func(running bool)
 	// Postpone: COMMAND first starts on the first request, not at once.
 	Postpone bool
 	// BeforeStart, when set, is called as each start of COMMAND begins:
