@@ -36,9 +36,9 @@ type jobSession struct {
 	output     func() string
 }
 
-// startJobShell starts jobShell, which starts autoreload in the foreground,
-// or in the background with mode "bg".
-func startJobShell(t *testing.T, mode, script string) *jobSession {
+// startJobShell starts jobShell, which starts autoreload (with flags) in
+// the foreground, or in the background with mode "bg".
+func startJobShell(t *testing.T, mode, script string, flags ...string) *jobSession {
 	t.Helper()
 	master, slave := openPTY(t)
 	js := &jobSession{master: master, out: filepath.Join(t.TempDir(), "out"),
@@ -52,7 +52,8 @@ func startJobShell(t *testing.T, mode, script string) *jobSession {
 		t.Fatal(err)
 	}
 	js.ctl = ctlW
-	sh := exec.Command(helper, binary, "--reloader=stat", "--", "sh", "-c", script, "sh", js.out)
+	argv := append(append([]string{helper, binary, "--reloader=stat"}, flags...), "--", "sh", "-c", script, "sh", js.out)
+	sh := exec.Command(argv[0], argv[1:]...)
 	sh.Dir = t.TempDir()
 	sh.Env = append(os.Environ(), jobShellVar+"="+mode, "AUTORELOAD_TEST_MARK="+js.mark)
 	sh.Stdin, sh.Stdout, sh.Stderr = slave, slave, slave

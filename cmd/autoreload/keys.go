@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/keys"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
@@ -24,13 +25,32 @@ type terminal struct {
 	stdin *os.File     // COMMAND's stdin; nil: autoreload's own
 	clear func()       // nil without --clear
 	gate  *pauser      // holds changes while paused (p)
+	// sup is set by attach; hold may read it from the key reader's
+	// job control goroutine before.
+	sup atomic.Pointer[supervisor.Supervisor]
+}
+
+// attach gives the terminal the supervisor, once made: the gate passes
+// changes on to it, and Ctrl-Z holds its COMMAND.
+func (t *terminal) attach(sup *supervisor.Supervisor) {
+	t.gate.next = sup
+	t.sup.Store(sup)
+}
+
+// hold stops COMMAND as Ctrl-Z stops autoreload (keys.Open).
+func (t *terminal) hold() (release func()) {
+	sup := t.sup.Load()
+	if sup == nil {
+		return func() {}
+	}
+	return sup.Hold()
 }
 
 // openTerminal prepares what cfg asks of the terminal. -I without a
 // terminal, or in the background, is a warning, not an error: a script
 // that sets AUTORELOAD_KEYS still runs where there are no keys to read.
 func openTerminal(cfg *config, logger *slog.Logger) (*terminal, error) {
-	t := &terminal{gate: &pauser{}} // the supervisor, once made, is next
+	t := &terminal{gate: &pauser{}} // see attach
 	if cfg.clear != "" {
 		mode := tty.ClearScreen
 		if cfg.clear == "reset" {
@@ -51,7 +71,7 @@ func openTerminal(cfg *config, logger *slog.Logger) (*terminal, error) {
 		logger.Warn("no keys", "reason", "stdin is not a terminal")
 		return t, nil
 	}
-	r, err := keys.Open("/dev/tty")
+	r, err := keys.Open("/dev/tty", t.hold)
 	switch {
 	case errors.Is(err, keys.ErrBackground):
 		logger.Warn("no keys", "reason", "autoreload is not in the terminal's foreground")

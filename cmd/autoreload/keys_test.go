@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
@@ -310,5 +312,72 @@ func TestKeysCommandReadingTheTerminal(t *testing.T) {
 	}
 	if left := marked(ot.mark); len(left) > 0 {
 		t.Errorf("left after q: %v", left)
+	}
+}
+
+// TestKeysCtrlZStopsTheJob: with -I, Ctrl-Z reaches autoreload alone (it
+// holds the terminal); it stops COMMAND too, so the whole job stops as
+// without -I, with the terminal's modes as they were for the shell. fg
+// continues both and the keys work again.
+func TestKeysCtrlZStopsTheJob(t *testing.T) {
+	t.Parallel()
+	js := startJobShell(t, "fg", "exec sleep 1000", "-I")
+	waitOutput(t, js.output, regexp.MustCompile(`keys: r restart(?s:.*)started pid`), 1)
+	modes := func() *unix.Termios { return termModes(t, js.master) } // a pty's master reads its slave's
+	if modes().Lflag&unix.ICANON != 0 {
+		t.Fatal("not in cbreak mode with -I")
+	}
+	js.send(t, "\x1a") // Ctrl-Z
+	js.next(t, "stopped SIGTSTP")
+	awaitCommandState(t, js, "T")
+	js.checkStopped(t)
+	if m := modes(); m.Lflag&(unix.ICANON|unix.ECHO) != unix.ICANON|unix.ECHO {
+		t.Errorf("modes of the stopped job: lflag %#x, want ICANON and ECHO back on for the shell", m.Lflag)
+	}
+	js.command(t, "fg")
+	awaitCommandState(t, js, "S")
+	deadline := time.Now().Add(waitLimit)
+	for modes().Lflag&unix.ICANON != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("not in cbreak mode again after fg")
+		}
+		time.Sleep(10 * time.Millisecond) // the modes, polled
+	}
+	js.send(t, "q") // no Enter: a key
+	if ev := js.next(t, "exited "); ev != "exited 0" {
+		t.Fatalf("autoreload %s after q, want exited 0\n%s", ev, js.output())
+	}
+	js.autoreload = 0
+	if left := js.commands(); len(left) > 0 {
+		t.Errorf("left after q: %v", left)
+	}
+	if m := modes(); m.Lflag&(unix.ICANON|unix.ECHO) != unix.ICANON|unix.ECHO {
+		t.Errorf("modes after q: lflag %#x, want ICANON and ECHO back on", m.Lflag)
+	}
+}
+
+// awaitCommandState waits until every process of COMMAND is in state (a
+// /proc state letter: T stopped, S sleeping).
+func awaitCommandState(t *testing.T, js *jobSession, state string) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		commands := js.commands()
+		ok := len(commands) > 0
+		for _, p := range commands {
+			ok = ok && procState(p.pid) == state
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var all []string
+			for _, p := range markedWith(js.mark, true) {
+				st, _ := proctree.ReadStat(p.pid)
+				all = append(all, fmt.Sprintf("%d %s %c pgid=%d ppid=%d", p.pid, p.cmd, st.State, st.Pgid, st.PPid))
+			}
+			t.Fatalf("COMMAND %v not in state %s within %v; processes: %v\n%s", commands, state, waitLimit, all, js.output())
+		}
+		time.Sleep(10 * time.Millisecond) // nothing to await: /proc, polled
 	}
 }

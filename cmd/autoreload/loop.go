@@ -87,7 +87,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		BeforeStart: term.clear,
 		Postpone:    cfg.postpone,
 	})
-	term.gate.next = sup
+	term.attach(sup)
 	if cfg.reloader == "watchman" {
 		// No fallback was asked for: an unusable Watchman ends autoreload
 		// before COMMAND ever starts. (After supervisor.Setup in main, so

@@ -2,14 +2,19 @@
 // cbreak mode (no line buffering, no echo) while a Reader is open, and in
 // its modes from before once it is closed.
 //
-// Job control: Ctrl-Z still stops the reading process as it stops any
-// program (the shell puts its own modes back as it takes the terminal),
-// and when the process is continued in the foreground the Reader puts the
-// terminal in cbreak mode again. A Reader opened in the background is
+// Job control: Ctrl-Z, which cbreak mode turns into a key, stops the
+// process while Next reads, as the terminal's SIGTSTP would, with the
+// terminal's modes set back first; the caller's hold function stops what
+// runs in other process groups (which the terminal's Ctrl-Z would not
+// reach) until the process is continued. Continued in the
+// foreground, the Reader puts the terminal in cbreak mode again. In an
+// orphaned process group, which no shell would continue, Ctrl-Z stops
+// nothing, as for any program. A Reader opened in the background is
 // refused: the terminal's keys are not the caller's.
 package keys
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,15 +43,19 @@ type Reader struct {
 
 	pending []byte // keys read but not yet returned
 
-	stop chan struct{} // closed by Close, for the continue watcher
-	done chan struct{} // closed when the continue watcher ended
+	hold func() (release func()) // see Open; may be nil
+
+	stop chan struct{} // closed by Close, for the job control watcher
+	done chan struct{} // closed when the job control watcher ended
 }
 
 // Open opens the terminal device name (such as /dev/tty) and puts it in
 // cbreak mode. The device is opened anew, so its descriptor is the
 // Reader's alone: non-blocking reads, which Close interrupts, change
-// nothing for other processes writing to the same terminal.
-func Open(name string) (*Reader, error) {
+// nothing for other processes writing to the same terminal. hold, when not
+// nil, is called as Ctrl-Z stops the process, and the function it returns
+// as the process goes on.
+func Open(name string, hold func() (release func())) (*Reader, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
@@ -65,7 +74,7 @@ func Open(name string) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("keys: %s: %w", name, err)
 	}
-	r := &Reader{f: f, fd: fd, saved: saved, stop: make(chan struct{}), done: make(chan struct{})}
+	r := &Reader{f: f, fd: fd, saved: saved, hold: hold, stop: make(chan struct{}), done: make(chan struct{})}
 	cont := make(chan os.Signal, 1)
 	signal.Notify(cont, syscall.SIGCONT)
 	go r.watchContinue(cont)
@@ -73,8 +82,8 @@ func Open(name string) (*Reader, error) {
 }
 
 // watchContinue puts the terminal back in cbreak mode whenever the process
-// is continued in the foreground after a stop (Ctrl-Z, then fg): the shell
-// set its own modes meanwhile.
+// is continued in the foreground after a stop: the shell set its own modes
+// meanwhile.
 func (r *Reader) watchContinue(cont chan os.Signal) {
 	defer close(r.done)
 	defer signal.Stop(cont)
@@ -83,13 +92,43 @@ func (r *Reader) watchContinue(cont chan os.Signal) {
 		case <-r.stop:
 			return
 		case <-cont:
-			r.mu.Lock()
-			if !r.closed && tty.InForeground(r.fd) {
-				_, _ = tty.Cbreak(r.fd) // the modes to restore stay those from Open
-			}
-			r.mu.Unlock()
+			r.cbreakAgain()
 		}
 	}
+}
+
+func (r *Reader) cbreakAgain() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed && tty.InForeground(r.fd) {
+		_, _ = tty.Cbreak(r.fd) // the modes to restore stay those from Open
+	}
+}
+
+// ctrlZ is the suspend key, which cbreak mode delivers as a key.
+const ctrlZ = 0x1a
+
+// suspend stops the process as Ctrl-Z's SIGTSTP would have, with the
+// terminal's modes as they were and what hold stops stopped, and returns
+// once it is continued: at once in an orphaned process group, where the
+// kernel discards the stop. SIGTSTP is never caught in this process (Go
+// could not give it its default action back), so its default action is
+// what stops it.
+func (r *Reader) suspend() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	_ = r.saved.Restore()
+	r.mu.Unlock()
+	release := func() {}
+	if r.hold != nil {
+		release = r.hold()
+	}
+	stopSelf()
+	release()
+	r.cbreakAgain()
 }
 
 // Next returns the next key pressed: a byte, as typed (Ctrl-X is 0x18).
@@ -115,6 +154,10 @@ func (r *Reader) Next(ctx context.Context) (byte, error) {
 			return 0, fmt.Errorf("keys: %w", err)
 		}
 		r.pending = withoutEscapes(buf[:n])
+		if bytes.IndexByte(r.pending, ctrlZ) >= 0 {
+			r.pending = bytes.ReplaceAll(r.pending, []byte{ctrlZ}, nil)
+			r.suspend()
+		}
 	}
 	k := r.pending[0]
 	r.pending = r.pending[1:]

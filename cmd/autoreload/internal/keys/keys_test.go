@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 // stdout, "ready", every key until q, then whether Next returns after ctx
 // ends and after Close.
 func helperMain() {
-	r, err := Open("/dev/tty")
+	r, err := Open("/dev/tty", nil)
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(1)
@@ -137,7 +137,8 @@ func (h *helper) modes(t *testing.T) *unix.Termios {
 }
 
 // TestKeysOneAtATime: keys arrive as typed, without Enter, escape
-// sequences are dropped whole, and the modes are back after Close.
+// sequences are dropped whole, Ctrl-Z is no key, and the modes are back
+// after Close.
 func TestKeysOneAtATime(t *testing.T) {
 	master, slave, err := pty.Open()
 	if err != nil {
@@ -156,6 +157,13 @@ func TestKeysOneAtATime(t *testing.T) {
 	h.master.Write([]byte("\x1b[A")) // an arrow: no '[' nor 'A'
 	h.master.Write([]byte("p"))
 	h.expect(t, `key 'p'`)
+	// Ctrl-Z is no key: the helper, a session leader, is in an orphaned
+	// group, where the stop is discarded and reading goes on at once.
+	h.master.Write([]byte("\x1ax"))
+	h.expect(t, `key 'x'`)
+	if m := h.modes(t); m.Lflag&unix.ICANON != 0 {
+		t.Errorf("lflag %#x after Ctrl-Z in an orphaned group: want cbreak again", m.Lflag)
+	}
 	h.master.Write([]byte("q"))
 	h.expect(t, `key 'q'`)
 	h.expect(t, "cancelled: true")
@@ -229,13 +237,13 @@ func TestRefusedWithoutTheForeground(t *testing.T) {
 	defer master.Close()
 	defer slave.Close()
 	before, _ := unix.IoctlGetTermios(int(slave.Fd()), getTermios)
-	if _, err := Open(slave.Name()); !errors.Is(err, ErrBackground) {
+	if _, err := Open(slave.Name(), nil); !errors.Is(err, ErrBackground) {
 		t.Errorf("Open(%s) = %v, want ErrBackground", slave.Name(), err)
 	}
 	if after, _ := unix.IoctlGetTermios(int(slave.Fd()), getTermios); *after != *before {
 		t.Error("modes changed by a refused Open")
 	}
-	if _, err := Open(os.DevNull); err == nil {
+	if _, err := Open(os.DevNull, nil); err == nil {
 		t.Error("Open(/dev/null) succeeded")
 	}
 }

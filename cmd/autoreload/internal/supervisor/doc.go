@@ -44,7 +44,8 @@
 //   - With a Stdin that is no terminal (autoreload -I gives /dev/null),
 //     COMMAND never gets the foreground, and a COMMAND stopped for using
 //     the terminal anyway stays stopped, with a warning, until the next
-//     restart.
+//     restart. Hold stops COMMAND while the caller is stopped itself
+//     (hold.go).
 //
 // The supervisor knows nothing about files: whoever watches them calls
 // Restart (or RestartChanges, with modification times) with the paths that

@@ -309,6 +309,7 @@ func (s *Supervisor) start(changed []string) *group {
 		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
 	}
 	g := &group{pid: c.Pid, started: c.Started, child: c}
+	s.running.Store(int64(g.pid))
 	s.log.Info("started", "pid", g.pid)
 	return g
 }
@@ -318,6 +319,9 @@ func (s *Supervisor) start(changed []string) *group {
 // itself is logged once Run knows what follows.
 func (s *Supervisor) sweep(g *group) []proctree.Stat {
 	alive := s.reaper.sweep(g)
+	if g.status != nil {
+		s.running.CompareAndSwap(int64(g.pid), 0)
+	}
 	if g.status != nil && g.stopping {
 		s.logExit(g)
 	}

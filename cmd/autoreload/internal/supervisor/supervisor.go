@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -83,6 +84,10 @@ type Supervisor struct {
 	wake      chan struct{}
 	kill      chan struct{}
 	killOnce  sync.Once
+	// running is the process group of the COMMAND running now, 0 when
+	// none: set by Run's goroutine as it starts and reaps one, read by
+	// Hold.
+	running atomic.Int64
 
 	// Owned by Run's goroutine.
 	reaper *reaper

@@ -53,13 +53,15 @@ type State struct {
 
 // Cbreak turns off line buffering and echo on the terminal on fd, so single
 // key presses can be read as they are typed, and returns the modes before.
-// Signals stay on: Ctrl-C and Ctrl-Z still reach the foreground group.
+// Ctrl-C and Ctrl-\ still send their signals; Ctrl-Z is read as a key
+// (0x1a), so that the reader can set the modes back before it stops.
 func Cbreak(fd int) (*State, error) {
 	tio, err := unix.IoctlGetTermios(fd, getTermios)
 	if err != nil {
 		return nil, ErrNotTerminal
 	}
 	old := *tio
+	tio.Cc[unix.VSUSP] = vdisable
 	tio.Lflag &^= unix.ICANON | unix.ECHO
 	tio.Cc[unix.VMIN], tio.Cc[unix.VTIME] = 1, 0
 	if err := setModes(fd, tio); err != nil {

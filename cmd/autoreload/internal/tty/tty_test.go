@@ -57,6 +57,9 @@ func TestCbreakAndRestore(t *testing.T) {
 	if during.Lflag&(unix.ICANON|unix.ECHO) != 0 || during.Lflag&unix.ISIG == 0 {
 		t.Errorf("cbreak lflag %#x: want ICANON and ECHO off, ISIG on", during.Lflag)
 	}
+	if during.Cc[unix.VSUSP] != vdisable || during.Cc[unix.VINTR] != before.Cc[unix.VINTR] {
+		t.Errorf("cbreak: VSUSP %#x, VINTR %#x: want Ctrl-Z a key, Ctrl-C a signal", during.Cc[unix.VSUSP], during.Cc[unix.VINTR])
+	}
 	if err := st.Restore(); err != nil {
 		t.Fatal(err)
 	}
