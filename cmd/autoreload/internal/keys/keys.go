@@ -6,8 +6,8 @@
 // process while Next reads, as the terminal's SIGTSTP would, with the
 // terminal's modes set back first; the caller's hold function stops what
 // runs in other process groups (which the terminal's Ctrl-Z would not
-// reach) until the process is continued. Continued in the
-// foreground, the Reader puts the terminal in cbreak mode again. In an
+// reach) until the process is continued. Continued in the foreground
+// (after any stop), the Reader puts the terminal in cbreak mode again. In an
 // orphaned process group, which no shell would continue, Ctrl-Z stops
 // nothing, as for any program. A Reader opened in the background is
 // refused: the terminal's keys are not the caller's.
@@ -38,15 +38,15 @@ type Reader struct {
 	fd    int
 	saved *tty.State // the modes from before; set back by Close
 
-	mu     sync.Mutex // serialises mode changes: Close and a continue
+	mu     sync.Mutex // serialises mode changes: Close, a suspend, a continue
 	closed bool
 
 	pending []byte // keys read but not yet returned
 
 	hold func() (release func()) // see Open; may be nil
 
-	stop chan struct{} // closed by Close, for the job control watcher
-	done chan struct{} // closed when the job control watcher ended
+	stop chan struct{} // closed by Close, for watchContinue
+	done chan struct{} // closed when watchContinue ended
 }
 
 // Open opens the terminal device name (such as /dev/tty) and puts it in
