@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -75,4 +76,33 @@ func TestTerminalFlagsInTheProjectFile(t *testing.T) {
 	if _, err := parseConfig([]string{"--config", filepath.Join(dir, ".autoreload.toml")}, env()); err == nil || !strings.Contains(err.Error(), ":1:") {
 		t.Errorf("clear = 1: %v, want an error naming line 1", err)
 	}
+}
+
+// TestPidAtVerbose: with -v, autoreload's first line is its own pid, for
+// kill -USR1, which then restarts COMMAND.
+func TestPidAtVerbose(t *testing.T) {
+	t.Parallel()
+	s := startAutoreload(t, t.TempDir(), "-v", "--", "sleep", "1000")
+	if e := s.next("pid"); e.msg() != "pid" || e.pid() != s.cmd.Process.Pid {
+		t.Fatalf("first event %v, want pid %d", e, s.cmd.Process.Pid)
+	}
+	first := s.ready()
+	s.signal(syscall.SIGUSR1)
+	s.await("restart", func(e event) bool { return e["signal"] == "SIGUSR1" })
+	if next := s.await("started", nil); next.pid() == first.pid() {
+		t.Error("SIGUSR1: no new COMMAND")
+	}
+	s.stop()
+}
+
+// TestKeysWithoutATerminal: -I where stdin is no terminal warns and
+// changes nothing: COMMAND keeps autoreload's stdin.
+func TestKeysWithoutATerminal(t *testing.T) {
+	t.Parallel()
+	s := startAutoreload(t, t.TempDir(), "-I", "--", "sleep", "1000")
+	if e := s.await("no keys", nil, "keys"); e["reason"] != "stdin is not a terminal" {
+		t.Errorf("no keys: %v, want the reason", e)
+	}
+	s.ready()
+	s.stop()
 }
