@@ -86,9 +86,9 @@ func startedIn(events []event) int {
 	return n
 }
 
-// TestKeyRestartsOnce: r restarts COMMAND once, logged as key=r; COMMAND
-// reads no terminal input (its stdin is /dev/null) and never holds the
-// foreground.
+// TestKeyRestartsOnce: r restarts COMMAND once, logged as key=r; ? lists
+// the keys; COMMAND reads no terminal input (its stdin is /dev/null) and
+// never holds the foreground.
 func TestKeyRestartsOnce(t *testing.T) {
 	t.Parallel()
 	dir, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
@@ -100,6 +100,10 @@ func TestKeyRestartsOnce(t *testing.T) {
 	}
 	if fg, err := unix.IoctlGetInt(int(ot.master.Fd()), unix.TIOCGPGRP); err != nil || fg != ot.cmd.Process.Pid {
 		t.Errorf("terminal's foreground group %d (%v), want autoreload's %d, not COMMAND's %d", fg, err, ot.cmd.Process.Pid, first.pid())
+	}
+	ot.press("?")
+	if e := ot.await("keys", nil, "started"); !strings.Contains(e["keys"].(string), "r restart") {
+		t.Errorf("? shows %v, want the keys", e)
 	}
 	ot.press("r")
 	ot.await("restart", key("r"), "started")
