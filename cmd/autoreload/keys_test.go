@@ -385,3 +385,31 @@ func awaitCommandState(t *testing.T, js *jobSession, state string) {
 		time.Sleep(10 * time.Millisecond) // nothing to await: /proc, polled
 	}
 }
+
+// TestClearBeforeEachBuild: with --build, the screen is cleared before the
+// build, and not again before the start it leads to, whose errors and
+// warnings stay on the screen.
+func TestClearBeforeEachBuild(t *testing.T) {
+	t.Parallel()
+	ot := startOnTerminal(t, t.TempDir(), true, "--clear", "--build", "echo compiled", "--", "sleep", "1000")
+	started := regexp.MustCompile(`"msg":"started"`)
+	waitOutput(t, ot.output, started, 1)
+	ot.signal(syscall.SIGUSR1)
+	text := waitOutput(t, ot.output, started, 2)
+	ot.stop()
+	var order []string
+	for _, m := range regexp.MustCompile(`\x1b\[H\x1b\[2J\x1b\[3J|"msg":"build"|compiled|"msg":"started"`).FindAllString(text, -1) {
+		switch {
+		case strings.HasPrefix(m, "\x1b"):
+			order = append(order, "clear")
+		case m == "compiled":
+			order = append(order, "output")
+		default:
+			order = append(order, strings.Trim(strings.TrimPrefix(m, `"msg":`), `"`))
+		}
+	}
+	want := []string{"clear", "build", "output", "started", "clear", "build", "output", "started"}
+	if !slices.Equal(order, want) {
+		t.Errorf("terminal got %v, want %v\n%q", order, want, text)
+	}
+}
