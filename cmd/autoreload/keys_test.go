@@ -222,12 +222,7 @@ func TestClearBeforeEachStart(t *testing.T) {
 	for mode, seq := range map[string]string{"--clear": "\x1b[H\x1b[2J\x1b[3J", "--clear=reset": "\x1bc"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			ot := startOnTerminal(t, t.TempDir(), true, mode, "--", "sleep", "1000")
-			started := regexp.MustCompile(`"msg":"started"`)
-			waitOutput(t, ot.output, started, 1)
-			ot.signal(syscall.SIGUSR1)
-			text := waitOutput(t, ot.output, started, 2)
-			ot.stop()
+			text := twoStartsOnTerminal(t, mode, "--", "sleep", "1000")
 			var order []string
 			for _, m := range regexp.MustCompile(regexp.QuoteMeta(seq)+`|"msg":"started"`).FindAllString(text, -1) {
 				order = append(order, map[bool]string{true: "clear", false: "started"}[m == seq])
@@ -237,6 +232,20 @@ func TestClearBeforeEachStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// twoStartsOnTerminal runs autoreload with args and its log on a terminal,
+// restarts COMMAND once by SIGUSR1, stops, and returns what the terminal
+// got.
+func twoStartsOnTerminal(t *testing.T, args ...string) string {
+	t.Helper()
+	ot := startOnTerminal(t, t.TempDir(), true, args...)
+	started := regexp.MustCompile(`"msg":"started"`)
+	waitOutput(t, ot.output, started, 1)
+	ot.signal(syscall.SIGUSR1)
+	text := waitOutput(t, ot.output, started, 2)
+	ot.stop()
+	return text
 }
 
 // waitOutput waits for n matches of re in the terminal's output and returns
@@ -391,12 +400,7 @@ func awaitCommandState(t *testing.T, js *jobSession, state string) {
 // warnings stay on the screen.
 func TestClearBeforeEachBuild(t *testing.T) {
 	t.Parallel()
-	ot := startOnTerminal(t, t.TempDir(), true, "--clear", "--build", "echo compiled", "--", "sleep", "1000")
-	started := regexp.MustCompile(`"msg":"started"`)
-	waitOutput(t, ot.output, started, 1)
-	ot.signal(syscall.SIGUSR1)
-	text := waitOutput(t, ot.output, started, 2)
-	ot.stop()
+	text := twoStartsOnTerminal(t, "--clear", "--build", "echo compiled", "--", "sleep", "1000")
 	var order []string
 	for _, m := range regexp.MustCompile(`\x1b\[H\x1b\[2J\x1b\[3J|"msg":"build"|compiled|"msg":"started"`).FindAllString(text, -1) {
 		switch {
