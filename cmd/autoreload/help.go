@@ -74,10 +74,10 @@ How to restart:
       --postpone              start COMMAND only on the first change
 
 On a terminal:
-  -I, --keys                  read keys: r restarts COMMAND, p pauses and resumes
-                              watching (one restart then follows with what
-                              changed), q quits, ? lists them; COMMAND then gets
-                              no terminal input (stdin is /dev/null)
+  -I, --keys                  read keys: r restarts COMMAND, p pauses and
+                              resumes (one restart then follows with what
+                              changed), q quits, ? lists them; COMMAND then
+                              gets no terminal input (stdin is /dev/null)
       --clear[=reset]         clear the screen before each start of COMMAND (and
                               before its --build); reset: reset the terminal
       --notify                a desktop notification when a build fails or
