@@ -144,24 +144,38 @@ type pauser struct {
 }
 
 func (p *pauser) RestartChanges(changes []supervisor.Change) {
+	p.admit(changes, func(bool) {})
+}
+
+// admit announces changes (the "changed" line, paused or not) and holds
+// them or passes them on, the announcement of held ones under the lock: a
+// resume cannot come between, so what the log says is held is held, and
+// counted.
+func (p *pauser) admit(changes []supervisor.Change, announce func(paused bool)) {
 	p.mu.Lock()
 	if p.paused {
+		defer p.mu.Unlock()
+		announce(true)
 		for _, c := range changes {
 			p.seen[c.Path] = true
 		}
 		p.held = append(p.held, changes...)
-		p.mu.Unlock()
 		return
 	}
 	p.mu.Unlock()
+	announce(false)
 	p.next.RestartChanges(changes)
 }
 
-// Paused reports whether changes are held now, for the "changed" line.
-func (p *pauser) Paused() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.paused
+// admit announces changes and hands them to sup: through the pause gate
+// when sup is one.
+func admit(sup restarter, changes []supervisor.Change, announce func(paused bool)) {
+	if p, ok := sup.(*pauser); ok {
+		p.admit(changes, announce)
+		return
+	}
+	announce(false)
+	sup.RestartChanges(changes)
 }
 
 // toggle pauses or resumes, and on resume reports how many files changed

@@ -279,14 +279,15 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, split
 		if b.Unknown {
 			attrs = append(attrs, "unknown", true)
 		}
-		if p, ok := sup.(interface{ Paused() bool }); ok && p.Paused() {
-			attrs = append(attrs, "paused", true) // held until the p key resumes
-		}
-		logger.Info("changed", attrs...)
-		if faultWatchPanic {
-			panic("fault injected: watch-panic")
-		}
-		sup.RestartChanges(withTimes(paths, b))
+		admit(sup, withTimes(paths, b), func(paused bool) {
+			if paused {
+				attrs = append(attrs, "paused", true) // held until the p key resumes
+			}
+			logger.Info("changed", attrs...)
+			if faultWatchPanic {
+				panic("fault injected: watch-panic")
+			}
+		})
 	}
 }
 
