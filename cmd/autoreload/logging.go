@@ -171,7 +171,7 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 		v := a.Value.Resolve()
 		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots") {
-			if r.Message == "changed" {
+			if r.Message == "changed" || r.Message == "not used" {
 				list = list[:min(len(list), maxTextPaths)]
 			}
 			rel := make([]string, len(list))
@@ -301,6 +301,16 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "build loop":
 		s = "build loop: " + str("hint")
 		done["hint"], done["count"] = true, true
+	case "deps":
+		if has("error") {
+			s = "deps failed, so every change counts until it succeeds: " + str("error")
+		} else {
+			s = fmt.Sprintf("deps: %s paths from %s in %s", str("count"), str("from"), str("duration"))
+		}
+		done["error"], done["count"], done["from"], done["duration"] = true, true, true, true
+	case "not used":
+		s = "not used by COMMAND: " + list("paths")
+		done["paths"], done["count"] = true, true
 	case "listening":
 		s = "listening on " + list("addrs")
 		done["addrs"] = true

@@ -36,11 +36,7 @@ var errStopped = errors.New("stopped by signal")
 // autoreload watches, supervises and handles signals until a signal or a
 // failure ends it.
 func autoreload(cfg *config, logger *slog.Logger) error {
-	ws, err := spec.New(spec.Options{
-		Watch: cfg.watch, Patterns: cfg.patterns, Exts: cfg.exts,
-		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
-		NoIgnoreFiles: cfg.noIgnoreFiles,
-	})
+	ws, err := spec.New(specOptions(cfg, cfg.watch))
 	if err != nil {
 		return &usageError{err}
 	}
@@ -57,7 +53,16 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return err
 	}
 	defer sockets.Close()
+	d, env, err := startDeps(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if d != nil {
+		logger = slog.New(&depsLogHandler{logger.Handler(), d})
+	}
 	sup := supervisor.New(supervisor.Options{
+		Env:        env,
 		Sockets:    sockets.Files(),
 		SocketEnv:  sockets.Env(),
 		Build:      builder(cfg),
@@ -95,7 +100,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	// from COMMAND's start on always does.
 	since := ws.StartBaseline()
 	wg.Go(func() {
-		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
+		if err := watch(ctx, ws, cfg, since, d, sup, logger); err != nil {
 			cancel(err)
 		}
 	})
@@ -111,6 +116,15 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return cause
 	}
 	return nil
+}
+
+// specOptions is what to watch: paths, with cfg's patterns and ignores.
+func specOptions(cfg *config, watch []string) spec.Options {
+	return spec.Options{
+		Watch: watch, Patterns: cfg.patterns, Exts: cfg.exts,
+		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
+		NoIgnoreFiles: cfg.noIgnoreFiles,
+	}
 }
 
 // commandLineError is a whole command line given as COMMAND's one word
@@ -142,13 +156,17 @@ func isNotFound(err error) bool {
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
 // until ctx ends; it returns the watcher's failure.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, logger *slog.Logger) error {
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, d *depsSources, sup *supervisor.Supervisor, logger *slog.Logger) error {
+	var w watcher
 	w, err := newWatcher(ctx, spec, cfg, since, logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("watch: %w", err)
+	}
+	if d != nil {
+		w = newDepsWatcher(ctx, w, spec.Roots(), d, logger, outsideWatcher(cfg, logger))
 	}
 	defer w.Close()
 	return follow(ctx, w, spec.Roots(), sup, logger)

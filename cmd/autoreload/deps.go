@@ -1,0 +1,429 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/deps"
+	"github.com/autoreload/autoreload/fallback"
+	"github.com/autoreload/autoreload/watchman/spec"
+)
+
+// The --deps-from wiring: the sources run beside COMMAND, and a watcher
+// between the backends and follow passes on only the changes to files
+// COMMAND uses.
+//
+// Paths of the set outside the --watch roots (a Go replace ../lib) are
+// watched by extra watchers, one for each group of such paths the set
+// gained, each built with the same options and Since the start of the run
+// that named them. Extra watchers are only ever added, never rebuilt or
+// dropped: a rebuild would leave a window in which a change is seen by
+// neither the old watcher nor the new one (or by both), while what a set
+// no longer names is filtered out anyway.
+
+// depsSources is the --deps-from configuration made ready to run.
+type depsSources struct {
+	sources []deps.Source // run by refreshers
+	channel *deps.Channel // --deps-from child, or nil
+	count   *atomic.Int64 // the set's size for "watching"; -1 while every change counts
+}
+
+// newDepsSources builds the sources; wd is where they run and relative
+// paths are from, env COMMAND's environment.
+func newDepsSources(cfg *config, wd string, env []string, logger *slog.Logger) (*depsSources, error) {
+	d := &depsSources{count: new(atomic.Int64)}
+	d.count.Store(-1)
+	for _, from := range cfg.depsFrom {
+		switch from {
+		case deps.GoPreset:
+			g, err := deps.NewGo(cfg.command, wd, env)
+			if err != nil {
+				return nil, &usageError{err}
+			}
+			d.sources = append(d.sources, g)
+		case deps.ChildPreset:
+			if d.channel != nil {
+				continue
+			}
+			ch, err := deps.Listen(wd, logger)
+			if err != nil {
+				return nil, err
+			}
+			d.channel = ch
+		default:
+			d.sources = append(d.sources, &deps.Shell{Command: from, Dir: wd, Env: env})
+		}
+	}
+	return d, nil
+}
+
+func (d *depsSources) Close() {
+	if d != nil && d.channel != nil {
+		d.channel.Close()
+	}
+}
+
+// depsLogHandler lets the deps wiring see what the supervisor logs and
+// say what it knows: each "started" gives the channel COMMAND's new pid
+// (the one seam with the supervisor), and each "watching" gets the size
+// of the set ("all" while every change counts).
+type depsLogHandler struct {
+	slog.Handler
+	d *depsSources
+}
+
+func (h *depsLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	switch r.Message {
+	case "started":
+		if h.d.channel != nil {
+			r.Attrs(func(a slog.Attr) bool {
+				if a.Key == "pid" {
+					h.d.channel.Started(int(a.Value.Int64()))
+				}
+				return true
+			})
+		}
+	case "watching":
+		r = r.Clone()
+		if n := h.d.count.Load(); n >= 0 {
+			r.AddAttrs(slog.Int64("deps", n))
+		} else {
+			r.AddAttrs(slog.String("deps", "all"))
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *depsLogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &depsLogHandler{h.Handler.WithAttrs(as), h.d}
+}
+
+func (h *depsLogHandler) WithGroup(name string) slog.Handler {
+	return &depsLogHandler{h.Handler.WithGroup(name), h.d}
+}
+
+// pumped is one Next of one backend.
+type pumped struct {
+	b   spec.Batch
+	err error
+}
+
+// depsWatcher is the watcher follow reads with --deps-from.
+type depsWatcher struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	d      *depsSources
+	log    *slog.Logger
+	// newExtra watches paths outside the roots from since.
+	newExtra func(ctx context.Context, paths []string, since time.Time) (watcher, error)
+
+	batches chan pumped
+	results chan deps.Result
+	wg      sync.WaitGroup
+
+	mu       sync.Mutex // guards watchers, for Close
+	watchers []watcher
+
+	// Owned by Next's goroutine.
+	refreshers []*deps.Refresher
+	sets       map[string]*deps.Set // by source name; absent: unknown or failed
+	answered   map[string]int64     // the Asked of each refresher's last result
+	union      *deps.Set            // nil while every change counts
+	covered    []string             // watched: the roots and the extra watchers' paths
+	held       []spec.Change        // judged not used while a run was due
+	heldAt     map[string]int
+}
+
+// maxHeld bounds the changes held for a refresh: past it, the oldest are
+// judged as not used by the set in hand.
+const maxHeld = 10000
+
+func newDepsWatcher(ctx context.Context, main watcher, roots []string, d *depsSources, logger *slog.Logger,
+	newExtra func(context.Context, []string, time.Time) (watcher, error)) *depsWatcher {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &depsWatcher{
+		ctx: ctx, cancel: cancel, d: d, log: logger, newExtra: newExtra,
+		batches: make(chan pumped), results: make(chan deps.Result, 4),
+		sets: map[string]*deps.Set{}, answered: map[string]int64{},
+		covered: slices.Clone(roots), heldAt: map[string]int{},
+	}
+	w.add(main)
+	for _, src := range d.sources {
+		w.refreshers = append(w.refreshers, deps.StartRefresher(ctx, src, w.results))
+	}
+	if d.channel != nil {
+		w.wg.Go(func() { d.channel.Serve(ctx, w.results) })
+	}
+	return w
+}
+
+// add pumps a backend's batches into w.batches until it fails or closes.
+func (w *depsWatcher) add(b watcher) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx.Err() != nil {
+		b.Close()
+		return
+	}
+	w.watchers = append(w.watchers, b)
+	w.wg.Go(func() {
+		for {
+			batch, err := b.Next(w.ctx)
+			if w.ctx.Err() != nil || errors.Is(err, fallback.ErrClosed) {
+				return
+			}
+			select {
+			case w.batches <- pumped{batch, err}:
+			case <-w.ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+func (w *depsWatcher) Close() error {
+	w.cancel()
+	w.mu.Lock()
+	var err error
+	for _, b := range w.watchers {
+		err = errors.Join(err, b.Close())
+	}
+	w.mu.Unlock()
+	w.wg.Wait()
+	return err
+}
+
+// Next returns the next batch of changes to files COMMAND uses.
+func (w *depsWatcher) Next(ctx context.Context) (spec.Batch, error) {
+	for {
+		var b spec.Batch
+		select {
+		case <-ctx.Done():
+			return spec.Batch{}, ctx.Err()
+		case p := <-w.batches:
+			if p.err != nil {
+				return spec.Batch{}, p.err
+			}
+			b = w.judge(p.b)
+		case r := <-w.results:
+			b = w.apply(r)
+		}
+		if !b.Empty() {
+			// A restart for a change: the change may have added an import.
+			for _, r := range w.refreshers {
+				r.Trigger()
+			}
+			return b, nil
+		}
+	}
+}
+
+// refreshing reports whether a source has a run due whose answer may
+// change the set.
+func (w *depsWatcher) refreshing() bool {
+	for _, r := range w.refreshers {
+		if w.answered[r.Source().Name()] < r.Asked() {
+			return true
+		}
+	}
+	return false
+}
+
+// judge keeps the changes COMMAND uses; the others are held while a
+// refresh is due, else logged as not used.
+func (w *depsWatcher) judge(b spec.Batch) spec.Batch {
+	if b.Unknown || w.union == nil {
+		return b
+	}
+	used := spec.Batch{}
+	var notUsed []spec.Change
+	for _, c := range b.Changes {
+		if w.union.Contains(c.Path) {
+			used.Changes = append(used.Changes, c)
+		} else {
+			notUsed = append(notUsed, c)
+		}
+	}
+	if w.refreshing() {
+		w.hold(notUsed)
+	} else {
+		w.logNotUsed(notUsed)
+	}
+	return used
+}
+
+func (w *depsWatcher) hold(cs []spec.Change) {
+	for _, c := range cs {
+		if i, ok := w.heldAt[c.Path]; ok {
+			w.held[i] = c
+			continue
+		}
+		w.heldAt[c.Path] = len(w.held)
+		w.held = append(w.held, c)
+	}
+	if over := len(w.held) - maxHeld; over > 0 {
+		w.logNotUsed(w.held[:over])
+		w.setHeld(slices.Clone(w.held[over:]))
+	}
+}
+
+func (w *depsWatcher) setHeld(cs []spec.Change) {
+	w.held, w.heldAt = nil, map[string]int{}
+	w.hold(cs)
+}
+
+func (w *depsWatcher) logNotUsed(cs []spec.Change) {
+	if len(cs) == 0 {
+		return
+	}
+	paths := make([]string, 0, min(len(cs), maxLoggedPaths))
+	for _, c := range cs[:min(len(cs), maxLoggedPaths)] {
+		paths = append(paths, c.Path)
+	}
+	w.log.Debug("not used", "paths", paths, "count", len(cs))
+}
+
+// apply takes a source's answer: logs it, makes it the set, watches what
+// it names outside the roots, and judges the held changes again.
+func (w *depsWatcher) apply(r deps.Result) spec.Batch {
+	if r.Asked > w.answered[r.Source] {
+		w.answered[r.Source] = r.Asked
+	}
+	if r.Err != nil {
+		delete(w.sets, r.Source)
+		w.log.Warn("deps", "from", r.Source, "error", r.Err.Error())
+	} else {
+		w.sets[r.Source] = r.Set
+		w.log.Info("deps", "from", r.Source, "count", r.Set.Len(), "duration", r.Duration)
+	}
+	w.union = nil
+	if len(w.sets) == len(w.refreshers)+w.channelCount() {
+		all := make([]*deps.Set, 0, len(w.sets))
+		for _, s := range w.sets {
+			all = append(all, s)
+		}
+		w.union = deps.Union(all...)
+		w.d.count.Store(int64(w.union.Len()))
+	} else {
+		w.d.count.Store(-1)
+	}
+	if r.Set != nil {
+		w.watchOutside(r.Set, r.Started)
+	}
+	held := w.held
+	w.setHeld(nil)
+	if len(held) == 0 {
+		return spec.Batch{}
+	}
+	return w.judge(spec.Batch{Changes: held})
+}
+
+func (w *depsWatcher) channelCount() int {
+	if w.d.channel != nil {
+		return 1
+	}
+	return 0
+}
+
+// watchOutside starts an extra watcher for what set names outside what is
+// watched already, from since.
+func (w *depsWatcher) watchOutside(set *deps.Set, since time.Time) {
+	var paths []string
+	for _, p := range set.Outside(w.covered) {
+		if _, err := os.Lstat(p); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	w.covered = append(w.covered, paths...)
+	w.wg.Go(func() {
+		extra, err := w.newExtra(w.ctx, paths, since)
+		if err != nil {
+			if w.ctx.Err() == nil {
+				w.log.Warn("deps", "error", fmt.Sprintf("watching %d paths outside --watch: %v", len(paths), err))
+			}
+			return
+		}
+		w.add(extra)
+	})
+}
+
+// depsFromValue is --deps-from: each value is a command line, or a
+// preset; its variable holds one (a command line may hold ':').
+type depsFromValue []string
+
+func (v *depsFromValue) String() string { return fmt.Sprint([]string(*v)) }
+func (v *depsFromValue) Type() string   { return "command" }
+func (v *depsFromValue) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("a blank command line")
+	}
+	*v = append(*v, s)
+	return nil
+}
+
+// checkDepsFrom refuses, before anything runs, a preset that cannot apply
+// to COMMAND.
+func checkDepsFrom(from, command []string) error {
+	for _, f := range from {
+		switch f {
+		case deps.GoPreset:
+			if _, err := deps.NewGo(command, "", nil); err != nil {
+				return &usageError{err}
+			}
+		case deps.ChildPreset:
+			if err := deps.ChildSupported(); err != nil {
+				return &usageError{err}
+			}
+		}
+	}
+	return nil
+}
+
+// startDeps makes the --deps-from sources ready, and COMMAND's
+// environment (nil: autoreload's own) with the channel's socket; no
+// sources, no depsSources.
+func startDeps(cfg *config, logger *slog.Logger) (*depsSources, []string, error) {
+	if len(cfg.depsFrom) == 0 {
+		return nil, nil, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, nil, fmt.Errorf("deps: %w", err)
+	}
+	d, err := newDepsSources(cfg, wd, os.Environ(), logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	var env []string
+	if d.channel != nil {
+		env = append(os.Environ(), d.channel.Env())
+	}
+	return d, env, nil
+}
+
+// outsideWatcher builds the extra watchers of paths outside the roots:
+// the same options as the main one (patterns and ignores still apply), a
+// "watching" line of their own marked deps_outside.
+func outsideWatcher(cfg *config, logger *slog.Logger) func(context.Context, []string, time.Time) (watcher, error) {
+	return func(ctx context.Context, paths []string, since time.Time) (watcher, error) {
+		ws, err := spec.New(specOptions(cfg, paths))
+		if err != nil {
+			return nil, err
+		}
+		return newWatcher(ctx, ws, cfg, since, logger.With("deps_outside", true))
+	}
+}
