@@ -39,7 +39,7 @@ type depsSources struct {
 // newDepsSources builds the sources; wd is where they run and relative
 // paths are from, env COMMAND's environment.
 func newDepsSources(cfg *config, wd string, env []string, logger *slog.Logger) (*depsSources, error) {
-	d := &depsSources{count: new(atomic.Int64)}
+	d := &depsSources{count: new(atomicCount)}
 	d.count.Store(-1)
 	for _, from := range cfg.depsFrom {
 		switch from {
@@ -157,7 +157,9 @@ func newDepsWatcher(ctx context.Context, main watcher, roots []string, d *depsSo
 	}
 	w.add(main)
 	for _, src := range d.sources {
-		w.refreshers = append(w.refreshers, deps.StartRefresher(ctx, src, w.results))
+		r := deps.NewRefresher(src, w.results)
+		w.refreshers = append(w.refreshers, r)
+		w.wg.Go(func() { r.Run(ctx) })
 	}
 	if d.channel != nil {
 		w.wg.Go(func() { d.channel.Serve(ctx, w.results) })
@@ -427,3 +429,6 @@ func outsideWatcher(cfg *config, logger *slog.Logger) func(context.Context, []st
 		return newWatcher(ctx, ws, cfg, since, logger.With("deps_outside", true))
 	}
 }
+
+// atomicCount is the set's size, -1 while every change counts.
+type atomicCount = atomic.Int64

@@ -47,10 +47,13 @@ type Channel struct {
 }
 
 // Listen makes the socket in a new private directory; wd is where relative
-// paths are from.
+// paths are from, log gets the refusals (nil discards them).
 func Listen(wd string, log *slog.Logger) (*Channel, error) {
 	if err := ChildSupported(); err != nil {
 		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	dir, err := os.MkdirTemp("", "autoreload-deps-")
 	if err != nil {

@@ -40,9 +40,12 @@ func peerOf(conn *net.UnixConn) (peer, error) {
 // autoreload, the subreaper, keeps COMMAND's group unless it left it).
 func inTree(pid, command int) bool {
 	self := os.Getpid()
-	for i := 0; i < 1024 && pid > 1 && pid != self; i++ {
+	for i := 0; i < 1024 && pid > 1; i++ {
 		if pid == command {
 			return true
+		}
+		if pid == self {
+			return false // above COMMAND's tree
 		}
 		ppid, pgrp, ok := readStat(pid)
 		if !ok {

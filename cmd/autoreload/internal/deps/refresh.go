@@ -27,12 +27,9 @@ type Refresher struct {
 	asked   atomic.Int64
 }
 
-// StartRefresher runs src now and on each Trigger until ctx ends,
-// sending each Result to out (given up when ctx ends).
-func StartRefresher(ctx context.Context, src Source, out chan<- Result) *Refresher {
-	r := &Refresher{src: src, out: out, trigger: make(chan struct{}, 1)}
-	go r.loop(ctx)
-	return r
+// NewRefresher returns a refresher of src that sends each Result to out.
+func NewRefresher(src Source, out chan<- Result) *Refresher {
+	return &Refresher{src: src, out: out, trigger: make(chan struct{}, 1)}
 }
 
 // Trigger asks for another run; it never blocks.
@@ -50,7 +47,9 @@ func (r *Refresher) Asked() int64 { return r.asked.Load() }
 // Source is what the refresher runs.
 func (r *Refresher) Source() Source { return r.src }
 
-func (r *Refresher) loop(ctx context.Context) {
+// Run runs the source now and on each Trigger until ctx ends; a result
+// not taken by then is given up. It returns once the last run has ended.
+func (r *Refresher) Run(ctx context.Context) {
 	for {
 		asked := r.asked.Load()
 		start := time.Now()

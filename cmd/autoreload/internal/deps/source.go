@@ -63,6 +63,7 @@ func run(ctx context.Context, display string, argv []string, dir string, env []s
 	stderr := &tail{}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	cmd.SysProcAttr = procAttr()
+	cmd.Cancel = func() error { return killTree(cmd.Process.Pid) }
 	cmd.WaitDelay = waitDelay
 	err := cmd.Run()
 	if err == nil {

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/deps"
+	"github.com/autoreload/autoreload/watchman/spec"
+)
+
+// chanWatcher delivers what the test sends it.
+type chanWatcher chan spec.Batch
+
+func (w chanWatcher) Next(ctx context.Context) (spec.Batch, error) {
+	select {
+	case b := <-w:
+		return b, nil
+	case <-ctx.Done():
+		return spec.Batch{}, ctx.Err()
+	}
+}
+func (w chanWatcher) Close() error { return nil }
+
+// gatedSource answers each Load with what the test hands it: a run in
+// flight for as long as the test likes, which a real command gives only
+// by timing.
+type gatedSource chan func() (*deps.Set, error)
+
+func (s gatedSource) Name() string { return "gated" }
+func (s gatedSource) Load(ctx context.Context) (*deps.Set, error) {
+	select {
+	case answer := <-s:
+		return answer()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func setOf(paths ...string) func() (*deps.Set, error) {
+	return func() (*deps.Set, error) {
+		b := deps.Builder{Dir: "/"}
+		for _, p := range paths {
+			b.AddFile(p)
+		}
+		return b.Set(), nil
+	}
+}
+
+func batchOf(paths ...string) spec.Batch {
+	var b spec.Batch
+	for _, p := range paths {
+		b.Changes = append(b.Changes, spec.Change{Path: p, Exists: true})
+	}
+	return b
+}
+
+// TestDepsWatcherHoldsChangesDuringRefresh: until the first answer every
+// change counts; then only the set's; a change the set does not hold,
+// made while a refresh runs, is judged again when it lands (and counts
+// if the new set holds it, or if the refresh failed).
+func TestDepsWatcherHoldsChangesDuringRefresh(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	main := make(chanWatcher)
+	src := make(gatedSource)
+	d := &depsSources{sources: []deps.Source{src}, count: new(atomicCount)}
+	d.count.Store(-1)
+	w := newDepsWatcher(ctx, main, []string{"/"}, d, slog.New(slog.DiscardHandler), nil)
+	defer w.Close()
+	out := make(chan []string)
+	go func() {
+		for {
+			b, err := w.Next(ctx)
+			if err != nil {
+				return
+			}
+			var paths []string
+			for _, c := range b.Changes {
+				paths = append(paths, c.Path)
+			}
+			out <- paths
+		}
+	}()
+	expect := func(want ...string) {
+		t.Helper()
+		select {
+		case got := <-out:
+			if !slices.Equal(got, want) {
+				t.Fatalf("restart for %v, want %v", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no restart for %v", want)
+		}
+	}
+	none := func(what string) {
+		t.Helper()
+		select {
+		case got := <-out:
+			t.Fatalf("%s: restart for %v", what, got)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+
+	main <- batchOf("/x") // before the first answer
+	expect("/x")
+	src <- setOf("/a") // the first run; the restart asked for another
+	src <- setOf("/a") // that one
+	waitCount(t, d, 1)
+	main <- batchOf("/x")
+	none("a change outside the set")
+	main <- batchOf("/a")
+	expect("/a")
+	main <- batchOf("/b", "/a2") // while the refresh runs
+	none("changes the old set does not hold")
+	src <- setOf("/a", "/b")
+	expect("/b")
+	main <- batchOf("/c") // while the refresh /b asked for runs
+	none("held")
+	src <- func() (*deps.Set, error) { return nil, errors.New("boom") }
+	expect("/c")
+	main <- batchOf("/anything")
+	expect("/anything")
+}
+
+func waitCount(t *testing.T, d *depsSources, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for d.count.Load() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("set size %d, want %d", d.count.Load(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
