@@ -223,7 +223,12 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	var s string
 	switch msg {
 	case "watching":
-		s = fmt.Sprintf("watching %s (%s)", list("roots"), str("reloader"))
+		roots := list("roots")
+		if v, ok := attrs["roots"].Any().([]string); ok && len(v) > maxTextPaths {
+			// The paths outside the roots a --deps-from set names may be many.
+			roots = fmt.Sprintf("%s and %d more", strings.Join(v[:maxTextPaths], ", "), len(v)-maxTextPaths)
+		}
+		s = fmt.Sprintf("watching %s (%s)", roots, str("reloader"))
 		done["roots"], done["reloader"] = true, true
 	case "changed":
 		s = "changed " + list("paths")
