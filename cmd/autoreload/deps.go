@@ -34,12 +34,19 @@ type depsSources struct {
 	sources []deps.Source // run by refreshers
 	channel *deps.Channel // --deps-from child, or nil
 	count   *atomic.Int64 // the set's size for "watching"; -1 while every change counts
+	current atomic.Pointer[deps.Set]
 }
+
+// Set is the union of the sources' answers, which every change is judged
+// against: nil while every change counts (a source has not answered yet,
+// or its last run failed). Safe from any goroutine; what bounds polling
+// where directories must not be listed (an Eden checkout) reads it.
+func (d *depsSources) Set() *deps.Set { return d.current.Load() }
 
 // newDepsSources builds the sources; wd is where they run and relative
 // paths are from, env COMMAND's environment.
 func newDepsSources(cfg *config, wd string, env []string, logger *slog.Logger) (*depsSources, error) {
-	d := &depsSources{count: new(atomicCount)}
+	d := &depsSources{count: new(atomic.Int64)}
 	d.count.Store(-1)
 	for _, from := range cfg.depsFrom {
 		switch from {
@@ -122,6 +129,7 @@ type depsWatcher struct {
 	cancel context.CancelFunc
 	d      *depsSources
 	log    *slog.Logger
+	since  time.Time // COMMAND's start baseline
 	// newExtra watches paths outside the roots from since.
 	newExtra func(ctx context.Context, paths []string, since time.Time) (watcher, error)
 
@@ -129,8 +137,9 @@ type depsWatcher struct {
 	results chan deps.Result
 	wg      sync.WaitGroup
 
-	mu       sync.Mutex // guards watchers, for Close
-	watchers []watcher
+	mu        sync.Mutex // guards watchers, for Close
+	watchers  []watcher
+	closeOnce sync.Once
 
 	// Owned by Next's goroutine.
 	refreshers []*deps.Refresher
@@ -146,16 +155,18 @@ type depsWatcher struct {
 // judged as not used by the set in hand.
 const maxHeld = 10000
 
-func newDepsWatcher(ctx context.Context, main watcher, roots []string, d *depsSources, logger *slog.Logger,
+// newDepsWatcher starts d's sources; the backends are added to it. since
+// is COMMAND's start baseline: paths outside the roots that the first
+// answer of a command names are watched from then.
+func newDepsWatcher(ctx context.Context, roots []string, d *depsSources, logger *slog.Logger, since time.Time,
 	newExtra func(context.Context, []string, time.Time) (watcher, error)) *depsWatcher {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &depsWatcher{
-		ctx: ctx, cancel: cancel, d: d, log: logger, newExtra: newExtra,
+		ctx: ctx, cancel: cancel, d: d, log: logger, since: since, newExtra: newExtra,
 		batches: make(chan pumped), results: make(chan deps.Result, 4),
 		sets: map[string]*deps.Set{}, answered: map[string]int64{},
 		covered: slices.Clone(roots), heldAt: map[string]int{},
 	}
-	w.add(main)
 	for _, src := range d.sources {
 		r := deps.NewRefresher(src, w.results)
 		w.refreshers = append(w.refreshers, r)
@@ -194,15 +205,18 @@ func (w *depsWatcher) add(b watcher) {
 	})
 }
 
+// Close ends the sources and closes the backends; later calls do nothing.
 func (w *depsWatcher) Close() error {
-	w.cancel()
-	w.mu.Lock()
 	var err error
-	for _, b := range w.watchers {
-		err = errors.Join(err, b.Close())
-	}
-	w.mu.Unlock()
-	w.wg.Wait()
+	w.closeOnce.Do(func() {
+		w.cancel()
+		w.mu.Lock()
+		for _, b := range w.watchers {
+			err = errors.Join(err, b.Close())
+		}
+		w.mu.Unlock()
+		w.wg.Wait()
+	})
 	return err
 }
 
@@ -320,8 +334,15 @@ func (w *depsWatcher) apply(r deps.Result) spec.Batch {
 	} else {
 		w.d.count.Store(-1)
 	}
+	w.d.current.Store(w.union)
 	if r.Set != nil {
-		w.watchOutside(r.Set, r.Started)
+		from := r.Started
+		if r.Asked == 0 && r.Source != deps.ChildPreset {
+			// A command's first answer: what it names was COMMAND's
+			// from its start.
+			from = w.since
+		}
+		w.watchOutside(r.Set, from)
 	}
 	held := w.held
 	w.setHeld(nil)
@@ -429,6 +450,3 @@ func outsideWatcher(cfg *config, logger *slog.Logger) func(context.Context, []st
 		return newWatcher(ctx, ws, cfg, since, logger.With("deps_outside", true))
 	}
 }
-
-// atomicCount is the set's size, -1 while every change counts.
-type atomicCount = atomic.Int64

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,9 +68,10 @@ func TestDepsWatcherHoldsChangesDuringRefresh(t *testing.T) {
 	defer cancel()
 	main := make(chanWatcher)
 	src := make(gatedSource)
-	d := &depsSources{sources: []deps.Source{src}, count: new(atomicCount)}
+	d := &depsSources{sources: []deps.Source{src}, count: new(atomic.Int64)}
 	d.count.Store(-1)
-	w := newDepsWatcher(ctx, main, []string{"/"}, d, slog.New(slog.DiscardHandler), nil)
+	w := newDepsWatcher(ctx, []string{"/"}, d, slog.New(slog.DiscardHandler), time.Now(), nil)
+	w.add(main)
 	defer w.Close()
 	out := make(chan []string)
 	go func() {
@@ -110,6 +112,9 @@ func TestDepsWatcherHoldsChangesDuringRefresh(t *testing.T) {
 	src <- setOf("/a") // the first run; the restart asked for another
 	src <- setOf("/a") // that one
 	waitCount(t, d, 1)
+	if set := d.Set(); !set.Contains("/a") || set.Contains("/x") {
+		t.Errorf("Set() = %v, want /a alone", set)
+	}
 	main <- batchOf("/x")
 	none("a change outside the set")
 	main <- batchOf("/a")
@@ -124,6 +129,9 @@ func TestDepsWatcherHoldsChangesDuringRefresh(t *testing.T) {
 	expect("/c")
 	main <- batchOf("/anything")
 	expect("/anything")
+	if set := d.Set(); set != nil {
+		t.Errorf("Set() after a failure = %v, want nil: every change counts", set)
+	}
 }
 
 func waitCount(t *testing.T, d *depsSources, n int64) {

@@ -99,8 +99,14 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	// what was written until now never restarts COMMAND, what is written
 	// from COMMAND's start on always does.
 	since := ws.StartBaseline()
+	var dw *depsWatcher
+	if d != nil {
+		// The sources start now, beside COMMAND, not after the baseline.
+		dw = newDepsWatcher(ctx, ws.Roots(), d, logger, since, outsideWatcher(cfg, logger))
+		defer dw.Close()
+	}
 	wg.Go(func() {
-		if err := watch(ctx, ws, cfg, since, d, sup, logger); err != nil {
+		if err := watch(ctx, ws, cfg, since, dw, sup, logger); err != nil {
 			cancel(err)
 		}
 	})
@@ -156,7 +162,8 @@ func isNotFound(err error) bool {
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
 // until ctx ends; it returns the watcher's failure.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, d *depsSources, sup *supervisor.Supervisor, logger *slog.Logger) error {
+// With dw, only the changes it passes on count.
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, dw *depsWatcher, sup *supervisor.Supervisor, logger *slog.Logger) error {
 	var w watcher
 	w, err := newWatcher(ctx, spec, cfg, since, logger)
 	if err != nil {
@@ -165,8 +172,9 @@ func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, d
 		}
 		return fmt.Errorf("watch: %w", err)
 	}
-	if d != nil {
-		w = newDepsWatcher(ctx, w, spec.Roots(), d, logger, outsideWatcher(cfg, logger))
+	if dw != nil {
+		dw.add(w)
+		w = dw
 	}
 	defer w.Close()
 	return follow(ctx, w, spec.Roots(), sup, logger)
