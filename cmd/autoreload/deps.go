@@ -433,7 +433,10 @@ func startDeps(cfg *config, logger *slog.Logger) (*depsSources, []string, error)
 	}
 	var env []string
 	if d.channel != nil {
-		env = append(os.Environ(), d.channel.Env())
+		// An outer autoreload's socket, inherited, would shadow ours
+		// for a program that reads the first of two.
+		env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, deps.SocketEnv+"=") })
+		env = append(env, d.channel.Env())
 	}
 	return d, env, nil
 }

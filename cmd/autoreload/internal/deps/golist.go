@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -150,6 +151,8 @@ type goPackage struct {
 	TestGoFiles, XTestGoFiles                 []string
 	EmbedFiles, TestEmbedFiles                []string
 	XTestEmbedFiles                           []string
+	EmbedPatterns, TestEmbedPatterns          []string
+	XTestEmbedPatterns                        []string
 }
 
 type goModule struct {
@@ -158,7 +161,8 @@ type goModule struct {
 }
 
 const goListFields = "Dir,ImportPath,Standard,Module,GoFiles,CgoFiles,CFiles,CXXFiles,HFiles,SFiles,SysoFiles,MFiles,FFiles," +
-	"SwigFiles,SwigCXXFiles,TestGoFiles,XTestGoFiles,EmbedFiles,TestEmbedFiles,XTestEmbedFiles"
+	"SwigFiles,SwigCXXFiles,TestGoFiles,XTestGoFiles,EmbedFiles,TestEmbedFiles,XTestEmbedFiles," +
+	"EmbedPatterns,TestEmbedPatterns,XTestEmbedPatterns"
 
 func (g *Go) goEnv(ctx context.Context) (goroot, modcache, gowork string, err error) {
 	argv := append([]string{"go", "env"}, g.cFlag()...)
@@ -256,6 +260,27 @@ func addPackage(b *Builder, p *goPackage) {
 		for _, f := range list {
 			b.AddFile(filepath.Join(p.Dir, f))
 		}
+	}
+	for _, list := range [][]string{p.EmbedPatterns, p.TestEmbedPatterns, p.XTestEmbedPatterns} {
+		for _, pat := range list {
+			addEmbedPattern(b, p.Dir, pat)
+		}
+	}
+}
+
+// addEmbedPattern adds what a //go:embed pattern may match, so that a new
+// file it would embed counts too: a directory named is a subtree, a glob
+// the files of its directory.
+func addEmbedPattern(b *Builder, dir, pattern string) {
+	p := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(pattern, "all:")))
+	if strings.ContainsAny(pattern, "*?[\\") {
+		if d := filepath.Dir(p); !strings.ContainsAny(d, "*?[\\") {
+			b.AddDir(d)
+		}
+		return
+	}
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		b.AddTree(p)
 	}
 }
 
