@@ -181,7 +181,7 @@ func (c *config) check() error {
 	if len(c.command) == 0 || c.command[0] == "" {
 		return usagef("no COMMAND given: usage: autoreload [flags] [--] COMMAND [ARG...] (see --help)")
 	}
-	return checkDepsFrom(c.depsFrom, c.command)
+	return checkDepsFrom(c)
 }
 
 // duration is a duration flag that refuses negative values and values

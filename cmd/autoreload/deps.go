@@ -51,7 +51,7 @@ func newDepsSources(cfg *config, wd string, env []string, logger *slog.Logger) (
 	for _, from := range cfg.depsFrom {
 		switch from {
 		case deps.GoPreset:
-			g, err := deps.NewGo(cfg.command, wd, env)
+			g, err := newGoPreset(cfg, wd, env)
 			if err != nil {
 				return nil, &usageError{err}
 			}
@@ -400,11 +400,11 @@ func (v *depsFromValue) Set(s string) error {
 
 // checkDepsFrom refuses, before anything runs, a preset that cannot apply
 // to COMMAND.
-func checkDepsFrom(from, command []string) error {
-	for _, f := range from {
+func checkDepsFrom(cfg *config) error {
+	for _, f := range cfg.depsFrom {
 		switch f {
 		case deps.GoPreset:
-			if _, err := deps.NewGo(command, "", nil); err != nil {
+			if _, err := newGoPreset(cfg, "", nil); err != nil {
 				return &usageError{err}
 			}
 		case deps.ChildPreset:
@@ -416,6 +416,19 @@ func checkDepsFrom(from, command []string) error {
 	return nil
 }
 
+// newGoPreset reads COMMAND for the Go preset; when COMMAND is not a go
+// command, a --build that is a plain go build command line (bin/server
+// built by go build -o bin/server ./cmd/server) says what it is built from.
+func newGoPreset(cfg *config, wd string, env []string) (*deps.Go, error) {
+	g, err := deps.NewGo(cfg.command, wd, env)
+	if err == nil || cfg.build == "" || strings.ContainsAny(cfg.build, "|&;<>()$`\\\"'*?[#~") {
+		return g, err
+	}
+	if bg, berr := deps.NewGo(strings.Fields(cfg.build), wd, env); berr == nil {
+		return bg, nil
+	}
+	return nil, err
+}
 // startDeps makes the --deps-from sources ready, and COMMAND's
 // environment (nil: autoreload's own) with the channel's socket; no
 // sources, no depsSources.

@@ -144,3 +144,16 @@ func waitCount(t *testing.T, d *depsSources, n int64) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestGoPresetReadsBuild: a COMMAND that --build makes with a plain go
+// build is read through the build.
+func TestGoPresetReadsBuild(t *testing.T) {
+	cfg, err := parseConfig([]string{"--deps-from=go", "--build", "go build -o bin/server ./cmd/server", "--", "bin/server"}, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGoPreset(cfg, "/w", nil)
+	if err != nil || g == nil {
+		t.Fatalf("newGoPreset: %v", err)
+	}
+}

@@ -38,9 +38,9 @@ What to watch:
       --deps-from CMD         restart only for the files COMMAND uses: the paths
                               sh -c CMD prints (one a line; DIR: its files;
                               DIR/...: the subtree), "go" for go list -deps of a
-                              go run/test/build COMMAND, "child" for what
-                              COMMAND's processes write to AUTORELOAD_DEPS_SOCKET;
-                              repeatable (the union counts)
+                              go run/test/build COMMAND (or --build), "child"
+                              for what COMMAND's processes write to
+                              AUTORELOAD_DEPS_SOCKET; repeatable (the union counts)
 
 How to watch:
       --reloader NAME         auto, watchman or stat (default auto: Watchman

@@ -43,7 +43,7 @@ type Go struct {
 type GoCommandError struct{ Command []string }
 
 func (e *GoCommandError) Error() string {
-	return fmt.Sprintf("--deps-from go: want COMMAND go run PKG [ARG...], go test [PKG...] or go build [PKG...], got %q",
+	return fmt.Sprintf("--deps-from go: want COMMAND go run PKG [ARG...], go test [PKG...] or go build [PKG...] (or a --build go build ...), got %q",
 		strings.Join(e.Command, " "))
 }
 
