@@ -429,6 +429,7 @@ func newGoPreset(cfg *config, wd string, env []string) (*deps.Go, error) {
 	}
 	return nil, err
 }
+
 // startDeps makes the --deps-from sources ready, and COMMAND's
 // environment (nil: autoreload's own) with the channel's socket; no
 // sources, no depsSources.
