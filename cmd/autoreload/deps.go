@@ -87,6 +87,12 @@ type depsLogHandler struct {
 	d *depsSources
 }
 
+// Enabled lets "started" through even when the log leaves it out (-q):
+// the channel must learn each COMMAND's pid.
+func (h *depsLogHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, l) || h.d.channel != nil && l == slog.LevelInfo
+}
+
 func (h *depsLogHandler) Handle(ctx context.Context, r slog.Record) error {
 	switch r.Message {
 	case "started":
@@ -105,6 +111,9 @@ func (h *depsLogHandler) Handle(ctx context.Context, r slog.Record) error {
 		} else {
 			r.AddAttrs(slog.String("deps", "all"))
 		}
+	}
+	if !h.Handler.Enabled(ctx, r.Level) {
+		return nil
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -155,5 +159,47 @@ func TestGoPresetReadsBuild(t *testing.T) {
 	g, err := newGoPreset(cfg, "/w", nil)
 	if err != nil || g == nil {
 		t.Fatalf("newGoPreset: %v", err)
+	}
+}
+
+// TestChannelLearnsPidUnderQuiet: with -q the log leaves "started" out,
+// and the channel still learns COMMAND's pid from it: a declaration from
+// this process, given as COMMAND, is heard.
+func TestChannelLearnsPidUnderQuiet(t *testing.T) {
+	if err := deps.ChildSupported(); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	ch, err := deps.Listen(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	d := &depsSources{channel: ch, count: new(atomic.Int64)}
+	var logged bytes.Buffer
+	quiet := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := slog.New(&depsLogHandler{quiet.Handler(), d})
+	logger.Info("started", "pid", os.Getpid())
+	if logged.Len() != 0 {
+		t.Errorf("-q logged %q", logged.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan deps.Result, 1)
+	done := make(chan struct{})
+	go func() { ch.Serve(ctx, out); close(done) }()
+	defer func() { cancel(); <-done }()
+	c, err := net.Dial("unix", ch.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(c, "a.go")
+	c.Close()
+	select {
+	case r := <-out:
+		if r.Set.Len() != 1 {
+			t.Errorf("declared %v", r.Set)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the declaration was not heard: the channel did not learn the pid")
 	}
 }
