@@ -156,6 +156,7 @@ type depsWatcher struct {
 	answered   map[string]int64     // the Asked of each refresher's last result
 	union      *deps.Set            // nil while every change counts
 	covered    []string             // watched: the roots and the extra watchers' paths
+	declared   int                  // the COMMAND whose declarations are in hand
 	held       []spec.Change        // judged not used while a run was due
 	heldAt     map[string]int
 }
@@ -255,8 +256,11 @@ func (w *depsWatcher) Next(ctx context.Context) (spec.Batch, error) {
 }
 
 // refreshing reports whether a source has a run due whose answer may
-// change the set.
+// change the set, or a new COMMAND has yet to declare its files.
 func (w *depsWatcher) refreshing() bool {
+	if w.d.channel != nil && w.d.channel.Command() != w.declared {
+		return true
+	}
 	for _, r := range w.refreshers {
 		if w.answered[r.Source().Name()] < r.Asked() {
 			return true
@@ -324,6 +328,9 @@ func (w *depsWatcher) logNotUsed(cs []spec.Change) {
 func (w *depsWatcher) apply(r deps.Result) spec.Batch {
 	if r.Asked > w.answered[r.Source] {
 		w.answered[r.Source] = r.Asked
+	}
+	if r.Source == deps.ChildPreset {
+		w.declared = r.Command
 	}
 	if r.Err != nil {
 		delete(w.sets, r.Source)

@@ -20,8 +20,9 @@ import (
 // and real processes declaring on the channel.
 
 // depsHelper is COMMAND's side of the child tests. spawn ARGS... starts
-// the helper with ARGS as a child and stays; declare GATE PATH... waits
-// for GATE to exist, then declares the paths on AUTORELOAD_DEPS_SOCKET.
+// the helper with ARGS as a child and stays; declare GATE LIST waits for
+// GATE to exist, then declares the paths LIST holds on
+// AUTORELOAD_DEPS_SOCKET.
 func depsHelper(args []string) {
 	switch args[0] {
 	case "spawn":
@@ -43,7 +44,12 @@ func depsHelper(args []string) {
 			fmt.Fprintln(os.Stderr, "helper:", err)
 			os.Exit(100)
 		}
-		fmt.Fprintln(c, strings.Join(args[2:], "\n"))
+		list, err := os.ReadFile(args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(100)
+		}
+		c.Write(list)
 		c.Close()
 	}
 }
@@ -215,22 +221,28 @@ func TestDepsFromSlowRefresh(t *testing.T) {
 
 // TestDepsFromChild: a grandchild of COMMAND declares two files; only they
 // restart it; a process outside COMMAND's tree cannot add to the set; and
-// across a restart the old declarations count until the new ones come.
+// across a restart nothing is lost: the old declarations count until the
+// new ones come, and a change the old set does not hold waits for them.
 func TestDepsFromChild(t *testing.T) {
 	dir := agedTree(t)
-	gate := filepath.Join(t.TempDir(), "gate")
+	gate, list := filepath.Join(t.TempDir(), "gate"), filepath.Join(t.TempDir(), "list")
 	writeFile(t, gate, "")
-	a, b, c := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"), filepath.Join(dir, "c.txt")
-	for _, p := range []string{a, b, c} {
+	a, b, c, d := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"), filepath.Join(dir, "c.txt"), filepath.Join(dir, "d.txt")
+	for _, p := range []string{a, b, c, d} {
 		writeFile(t, p, "")
 	}
-	s := startAutoreload(t, dir, "-v", "--deps-from", "child", "--", helper, "spawn", "spawn", "declare", gate, "a.txt", b)
+	writeFile(t, list, "a.txt\n"+b+"\n") // relative and absolute
+	s := startAutoreload(t, dir, "-v", "--deps-from", "child", "--", helper, "spawn", "spawn", "declare", gate, list)
 	_, started := s.readyEvents()
 	if e := s.await("deps", nil, "changed"); e["count"] != 2.0 || e["from"] != "child" {
 		t.Fatalf("declared %v", e)
 	}
+	notUsed := func(path string) {
+		t.Helper()
+		s.await("not used", func(e event) bool { return slices.Contains(e.paths(), path) }, "changed")
+	}
 	replaceFile(t, c, "1")
-	s.await("not used", func(e event) bool { return slices.Contains(e.paths(), c) }, "changed")
+	notUsed(c)
 
 	// An outsider: this test, with the socket COMMAND was given.
 	environ, err := os.ReadFile("/proc/" + strconv.Itoa(started.pid()) + "/environ")
@@ -253,18 +265,26 @@ func TestDepsFromChild(t *testing.T) {
 		t.Errorf("refused %v, want this test's pid %d", e, os.Getpid())
 	}
 	replaceFile(t, c, "2")
-	s.await("not used", func(e event) bool { return slices.Contains(e.paths(), c) }, "changed")
+	notUsed(c)
 
-	// A restart whose new COMMAND has declared nothing yet: the old set counts.
+	// Restarts whose new COMMAND has declared nothing yet: the old set
+	// counts, and c, which only the new one will declare, waits for it.
 	os.Remove(gate)
+	writeFile(t, list, "a.txt\nb.txt\nc.txt\n")
 	restartedBy(s, a, "1")
 	restartedBy(s, b, "1")
+	replaceFile(t, c, "3")
 	writeFile(t, gate, "")
-	if e := s.await("deps", nil, "changed"); e["count"] != 2.0 {
+	if e := s.await("deps", nil, "changed", "not used"); e["count"] != 3.0 {
 		t.Fatalf("declared again %v", e)
 	}
-	replaceFile(t, c, "3")
-	s.await("not used", func(e event) bool { return slices.Contains(e.paths(), c) }, "changed")
-	restartedBy(s, b, "2")
+	changed := s.await("changed", nil, "started")
+	if !slices.Equal(changed.paths(), []string{c}) {
+		t.Fatalf("changed %v, want %s", changed.paths(), c)
+	}
+	s.await("started", nil)
+	s.await("deps", nil, "changed")
+	replaceFile(t, d, "1")
+	notUsed(d)
 	s.stop()
 }

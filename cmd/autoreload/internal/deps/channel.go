@@ -46,6 +46,14 @@ type Channel struct {
 	cur     Builder
 }
 
+// Command is the current COMMAND's pid (0 before it starts): when the
+// last Result came from another, the current one may yet declare.
+func (c *Channel) Command() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.command
+}
+
 // Listen makes the socket in a new private directory; wd is where relative
 // paths are from, log gets the refusals (nil discards them).
 func Listen(wd string, log *slog.Logger) (*Channel, error) {
@@ -146,7 +154,7 @@ func (c *Channel) serveConn(ctx context.Context, conn *net.UnixConn, out chan<- 
 	set := c.cur.Set()
 	c.mu.Unlock()
 	select {
-	case out <- Result{Source: ChildPreset, Set: set, Started: start, Duration: time.Since(start)}:
+	case out <- Result{Source: ChildPreset, Set: set, Started: start, Duration: time.Since(start), Command: gen}:
 	case <-ctx.Done():
 	}
 }

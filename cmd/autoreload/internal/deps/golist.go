@@ -31,6 +31,8 @@ var buildExts = []string{
 type Go struct {
 	Dir string   // the working directory
 	Env []string // COMMAND's environment
+	// gocmd is COMMAND's go: the same toolchain answers.
+	gocmd string
 	// test is set for go test: the tests' imports count too.
 	test bool
 	// flags are those of COMMAND that change what go list answers.
@@ -77,7 +79,7 @@ func NewGo(command []string, dir string, env []string) (*Go, error) {
 	if verb != "run" && verb != "test" && verb != "build" {
 		return nil, bad
 	}
-	g := &Go{Dir: dir, Env: env, test: verb == "test"}
+	g := &Go{Dir: dir, Env: env, gocmd: command[0], test: verb == "test"}
 	args := command[2:]
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -165,7 +167,7 @@ const goListFields = "Dir,ImportPath,Standard,Module,GoFiles,CgoFiles,CFiles,CXX
 	"EmbedPatterns,TestEmbedPatterns,XTestEmbedPatterns"
 
 func (g *Go) goEnv(ctx context.Context) (goroot, modcache, gowork string, err error) {
-	argv := append([]string{"go", "env"}, g.cFlag()...)
+	argv := append([]string{g.gocmd, "env"}, g.cFlag()...)
 	argv = append(argv, "GOROOT", "GOMODCACHE", "GOWORK")
 	out, err := run(ctx, "go env", argv, g.Dir, g.Env)
 	if err != nil {
@@ -191,7 +193,7 @@ func (g *Go) Load(ctx context.Context) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	argv := append([]string{"go", "list"}, g.flags...)
+	argv := append([]string{g.gocmd, "list"}, g.flags...)
 	argv = append(argv, "-deps", "-json="+goListFields)
 	if g.test {
 		argv = append(argv, "-test")

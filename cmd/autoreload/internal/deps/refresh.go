@@ -16,6 +16,9 @@ type Result struct {
 	// Asked is how many times the source had been asked to run again
 	// when this run began: the run answers those requests.
 	Asked int64
+	// Command is the pid of the COMMAND that declared the set (a
+	// Channel's results).
+	Command int
 }
 
 // Refresher runs a source at once and then again on each Trigger: one run
