@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -310,7 +311,11 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 		if has("error") {
 			s = "deps failed, so every change counts until it succeeds: " + str("error")
 		} else {
-			s = fmt.Sprintf("deps: %s paths from %s in %s", str("count"), str("from"), str("duration"))
+			took := str("duration")
+			if d, ok := attrs["duration"].Any().(time.Duration); ok && d > time.Millisecond {
+				took = d.Round(time.Millisecond).String()
+			}
+			s = fmt.Sprintf("deps: %s paths from %s in %s", str("count"), str("from"), took)
 		}
 		done["error"], done["count"], done["from"], done["duration"] = true, true, true, true
 	case "not used":
