@@ -189,7 +189,10 @@ func newDepsWatcher(ctx context.Context, roots []string, d *depsSources, logger 
 }
 
 // add pumps a backend's batches into w.batches until it fails or closes.
-func (w *depsWatcher) add(b watcher) {
+// Changes below prior, paths other backends watch (an extra watcher's
+// root can hold a --watch root), are theirs to report: dropped here, so
+// that one edit is one change.
+func (w *depsWatcher) add(b watcher, prior ...string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ctx.Err() != nil {
@@ -203,6 +206,10 @@ func (w *depsWatcher) add(b watcher) {
 			if w.ctx.Err() != nil || errors.Is(err, fallback.ErrClosed) {
 				return
 			}
+			batch.Changes = slices.DeleteFunc(batch.Changes, func(c spec.Change) bool { return coveredBy(prior, c.Path) })
+			if err == nil && batch.Empty() {
+				continue
+			}
 			select {
 			case w.batches <- pumped{batch, err}:
 			case <-w.ctx.Done():
@@ -213,6 +220,16 @@ func (w *depsWatcher) add(b watcher) {
 			}
 		}
 	})
+}
+
+// coveredBy reports whether path is one of paths or lies below one.
+func coveredBy(paths []string, path string) bool {
+	for _, p := range paths {
+		if path == p || deps.Within(p, path) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close ends the sources and closes the backends; later calls do nothing.
@@ -387,6 +404,7 @@ func (w *depsWatcher) watchOutside(set *deps.Set, since time.Time) {
 	if len(paths) == 0 {
 		return
 	}
+	prior := slices.Clone(w.covered)
 	w.covered = append(w.covered, paths...)
 	w.wg.Go(func() {
 		extra, err := w.newExtra(w.ctx, paths, since)
@@ -396,7 +414,7 @@ func (w *depsWatcher) watchOutside(set *deps.Set, since time.Time) {
 			}
 			return
 		}
-		w.add(extra)
+		w.add(extra, prior...)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -201,5 +202,70 @@ func TestChannelLearnsPidUnderQuiet(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the declaration was not heard: the channel did not learn the pid")
+	}
+}
+
+// TestOutsideWatcherHoldingARoot: an extra watcher whose root holds a
+// --watch root (the module root package, with -w cmd/a) reports nothing
+// the main watcher reports: one edit, one change.
+func TestOutsideWatcherHoldingARoot(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := t.TempDir()
+	root := filepath.Join(m, "cmd", "a")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	main, extra := make(chanWatcher), make(chanWatcher)
+	extraFor := make(chan []string, 1)
+	src := make(gatedSource)
+	d := &depsSources{sources: []deps.Source{src}, count: new(atomic.Int64)}
+	w := newDepsWatcher(ctx, []string{root}, d, slog.New(slog.DiscardHandler), time.Now(),
+		func(_ context.Context, paths []string, _ time.Time) (watcher, error) {
+			extraFor <- paths
+			return extra, nil
+		})
+	w.add(main)
+	defer w.Close()
+	out := make(chan []string, 4)
+	go func() {
+		for {
+			b, err := w.Next(ctx)
+			if err != nil {
+				return
+			}
+			var paths []string
+			for _, c := range b.Changes {
+				paths = append(paths, c.Path)
+			}
+			out <- paths
+		}
+	}()
+	src <- func() (*deps.Set, error) {
+		var b deps.Builder
+		b.AddDir(m)
+		b.AddDir(root)
+		return b.Set(), nil
+	}
+	if paths := <-extraFor; !slices.Equal(paths, []string{m}) {
+		t.Fatalf("extra watcher for %v, want %s", paths, m)
+	}
+	waitCount(t, d, 2)
+	inRoot, outside := filepath.Join(root, "main.go"), filepath.Join(m, "m.go")
+	extra <- batchOf(inRoot, outside)
+	main <- batchOf(inRoot)
+	got := map[string]int{}
+	for range 2 {
+		select {
+		case paths := <-out:
+			for _, p := range paths {
+				got[p]++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("restarts so far %v", got)
+		}
+	}
+	if got[inRoot] != 1 || got[outside] != 1 {
+		t.Errorf("changes delivered %v, want each once", got)
 	}
 }
