@@ -78,20 +78,7 @@ func TestDepsWatcherHoldsChangesDuringRefresh(t *testing.T) {
 	w := newDepsWatcher(ctx, []string{"/"}, d, slog.New(slog.DiscardHandler), time.Now(), nil)
 	w.add(main)
 	defer w.Close()
-	out := make(chan []string)
-	go func() {
-		for {
-			b, err := w.Next(ctx)
-			if err != nil {
-				return
-			}
-			var paths []string
-			for _, c := range b.Changes {
-				paths = append(paths, c.Path)
-			}
-			out <- paths
-		}
-	}()
+	out := nexts(ctx, w)
 	expect := func(want ...string) {
 		t.Helper()
 		select {
@@ -137,6 +124,29 @@ func TestDepsWatcherHoldsChangesDuringRefresh(t *testing.T) {
 	if set := d.Set(); set != nil {
 		t.Errorf("Set() after a failure = %v, want nil: every change counts", set)
 	}
+}
+
+// nexts sends the paths of each batch w.Next returns, until ctx ends.
+func nexts(ctx context.Context, w watcher) <-chan []string {
+	out := make(chan []string, 4)
+	go func() {
+		for {
+			b, err := w.Next(ctx)
+			if err != nil {
+				return
+			}
+			var paths []string
+			for _, c := range b.Changes {
+				paths = append(paths, c.Path)
+			}
+			select {
+			case out <- paths:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }
 
 func waitCount(t *testing.T, d *depsSources, n int64) {
@@ -227,20 +237,7 @@ func TestOutsideWatcherHoldingARoot(t *testing.T) {
 		})
 	w.add(main)
 	defer w.Close()
-	out := make(chan []string, 4)
-	go func() {
-		for {
-			b, err := w.Next(ctx)
-			if err != nil {
-				return
-			}
-			var paths []string
-			for _, c := range b.Changes {
-				paths = append(paths, c.Path)
-			}
-			out <- paths
-		}
-	}()
+	out := nexts(ctx, w)
 	src <- func() (*deps.Set, error) {
 		var b deps.Builder
 		b.AddDir(m)
