@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // treeSuffix marks a line naming a whole subtree: DIR/...
@@ -25,6 +26,8 @@ type Set struct {
 	// named are the paths as given, each once, in order: what Outside
 	// and the accessors report (the resolved twins only help matching).
 	named []entry
+	// resolve is shared by a set and its builder.
+	resolve resolver
 }
 
 // exts is a set of extensions with their dot (".go"); nil means any.
@@ -56,19 +59,42 @@ func (b *Builder) abs(p string) string {
 	return filepath.Clean(p)
 }
 
-// twins returns p and, when symlinks make it differ, its resolved form: a
-// change is reported under the watched root as the user named it, a
-// build tool names the real path.
-func twins(p string) []string {
-	if r, err := filepath.EvalSymlinks(p); err == nil && r != p {
-		return []string{p, r}
+// twins returns p and, when symlinks make it differ, its resolved form (a
+// file's directory resolved, a directory itself): a change is reported
+// under the watched root as the user named it, a build tool names the real
+// path.
+func (b *Builder) twins(p string, isDir bool) []string {
+	if isDir {
+		if r := b.set.resolve.dir(p); r != p {
+			return []string{p, r}
+		}
+	} else if r := b.set.resolve.dir(filepath.Dir(p)); r != filepath.Dir(p) {
+		return []string{p, filepath.Join(r, filepath.Base(p))}
 	}
 	return []string{p}
+}
+
+// resolver resolves directories through symlinks, each once: a set of
+// thousands of files in a few hundred directories costs a few hundred
+// resolutions. Safe for concurrent use.
+type resolver struct{ m *sync.Map }
+
+func (r resolver) dir(d string) string {
+	if v, ok := r.m.Load(d); ok {
+		return v.(string)
+	}
+	real, err := filepath.EvalSymlinks(d)
+	if err != nil {
+		real = d
+	}
+	r.m.Store(d, real)
+	return real
 }
 
 func (b *Builder) init() {
 	if b.set.files == nil {
 		b.set.files, b.set.dirs = map[string]bool{}, map[string]exts{}
+		b.set.resolve = resolver{new(sync.Map)}
 	}
 }
 
@@ -80,7 +106,7 @@ func (b *Builder) AddFile(p string) {
 		return
 	}
 	b.set.named = append(b.set.named, entry{p, kindFile})
-	for _, t := range twins(p) {
+	for _, t := range b.twins(p, false) {
 		b.set.files[t] = true
 	}
 }
@@ -106,7 +132,7 @@ func (b *Builder) AddDir(dir string, extensions ...string) {
 			e[x] = true
 		}
 	}
-	for _, t := range twins(dir) {
+	for _, t := range b.twins(dir, true) {
 		b.set.dirs[t] = e
 	}
 }
@@ -119,7 +145,7 @@ func (b *Builder) AddTree(dir string) {
 		return
 	}
 	b.set.named = append(b.set.named, entry{dir, kindTree})
-	b.set.trees = append(b.set.trees, twins(dir)...)
+	b.set.trees = append(b.set.trees, b.twins(dir, true)...)
 }
 
 // AddLine adds one line of a source's output: DIR/... a subtree, an
@@ -218,11 +244,12 @@ func (s *Set) Contains(path string) bool {
 		return true
 	}
 	// The path may lie below a symlink the set names resolved.
-	dir, base := filepath.Split(path)
-	if r, err := filepath.EvalSymlinks(dir); err == nil {
-		if rp := filepath.Join(r, base); rp != path {
-			return s.contains(rp)
-		}
+	if s.resolve.m == nil {
+		return false
+	}
+	dir := filepath.Dir(path)
+	if r := s.resolve.dir(dir); r != dir {
+		return s.contains(filepath.Join(r, filepath.Base(path)))
 	}
 	return false
 }

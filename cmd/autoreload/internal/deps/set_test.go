@@ -99,6 +99,12 @@ func TestContainsThroughSymlink(t *testing.T) {
 	if !b.Set().Contains(filepath.Join(real, "pkg", "a.go")) {
 		t.Error("the real path is not in the set naming it through the link")
 	}
+	b = Builder{}
+	b.AddDir(link)
+	b.AddTree(link)
+	if s := b.Set(); !s.Contains(filepath.Join(real, "x.go")) || !s.Contains(filepath.Join(real, "pkg", "a.go")) {
+		t.Error("the real paths are not in the set naming the link itself")
+	}
 }
 
 // TestOutside: what lies in no watched path is to be watched, a file in a
