@@ -20,8 +20,9 @@
 //     crawl of the roots (on 4.9 watch-project waits for it; the poller
 //     goes on meanwhile). Re-checks only connect to the socket found at
 //     start and never start a daemon; with no socket found at start (no
-//     binary, no WATCHMAN_SOCK) the watcher stays on the poller. They run
-//     beside the poller and never interrupt a scan, whatever the ratio of
+//     binary, no WATCHMAN_SOCK) the watcher stays on the poller, but in an
+//     Eden checkout (below). They run beside the poller and never
+//     interrupt a scan, whatever the ratio of
 //     WatchmanRetry to PollInterval: only a subscription in place does, and
 //     the final scan then takes over what the interrupted one had found.
 //   - A first crawl still running after WatchmanTimeout (watch-project on
@@ -34,6 +35,14 @@
 //     "fallback"), and the poller stands in, even with ReloaderWatchman,
 //     until every root is there again; then the watcher goes back to
 //     Watchman through the same switch-back.
+//   - A root in an EdenFS checkout (see mounts.Eden) is never crawled:
+//     while the poller stands in for Watchman it lists no directory there
+//     and watches only the files of Options.Bounded (none without it),
+//     says once per stand-in that Watchman is required ("eden checkout"),
+//     re-checks even with no socket found at start (looking for it each
+//     time as at start, which may start the service), and the switch back
+//     delivers one unknown batch, as a fresh instance does: what changed
+//     meanwhile is not known.
 //   - A change seen by both backends around a switch is delivered once
 //     (same path, mtime and size within a window after the switch); a
 //     switch by itself delivers nothing. The daemon's warnings are logged

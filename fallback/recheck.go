@@ -73,12 +73,20 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 		// for it quietly, the poller watches the rest meanwhile.
 		if rootsPresent(cfg.spec) {
 			started := spec.FileTime()
-			err := watchman.Check(ctx, cfg.sock, cfg.opts.WatchmanTimeout)
+			sock, err := cfg.sock, error(nil)
+			if sock == "" {
+				// None found at start, in an Eden checkout (see
+				// Watcher.startRecheck): look again, as at start.
+				sock, err = locate(ctx, cfg.opts.WatchmanTimeout)
+			}
+			if err == nil {
+				err = watchman.Check(ctx, sock, cfg.opts.WatchmanTimeout)
+			}
 			var sub subscription
 			if err == nil {
 				call(cfg.release)
 				// The crawl unbounded: the poller goes on meanwhile.
-				if sub, err = subscribeWatchman(ctx, cfg.spec, cfg.sock, time.Time{}, cfg.opts, cfg.warnings, 0); err != nil {
+				if sub, err = subscribeWatchman(ctx, cfg.spec, sock, time.Time{}, cfg.opts, cfg.warnings, 0); err != nil {
 					call(cfg.resume)
 				}
 			}

@@ -119,6 +119,7 @@ func (w *Watcher) switchBack(ctx context.Context) (spec.Batch, error) {
 		// next call scans again and switches.
 		return spec.Batch{}, err
 	}
+	final.Unknown = final.Unknown || w.edenUnwatched()
 	sub := w.recheck.take()
 	w.sub, w.subscribedAt, w.coveredSince, w.switchedAt = sub, w.recheck.at, w.recheck.started, time.Now()
 	w.recheck = nil

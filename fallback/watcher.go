@@ -68,6 +68,10 @@ type Options struct {
 	// NoEvents keeps the poller to pure polling, without kernel events
 	// (for a filesystem whose events lie).
 	NoEvents bool
+	// Bounded names the files the poller watches in an EdenFS checkout,
+	// which it never lists (see poller.Options.Bounded): the files COMMAND
+	// uses. Nil: while Watchman is away nothing is watched there.
+	Bounded func() []string
 
 	// sock, when set, is the socket instead of the one FindSocket finds:
 	// tests with a private daemon each, run in parallel, cannot all set
@@ -246,18 +250,21 @@ func (w *Watcher) startPoller(since time.Time, takeover, filesOnly bool) {
 		Takeover:  takeover,
 		Logger:    w.log,
 		NoEvents:  w.opts.NoEvents,
+		Bounded:   w.opts.Bounded,
 	}
 	if takeover {
 		opts.Floor = w.coveredSince
 	}
 	w.poller = poller.New(w.spec, opts)
+	w.warnEden()
 }
 
 // startRecheck tries Watchman again beside the poller, first after delay,
 // unless it is never to be tried again: with ReloaderStat, or with no
-// socket found at start.
+// socket found at start, but in an Eden checkout, where only Watchman
+// watches: there the recheck looks for the socket again each time.
 func (w *Watcher) startRecheck(delay time.Duration) {
-	if w.opts.Reloader == ReloaderStat || w.sock == "" {
+	if w.opts.Reloader == ReloaderStat || w.sock == "" && !w.edenUnwatched() {
 		return
 	}
 	w.recheck = startRecheck(w.closed, recheckConfig{

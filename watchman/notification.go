@@ -33,6 +33,7 @@ type fileInfo struct {
 	exists bool
 	mtime  int64 // ns since the epoch; 0 when unknown
 	size   int64
+	new    bool // first seen by the daemon after the subscription's last clock
 }
 
 // parseNotice decodes a unilateral PDU, strictly: a field of the wrong type
@@ -115,6 +116,11 @@ func parseFile(f map[string]any) (fileInfo, error) {
 	} else {
 		fi.exists = true
 	}
+	if _, present := f["new"]; present {
+		if fi.new, err = boolField(f, "new"); err != nil {
+			return fi, err
+		}
+	}
 	if fi.mtime, err = intField(f, "mtime_ns"); err != nil {
 		return fi, err
 	}
@@ -126,7 +132,7 @@ func parseFile(f map[string]any) (fileInfo, error) {
 
 // change turns a file entry into a Change under dir.
 func (fi fileInfo) change(dir string) spec.Change {
-	c := spec.Change{Path: filepath.Join(dir, filepath.FromSlash(fi.name)), Exists: fi.exists}
+	c := spec.Change{Path: filepath.Join(dir, filepath.FromSlash(fi.name)), Exists: fi.exists, Created: fi.new}
 	if fi.exists {
 		c.Size = fi.size
 		if fi.mtime != 0 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,12 +69,17 @@ func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscriptio
 
 func (s *Subscription) setUp(ctx context.Context, targets []*target) error {
 	clocks := map[string]string{}
+	roots := map[string]*rootSnapshot{} // by watch, for catchUp
 	for _, t := range targets {
 		if err := s.watchProject(ctx, t); err != nil {
 			return err
 		}
 		if _, ok := clocks[t.watch]; ok {
 			continue
+		}
+		if !s.opts.Since.IsZero() {
+			// Before the clock's sync, whose cookie file touches the root.
+			roots[t.watch] = snapshotRoot(t)
 		}
 		op := "clock " + t.watch
 		syncMs := int(s.opts.Timeout / time.Millisecond)
@@ -96,7 +100,7 @@ func (s *Subscription) setUp(ctx context.Context, targets []*target) error {
 	for _, t := range targets {
 		t.clock = clocks[t.watch]
 		if !s.opts.Since.IsZero() {
-			clock, err := s.catchUp(ctx, t)
+			clock, err := s.catchUp(ctx, t, roots[t.watch])
 			if err != nil {
 				return err
 			}
@@ -206,7 +210,8 @@ func checkPid(op string, pdu protocol.ResponsePDU) error {
 // the clock its query answered at, for the subscription to start from:
 // every change is then either in the query's answer or after its clock,
 // never both (with an earlier clock, a write during the query came twice).
-func (s *Subscription) catchUp(ctx context.Context, t *target) (string, error) {
+// root is the watch's root as it was before the first sync.
+func (s *Subscription) catchUp(ctx context.Context, t *target, root *rootSnapshot) (string, error) {
 	// Since is a file-clock reading (spec.StartBaseline or FileTime): a
 	// file written after it is stamped no earlier. The since terms compare
 	// whole seconds (as observed on 4.9), so every file changed in that
@@ -217,10 +222,9 @@ func (s *Subscription) catchUp(ctx context.Context, t *target) (string, error) {
 	// meanwhile keeps its old times, and only a since generator yields
 	// deleted files at all: the generator's seconds are the moments the
 	// daemon observed each file, after the given second (as observed on
-	// 4.9), so a deletion is judged by its directory's mtime instead, which
-	// an unlink or a rename away sets: a directory untouched since Since
-	// lost the file before it. (Missed, a deletion would be lost, for the
-	// subscription starts after it.)
+	// 4.9), so a deletion is judged by its directory instead (see
+	// rootSnapshot.deletedBefore). (Missed, a deletion would be lost, for
+	// the subscription starts after it.)
 	since := s.opts.Since
 	sec := since.Unix()
 	expr := append(t.expression(s.spec), []any{"anyof",
@@ -263,19 +267,11 @@ func (s *Subscription) catchUp(ctx context.Context, t *target) (string, error) {
 			continue // changed before since, in the same second
 		}
 		c := fi.change(t.dir)
-		if !fi.exists && dirUntouchedSince(filepath.Dir(c.Path), ns) {
+		if !fi.exists && root.deletedBefore(c.Path, ns) {
 			continue // deleted before since, in the same second
 		}
 		b.Changes = append(b.Changes, c)
 	}
 	s.push(s.selected(b))
 	return clock, nil
-}
-
-// dirUntouchedSince reports whether directory dir exists and gained or
-// lost no entry at or after ns (its mtime, on the file clock Since is
-// read on, is earlier).
-func dirUntouchedSince(dir string, ns int64) bool {
-	fi, err := os.Lstat(dir)
-	return err == nil && fi.IsDir() && fi.ModTime().UnixNano() < ns
 }

@@ -81,6 +81,12 @@ func (s *Subscription) Next(ctx context.Context) (spec.Batch, error) {
 			b := s.pending
 			s.pending, s.index = spec.Batch{}, nil
 			s.mu.Unlock()
+			// A save's temporary file, created and gone within the
+			// batch (the daemon settles for 20 ms), is no change.
+			b.Changes = slices.DeleteFunc(b.Changes, spec.Change.Transient)
+			if b.Empty() {
+				continue
+			}
 			return b, nil
 		}
 		err := s.err
@@ -293,7 +299,7 @@ func (s *Subscription) selected(b spec.Batch) spec.Batch {
 }
 
 // push merges b into the pending batch; a path seen again keeps its latest
-// state in its first position.
+// state in its first position (see spec.Change.Merge).
 func (s *Subscription) push(b spec.Batch) {
 	if b.Empty() {
 		return
@@ -305,7 +311,7 @@ func (s *Subscription) push(b spec.Batch) {
 	s.pending.Unknown = s.pending.Unknown || b.Unknown
 	for _, c := range b.Changes {
 		if i, ok := s.index[c.Path]; ok {
-			s.pending.Changes[i] = c
+			s.pending.Changes[i] = c.Merge(s.pending.Changes[i])
 			continue
 		}
 		s.index[c.Path] = len(s.pending.Changes)

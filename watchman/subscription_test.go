@@ -447,24 +447,104 @@ func TestSinceCoversADeletionBeforeTheSubscription(t *testing.T) {
 }
 
 // A file deleted before Since, even in the same second, is no change: the
-// deletion's second is all the daemon tells, its directory's mtime is
-// earlier than Since.
+// deletion's second is all the daemon tells, and the directory that lost
+// it had lost nothing since Since: a subdirectory, the root (where the
+// daemon's sync cookies come and go, with no .git), a directory deleted
+// with it (rm -rf bin), in a watch of the spec's root or of a directory
+// above it. A file deleted after Since elsewhere still counts.
 func TestSinceSkipsADeletionBeforeIt(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
-	gone := filepath.Join(root, "sub", "gone.txt")
-	write(t, gone, "deleted before the start")
-	sp := newSpec(t, spec.Options{Watch: []string{root}})
-	subscribe(t, d, sp, Options{}).Close() // the daemon knows the file
-	if err := os.Remove(gone); err != nil {
-		t.Fatal(err)
+	sub := filepath.Join(root, "sub")
+	var gone []string
+	for _, dir := range []string{root, sub} {
+		gone = append(gone,
+			filepath.Join(dir, "gone.txt"),
+			filepath.Join(dir, "dir", "gone.txt"),
+			filepath.Join(dir, "bin", "server"),
+			filepath.Join(dir, "bin", "deep", "server"))
+		write(t, filepath.Join(dir, "other", "after.txt"), "deleted after the start")
 	}
-	since := sp.StartBaseline()
-	s := subscribe(t, d, sp, Options{Since: since})
-	after := filepath.Join(root, "after.txt")
-	write(t, after, "x")
-	seen, _ := collect(t, s, after)
-	if _, ok := seen[gone]; ok {
-		t.Fatalf("%s deleted before Since was reported", gone)
+	for _, p := range gone {
+		write(t, p, "deleted before the start")
+	}
+	for _, watch := range []string{root, sub} {
+		sp := newSpec(t, spec.Options{Watch: []string{watch}})
+		subscribe(t, d, sp, Options{}).Close() // the daemon knows the files
+	}
+	for _, p := range gone {
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dir := range []string{root, sub} {
+		if err := os.RemoveAll(filepath.Join(dir, "bin")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, watch := range []string{root, sub} {
+		sp := newSpec(t, spec.Options{Watch: []string{watch}})
+		since := sp.StartBaseline()
+		after := filepath.Join(watch, "other", "after.txt")
+		if err := os.Remove(after); err != nil {
+			t.Fatal(err)
+		}
+		s := subscribe(t, d, sp, Options{Since: since})
+		seen, _ := collect(t, s, after)
+		for _, p := range gone {
+			if _, ok := seen[p]; ok {
+				t.Errorf("watching %s: %s deleted before Since was reported", watch, p)
+			}
+		}
+		s.Close()
+	}
+}
+
+// A save's temporary file, created and renamed over the real file within
+// the daemon's settle (sed -i's sedXXXXXX), is no change: the batch names
+// the real file only. A file that existed before, deleted, still counts.
+func TestTransientFileIsNoChange(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	real, old := filepath.Join(root, "main.go"), filepath.Join(root, "old.go")
+	write(t, real, "1")
+	write(t, old, "1")
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
+	for i := range 3 {
+		tmp := filepath.Join(root, fmt.Sprintf("sedAb12C%d", i))
+		write(t, tmp, fmt.Sprint(i+2))
+		if err := os.Rename(tmp, real); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{real}
+		if i == 0 {
+			if err := os.Remove(old); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, old)
+		}
+		seen, _ := collect(t, s, want...)
+		if _, ok := seen[tmp]; ok {
+			t.Fatalf("save %d: the temporary file %s was reported: %v", i, tmp, seen)
+		}
+		if seen[old].Exists || seen[old].Created {
+			t.Fatalf("save %d: %s reported as %+v", i, old, seen[old])
+		}
+	}
+}
+
+// A file created in one notification and deleted in the next, both read
+// before Next, is no change either: the merged change keeps that the file
+// was created within the batch.
+func TestTransientAcrossNotificationsIsNoChange(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
+	tmp, real := filepath.Join(root, ".app.txt.tmp"), filepath.Join(root, "app.txt")
+	s.push(spec.Batch{Changes: []spec.Change{{Path: tmp, Exists: true, Created: true}}})
+	s.push(spec.Batch{Changes: []spec.Change{{Path: tmp}, {Path: real, Exists: true}}})
+	b := next(t, s)
+	if got := pathsOf(b); len(got) != 1 || got[0] != real {
+		t.Fatalf("batch %v, want only %s", got, real)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestStatStartupChangesBeforeBaseline: with the stat poller, a change
@@ -70,5 +71,58 @@ func TestStatStartupChangesBeforeBaseline(t *testing.T) {
 		}
 		s.await("started", nil, "changed")
 		s.stop()
+	}
+}
+
+// TestDeletedBeforeStartNeverRestarts: files deleted in the second before
+// the launch (go build -o bin/server . ; sleep 1; rm -rf bin; autoreload
+// -- ...) restart nothing, on both backends, launch after launch: the
+// start-up baseline covers deletions as it covers writes. With Watchman
+// the daemon already watches the tree (an earlier autoreload did), so it
+// has seen bin/server come and go; the directory that held it is gone
+// with it. Half the launches delete a file whose directory stays. A
+// change after the start restarts COMMAND once, naming only that file.
+func TestDeletedBeforeStartNeverRestarts(t *testing.T) {
+	t.Parallel()
+	launches := 6
+	if raceEnabled {
+		launches = 4
+	}
+	for _, name := range []string{"stat", "watchman"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+			args, env, d := reloader(t, name)
+			if d != nil {
+				d.MustCommand("watch-project", dir)
+			}
+			for i := range launches {
+				// The build's output, a second before its deletion on the
+				// first two launches (the reported case), at once after.
+				bin := filepath.Join(dir, "bin")
+				must(t, os.MkdirAll(bin, 0o755))
+				writeFile(t, filepath.Join(bin, "server"), "binary")
+				writeFile(t, filepath.Join(dir, "stale.go"), "package main\n")
+				if i < 2 {
+					time.Sleep(time.Second) // the scenario, not a wait
+				}
+				must(t, os.RemoveAll(bin))
+				if i%2 == 1 {
+					must(t, os.Remove(filepath.Join(dir, "stale.go")))
+				}
+				s := startAutoreloadEnv(t, dir, env, append(args, "--", "sleep", "1000")...)
+				s.ready()
+				quiet(s, fmt.Sprintf("launch %d after rm -rf bin", i), 1500*time.Millisecond)
+				edited := filepath.Join(dir, fmt.Sprintf("edit%d.go", i))
+				replaceFile(t, edited, "package main\n")
+				e := s.await("changed", nil, "started")
+				if !slices.Equal(e.paths(), []string{edited}) {
+					t.Fatalf("launch %d: changed %v, want only %s; log:\n%s", i, e.paths(), edited, s.logText())
+				}
+				s.await("started", nil, "changed")
+				s.stop()
+			}
+		})
 	}
 }

@@ -150,6 +150,9 @@ type depsWatcher struct {
 	watchers  []watcher
 	closeOnce sync.Once
 
+	// keep, when set, passes on the changes side commands are for.
+	keep func(path string) bool
+
 	// Owned by Next's goroutine.
 	refreshers []*deps.Refresher
 	sets       map[string]*deps.Set // by source name; absent: unknown or failed
@@ -251,6 +254,7 @@ func (w *depsWatcher) Close() error {
 func (w *depsWatcher) Next(ctx context.Context) (spec.Batch, error) {
 	for {
 		var b spec.Batch
+		var restarts bool
 		select {
 		case <-ctx.Done():
 			return spec.Batch{}, ctx.Err()
@@ -258,15 +262,17 @@ func (w *depsWatcher) Next(ctx context.Context) (spec.Batch, error) {
 			if p.err != nil {
 				return spec.Batch{}, p.err
 			}
-			b = w.judge(p.b)
+			b, restarts = w.judge(p.b)
 		case r := <-w.results:
-			b = w.apply(r)
+			b, restarts = w.apply(r)
 		}
-		if !b.Empty() {
+		if restarts {
 			// A restart for a change: the change may have added an import.
 			for _, r := range w.refreshers {
 				r.Trigger()
 			}
+		}
+		if !b.Empty() {
 			return b, nil
 		}
 	}
@@ -286,18 +292,20 @@ func (w *depsWatcher) refreshing() bool {
 	return false
 }
 
-// judge keeps the changes COMMAND uses; the others are held while a
-// refresh is due, else logged as not used.
-func (w *depsWatcher) judge(b spec.Batch) spec.Batch {
-	if b.Unknown || w.union == nil {
-		return b
-	}
-	used := spec.Batch{}
+// judge keeps the changes COMMAND uses, and those a side command is for;
+// the others are held while a refresh is due, else logged as not used.
+// restarts tells whether what it keeps restarts COMMAND.
+func (w *depsWatcher) judge(b spec.Batch) (kept spec.Batch, restarts bool) {
+	kept.Unknown = b.Unknown
 	var notUsed []spec.Change
 	for _, c := range b.Changes {
-		if w.union.Contains(c.Path) {
-			used.Changes = append(used.Changes, c)
-		} else {
+		switch {
+		case w.keep != nil && w.keep(c.Path):
+			kept.Changes = append(kept.Changes, c)
+		case b.Unknown || w.union == nil || w.union.Contains(c.Path):
+			kept.Changes = append(kept.Changes, c)
+			restarts = true
+		default:
 			notUsed = append(notUsed, c)
 		}
 	}
@@ -306,7 +314,7 @@ func (w *depsWatcher) judge(b spec.Batch) spec.Batch {
 	} else {
 		w.logNotUsed(notUsed)
 	}
-	return used
+	return kept, restarts || b.Unknown
 }
 
 func (w *depsWatcher) hold(cs []spec.Change) {
@@ -342,7 +350,7 @@ func (w *depsWatcher) logNotUsed(cs []spec.Change) {
 
 // apply takes a source's answer: logs it, makes it the set, watches what
 // it names outside the roots, and judges the held changes again.
-func (w *depsWatcher) apply(r deps.Result) spec.Batch {
+func (w *depsWatcher) apply(r deps.Result) (spec.Batch, bool) {
 	if r.Asked > w.answered[r.Source] {
 		w.answered[r.Source] = r.Asked
 	}
@@ -380,7 +388,7 @@ func (w *depsWatcher) apply(r deps.Result) spec.Batch {
 	held := w.held
 	w.setHeld(nil)
 	if len(held) == 0 {
-		return spec.Batch{}
+		return spec.Batch{}, false
 	}
 	return w.judge(spec.Batch{Changes: held})
 }
@@ -423,7 +431,7 @@ func (w *depsWatcher) watchOutside(set *deps.Set, since time.Time) {
 type depsFromValue []string
 
 func (v *depsFromValue) String() string { return fmt.Sprint([]string(*v)) }
-func (v *depsFromValue) Type() string   { return "command" }
+func (v *depsFromValue) Type() string   { return "commands" }
 func (v *depsFromValue) Set(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return errors.New("a blank command line")
@@ -492,12 +500,45 @@ func startDeps(cfg *config, logger *slog.Logger) (*depsSources, []string, error)
 // outsideWatcher builds the extra watchers of paths outside the roots:
 // the same options as the main one (patterns and ignores still apply), a
 // "watching" line of their own marked deps_outside.
-func outsideWatcher(cfg *config, logger *slog.Logger) func(context.Context, []string, time.Time) (watcher, error) {
+func outsideWatcher(cfg *config, d *depsSources, logger *slog.Logger) func(context.Context, []string, time.Time) (watcher, error) {
 	return func(ctx context.Context, paths []string, since time.Time) (watcher, error) {
-		ws, err := spec.New(specOptions(cfg, paths))
+		opts := cfg.specOptions()
+		opts.Watch = paths
+		ws, err := spec.New(opts)
 		if err != nil {
 			return nil, err
 		}
-		return newWatcher(ctx, ws, cfg, since, logger.With("deps_outside", true))
+		return newWatcher(ctx, ws, cfg, since, d.boundedFiles, logger.With("deps_outside", true))
 	}
+}
+
+// boundedFiles are the files of the set, for the poller where it may not
+// list directories (an Eden checkout); none while every change counts.
+func (d *depsSources) boundedFiles() []string {
+	if set := d.Set(); set != nil {
+		return set.Files()
+	}
+	return nil
+}
+
+// bounded is boundedFiles, or nil without --deps-from.
+func (w *depsWatcher) bounded() func() []string {
+	if w == nil {
+		return nil
+	}
+	return w.d.boundedFiles
+}
+
+// wants reports whether a side command is for path: such a change goes on
+// to follow, which hands it to the side command, whatever the set says.
+func (r *sideRunner) wants(path string) bool {
+	if r == nil {
+		return false
+	}
+	for _, c := range r.cmds {
+		if c.match.Selects(path) {
+			return true
+		}
+	}
+	return false
 }

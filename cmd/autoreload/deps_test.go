@@ -266,3 +266,18 @@ func TestOutsideWatcherHoldingARoot(t *testing.T) {
 		t.Errorf("changes delivered %v, want each once", got)
 	}
 }
+
+// TestProjectFileDepsFrom: deps-from takes a list, as the flag repeats.
+func TestProjectFileDepsFrom(t *testing.T) {
+	dir := projectDir(t, `
+command = ["go", "run", "."]
+deps-from = ["go", "cat deps.txt"]
+`)
+	cfg, err := parseConfig([]string{"--config", filepath.Join(dir, ".autoreload.toml")}, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"go", "cat deps.txt"}; !slices.Equal(cfg.depsFrom, want) {
+		t.Errorf("depsFrom = %q, want %q", cfg.depsFrom, want)
+	}
+}

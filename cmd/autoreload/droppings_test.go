@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,5 +79,86 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTransientSaveFilesNeverListed: the temporary file of a save, which
+// lives for milliseconds (GNU sed -i's sedXXXXXX, an editor's .name.tmp,
+// both renamed over the real file), is never listed in changed or in
+// AUTORELOAD_CHANGED, on either backend, with or without kernel events:
+// each save restarts COMMAND once, naming only the real file, and such a
+// file alone restarts nothing. Saves come several times, with the
+// temporary file written slowly on some, so that a look on kernel events
+// catches it before the rename.
+func TestTransientSaveFilesNeverListed(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("sed"); err != nil {
+		t.Skip("no sed")
+	}
+	rounds := 4
+	if raceEnabled {
+		rounds = 3
+	}
+	for _, name := range []string{"stat", "stat-no-events", "watchman"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			args, env, _ := reloader(t, name)
+			dir := t.TempDir()
+			src, app := filepath.Join(dir, "main.go"), filepath.Join(dir, "app.txt")
+			writeFile(t, src, "package main // 0\n")
+			writeFile(t, app, "0\n")
+			envFile := filepath.Join(t.TempDir(), "env")
+			s := startAutoreloadEnv(t, dir, env, append(args, "--", helper, "env", envFile)...)
+			s.ready()
+			starts := 1
+			waitFile(t, envFile, starts)
+			saves := []struct {
+				name, file string
+				save       func(i int)
+			}{
+				{"sed -i", src, func(i int) {
+					cmd := exec.Command("sed", "-i", fmt.Sprintf("s|// %d|// %d|", i, i+1), "main.go")
+					cmd.Dir = dir
+					if out, err := cmd.CombinedOutput(); err != nil {
+						t.Fatalf("sed -i: %v: %s", err, out)
+					}
+				}},
+				{"atomic save", app, func(i int) {
+					tmp := filepath.Join(dir, ".app.txt.tmp")
+					f, err := os.Create(tmp)
+					must(t, err)
+					if i%2 == 1 {
+						// A slower save: a look on kernel events sees it.
+						time.Sleep(5 * time.Millisecond) // the scenario, not a wait
+					}
+					_, err = fmt.Fprintf(f, "%d\n", i+1)
+					must(t, err)
+					must(t, f.Close())
+					must(t, os.Rename(tmp, app))
+				}},
+			}
+			for i := range rounds {
+				for _, c := range saves {
+					c.save(i)
+					e := s.await("changed", nil, "started")
+					if !slices.Equal(e.paths(), []string{c.file}) {
+						t.Errorf("%s %d: changed %v, want only %s", c.name, i, e.paths(), c.file)
+					}
+					s.await("started", nil, "changed")
+					starts++
+					lines := waitFile(t, envFile, starts)
+					if last := lines[len(lines)-1]; !strings.HasSuffix(last, " "+strconv.Quote(c.file)) {
+						t.Errorf("%s %d: COMMAND got %s, want AUTORELOAD_CHANGED=%q", c.name, i, last, c.file)
+					}
+					quiet(s, c.name+" save", 200*time.Millisecond)
+				}
+				// Alone, a temporary file that comes and goes is nothing.
+				tmp := filepath.Join(dir, fmt.Sprintf("sedTmp%03d", i))
+				writeFile(t, tmp, "scratch")
+				must(t, os.Remove(tmp))
+				quiet(s, "a temporary file alone", 300*time.Millisecond)
+			}
+			s.stop()
+		})
 	}
 }

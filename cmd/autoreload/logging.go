@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 // newLogger logs to w: one JSON object a line, or short text lines prefixed
@@ -171,8 +173,8 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 			order = append(order, a.Key)
 		}
 		v := a.Value.Resolve()
-		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots") {
-			if r.Message == "changed" || r.Message == "not used" {
+		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots" || a.Key == "poll_only") {
+			if r.Message == "changed" || r.Message == "running" || r.Message == "not used" {
 				list = list[:min(len(list), maxTextPaths)]
 			}
 			rel := make([]string, len(list))
@@ -180,6 +182,18 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 				rel[i] = relative(p, h.wd)
 			}
 			v = slog.AnyValue(rel)
+		}
+		if r.Message == msgPanic && a.Key == "stack" {
+			attrs[a.Key] = v // many lines, shown as they are
+			return
+		}
+		if v.Kind() == slog.KindDuration {
+			v = slog.StringValue(humanDuration(v.Duration()))
+		} else if d, err := time.ParseDuration(v.String()); err == nil && (a.Key == "delay" || a.Key == "duration") {
+			v = slog.StringValue(humanDuration(d))
+		}
+		if a.Key == "config" {
+			v = slog.StringValue(relative(v.String(), h.wd))
 		}
 		attrs[a.Key] = displayValue(v)
 	}
@@ -224,13 +238,11 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	var s string
 	switch msg {
 	case "watching":
-		roots := list("roots")
-		if v, ok := attrs["roots"].Any().([]string); ok && len(v) > maxTextPaths {
-			// The paths outside the roots a --deps-from set names may be many.
-			roots = fmt.Sprintf("%s and %d more", strings.Join(v[:maxTextPaths], ", "), len(v)-maxTextPaths)
+		s = watchingSentence(attrs, str, list, has)
+		for _, k := range []string{"roots", "reloader", "events", "watched_dirs", "poll_only", "poll_interval",
+			"reason", "files", "dirs", "more_files", "patterns", "ignores", "config", "deps", "deps_outside"} {
+			done[k] = true
 		}
-		s = fmt.Sprintf("watching %s (%s)", roots, str("reloader"))
-		done["roots"], done["reloader"] = true, true
 	case "changed":
 		s = "changed " + list("paths")
 		if n, ok := attrs["count"].Any().(int64); ok {
@@ -268,6 +280,14 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "fallback":
 		s = fmt.Sprintf("fallback to %s: %s", str("reloader"), str("error"))
 		done["reloader"], done["error"] = true, true
+	case "eden checkout":
+		s = "Eden checkout: " + str("hint")
+		if n, _ := attrs["polled"].Any().(int64); n > 0 {
+			s += fmt.Sprintf("; polling the %d files of the --deps-from set meanwhile", n)
+		} else {
+			s += "; nothing there is watched meanwhile"
+		}
+		done["hint"], done["polled"], done["roots"] = true, true, true
 	case "root deleted":
 		s = fmt.Sprintf("root deleted %s (%s until it is back)", list("roots"), str("reloader"))
 		done["roots"], done["reloader"] = true, true
@@ -279,6 +299,31 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += " (autoreload --help lists the variables)"
 		}
 		done["name"], done["meant"] = true, true
+	case "running":
+		s = "running " + str("run") + " for " + list("paths")
+		done["run"], done["paths"] = true, true
+	case "ran":
+		s = "ran " + str("run") + " in " + str("duration")
+		done["run"], done["duration"] = true, true
+	case "side command failed":
+		switch {
+		case has("signal"):
+			s = "side command failed (" + str("signal") + "): " + str("run")
+		case has("code"):
+			s = "side command failed (exit " + str("code") + "): " + str("run")
+		default:
+			s = "side command failed: " + str("run") + ": " + str("error")
+		}
+		done["run"], done["signal"], done["code"], done["error"] = true, true, true, true
+	case "own reloader":
+		s = "COMMAND runs its own reloader under autoreload's, which makes each restart slower: " + str("hint")
+		done["hint"] = true
+	case "matches no file":
+		s = fmt.Sprintf("%s '%s' matches no file", str("flag"), str("value"))
+		if has("hint") {
+			s += "; " + str("hint")
+		}
+		done["flag"], done["value"], done["hint"] = true, true, true
 	case "failed":
 		s = str("error")
 		done["error"] = true
@@ -324,6 +369,19 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "listening":
 		s = "listening on " + list("addrs")
 		done["addrs"] = true
+	case msgPanic:
+		s = "panic: " + str("error") + "\n" + strings.TrimRight(str("stack"), "\n")
+		done["error"], done["stack"] = true, true
+	case supervisor.MsgGuardLost:
+		how := "with code " + str("code")
+		if has("signal") {
+			how = "by " + str("signal")
+		}
+		s = fmt.Sprintf("guard lost: the guard of pid %s ended %s; its tree is stopped", str("pid"), how)
+		if str("then") == "restart" {
+			s += " and COMMAND started again"
+		}
+		done["signal"], done["code"], done["then"], done["guard"] = true, true, true, true
 	case "restart loop":
 		s = "restart loop: " + list("paths") + ": " + str("hint")
 		done["paths"], done["hint"], done["count"] = true, true, true
@@ -337,4 +395,96 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 		}
 	}
 	return s
+}
+
+// humanDuration rounds d as a person reads it: 719ms, 1.2s, 1m5s.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+// bigTree is how many files make the hint to install Watchman worth
+// giving: below it the poller's scans cost little.
+const bigTree = 5000
+
+// watchingSentence says what is watched and how: "watching src, lib with
+// the stat poller (kernel events): 120 files in 14 directories; only *.go;
+// ignoring *.log".
+func watchingSentence(attrs map[string]slog.Value, str, list func(string) string, has func(string) bool) string {
+	roots := list("roots")
+	if v, ok := attrs["roots"].Any().([]string); ok && len(v) > maxTextPaths {
+		// The paths outside the roots a --deps-from set names may be many.
+		roots = fmt.Sprintf("%s and %d more", strings.Join(v[:maxTextPaths], ", "), len(v)-maxTextPaths)
+	}
+	s := "watching " + roots
+	if attrs["deps_outside"].Any() == true {
+		s = "watching outside --watch, for --deps-from, " + roots
+	}
+	stat := str("reloader") == "stat"
+	if !stat {
+		s += " with " + str("reloader")
+	} else {
+		how := "polling every " + str("poll_interval")
+		if attrs["events"].Any() == true {
+			how = "kernel events"
+			if only, _ := attrs["poll_only"].Any().([]string); len(only) > 0 {
+				how += "; polling every " + str("poll_interval") + " in " + strings.Join(only, ", ")
+			}
+		}
+		if !has("poll_interval") && attrs["events"].Any() != true {
+			how = "polling"
+		}
+		s += " with the stat poller (" + how + ")"
+	}
+	files, _ := attrs["files"].Any().(int64)
+	if has("files") {
+		more := ""
+		if attrs["more_files"].Any() == true {
+			more = "over "
+		}
+		s += fmt.Sprintf(": %s%d %s", more, files, plural(int(files), "file"))
+		if dirs, _ := attrs["dirs"].Any().(int64); dirs > 0 { // none when only files are watched
+			s += fmt.Sprintf(" in %d %s", dirs, plural(int(dirs), "directory"))
+		}
+	}
+	if has("patterns") {
+		s += "; only " + list("patterns")
+	}
+	if has("ignores") {
+		s += "; ignoring " + list("ignores")
+	}
+	if has("config") {
+		s += "; project file " + str("config")
+	}
+	switch {
+	case str("deps") == "all":
+		s += "; --deps-from: every change counts until it answers"
+	case has("deps"):
+		s += "; --deps-from: " + str("deps") + " paths"
+	}
+	if has("reason") {
+		s += "; Watchman not used: " + str("reason")
+		if stat && (files >= bigTree || attrs["more_files"].Any() == true) {
+			s += "; for a tree this big, install Watchman (https://facebook.github.io/watchman/): it watches at no cost while idle"
+		}
+	}
+	return s
+}
+
+// plural is word for n of it: "1 file", "2 files", "3 directories".
+func plural(n int, word string) string {
+	switch {
+	case n == 1:
+		return word
+	case strings.HasSuffix(word, "y"):
+		return word[:len(word)-1] + "ies"
+	}
+	return word + "s"
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -36,17 +38,22 @@ var errStopped = errors.New("stopped by signal")
 // autoreload watches, supervises and handles signals until a signal or a
 // failure ends it.
 func autoreload(cfg *config, logger *slog.Logger) error {
-	ws, err := spec.New(specOptions(cfg, cfg.watch))
+	ws, err := newSpec(cfg)
 	if err != nil {
-		return &usageError{err}
-	}
-	if err := checkRoots(ws.Roots()); err != nil {
 		return err
 	}
 	if err := supervisor.CheckCommand(cfg.command); err != nil && !(cfg.build != "" && isNotFound(err)) {
 		// With --build, COMMAND may be what the build makes (bin/server on
 		// a fresh clone): the first start says if it still is not there.
 		return commandLineHint(cfg.command, err)
+	}
+	warnOwnReloader(logger, cfg.command)
+	var side *sideRunner
+	builds := new(activity)
+	if len(cfg.sideCommands) > 0 {
+		if side, err = newSideRunner(cfg.sideCommands, builds, logger); err != nil {
+			return err
+		}
 	}
 	sockets, err := listen(cfg, logger)
 	if err != nil {
@@ -65,7 +72,9 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		Env:        env,
 		Sockets:    sockets.Files(),
 		SocketEnv:  sockets.Env(),
-		Build:      builder(cfg),
+		Build:      cfg.build,
+		BuildDir:   cfg.buildDir,
+		OnBuild:    builds.track,
 		Command:    cfg.command,
 		StopSignal: cfg.stopSignal,
 		Grace:      cfg.grace,
@@ -92,6 +101,10 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	defer cancel(nil)
 	supervised := make(chan struct{})
 	var wg sync.WaitGroup
+	wg.Go(func() { warnUnmatched(ctx, cfg.specOptions(), cfg.sidePatterns, logger) })
+	if side != nil {
+		wg.Go(func() { side.runLoop(ctx) })
+	}
 	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program. The time baseline is
@@ -102,11 +115,12 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	var dw *depsWatcher
 	if d != nil {
 		// The sources start now, beside COMMAND, not after the baseline.
-		dw = newDepsWatcher(ctx, ws.Roots(), d, logger, since, outsideWatcher(cfg, logger))
+		dw = newDepsWatcher(ctx, ws.Roots(), d, logger, since, outsideWatcher(cfg, d, logger))
 		defer dw.Close()
 	}
 	wg.Go(func() {
-		if err := watch(ctx, ws, cfg, since, dw, sup, logger); err != nil {
+		defer stopOnPanic(cancel, logger)
+		if err := watch(ctx, ws, cfg, since, dw, sup, side, logger); err != nil {
 			cancel(err)
 		}
 	})
@@ -124,13 +138,60 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	return nil
 }
 
-// specOptions is what to watch: paths, with cfg's patterns and ignores.
-func specOptions(cfg *config, watch []string) spec.Options {
-	return spec.Options{
-		Watch: watch, Patterns: cfg.patterns, Exts: cfg.exts,
-		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
-		NoIgnoreFiles: cfg.noIgnoreFiles,
+// msgPanic logs a panic of the watcher side, with its stack.
+const msgPanic = "panic"
+
+// panicError ends autoreload after a panic of the watcher side (exit 1).
+type panicError struct{ value any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// stopOnPanic, deferred in a goroutine of the watcher side, turns a panic
+// (a bug) into a loud end that still leaves COMMAND's tree and the
+// terminal as cleanly as a Ctrl-C does: the stack is logged, and the
+// supervisor stops COMMAND as Run ends; autoreload exits 1. A panic that
+// killed the process at once would leave the tree to its guard and the
+// terminal as COMMAND left it.
+func stopOnPanic(stop context.CancelCauseFunc, logger *slog.Logger) {
+	r := recover()
+	if r == nil {
+		return
 	}
+	logger.Error(msgPanic, "error", fmt.Sprint(r), "stack", string(debug.Stack()))
+	stop(&panicError{r})
+}
+
+// specOptions is what cfg says to watch.
+func (c *config) specOptions() spec.Options {
+	return spec.Options{
+		Watch: c.watch, Patterns: slices.Concat(c.patterns, c.sidePatterns), Exts: c.exts,
+		Ignores: c.ignores, NoDefaultIgnores: c.noDefaultIgnores,
+		NoIgnoreFiles: c.noIgnoreFiles,
+	}
+}
+
+// newSpec makes the spec of cfg, and refuses roots no backend can watch.
+func newSpec(cfg *config) (*spec.Spec, error) {
+	ws, err := spec.New(cfg.specOptions())
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	if err := checkRoots(ws.Roots(), cfg.reloader == "stat", depsBound(cfg)); err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// list is --list: a dry run that prints the files a change to which
+// restarts COMMAND, warns of filters that match nothing, and starts
+// nothing.
+func list(cfg *config, stdout io.Writer, logger *slog.Logger) error {
+	ws, err := newSpec(cfg)
+	if err != nil {
+		return err
+	}
+	warnUnmatched(context.Background(), cfg.specOptions(), cfg.sidePatterns, logger)
+	return listFiles(ws, stdout)
 }
 
 // commandLineError is a whole command line given as COMMAND's one word
@@ -161,11 +222,10 @@ func isNotFound(err error) bool {
 }
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
-// until ctx ends; it returns the watcher's failure.
-// With dw, only the changes it passes on count.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, dw *depsWatcher, sup *supervisor.Supervisor, logger *slog.Logger) error {
-	var w watcher
-	w, err := newWatcher(ctx, spec, cfg, since, logger)
+// until ctx ends; it returns the watcher's failure. With dw, only the
+// changes it passes on count.
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, dw *depsWatcher, sup *supervisor.Supervisor, side *sideRunner, logger *slog.Logger) error {
+	w, err := newWatcher(ctx, spec, cfg, since, dw.bounded(), logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -174,10 +234,11 @@ func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, d
 	}
 	if dw != nil {
 		dw.add(w)
+		dw.keep = side.wants
 		w = dw
 	}
 	defer w.Close()
-	return follow(ctx, w, spec.Roots(), sup, logger)
+	return follow(ctx, w, spec.Roots(), sup, side.split, logger)
 }
 
 // restarter is what follow needs of the supervisor.
@@ -186,8 +247,9 @@ type restarter interface {
 }
 
 // follow logs each batch from w as "changed" and hands its paths to sup,
-// until ctx ends or w fails.
-func follow(ctx context.Context, w watcher, roots []string, sup restarter, logger *slog.Logger) error {
+// until ctx ends or w fails. split, when not nil, takes the paths that
+// side commands are for first: they restart nothing.
+func follow(ctx context.Context, w watcher, roots []string, sup restarter, split func([]string) []string, logger *slog.Logger) error {
 	for {
 		b, err := w.Next(ctx)
 		if ctx.Err() != nil {
@@ -200,12 +262,20 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, logge
 			continue
 		}
 		paths := changedPaths(b, roots)
+		if split != nil {
+			if paths = split(paths); len(paths) == 0 {
+				continue
+			}
+		}
 		logged := paths[:min(len(paths), maxLoggedPaths)]
 		attrs := []any{"paths", logged, "count", len(paths)}
 		if b.Unknown {
 			attrs = append(attrs, "unknown", true)
 		}
 		logger.Info("changed", attrs...)
+		if faultWatchPanic {
+			panic("fault injected: watch-panic")
+		}
 		sup.RestartChanges(withTimes(paths, b))
 	}
 }

@@ -77,11 +77,11 @@ func TestPseudoRootsByMountType(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, root := range []string{"/proc", "/proc/1/status", "/sys/class", "/dev", "/dev/null", "/sys/fs/cgroup", "/sys/kernel/debug/x"} {
-		if err := checkRootFilesystems(tab, []string{"/home/me/src", root}); err == nil || !strings.Contains(err.Error(), root) {
+		if err := checkRootFilesystems(tab, []string{"/home/me/src", root}, false); err == nil || !strings.Contains(err.Error(), root) {
 			t.Errorf("root %s: %v; want it refused, by name", root, err)
 		}
 	}
-	if err := checkRootFilesystems(tab, []string{"/dev/shm/x", "/home/me", "/mnt/nfs/src", "/"}); err != nil {
+	if err := checkRootFilesystems(tab, []string{"/dev/shm/x", "/home/me", "/mnt/nfs/src", "/"}, false); err != nil {
 		t.Errorf("tmpfs, ext4 and nfs roots: %v; want them accepted", err)
 	}
 }

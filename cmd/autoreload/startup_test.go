@@ -24,18 +24,10 @@ func TestFilesWrittenBeforeStartNeverRestart(t *testing.T) {
 	if raceEnabled {
 		launches = 10 // each launch of a race-enabled binary takes a second
 	}
-	backends := map[string]func(t *testing.T) []string{
-		"stat": func(*testing.T) []string { return []string{"--reloader=stat"} },
-		"watchman": func(t *testing.T) []string {
-			d := watchmantest.Start(t)
-			return []string{"--reloader=watchman", "WATCHMAN_SOCK=" + d.Sock}
-		},
-	}
-	for name, setup := range backends {
+	for _, name := range []string{"stat", "watchman"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			opts := setup(t)
-			args, env := opts[:1], opts[1:]
+			args, env, _ := reloader(t, name)
 			base := t.TempDir()
 			var dir string
 			for i := range launches {
@@ -56,6 +48,24 @@ func TestFilesWrittenBeforeStartNeverRestart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reloader returns autoreload's arguments and environment for one backend:
+// "stat", "stat-no-events" (scans only), or "watchman" on a private
+// daemon, which it returns too.
+func reloader(t *testing.T, name string) (args, env []string, d *watchmantest.Daemon) {
+	t.Helper()
+	switch name {
+	case "stat":
+		return []string{"--reloader=stat"}, nil, nil
+	case "stat-no-events":
+		return []string{"--reloader=stat", "--no-events"}, nil, nil
+	case "watchman":
+		d = watchmantest.Start(t)
+		return []string{"--reloader=watchman"}, []string{"WATCHMAN_SOCK=" + d.Sock}, d
+	}
+	t.Fatalf("no backend %q", name)
+	return nil, nil, nil
 }
 
 // launch follows one launch: COMMAND starts once; a change 0-50 ms later

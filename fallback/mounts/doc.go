@@ -13,6 +13,9 @@
 // point, or below an overmounted parent, is skipped. Paths are compared as
 // given: callers pass absolute paths with symlinks resolved.
 //
+// Eden says whether a directory lies in an EdenFS checkout, which no
+// watcher may list (see eden.go), by its .eden links or its mount type.
+//
 // Tests give a directory a fake type with Table.Fake; a binary built with
 // the tag autoreload_faults also takes them from AUTORELOAD_FAULTS
 // (fstype=/abs/dir:TYPE), for the end-to-end tests. Outside Linux, Load

@@ -13,4 +13,8 @@
 // elsewhere (NFS, SMB, 9p, FUSE...), and those a kernel limit left without
 // a watch, are scanned at every interval instead. Options.NoEvents, and
 // systems without inotify, give pure polling.
+//
+// A root in an EdenFS checkout, and an Eden mount below a root, are never
+// listed (listing fetches the checkout from its server): there the poller
+// only lstats the files Options.Bounded names, if any.
 package poller

@@ -173,15 +173,21 @@ func TestEventsSkipIgnoredDirectories(t *testing.T) {
 	expectNone(t, p, 200*time.Millisecond)
 }
 
-func TestEventsOnAWatchLimitPollThatSubtree(t *testing.T) {
-	dir := t.TempDir()
-	tree(t, dir, map[string]string{"a.go": "a", "full/b.go": "b", "full/deep/c.go": "c"})
-	faults := &inotify.Faults{Add: func(d string) error {
-		if filepath.Base(d) == "full" {
+// watchLimitAt refuses the watch of every directory called base as a
+// kernel limit does (ENOSPC: fs.inotify.max_user_watches).
+func watchLimitAt(base string) *inotify.Faults {
+	return &inotify.Faults{Add: func(d string) error {
+		if filepath.Base(d) == base {
 			return syscall.ENOSPC
 		}
 		return nil
 	}}
+}
+
+func TestEventsOnAWatchLimitPollThatSubtree(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{"a.go": "a", "full/b.go": "b", "full/deep/c.go": "c"})
+	faults := watchLimitAt("full")
 	p, logs := eventPoller(t, dir, Options{Interval: 50 * time.Millisecond, Faults: faults})
 	s := p.Stats()
 	if !s.Events || s.WatchedDirs != 1 || !slices.Equal(s.PollOnly, []string{filepath.Join(dir, "full")}) {
@@ -456,7 +462,7 @@ func TestSweepCoversTheTreeInOnePeriod(t *testing.T) {
 	seen := map[string]int{}
 	most := 0
 	for range ticks {
-		items := p.sweepWork()
+		items := slices.Concat(p.sweepWork()...)
 		most = max(most, len(items))
 		for _, w := range items {
 			if !w.shallow {

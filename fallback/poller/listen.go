@@ -21,7 +21,9 @@ import (
 //   - a file is finished when its last event is IN_CLOSE_WRITE, IN_MOVED_TO
 //     or a deletion, or else when its size and mtime held still for
 //     stillPeriod (a file written through a descriptor kept open, a link);
-//   - the batch waits for quietFirst without events. Once events look like
+//   - the batch waits for quietFirst without events (settlePeriod when it
+//     holds a new file, which may be a save's temporary file about to be
+//     renamed over the real one: see transient.go). Once events look like
 //     a burst (a checkout, an unpack: many events, or events right after a
 //     delivery), the poller only notes where they point until the kernel
 //     has been quiet for quietBurst, as Watchman's settle does, then looks
@@ -53,6 +55,7 @@ type heldBatch struct {
 	burst       bool
 	unfinished  map[string]*still // files that may still be written
 	delivered   time.Time         // when the last batch went out
+	created     bool              // the batch holds a file created since the last one
 }
 
 // still is the last look at a file that may still be written.
@@ -163,6 +166,7 @@ func (p *Poller) listen(ctx context.Context) error {
 			p.fullDue = true
 			return p.fullScan(ctx)
 		}
+		p.refreshBounded()
 		changes := p.tick(ctx)
 		p.tickAt = now.Add(p.interval)
 		p.hold(changes, now, false)
@@ -353,6 +357,7 @@ func (p *Poller) hold(changes []spec.Change, now time.Time, named bool) {
 			delete(hb.unfinished, c.Path)
 			continue
 		}
+		hb.created = hb.created || c.Created
 		if writing, ok := p.writing[c.Path]; named && (!ok || !writing) {
 			continue // closed after writing, renamed into place, or only touched
 		}
@@ -395,12 +400,28 @@ func (p *Poller) ready(now time.Time) bool {
 	if limit {
 		return true
 	}
-	return len(hb.unfinished) == 0 && now.Sub(hb.last) >= p.quiet()
+	if len(hb.unfinished) > 0 || now.Sub(hb.last) < p.quiet() {
+		return false
+	}
+	if p.dropVanished() {
+		// A save's temporary file, renamed over the real one: the events
+		// of the rename are queued, and the real file goes out with them.
+		hb.last = now
+		return false
+	}
+	return true
 }
 
+// quiet is how long the kernel must be quiet before the held batch goes
+// out. A batch holding a new file waits as long as Watchman's settle: a
+// save's temporary file (sed -i, an editor's atomic save) is renamed over
+// the real file within milliseconds, and must not go out alone first.
 func (p *Poller) quiet() time.Duration {
-	if p.hb.burst {
+	switch {
+	case p.hb.burst:
 		return quietBurst
+	case p.hb.created:
+		return settlePeriod
 	}
 	return quietFirst
 }

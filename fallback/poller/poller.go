@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/autoreload/autoreload/fallback/inotify"
@@ -73,6 +74,12 @@ type Options struct {
 	// tests.
 	Faults *inotify.Faults
 	Mounts *mounts.Table
+	// Bounded names the files to watch in the trees the poller never
+	// lists, EdenFS checkouts (see mounts.Eden): absolute paths, asked
+	// for again before every scan (keep it cheap), so the list may change. Those the spec
+	// does not select, and those outside such a tree, are left out. Nil:
+	// nothing is watched in them.
+	Bounded func() []string
 }
 
 // Poller watches the files of a spec by scanning them. Each scan lstats
@@ -93,6 +100,12 @@ type Poller struct {
 	rootPaths []string
 	fileRoots []fileRoot
 	vcs       vcsLocks
+	// unlisted are the directories never listed (bounded.go): roots in an
+	// Eden checkout, and Eden mounts below the other roots; bounded names
+	// the files watched in them.
+	unlisted []string
+	bounded  func() []string
+	listed   atomic.Int64 // directories opened to be listed, for Stats
 
 	ctx    context.Context // done when closed
 	cancel context.CancelFunc
@@ -116,6 +129,9 @@ type Poller struct {
 	// onSettle, when set (by tests), runs before each settle look.
 	onSettle func()
 	onOpen   func(dir string) error
+	// onScanDir, when set (by tests), is told when a worker takes a
+	// directory and, through the func it returns, when it is done with it.
+	onScanDir func(dir string) (done func())
 
 	readers []*dirReader // one per worker, kept across scans
 
@@ -127,6 +143,13 @@ type Poller struct {
 	dirty   map[string]*dirtyDir
 	writing map[string]bool
 	hb      heldBatch
+	// unborn holds the files whose creation a look saw but that were gone
+	// before their batch went out (a save's temporary file, renamed over
+	// the real one): their deletion, when a look reports it, is no change.
+	unborn map[string]bool
+	// rescanned: the pending batch already had its look again for a
+	// vanished creation (see settleVanished).
+	rescanned bool
 	// The sweep's position and the weight of the tree it last counted.
 	sweepPos, sweepTotal int
 }
@@ -152,14 +175,16 @@ func New(spec *spec.Spec, opts Options) *Poller {
 		sinceDirs: !opts.FilesOnly,
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
+	var dirRoots []string
 	for _, root := range spec.Roots() {
 		if spec.IsFileRoot(root) {
 			p.fileRoots = append(p.fileRoots, fileRoot{path: root})
 			continue
 		}
-		p.roots = append(p.roots, &dirState{name: root})
-		p.rootPaths = append(p.rootPaths, root)
+		dirRoots = append(dirRoots, root)
 	}
+	p.findUnlisted(dirRoots, opts)
+	p.refreshBounded()
 	p.vcs = findVCSLocks(spec, log)
 	if !opts.NoEvents {
 		p.ev = newEvents(p.rootPaths, interval, inotify.Options{Faults: opts.Faults}, opts.Mounts, log)
@@ -186,13 +211,20 @@ func (p *Poller) Next(ctx context.Context) (spec.Batch, error) {
 		if p.started && !p.held && len(p.pending) > 0 {
 			if p.ev.active() {
 				if p.ready(time.Now()) {
-					return p.flush(), nil
+					if b := p.flush(); !b.Empty() {
+						return b, nil
+					}
 				}
 			} else {
 				if err := p.settle(ctx); err != nil {
 					return spec.Batch{}, err
 				}
-				return p.flush(), nil
+				if !p.settleVanished() {
+					if b := p.flush(); !b.Empty() {
+						return b, nil
+					}
+				}
+				// Else the scan that finds the rest, now (below).
 			}
 		}
 		if err := p.advance(ctx); err != nil {
@@ -270,16 +302,28 @@ type Stats struct {
 	Events      bool     // kernel events tell it where to look
 	WatchedDirs int      // directories with a kernel watch
 	PollOnly    []string // subtrees scanned at every interval instead
+	// Unlisted are the trees never listed (EdenFS checkouts), where only
+	// the files of Options.Bounded are watched: Bounded of them now.
+	Unlisted []string
+	Bounded  int
+	// Listed counts the directories listed since New.
+	Listed int64
 }
 
 // Stats returns how the poller watches now.
 func (p *Poller) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.ev.active() {
-		return Stats{}
+	st := Stats{Unlisted: slices.Clone(p.unlisted), Listed: p.listed.Load()}
+	for _, fr := range p.fileRoots {
+		if fr.bounded {
+			st.Bounded++
+		}
 	}
-	return Stats{Events: true, WatchedDirs: p.ev.w.Len(), PollOnly: p.ev.pollOnly()}
+	if p.ev.active() {
+		st.Events, st.WatchedDirs, st.PollOnly = true, p.ev.w.Len(), p.ev.pollOnly()
+	}
+	return st
 }
 
 // ReleaseWatches closes the kernel watcher and every watch, now, from any
@@ -308,7 +352,9 @@ func (p *Poller) watchFileRoots() {
 		return
 	}
 	for _, fr := range p.fileRoots {
-		p.ev.w.Add(filepath.Dir(fr.path)) // else the tick looks at it
+		if !fr.bounded { // an Eden checkout's events are Eden's to tell
+			p.ev.w.Add(filepath.Dir(fr.path)) // else the tick looks at it
+		}
 	}
 }
 
@@ -389,6 +435,7 @@ func (p *Poller) step(ctx context.Context) (held bool, err error) {
 	}
 	lockedBefore := p.vcs.locked()
 	start, cpu0 := time.Now(), cpuTime()
+	p.refreshBounded()
 
 	// The rules' generation before the scan: a change found during it, by
 	// this scan or by another user of the spec, is looked at again by the
@@ -444,21 +491,28 @@ func (p *Poller) addPending(changes []spec.Change) {
 
 // flush returns the pending changes as a batch sorted by path, each path
 // once with its latest state (a path can come from several held-back
-// scans, or from a walk and a file root both).
+// scans, or from a walk and a file root both), without the files created
+// and gone again meanwhile (see dropTransients).
 func (p *Poller) flush() spec.Batch {
+	p.dropVanished()
 	changes := p.pending
 	p.pending = nil
 	clear(p.hb.unfinished)
-	p.hb.delivered, p.hb.events, p.hb.burst = time.Now(), 0, false
+	p.hb.delivered, p.hb.events, p.hb.burst, p.hb.created = time.Now(), 0, false, false
+	p.rescanned = false
 	slices.SortStableFunc(changes, func(a, b spec.Change) int { return cmp.Compare(a.Path, b.Path) })
 	out := changes[:0]
+	first := 0
 	for i, c := range changes {
+		if i > 0 && changes[i-1].Path != c.Path {
+			first = i
+		}
 		if i+1 < len(changes) && changes[i+1].Path == c.Path {
 			continue // a later state of the same path follows
 		}
-		out = append(out, c)
+		out = append(out, c.Merge(changes[first]))
 	}
-	return spec.Batch{Changes: out}
+	return spec.Batch{Changes: p.dropTransients(out)}
 }
 
 // statAt is the one place the walk lstats, so tests can count it.

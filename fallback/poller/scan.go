@@ -145,6 +145,7 @@ func (p *Poller) openDir(path string, follow bool) (int, fileInfo, error) {
 			return -1, fileInfo{}, err
 		}
 	}
+	p.listed.Add(1)
 	return openDir(path, follow)
 }
 
@@ -210,6 +211,8 @@ type fileRoot struct {
 	path   string
 	exists bool
 	state  fileState
+	// bounded: named by Options.Bounded in a tree never listed.
+	bounded bool
 }
 
 func lstat(path string) (fileInfo, error) {

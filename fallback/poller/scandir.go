@@ -34,6 +34,12 @@ type dirScan struct {
 // dir scans one directory: it compares the selected files with its record,
 // updates the record, and returns the subdirectories to scan.
 func (sc *scan) dir(r *dirReader, w work, out *[]spec.Change) []work {
+	if sc.p.isUnlisted(w.path) {
+		return nil // an Eden mount: see bounded.go
+	}
+	if sc.p.onScanDir != nil {
+		defer sc.p.onScanDir(w.path)()
+	}
 	fd, dinfo, err := sc.p.openDir(w.path, w.rel == "")
 	if err != nil {
 		sc.unopened(w, err, out)
@@ -161,7 +167,12 @@ func (ds *dirScan) known(i int, name string, fi fileInfo) {
 func (ds *dirScan) add(name string, fi fileInfo) {
 	ds.added = append(ds.added, newFile{strings.Clone(name), fi})
 	sc := ds.sc
-	if sc.mode == modeReport && ds.rs.reportNew(fi) || sc.mode == modeSince && newer(fi, sc.since) {
+	switch {
+	case sc.mode == modeReport && ds.rs.reportNew(fi):
+		c := changeOf(joinPath(ds.w.path, name), fi)
+		c.Created = true
+		*ds.out = append(*ds.out, c)
+	case sc.mode == modeSince && newer(fi, sc.since):
 		*ds.out = append(*ds.out, changeOf(joinPath(ds.w.path, name), fi))
 	}
 }

@@ -8,6 +8,24 @@ type Change struct {
 	Exists bool      // false when the file was deleted or renamed away
 	Mtime  time.Time // zero when the backend does not know it, or the file is gone
 	Size   int64     // meaningful only when Exists
+	// Created: the file did not exist when the backend last delivered a
+	// batch (or took its baseline). Created and gone again within the
+	// batch, it is a save's temporary file (sed -i's sedXXXXXX, an
+	// editor's .name.tmp renamed over the real file): no change at all,
+	// and backends leave it out (see Transient).
+	Created bool
+}
+
+// Transient reports whether c is a file created and deleted again within
+// one batch: no change at all.
+func (c Change) Transient() bool { return c.Created && !c.Exists }
+
+// Merge returns the change of a path seen as earlier, then as c within
+// one batch: c's state, created if the path did not exist before the
+// batch began, which the earlier change tells.
+func (c Change) Merge(earlier Change) Change {
+	c.Created = earlier.Created
+	return c
 }
 
 // Batch is the set of changes a backend delivers together: one Watchman
