@@ -288,3 +288,62 @@ func TestDepsFromChild(t *testing.T) {
 	notUsed(d)
 	s.stop()
 }
+
+// TestDepsFromBoundsEdenPolling: on an EdenFS checkout, --reloader stat
+// with a --deps-from set is allowed, and the poller, which lists nothing
+// there, polls the set's files: an edit to one restarts COMMAND, one to
+// another file nothing.
+func TestDepsFromBoundsEdenPolling(t *testing.T) {
+	dir := edenTree(t)
+	other, probe := filepath.Join(dir, "other.go"), filepath.Join(dir, "probe.go")
+	writeFile(t, other, "package main\n")
+	writeFile(t, probe, "package main\n")
+	s := startAutoreload(t, dir, "--reloader=stat", "--deps-from", "echo main.go; echo probe.go", "--", helper, "env", filepath.Join(t.TempDir(), "env"))
+	s.ready()
+	if e := s.await("deps", nil, "changed"); e["count"] != 2.0 {
+		t.Fatalf("deps %v", e)
+	}
+	// The set's files join the poller's list at its next scan, as they
+	// are: edit the probe until that has happened.
+	for i := 0; ; i++ {
+		replaceFile(t, probe, fmt.Sprintf("package main // %d\n", i))
+		if e, ok := s.within(300*time.Millisecond, "changed"); ok {
+			if !slices.Equal(e.paths(), []string{probe}) {
+				t.Fatalf("changed %v, want the probe", e.paths())
+			}
+			break
+		}
+		if i == 50 {
+			t.Fatalf("the probe's edits restart nothing; log:\n%s", s.logText())
+		}
+	}
+	s.await("started", nil)
+	replaceFile(t, other, "package main // edited\n")
+	restartedBy(s, filepath.Join(dir, "main.go"), "package main // edited\n")
+	for _, e := range s.stop() {
+		if e.msg() == "changed" {
+			t.Errorf("another restart: %v", e)
+		}
+	}
+}
+
+// within returns the next event with msg that comes within d, skipping
+// others.
+func (s *session) within(d time.Duration, msg string) (event, bool) {
+	deadline := time.After(d)
+	for {
+		var e event
+		if len(s.unread) > 0 {
+			e, s.unread = s.unread[0], s.unread[1:]
+		} else {
+			select {
+			case e = <-s.events:
+			case <-deadline:
+				return nil, false
+			}
+		}
+		if e.msg() == msg {
+			return e, true
+		}
+	}
+}
