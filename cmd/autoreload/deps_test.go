@@ -281,3 +281,28 @@ deps-from = ["go", "cat deps.txt"]
 		t.Errorf("depsFrom = %q, want %q", cfg.depsFrom, want)
 	}
 }
+
+// TestDepsWatcherKeepsSideCommandPaths: a change a side command is for
+// goes on to follow whatever the set says, and asks for no refresh (it
+// restarts nothing).
+func TestDepsWatcherKeepsSideCommandPaths(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	main := make(chanWatcher)
+	src := make(gatedSource)
+	d := &depsSources{sources: []deps.Source{src}, count: new(atomic.Int64)}
+	w := newDepsWatcher(ctx, []string{"/"}, d, slog.New(slog.DiscardHandler), time.Now(), nil)
+	w.keep = func(p string) bool { return p == "/style.css" }
+	w.add(main)
+	defer w.Close()
+	out := nexts(ctx, w)
+	src <- setOf("/a")
+	waitCount(t, d, 1)
+	main <- batchOf("/style.css", "/x")
+	if got := <-out; !slices.Equal(got, []string{"/style.css"}) {
+		t.Fatalf("passed on %v, want the side command's path alone", got)
+	}
+	if n := w.refreshers[0].Asked(); n != 0 {
+		t.Errorf("%d refreshes asked for a change that restarts nothing", n)
+	}
+}
