@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -541,4 +542,69 @@ func (r *sideRunner) wants(path string) bool {
 		}
 	}
 	return false
+}
+
+// listDeps is --list with --deps-from: the sources run once, and the
+// files listed are those a change to which would restart COMMAND, those
+// outside the roots included. With child, which only COMMAND can answer,
+// every file counts until it does: all are listed.
+func listDeps(cfg *config, ws *spec.Spec, w io.Writer) error {
+	if slices.Contains(cfg.depsFrom, deps.ChildPreset) {
+		return listFiles(ws, w)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	d, err := newDepsSources(cfg, wd, os.Environ(), nil)
+	if err != nil {
+		return err
+	}
+	var sets []*deps.Set
+	for _, src := range d.sources {
+		set, err := src.Load(context.Background())
+		if err != nil {
+			return fmt.Errorf("--list: --deps-from: %w", err)
+		}
+		sets = append(sets, set)
+	}
+	set := deps.Union(sets...)
+	specs := []*spec.Spec{ws}
+	if outside := set.Outside(ws.Roots()); len(outside) > 0 {
+		opts := cfg.specOptions()
+		opts.Watch = slices.DeleteFunc(outside, func(p string) bool { _, err := os.Lstat(p); return err != nil })
+		if len(opts.Watch) > 0 {
+			outSpec, err := spec.New(opts)
+			if err != nil {
+				return err
+			}
+			specs = append(specs, outSpec)
+		}
+	}
+	wdirs := workingDirs()
+	seen := map[string]bool{}
+	var werr error
+	print := func(path string) bool {
+		if !seen[path] && set.Contains(path) {
+			seen[path] = true
+			_, werr = fmt.Fprintln(w, display(relative(path, wdirs)))
+		}
+		return werr == nil
+	}
+	for _, s := range specs {
+		eden := walkSelected(context.Background(), s, func(path string, dir bool) bool { return dir || print(path) })
+		// An Eden checkout is never listed: the set's own files there
+		// are what the poller would watch.
+		for _, f := range set.Files() {
+			if coveredBy(eden, f) && s.Selects(f) && werr == nil {
+				if _, err := os.Lstat(f); err == nil {
+					print(f)
+				}
+			}
+		}
+		if werr != nil {
+			return werr
+		}
+	}
+	return nil
 }

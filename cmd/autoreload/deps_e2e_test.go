@@ -347,3 +347,27 @@ func (s *session) within(d time.Duration, msg string) (event, bool) {
 		}
 	}
 }
+
+// TestListWithDepsFrom: --list with --deps-from go prints the files a
+// change to which restarts go run ./cmd/a, the replace module's outside
+// the tree included, and nothing cmd/a does not use.
+func TestListWithDepsFrom(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip(err)
+	}
+	parent := goModule(t)
+	m := filepath.Join(parent, "m")
+	cmd := exec.Command(binary, "--list", "--deps-from", "go", "--", "go", "run", "./cmd/a")
+	cmd.Dir, cmd.Env = m, overrideEnv(os.Environ(), goEnv)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("--list: %v", err)
+	}
+	got := strings.Fields(string(out))
+	slices.Sort(got)
+	want := []string{filepath.Join(parent, "lib", "go.mod"), filepath.Join(parent, "lib", "lib.go"), "cmd/a/main.go", "go.mod", "pa/pa.go"}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("--list printed %q, want %q", got, want)
+	}
+}

@@ -191,6 +191,9 @@ func list(cfg *config, stdout io.Writer, logger *slog.Logger) error {
 		return err
 	}
 	warnUnmatched(context.Background(), cfg.specOptions(), cfg.sidePatterns, logger)
+	if len(cfg.depsFrom) > 0 {
+		return listDeps(cfg, ws, stdout)
+	}
 	return listFiles(ws, stdout)
 }
 
