@@ -584,7 +584,7 @@ func listDeps(cfg *config, ws *spec.Spec, w io.Writer) error {
 	wdirs := workingDirs()
 	seen := map[string]bool{}
 	var werr error
-	print := func(path string) bool {
+	emit := func(path string) bool {
 		if !seen[path] && set.Contains(path) {
 			seen[path] = true
 			_, werr = fmt.Fprintln(w, display(relative(path, wdirs)))
@@ -592,13 +592,13 @@ func listDeps(cfg *config, ws *spec.Spec, w io.Writer) error {
 		return werr == nil
 	}
 	for _, s := range specs {
-		eden := walkSelected(context.Background(), s, func(path string, dir bool) bool { return dir || print(path) })
+		eden := walkSelected(context.Background(), s, func(path string, dir bool) bool { return dir || emit(path) })
 		// An Eden checkout is never listed: the set's own files there
 		// are what the poller would watch.
 		for _, f := range set.Files() {
 			if coveredBy(eden, f) && s.Selects(f) && werr == nil {
 				if _, err := os.Lstat(f); err == nil {
-					print(f)
+					emit(f)
 				}
 			}
 		}
