@@ -33,7 +33,11 @@
 //     Watchman: the batch names it, the log says "root deleted" (never
 //     "fallback"), and the poller stands in, even with ReloaderWatchman,
 //     until every root is there again; then the watcher goes back to
-//     Watchman through the same switch-back.
+//     Watchman through the same switch-back. So too when it is re-created
+//     at once (the directory at its path is another one), when it lies
+//     below the watch's own root (watch-project resolved to a parent), and
+//     when it is deleted again soon after its return: every deletion is
+//     a batch of its own, never taken for one delivered already.
 //   - A change seen by both backends around a switch is delivered once
 //     (same path, mtime and size within a window after the switch); a
 //     switch by itself delivers nothing. The daemon's warnings are logged

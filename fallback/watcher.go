@@ -286,8 +286,13 @@ func (w *Watcher) Next(ctx context.Context) (spec.Batch, error) {
 		}
 		var b spec.Batch
 		var err error
+		// deleted: b names roots deleted under Watchman, the watcher's own
+		// finding and no backend's view of a change, so never one already
+		// delivered (a root deleted again soon after its return is a
+		// change again).
+		deleted := false
 		if w.sub != nil {
-			b, err = w.nextFromWatchman(ctx)
+			b, deleted, err = w.nextFromWatchman(ctx)
 		} else {
 			b, err = w.nextFromPoller(ctx)
 		}
@@ -297,7 +302,10 @@ func (w *Watcher) Next(ctx context.Context) (spec.Batch, error) {
 			}
 			return spec.Batch{}, err
 		}
-		if b = w.deduplicate(b); !b.Empty() {
+		if !deleted {
+			b = w.deduplicate(b)
+		}
+		if !b.Empty() {
 			w.delivered.remember(b, time.Now())
 			return b, nil
 		}

@@ -71,6 +71,11 @@ func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscriptio
 func (s *Subscription) setUp(ctx context.Context, targets []*target) error {
 	clocks := map[string]string{}
 	for _, t := range targets {
+		// Before the daemon resolves it: a directory that takes its place
+		// meanwhile is another one, and its watch a new one (taken after,
+		// a replacement in between would pass for the watched directory).
+		// A directory missing now fails watch-project.
+		t.id, _ = identify(t.dir)
 		if err := s.watchProject(ctx, t); err != nil {
 			return err
 		}
