@@ -120,3 +120,57 @@ func (f *switchFixture) expectAll(what string, within time.Duration, paths ...st
 		missing = slices.DeleteFunc(missing, func(p string) bool { return slices.Contains(pathsOf(b), p) })
 	}
 }
+
+// A root below the watch's own (watch-project resolved to a parent holding
+// .watchmanconfig), deleted and re-created 1.5 s later, with re-checks
+// every 300 ms meanwhile (each finds it missing), or re-created at once:
+// the daemon cancels nothing then, but the watcher says "root deleted" all
+// the same, names the root, waits for it on the poller, delivers what the
+// new one holds and is back on Watchman; never "fallback".
+func TestWatcherNestedRootRecreatedIsNoFallback(t *testing.T) {
+	for _, reloader := range []Reloader{ReloaderAuto, ReloaderWatchman} {
+		t.Run(string(reloader), func(t *testing.T) {
+			t.Parallel()
+			f := newSwitchFixtureFrom(t, reloader, fixtureConfig{
+				tree: func(dir string) {
+					writeFile(t, filepath.Join(dir, ".watchmanconfig"), "{}")
+					if err := os.Mkdir(filepath.Join(dir, "src"), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					writeFile(t, filepath.Join(dir, "src", "a.go"), "package a")
+				},
+				roots: func(dir string) []string { return []string{filepath.Join(dir, "src")} },
+			})
+			root := filepath.Join(f.dir, "src")
+			for i, gap := range []time.Duration{1500 * time.Millisecond, 0, 1500 * time.Millisecond, 0} {
+				what := fmt.Sprintf("cycle %d (re-created after %s)", i, gap)
+				f.awaitWatchmanDraining(what, 20*time.Second)
+				if err := os.RemoveAll(root); err != nil {
+					t.Fatal(err)
+				}
+				if gap > 0 {
+					f.expectAll(what+": the root deleted", 20*time.Second, root)
+					f.expectNothing(what+": anything more while the root is gone", gap)
+				}
+				if err := os.Mkdir(root, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				p := filepath.Join(root, fmt.Sprintf("c%d.go", i))
+				writeFile(t, p, "package a")
+				if gap > 0 {
+					f.expectAll(what+": the file in the new root", 20*time.Second, p)
+				} else {
+					f.expectAll(what+": the root, and the file in the new one", 20*time.Second, root, p)
+				}
+				logs := f.logs.String()
+				if strings.Contains(logs, "msg=fallback") {
+					t.Fatalf("%s: logged as a fallback:\n%s", what, logs)
+				}
+				if n := strings.Count(logs, `msg="root deleted" roots=[`+root+`]`); n != i+1 {
+					t.Fatalf("%s: %d root deletions naming the root logged, want %d:\n%s", what, n, i+1, logs)
+				}
+			}
+			f.awaitWatchmanDraining("at the end", 20*time.Second)
+		})
+	}
+}
