@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
 // Deleting the watched root under Watchman is a change, not a loss of
@@ -173,4 +177,66 @@ func TestWatcherNestedRootRecreatedIsNoFallback(t *testing.T) {
 			f.awaitWatchmanDraining("at the end", 20*time.Second)
 		})
 	}
+}
+
+// A root deleted while New subscribes (watch-project held back, as a crawl
+// would) is no failure of Watchman, even with ReloaderWatchman: New returns
+// on the poller, saying why, which waits for the root; its return is
+// delivered, and the watcher is back on Watchman then.
+func TestWatcherRootDeletedWhileSubscribingAtStart(t *testing.T) {
+	t.Parallel()
+	d := watchmantest.Start(t)
+	hold := d.HoldCrawls(t)
+	root := filepath.Join(t.TempDir(), "src")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spec.New(spec.Options{Watch: []string{root}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	type result struct {
+		w   *Watcher
+		err error
+	}
+	made := make(chan result, 1)
+	go func() {
+		w, err := New(ctx, sp, Options{Reloader: ReloaderWatchman, PollInterval: 50 * time.Millisecond,
+			WatchmanTimeout: time.Second, WatchmanRetry: 300 * time.Millisecond, HealthInterval: 300 * time.Millisecond,
+			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), sock: hold.Sock})
+		made <- result{w, err}
+	}()
+	select {
+	case <-hold.Held():
+	case r := <-made:
+		t.Fatalf("New returned before watch-project was held: %v", r.err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no watch-project within 30 s")
+	}
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	hold.Release()
+	r := <-made
+	if r.err != nil {
+		t.Fatalf("New: %v, want the poller standing in for the deleted root\n%s", r.err, logs)
+	}
+	f := &switchFixture{t: t, dir: root, daemon: d, logs: logs, w: r.w, ctx: ctx}
+	t.Cleanup(func() { f.w.Close() })
+	if f.onWatchman() || !strings.Contains(logs.String(), "reason=\"root deleted") {
+		t.Fatalf("not on the poller for the deleted root:\n%s", logs)
+	}
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(root, "b.go")
+	writeFile(t, p, "package a")
+	f.expectAll("the file of the root re-created", 20*time.Second, p)
+	f.awaitWatchmanDraining("the root back", 20*time.Second)
+	c := filepath.Join(root, "c.go")
+	writeFile(t, c, "package a")
+	f.expectAll("a change back on watchman", 20*time.Second, c)
 }

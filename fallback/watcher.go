@@ -141,7 +141,7 @@ type Watcher struct {
 // change made after New returns is delivered. With ReloaderWatchman, an
 // unavailable Watchman is an error matching watchman.ErrUnavailable, and a
 // first crawl still running after CrawlLimit one matching
-// watchman.ErrCrawling too.
+// watchman.ErrCrawling too; a root deleted meanwhile is not an error.
 func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	opts.fill(spec)
 	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{}}
@@ -164,7 +164,9 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 		err = w.subscribeAtStart(ctx)
 	}
 	if err != nil {
-		if opts.Reloader == ReloaderWatchman || ctx.Err() != nil {
+		// A root deleted while subscribing is no failure of Watchman, even
+		// with ReloaderWatchman: the poller stands in until it is back.
+		if opts.Reloader == ReloaderWatchman && !errors.Is(err, watchman.ErrRootGone) || ctx.Err() != nil {
 			return nil, err
 		}
 		// A crawling daemon syncs with cookie files in the roots, before

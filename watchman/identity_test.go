@@ -1,10 +1,12 @@
 package watchman
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
@@ -80,11 +82,8 @@ func TestRootRecreatedAtOnceIsRootGone(t *testing.T) {
 // but the root is gone all the same — after the deletions, an ErrRootGone,
 // as when the daemon cancels; and so when it is re-created at once.
 func TestNestedRootDeletedIsRootGone(t *testing.T) {
-	for _, recreate := range []bool{false, true} {
-		name := "deleted"
-		if recreate {
-			name = "re-created at once"
-		}
+	for _, name := range []string{"deleted", "re-created at once"} {
+		recreate := name != "deleted"
 		t.Run(name, func(t *testing.T) {
 			d := watchmantest.Start(t)
 			root := filepath.Join(project(t), "src")
@@ -105,6 +104,56 @@ func TestNestedRootDeletedIsRootGone(t *testing.T) {
 			var gone *RootGoneError
 			if !errors.As(err, &gone) || errors.Is(err, ErrUnavailable) || gone.Root != root {
 				t.Fatalf("error %v, want an ErrRootGone naming %s", err, root)
+			}
+		})
+	}
+}
+
+// A root deleted, or deleted and re-created, while the daemon resolves its
+// watch (watch-project held back, as a crawl would) is a root gone, not a
+// Watchman refusing the missing root, nor a subscription to the new
+// directory that passes for the old one.
+func TestRootReplacedWhileSubscribingIsRootGone(t *testing.T) {
+	for _, name := range []string{"deleted", "re-created"} {
+		recreate := name != "deleted"
+		t.Run(name, func(t *testing.T) {
+			d := watchmantest.Start(t)
+			hold := d.HoldCrawls(t)
+			root := filepath.Join(t.TempDir(), "root")
+			write(t, filepath.Join(root, "a.txt"), "a")
+			sp := newSpec(t, spec.Options{Watch: []string{root}})
+			type result struct {
+				s   *Subscription
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), wait)
+				defer cancel()
+				s, err := Subscribe(ctx, sp, Options{Sock: hold.Sock, Timeout: 10 * time.Second})
+				done <- result{s, err}
+			}()
+			select {
+			case <-hold.Held():
+			case r := <-done:
+				t.Fatalf("Subscribe returned before watch-project was held: %v", r.err)
+			case <-time.After(wait):
+				t.Fatalf("no watch-project within %s", wait)
+			}
+			if err := os.RemoveAll(root); err != nil {
+				t.Fatal(err)
+			}
+			if recreate {
+				write(t, filepath.Join(root, "b.txt"), "b")
+			}
+			hold.Release()
+			r := <-done
+			if r.s != nil {
+				r.s.Close()
+			}
+			var gone *RootGoneError
+			if !errors.As(r.err, &gone) || errors.Is(r.err, ErrUnavailable) || gone.Root != root {
+				t.Fatalf("Subscribe: %v, want an ErrRootGone naming %s", r.err, root)
 			}
 		})
 	}
