@@ -48,6 +48,7 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"cmd/autoreload/internal/notify", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/tty") }, "imports only tty"},
 		{"fallback/inotify", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"cmd/autoreload/internal/projectfile", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/deps", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {
