@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // The end-to-end tests run the built binary on real files, with the test
@@ -325,7 +327,7 @@ func (s *session) stop() []event {
 // procID names a process across pid reuse: pid and start time.
 type procID struct {
 	pid   int
-	start string
+	start uint64
 	cmd   string
 }
 
@@ -368,17 +370,8 @@ func markedWith(mark string, withAutoreload bool) []procID {
 // identify reads a process's start time and command; ok is false when it
 // is gone (a zombie still counts as there).
 func identify(pid int) (procID, bool) {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return procID{}, false
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	j := bytes.IndexByte(stat, '(')
-	fields := strings.Fields(string(stat[i+1:]))
-	if i < 0 || j < 0 || len(fields) < 20 {
-		return procID{}, false
-	}
-	return procID{pid: pid, start: fields[19], cmd: string(stat[j+1 : i])}, true
+	p, ok := proctree.ReadStat(pid)
+	return procID{pid: pid, start: p.Start, cmd: p.Comm}, ok
 }
 
 // exists reports whether the very process id is still there, even as a
@@ -436,16 +429,4 @@ func replaceFile(t *testing.T, path, data string) {
 }
 
 // ppid is a process's parent, or 0 when it is gone.
-func ppid(pid int) int {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	i := strings.LastIndexByte(string(stat), ')')
-	fields := strings.Fields(string(stat[i+1:]))
-	if i < 0 || len(fields) < 2 {
-		return 0
-	}
-	n, _ := strconv.Atoi(fields[1])
-	return n
-}
+func ppid(pid int) int { return proctree.Parent(pid) }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +16,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // Job control: autoreload under a minimal job-control shell (jobShell, this
@@ -138,7 +140,7 @@ func (js *jobSession) command(t *testing.T, cmd string) {
 func (js *jobSession) commands() []procID {
 	var out []procID
 	for _, p := range marked(js.mark) {
-		if p.pid != js.shell && p.cmd != guardComm {
+		if p.pid != js.shell && p.cmd != guard.Comm {
 			out = append(out, p)
 		}
 	}
@@ -285,13 +287,9 @@ func jobShell(argv []string, background bool) {
 
 // procState is the state letter of /proc/PID/stat: T when stopped.
 func procState(pid int) string {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	p, ok := proctree.ReadStat(pid)
+	if !ok {
 		return "gone"
 	}
-	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-	if len(fields) == 0 {
-		return "?"
-	}
-	return fields[0]
+	return string(p.State)
 }

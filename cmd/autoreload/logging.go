@@ -13,6 +13,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 // newLogger logs to w: one JSON object a line, or short text lines prefixed
@@ -180,6 +182,10 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 			}
 			v = slog.AnyValue(rel)
 		}
+		if r.Message == msgPanic && a.Key == "stack" {
+			attrs[a.Key] = v // many lines, shown as they are
+			return
+		}
 		attrs[a.Key] = displayValue(v)
 	}
 	for _, a := range h.attrs {
@@ -312,6 +318,19 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "listening":
 		s = "listening on " + list("addrs")
 		done["addrs"] = true
+	case msgPanic:
+		s = "panic: " + str("error") + "\n" + strings.TrimRight(str("stack"), "\n")
+		done["error"], done["stack"] = true, true
+	case supervisor.MsgGuardLost:
+		how := "with code " + str("code")
+		if has("signal") {
+			how = "by " + str("signal")
+		}
+		s = fmt.Sprintf("guard lost: the guard of pid %s ended %s; its tree is stopped", str("pid"), how)
+		if str("then") == "restart" {
+			s += " and COMMAND started again"
+		}
+		done["signal"], done["code"], done["then"], done["guard"] = true, true, true, true
 	case "restart loop":
 		s = "restart loop: " + list("paths") + ": " + str("hint")
 		done["paths"], done["hint"], done["count"] = true, true, true

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -60,7 +61,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	sup := supervisor.New(supervisor.Options{
 		Sockets:    sockets.Files(),
 		SocketEnv:  sockets.Env(),
-		Build:      builder(cfg),
+		Build:      cfg.build,
 		Command:    cfg.command,
 		StopSignal: cfg.stopSignal,
 		Grace:      cfg.grace,
@@ -95,6 +96,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	// from COMMAND's start on always does.
 	since := ws.StartBaseline()
 	wg.Go(func() {
+		defer stopOnPanic(cancel, logger)
 		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
 			cancel(err)
 		}
@@ -111,6 +113,29 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return cause
 	}
 	return nil
+}
+
+// msgPanic logs a panic of the watcher side, with its stack.
+const msgPanic = "panic"
+
+// panicError ends autoreload after a panic of the watcher side (exit 1).
+type panicError struct{ value any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// stopOnPanic, deferred in a goroutine of the watcher side, turns a panic
+// (a bug) into a loud end that still leaves COMMAND's tree and the
+// terminal as cleanly as a Ctrl-C does: the stack is logged, and the
+// supervisor stops COMMAND as Run ends; autoreload exits 1. A panic that
+// killed the process at once would leave the tree to its guard and the
+// terminal as COMMAND left it.
+func stopOnPanic(stop context.CancelCauseFunc, logger *slog.Logger) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	logger.Error(msgPanic, "error", fmt.Sprint(r), "stack", string(debug.Stack()))
+	stop(&panicError{r})
 }
 
 // commandLineError is a whole command line given as COMMAND's one word
@@ -180,6 +205,9 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, logge
 			attrs = append(attrs, "unknown", true)
 		}
 		logger.Info("changed", attrs...)
+		if faultWatchPanic {
+			panic("fault injected: watch-panic")
+		}
 		sup.RestartChanges(withTimes(paths, b))
 	}
 }

@@ -11,13 +11,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 func main() {
 	// First of all: this binary is also COMMAND's guard and exec shim,
 	// which the supervisor starts by running it again.
-	supervisor.Main()
+	guard.Main()
 	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
 }
 

@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/gate"
 )
 
 // The build step (--build): before each start of COMMAND, the first
@@ -15,35 +16,6 @@ import (
 // failed build leaves it untouched, and its changes carry over into the
 // next attempt; a change during a build cancels it and starts another
 // with every change so far, so one start follows with all of them.
-
-// Builder starts the build for a start of COMMAND, with env: COMMAND's
-// environment, AUTORELOAD_CHANGED included, without the sockets. The
-// command wires the build package in; the supervisor knows processes, not
-// how a build is run.
-type Builder func(env []string) (Build, error)
-
-// Build is one running build.
-type Build interface {
-	// Pid is the build's leader: the supervisor leaves it to Wait to
-	// reap, and its orphans are never taken for COMMAND's.
-	Pid() int
-	// Wait returns once the build ended and was reaped, stopping it when
-	// ctx ends first.
-	Wait(ctx context.Context) BuildResult
-	// Kill ends the build at once, without the grace period: the user's
-	// second Ctrl-C (Supervisor.Kill).
-	Kill()
-}
-
-// BuildResult is how a build ended.
-type BuildResult struct {
-	Duration  time.Duration
-	Cancelled bool           // stopped by Wait's context
-	Code      int            // the exit code when it exited
-	Signal    syscall.Signal // non-zero when a signal killed it
-}
-
-func (r BuildResult) ok() bool { return !r.Cancelled && r.Signal == 0 && r.Code == 0 }
 
 // errNotStarted is the failure of the group that stands for COMMAND before
 // its first start (notStarted).
@@ -69,7 +41,7 @@ const (
 // the changes the start is for: changed, plus those that cancelled a
 // build meanwhile.
 func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]string, buildOutcome) {
-	if s.opts.Build == nil {
+	if s.opts.Build == "" {
 		return changed, built
 	}
 	for cancels := 0; ; {
@@ -96,7 +68,7 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 			more, _, _ := s.takePending()
 			changed = union(changed, more)
 			continue
-		case r.ok():
+		case r.OK():
 			s.log.Info("built", "duration", r.Duration)
 			return changed, built
 		case r.Signal != 0:
@@ -112,17 +84,18 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 // runBuild starts one build and waits for it, keeping g's tree swept
 // meanwhile; a change requested meanwhile, the end of ctx, or a Ctrl-C
 // the guard saw (interrupted) cancels it.
-func (s *Supervisor) runBuild(ctx context.Context, g *group, changed []string) (r BuildResult, interrupted bool, err error) {
+func (s *Supervisor) runBuild(ctx context.Context, g *group, changed []string) (r gate.Result, interrupted bool, err error) {
 	s.log.Info("build")
-	b, err := s.opts.Build(buildEnviron(s.opts.Env, changed))
+	b, err := gate.Start(s.opts.Build, gate.Options{Env: buildEnviron(s.opts.Env, changed),
+		Stdout: s.opts.Stdout, Stderr: s.opts.Stderr, StopSignal: s.opts.StopSignal, Grace: s.opts.Grace})
 	if err != nil {
-		return BuildResult{}, false, err
+		return gate.Result{}, false, err
 	}
-	s.reaper.spare = b.Pid()
+	s.reaper.spare = b.Guard()
 	defer func() { s.reaper.spare = 0 }()
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan BuildResult, 1)
+	done := make(chan gate.Result, 1)
 	go func() { done <- b.Wait(bctx) }() // received below, always
 	kill := s.kill
 	for {

@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // Job control, relayed as sudo relays it. COMMAND holds the terminal in a
@@ -103,7 +105,7 @@ func orphanedGroup() bool {
 	}
 	pid := os.Getpid()
 	for range 64 {
-		ppid := parentOf(pid)
+		ppid := proctree.Parent(pid)
 		if ppid <= 0 {
 			return true
 		}

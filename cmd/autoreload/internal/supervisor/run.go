@@ -5,6 +5,9 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // Run starts COMMAND and supervises it until ctx is cancelled, then stops
@@ -16,160 +19,215 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	defer s.reaper.close()
 	s.term = controllingTerminal(s.opts.Stdin)
 	defer s.term.take()
-
-	s.takePending() // the first start has no cause
-	g := notStarted()
-	switch _, b := s.build(ctx, g, nil); b {
-	case buildEnded:
-		return nil
-	case built:
-		g = s.start(nil)
-		if g.failed != nil {
-			return g.failed
-		}
-	}
-	var restartC <-chan time.Time // a scheduled restart after an exit
-	var restartTimer *time.Timer
-	schedule := func(d time.Duration) {
-		restartTimer = time.NewTimer(d)
-		restartC = restartTimer.C
-	}
-	unschedule := func() {
-		if restartTimer != nil {
-			restartTimer.Stop()
-		}
-		restartTimer, restartC = nil, nil
-	}
-	defer unschedule()
-	var loopC <-chan time.Time // a loop's restart held back
-	var loopTimer *time.Timer
-	unhold := func() {
-		if loopTimer != nil {
-			loopTimer.Stop()
-		}
-		loopTimer, loopC = nil, nil
-	}
-	defer unhold()
-	// restart builds first (with --build), stops g and starts the next
-	// COMMAND for the pending request; false when Run is to end (ctx ended
-	// meanwhile).
-	restart := func() bool {
-		var changed []string
-		var m modified
-		if s.opts.Build != nil {
-			// COMMAND runs on while it builds; what changes from now on
-			// is for the next build, not for this start.
-			changed, m, _ = s.takePending()
-			var b buildOutcome
-			if changed, b = s.build(ctx, g, changed); b == buildEnded {
-				s.stop(g)
-				return false
-			} else if b != built {
-				return true
-			}
-		}
-		unschedule()
-		s.stop(g)
-		if ctx.Err() != nil {
-			return false
-		}
-		if s.opts.Build == nil {
-			// What changed while COMMAND stopped joins this start.
-			changed, m, _ = s.takePending()
-		}
-		s.noteRestartCause(g, changed, m)
-		g = s.start(changed)
-		return true
-	}
-
-	for {
+	r := &run{s: s, ctx: ctx}
+	defer r.restartT.stop()
+	defer r.loopT.stop()
+	r.first()
+	for !r.over {
 		select {
 		case <-ctx.Done():
-			s.stop(g)
-			return nil
-
+			r.end(nil)
 		case <-s.wake:
-			if !s.restartRequested() {
-				continue
-			}
-			if !s.debounce(ctx) {
-				s.stop(g)
-				return nil
-			}
-			// A loop's restart waits its back-off, beside the old COMMAND;
-			// a request that is not the loop's ends the wait.
-			d, isLoop := s.loopDelay(g)
-			switch {
-			case isLoop && loopC == nil:
-				loopTimer = time.NewTimer(d)
-				loopC = loopTimer.C
-				continue
-			case isLoop:
-				continue
-			}
-			unhold()
-			if !restart() {
-				return nil
-			}
-
-		case <-loopC:
-			unhold()
-			if s.restartRequested() && !restart() {
-				return nil
-			}
-
-		case <-restartC:
-			unschedule()
-			_, b := s.build(ctx, g, nil)
-			if b == buildEnded {
-				s.stop(g)
-				return nil
-			}
-			if b != built {
-				break
-			}
-			s.stop(g)
-			if ctx.Err() != nil {
-				return nil
-			}
-			g = s.start(nil)
-
+			r.onRestartRequested()
+		case <-r.loopT.c:
+			r.onLoopBackoffOver()
+		case <-r.restartT.c:
+			r.onRestartDue()
 		case <-s.reaper.C:
-			s.sweep(g)
+			r.onReport()
 		}
-
-		if s.takeInterrupts(g) {
-			s.log.Info("stopping", "signal", "SIGINT")
-			s.stop(g)
-			return nil
-		}
-
-		if g.stopSig != 0 && g.status == nil {
-			sig := g.stopSig
-			g.stopSig = 0
-			s.relayStop(ctx, g, sig)
-		}
-
-		if (g.status == nil && g.failed == nil) || g.handled {
-			continue
-		}
-		g.handled = true
-		s.restoreTerminal() // so that Ctrl-C reaches autoreload while it waits
-		if g.failed != nil && g.pid == 0 {
-			s.log.Error("failed", "error", g.failed.Error())
-		}
-		delay, restart, err := s.afterExit(g)
-		if g.status != nil {
-			s.logExit(g, outcome(delay, restart, err, s.userInterrupted(g))...)
-		}
-		if err != nil || (!restart && g.status != nil && s.userInterrupted(g)) {
-			s.stop(g)
-			return err
-		}
-		if restart {
-			schedule(delay)
+		if !r.over {
+			r.settle()
 		}
 	}
+	return r.err
+}
+
+// run is the state of one Run, owned by its goroutine; each event has its
+// method.
+type run struct {
+	s   *Supervisor
+	ctx context.Context
+	g   *group // the current COMMAND
+	// restartT is a restart scheduled after an exit (OnExit, exit code 3);
+	// loopT holds a restart loop's restart back.
+	restartT, loopT timer
+	over            bool // Run is to return err
+	err             error
+}
+
+// end stops COMMAND and makes Run return err.
+func (r *run) end(err error) {
+	r.s.stop(r.g)
+	r.over, r.err = true, err
+}
+
+// first builds (with --build) and starts COMMAND the first time.
+func (r *run) first() {
+	r.s.takePending() // the first start has no cause
+	r.g = notStarted()
+	switch _, b := r.s.build(r.ctx, r.g, nil); b {
+	case buildEnded:
+		r.over = true
+	case built:
+		r.g = r.s.start(nil)
+		if r.g.failed != nil {
+			r.over, r.err = true, r.g.failed
+		}
+	}
+}
+
+// onRestartRequested handles a wake-up for a restart request: files
+// changed, or a restart asked for by hand (a signal; a key later). It
+// debounces, holds a restart loop's restart back, and restarts.
+func (r *run) onRestartRequested() {
+	if !r.s.restartRequested() {
+		return
+	}
+	if !r.s.debounce(r.ctx) {
+		r.end(nil)
+		return
+	}
+	// A loop's restart waits its back-off, beside the old COMMAND; a
+	// request that is not the loop's ends the wait.
+	if d, isLoop := r.s.loopDelay(r.g); isLoop {
+		if r.loopT.c == nil {
+			r.loopT.start(d)
+		}
+		return
+	}
+	r.loopT.stop()
+	r.restart()
+}
+
+// onLoopBackoffOver restarts once a restart loop's back-off is over.
+func (r *run) onLoopBackoffOver() {
+	r.loopT.stop()
+	if r.s.restartRequested() {
+		r.restart()
+	}
+}
+
+// onRestartDue restarts after an exit, once its delay is over.
+func (r *run) onRestartDue() {
+	r.restartT.stop()
+	switch _, b := r.s.build(r.ctx, r.g, nil); b {
+	case buildEnded:
+		r.end(nil)
+	case built:
+		r.replace(nil)
+	}
+}
+
+// onReport handles SIGCHLD or a guard's report: reaps what ended.
+func (r *run) onReport() { r.s.sweep(r.g) }
+
+// restart builds first (with --build), then stops COMMAND and starts the
+// next one for the pending request.
+func (r *run) restart() {
+	var changed []string
+	var m modified
+	if r.s.opts.Build != "" {
+		// COMMAND runs on while it builds; what changes from now on is
+		// for the next build, not for this start.
+		changed, m, _ = r.s.takePending()
+		var b buildOutcome
+		if changed, b = r.s.build(r.ctx, r.g, changed); b == buildEnded {
+			r.end(nil)
+			return
+		} else if b != built {
+			return
+		}
+	}
+	r.restartT.stop()
+	r.s.stop(r.g)
+	if r.ctx.Err() != nil {
+		r.over = true
+		return
+	}
+	if r.s.opts.Build == "" {
+		// What changed while COMMAND stopped joins this start.
+		changed, m, _ = r.s.takePending()
+	}
+	r.s.noteRestartCause(r.g, changed, m)
+	r.g = r.s.start(changed)
+}
+
+// replace stops COMMAND and starts it again, for changed.
+func (r *run) replace(changed []string) {
+	r.s.stop(r.g)
+	if r.ctx.Err() != nil {
+		r.over = true
+		return
+	}
+	r.g = r.s.start(changed)
+}
+
+// settle acts on what the last event left: Ctrl-Cs, a stop of COMMAND by
+// the terminal, an end of COMMAND by itself, a lost guard.
+func (r *run) settle() {
+	s, g := r.s, r.g
+	if s.takeInterrupts(g) {
+		s.log.Info("stopping", "signal", "SIGINT")
+		r.end(nil)
+		return
+	}
+	if g.stopSig != 0 && g.status == nil {
+		sig := g.stopSig
+		g.stopSig = 0
+		s.relayStop(r.ctx, g, sig)
+	}
+	if (g.status != nil || g.failed != nil) && !g.handled {
+		r.onExit()
+		if r.over {
+			return
+		}
+	}
+	if s.lostGuard(g) {
+		r.g = s.replaceLostGuard(r.ctx, g)
+		r.over = r.ctx.Err() != nil
+	}
+}
+
+// onExit applies the OnExit policy to an end of COMMAND by itself, or a
+// failed start.
+func (r *run) onExit() {
+	s, g := r.s, r.g
+	g.handled = true
+	s.restoreTerminal() // so that Ctrl-C reaches autoreload while it waits
+	if g.failed != nil && g.pid == 0 {
+		s.log.Error("failed", "error", g.failed.Error())
+	}
+	delay, restart, err := s.afterExit(g)
+	if g.status != nil {
+		s.logExit(g, outcome(delay, restart, err, s.userInterrupted(g))...)
+	}
+	if err != nil || (!restart && g.status != nil && s.userInterrupted(g)) {
+		r.end(err)
+		return
+	}
+	if restart {
+		r.restartT.start(delay)
+	}
+}
+
+// timer is a time.Timer that may be off: c is nil then.
+type timer struct {
+	t *time.Timer
+	c <-chan time.Time
+}
+
+func (t *timer) start(d time.Duration) {
+	t.stop()
+	t.t = time.NewTimer(d)
+	t.c = t.t.C
+}
+
+func (t *timer) stop() {
+	if t.t != nil {
+		t.t.Stop()
+	}
+	t.t, t.c = nil, nil
 }
 
 // afterExit decides what follows an end of COMMAND that the supervisor did
@@ -180,7 +238,7 @@ func (s *Supervisor) afterExit(g *group) (delay time.Duration, restart bool, err
 		return 0, false, nil
 	}
 	ranFor := time.Since(g.started)
-	if g.status != nil && g.status.signal == 0 && g.status.code == 3 {
+	if g.status != nil && g.status.Signal == 0 && g.status.Code == 3 {
 		return s.reload.next(ranFor), true, nil
 	}
 	switch s.opts.OnExit {
@@ -188,7 +246,7 @@ func (s *Supervisor) afterExit(g *group) (delay time.Duration, restart bool, err
 		if g.failed != nil {
 			return 0, false, g.failed
 		}
-		return 0, false, &ExitError{Code: g.status.exitCode()}
+		return 0, false, &ExitError{Code: g.status.ExitCode()}
 	case OnExitRestart:
 		return s.crash.next(ranFor), true, nil
 	}
@@ -232,11 +290,19 @@ func (s *Supervisor) start(changed []string) *group {
 		}
 	}
 	env := append(environ(s.opts.Env, changed), s.opts.SocketEnv...)
-	g, err := startGuard(path, s.opts.Command, env, files,
-		s.term.startsInForeground(), s.opts.StopSignal, s.opts.Grace, poke)
-	if err != nil {
-		return &group{failed: err, started: time.Now()}
+	cfg := guard.Config{Path: path, Argv: s.opts.Command, Env: env, Files: files,
+		Foreground: s.term.startsInForeground(), StopSignal: s.opts.StopSignal, Grace: s.opts.Grace}
+	var c *guard.Child
+	for try := 1; ; try++ {
+		c, err = guard.Start(cfg, poke)
+		if err != guard.ErrGuardEnded || try == startAttempts {
+			break
+		}
 	}
+	if err != nil {
+		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
+	}
+	g := &group{pid: c.Pid, started: c.Started, child: c}
 	s.log.Info("started", "pid", g.pid)
 	return g
 }
@@ -244,7 +310,7 @@ func (s *Supervisor) start(changed []string) *group {
 // sweep reaps what exited and returns the live processes of g's tree. The
 // leader's end is logged here when the supervisor stopped it; an end by
 // itself is logged once Run knows what follows.
-func (s *Supervisor) sweep(g *group) []proc {
+func (s *Supervisor) sweep(g *group) []proctree.Stat {
 	alive := s.reaper.sweep(g)
 	if g.status != nil && g.stopping {
 		s.logExit(g)
@@ -259,7 +325,7 @@ func (s *Supervisor) logExit(g *group, then ...any) {
 		return
 	}
 	g.logged = true
-	attrs := append([]any{"pid", g.pid}, g.status.attrs()...)
+	attrs := append([]any{"pid", g.pid}, statusAttrs(*g.status)...)
 	if g.stopping {
 		attrs = append(attrs, "stopped", true)
 	}
@@ -290,58 +356,29 @@ func (s *Supervisor) stop(g *group) {
 	}
 	defer g.finish()
 	defer s.logExit(g) // an end by itself just before the stop
-	alive := s.sweep(g)
-	if g.status != nil && len(alive) == 0 {
-		s.restoreTerminal()
-		return
-	}
-	s.term.take()
-	g.stopping = true
-	killed := false
-	select {
-	case <-s.kill:
-		killed = true
-	default:
-	}
-	if killed {
-		s.reaper.signal(g, alive, syscall.SIGKILL)
-	} else {
+	t := &commandTree{s: s, g: g}
+	if !t.Sweep() {
+		s.term.take()
+		g.stopping = true
 		s.log.Debug("stopping", "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
-		s.reaper.signal(g, alive, s.opts.StopSignal)
-		s.reaper.signal(g, alive, syscall.SIGCONT) // a stopped process must wake to die
-	}
-	grace := time.NewTimer(s.opts.Grace)
-	defer grace.Stop()
-	// Every death in the tree re-parents or signals the supervisor, so
-	// SIGCHLD wakes it; the poll, growing to 64 ms, is a safety net.
-	poll := time.Millisecond
-	kill := s.kill
-	for {
-		alive = s.sweep(g)
-		if g.status != nil && len(alive) == 0 {
-			break
-		}
-		if killed {
-			s.reaper.signal(g, alive, syscall.SIGKILL) // newcomers too
-		}
-		tick := time.NewTimer(poll)
-		poll = min(2*poll, 64*time.Millisecond)
-		select {
-		case <-s.reaper.C:
-		case <-tick.C:
-		case <-grace.C:
-			killed = true
-		case <-kill:
-			kill = nil
-			killed = true
-		}
-		tick.Stop()
-		if killed {
-			s.reaper.signal(g, alive, syscall.SIGKILL)
-		}
+		proctree.Stop(t, s.opts.StopSignal, s.opts.Grace, s.reaper.C, s.kill)
 	}
 	s.restoreTerminal()
 }
+
+// commandTree is COMMAND's tree as proctree.Stop sees it.
+type commandTree struct {
+	s     *Supervisor
+	g     *group
+	alive []proctree.Stat // as of the last Sweep
+}
+
+func (t *commandTree) Sweep() bool {
+	t.alive = t.s.sweep(t.g)
+	return t.g.status != nil && len(t.alive) == 0
+}
+
+func (t *commandTree) Signal(sig syscall.Signal) { t.s.reaper.signal(t.g, t.alive, sig) }
 
 func (s *Supervisor) restoreTerminal() {
 	s.term.take()

@@ -52,8 +52,10 @@ type Options struct {
 	// LISTEN_PID, COMMAND's own pid. Without them COMMAND gets no LISTEN_*.
 	Sockets   []*os.File
 	SocketEnv []string
-	// Build, when set, runs before each start of COMMAND (build.go).
-	Build Builder
+	// Build, when set, is a command line run by `sh -c` before each start
+	// of COMMAND (build.go), under a guard (package gate), with the stop
+	// signal and grace period of COMMAND.
+	Build string
 }
 
 // Supervisor runs COMMAND and restarts it on request. Restart and Kill may

@@ -1,11 +1,13 @@
 //go:build !linux
 
-package supervisor
+package guard
 
 import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // selfExe is the running program.
@@ -21,7 +23,7 @@ func nameGuard() {}
 
 // peekCommand reports a stop or the end of COMMAND. Without waitid's
 // WNOWAIT here, the end is reaped at once.
-func peekCommand(pid int) (stop syscall.Signal, exit *exitStatus) {
+func peekCommand(pid int) (stop syscall.Signal, exit *proctree.Status) {
 	var ws syscall.WaitStatus
 	got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG|syscall.WUNTRACED, nil)
 	if err != nil || got != pid {
@@ -30,7 +32,7 @@ func peekCommand(pid int) (stop syscall.Signal, exit *exitStatus) {
 	if ws.Stopped() {
 		return ws.StopSignal(), nil
 	}
-	st := statusOf(ws)
+	st := proctree.StatusOf(ws)
 	return 0, &st
 }
 

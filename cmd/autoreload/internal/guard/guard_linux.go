@@ -1,7 +1,8 @@
-package supervisor
+package guard
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -9,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // si_code values of SIGCHLD (<asm-generic/siginfo.h>), which x/sys lacks.
@@ -21,19 +24,15 @@ const (
 // selfExe is the running program, even if its file was replaced since.
 func selfExe() string { return "/proc/self/exe" }
 
-// guardComm is the guard's name in /proc/PID/comm (at most 15 bytes),
-// where ps and the tests find it.
-const guardComm = "ar-guard"
-
 func nameGuard() {
-	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(guardComm + "\x00")[0])), 0, 0, 0)
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(Comm + "\x00")[0])), 0, 0, 0)
 }
 
 // peekCommand reports a stop of COMMAND (consuming it), or its end without
 // reaping it: until the end is reported, COMMAND's zombie keeps it, so
 // that if the guard dies in between, the supervisor (the subreaper) reaps
 // it and learns the status itself.
-func peekCommand(pid int) (stop syscall.Signal, exit *exitStatus) {
+func peekCommand(pid int) (stop syscall.Signal, exit *proctree.Status) {
 	var info unix.Siginfo
 	err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WSTOPPED|unix.WNOHANG|unix.WNOWAIT, nil)
 	if err != nil || info.Signo == 0 {
@@ -42,9 +41,9 @@ func peekCommand(pid int) (stop syscall.Signal, exit *exitStatus) {
 	_, status := siginfoChild(&info)
 	switch info.Code {
 	case cldExited:
-		return 0, &exitStatus{code: int(status)}
+		return 0, &proctree.Status{Code: int(status)}
 	case cldKilled, cldDumped:
-		return 0, &exitStatus{code: -1, signal: syscall.Signal(status)}
+		return 0, &proctree.Status{Code: -1, Signal: syscall.Signal(status)}
 	}
 	var ws syscall.WaitStatus
 	if got, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG|syscall.WUNTRACED, nil); got == pid && ws.Stopped() {
@@ -95,15 +94,9 @@ func (g *guard) signalTree(sig syscall.Signal) {
 	if !g.cmdDone {
 		_ = syscall.Kill(-g.cmd, sig)
 	}
-	procs := readProcs()
-	children := map[int][]int{}
-	for _, p := range procs {
-		if !p.zombie {
-			children[p.ppid] = append(children[p.ppid], p.pid)
-		}
-	}
+	live := slices.DeleteFunc(proctree.Snapshot(), proctree.Stat.Zombie)
 	tree := map[int]bool{}
-	addDescendants(children, tree, syscall.Getpid())
+	proctree.AddDescendants(proctree.Children(live), tree, syscall.Getpid())
 	for pid := range tree {
 		_ = syscall.Kill(pid, sig)
 	}

@@ -1,4 +1,4 @@
-package supervisor
+package guard
 
 import (
 	"io"
@@ -7,35 +7,9 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
-
-// The guard: see "Theory of operation" in doc.go.
-
-// roleVar, with the matching argv[0], makes Main run the program as the
-// guard or the exec shim. Both remove it from their environment at once,
-// so COMMAND never sees it.
-const (
-	roleVar   = "AUTORELOAD_ROLE"
-	guardName = "autoreload-guard"
-	shimName  = "autoreload-exec"
-)
-
-// Main must be the first call of the program's main. When the process is
-// one the supervisor started by re-executing the program (COMMAND's guard,
-// or the exec shim that becomes COMMAND), Main does that job and exits;
-// otherwise it returns at once and changes nothing.
-func Main() {
-	role, ok := os.LookupEnv(roleVar)
-	switch {
-	case !ok:
-	case role == "guard" && len(os.Args) > 0 && os.Args[0] == guardName:
-		// syscall.Exit, not os.Exit: nothing to flush, and a race-enabled
-		// build would sleep a second in os.Exit, holding up every restart.
-		syscall.Exit(runGuard(os.Args[1:]))
-	case role == "exec" && len(os.Args) > 0 && os.Args[0] == shimName:
-		syscall.Exit(runShim(os.Args[1:]))
-	}
-}
 
 // guard is the process between the supervisor and COMMAND.
 type guard struct {
@@ -50,50 +24,40 @@ type guard struct {
 	cmdDone, childless bool
 }
 
-// runGuard is the guard's main. Descriptor 3 is the control pipe, whose
-// end (EOF) means the supervisor is gone; 4 is the report pipe, one line a
-// report: "started PID" or "failed ERRNO" first, then "stopped SIG",
-// "interrupt" and "exited CODE" or "killed SIG"; from 5 on come the sockets
-// LISTEN_FDS announces, for COMMAND. args are the stop signal,
-// the grace period in nanoseconds, 1 when COMMAND takes the terminal's
-// foreground, COMMAND's path and its argv.
-func runGuard(args []string) int {
+// runGuard is the guard's main; args are its argv after argv[0].
+func runGuard(argv []string) int {
 	os.Unsetenv(roleVar)
 	// Neither pipe may reach COMMAND.
-	syscall.CloseOnExec(3)
-	syscall.CloseOnExec(4)
-	ctl, report := os.NewFile(3, "control"), os.NewFile(4, "report")
-	if len(args) < 5 {
-		return 2
-	}
-	sig, err1 := strconv.Atoi(args[0])
-	grace, err2 := strconv.ParseInt(args[1], 10, 64)
-	if err1 != nil || err2 != nil {
+	syscall.CloseOnExec(fdControl)
+	syscall.CloseOnExec(fdReport)
+	ctl, report := os.NewFile(fdControl, "control"), os.NewFile(fdReport, "report")
+	args, err := decodeGuardArgs(argv)
+	if err != nil {
 		return 2
 	}
 	nameGuard()
-	becomeSubreaper()
-	g := &guard{stopSig: syscall.Signal(sig), grace: time.Duration(grace), report: report}
+	proctree.BecomeSubreaper()
+	g := &guard{stopSig: args.stopSignal, grace: args.grace, report: report}
 	g.catch()
 	sockets := listenFDs()
 	for i := range sockets {
-		// The shim gets copies from 3 on; these must not follow them.
-		syscall.CloseOnExec(socketsAt + i)
+		// The shim gets copies from fdShimSockets on; these must not follow them.
+		syscall.CloseOnExec(fdGuardSockets + i)
 	}
-	pid, err := startShim(args[3], args[4:], args[2] == "1", sockets)
+	pid, err := startShim(shimArgs{foreground: args.foreground, path: args.path, argv: args.argv}, sockets)
 	for i := range sockets { // COMMAND has them now
-		syscall.Close(socketsAt + i)
+		syscall.Close(fdGuardSockets + i)
 	}
 	if err != nil {
 		errno, ok := err.(syscall.Errno)
 		if !ok {
 			errno = syscall.EINVAL
 		}
-		g.say("failed " + strconv.Itoa(int(errno)))
+		g.say(Report{Failed, int(errno)})
 		return 0
 	}
 	g.cmd = pid
-	g.say("started " + strconv.Itoa(pid))
+	g.say(Report{Started, pid})
 
 	orphaned := make(chan struct{})
 	go func() { // ends with the supervisor's end of the pipe, or the process
@@ -135,7 +99,7 @@ func (g *guard) catch() {
 // to know of; SIGCHLD only wakes the loop; the rest are for COMMAND.
 func (g *guard) handle(s os.Signal) {
 	if s == syscall.SIGINT {
-		g.say("interrupt")
+		g.say(Report{Kind: Interrupted})
 	}
 }
 
@@ -162,7 +126,7 @@ func (g *guard) flushSignals() {
 }
 
 // say writes one report; with the supervisor gone it fails, harmlessly.
-func (g *guard) say(line string) { _, _ = g.report.WriteString(line + "\n") }
+func (g *guard) say(r Report) { _, _ = g.report.WriteString(r.Encode()) }
 
 // collect reports every change of COMMAND's state and reaps what ended.
 func (g *guard) collect() {
@@ -172,15 +136,15 @@ func (g *guard) collect() {
 		case exit != nil:
 			awaitHandled(syscall.SIGINT, 100*time.Millisecond)
 			g.flushSignals()
-			if exit.signal != 0 {
-				g.say("killed " + strconv.Itoa(int(exit.signal)))
+			if exit.Signal != 0 {
+				g.say(Report{Killed, int(exit.Signal)})
 			} else {
-				g.say("exited " + strconv.Itoa(exit.code))
+				g.say(Report{Exited, exit.Code})
 			}
 			reapCommand(g.cmd)
 			g.cmdDone = true
 		case stop != 0:
-			g.say("stopped " + strconv.Itoa(int(stop)))
+			g.say(Report{Stopped, int(stop)})
 			continue
 		}
 		break
@@ -194,35 +158,24 @@ func (g *guard) collect() {
 func (g *guard) stopTree() {
 	// Out of COMMAND's group, so that the group can be killed whole.
 	_ = syscall.Setpgid(0, 0)
-	g.signalTree(g.stopSig)
-	g.signalTree(syscall.SIGCONT)
-	kill := time.NewTimer(min(g.grace, time.Second))
-	defer kill.Stop()
-	tick := time.NewTicker(10 * time.Millisecond) // SIGCHLD is the event; this the safety net
-	defer tick.Stop()
-	killed := false
-	for {
-		g.collect()
-		if g.cmdDone && g.childless {
-			return
-		}
-		select {
-		case <-g.sigc:
-		case <-tick.C:
-		case <-kill.C:
-			killed = true
-		}
-		if killed {
-			g.signalTree(syscall.SIGKILL) // newcomers too
-		}
-	}
+	proctree.Stop(orphanedTree{g}, g.stopSig, min(g.grace, time.Second), g.sigc, nil)
 }
+
+// orphanedTree is COMMAND's tree as the guard stops it.
+type orphanedTree struct{ g *guard }
+
+func (t orphanedTree) Sweep() bool {
+	t.g.collect()
+	return t.g.cmdDone && t.g.childless
+}
+
+func (t orphanedTree) Signal(sig syscall.Signal) { t.g.signalTree(sig) }
 
 // startShim starts COMMAND through the exec shim, in a process group of its
 // own (its pid is the group's id), and joins that group so that the
 // terminal's signals for COMMAND reach the guard too. It returns once
 // COMMAND was executed, or why it could not be.
-func startShim(path string, argv []string, foreground bool, sockets int) (int, error) {
+func startShim(args shimArgs, sockets int) (int, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, err
@@ -235,14 +188,14 @@ func startShim(path string, argv []string, foreground bool, sockets int) (int, e
 		w.Close()
 		return 0, err
 	}
-	fg := "0"
-	if foreground {
-		fg = "1"
+	files := []uintptr{0, 1, 2}
+	for i := range sockets {
+		files = append(files, uintptr(fdGuardSockets+i))
 	}
-	args := append([]string{shimName, fg, path}, argv...)
-	pid, err := syscall.ForkExec(selfExe(), args, &syscall.ProcAttr{
-		Env:   append(os.Environ(), roleVar+"=exec"),
-		Files: shimFiles(sockets, w, joinedR),
+	files = append(files, w.Fd(), joinedR.Fd()) // shimErrFD, shimJoinedFD
+	pid, err := syscall.ForkExec(selfExe(), args.encode(), &syscall.ProcAttr{
+		Env:   append(os.Environ(), roleVar+"="+roleShim),
+		Files: files,
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
 	w.Close()
@@ -267,29 +220,30 @@ func startShim(path string, argv []string, foreground bool, sockets int) (int, e
 
 // runShim is the exec shim's main: between the fork and the exec of
 // COMMAND, in COMMAND's process (so with its pid), it takes the terminal's
-// foreground when args[0] is 1 and sets LISTEN_PID to that pid when
-// LISTEN_FDS is set, then executes COMMAND (args[1], argv args[2:]). A
-// failed exec is written as an errno to descriptor 3, or to the one after
-// the sockets when it has LISTEN_FDS of them.
-func runShim(args []string) int {
+// foreground when asked and sets LISTEN_PID to that pid when LISTEN_FDS is
+// set, then executes COMMAND. A failed exec is written as an errno to
+// shimErrFD.
+func runShim(argv []string) int {
 	os.Unsetenv(roleVar)
-	errFD := 3 + listenFDs() // after the sockets
+	sockets := listenFDs()
+	errFD := shimErrFD(sockets)
 	syscall.CloseOnExec(errFD)
-	// Wait for the guard to join this group (the end of the pipe after
-	// errFD) before COMMAND can be given a Ctrl-C.
-	joined := os.NewFile(uintptr(errFD+1), "guard joined")
+	// Wait for the guard to join this group before COMMAND can be given a
+	// Ctrl-C.
+	joined := os.NewFile(uintptr(shimJoinedFD(sockets)), "guard joined")
 	_, _ = io.Copy(io.Discard, joined)
 	joined.Close()
-	if len(args) < 3 {
+	args, err := decodeShimArgs(argv)
+	if err != nil {
 		return 127
 	}
-	if args[0] == "1" {
-		takeForeground(0)
+	if args.foreground {
+		proctree.SetForeground(0, syscall.Getpgrp())
 	}
 	if _, ok := os.LookupEnv("LISTEN_FDS"); ok {
 		os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
 	}
-	err := syscall.Exec(args[1], args[2:], os.Environ())
+	err = syscall.Exec(args.path, args.argv, os.Environ())
 	errno, ok := err.(syscall.Errno)
 	if !ok {
 		errno = syscall.EINVAL
@@ -298,13 +252,6 @@ func runShim(args []string) int {
 	return 127
 }
 
-// The sockets of --socket (Options.Sockets) travel with LISTEN_FDS=n in
-// the environment: the supervisor gives them to the guard from descriptor
-// socketsAt on, after its pipes; the guard gives them to the exec shim,
-// and so to COMMAND, from 3 on, and the shim's exec-error pipe follows
-// them. Neither keeps a copy past the start of the next.
-const socketsAt = 5
-
 // listenFDs is the number of sockets LISTEN_FDS announces; 0 without it.
 func listenFDs() int {
 	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
@@ -312,14 +259,4 @@ func listenFDs() int {
 		return 0
 	}
 	return n
-}
-
-// shimFiles are the exec shim's descriptors: stdio, the sockets, then w
-// (the exec error) and joined (the guard is in COMMAND's group).
-func shimFiles(sockets int, w, joined *os.File) []uintptr {
-	files := []uintptr{0, 1, 2}
-	for i := range sockets {
-		files = append(files, uintptr(socketsAt+i))
-	}
-	return append(files, w.Fd(), joined.Fd())
 }

@@ -1,4 +1,4 @@
-package build
+package gate
 
 import (
 	"context"
@@ -12,9 +12,13 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 func TestMain(m *testing.M) {
+	guard.Main()           // the build's guard is this binary too
 	closeInheritedOnExec() // as supervisor.Setup does in autoreload
 	goleak.VerifyTestMain(m)
 }
@@ -142,10 +146,10 @@ func TestCancelKillsAfterGrace(t *testing.T) {
 }
 
 // TestEndKillsLeftovers: a build's job is done when its shell exits; what
-// it left running in its group is killed.
+// it left running is killed, in its group or not.
 func TestEndKillsLeftovers(t *testing.T) {
 	ready := filepath.Join(t.TempDir(), "pid")
-	r, out := run(t, context.Background(), `sleep 300 & echo $! > `+ready+`; exit 0`)
+	r, out := run(t, context.Background(), `sleep 300 & setsid sleep 300 & echo $! > `+ready+`; exit 0`)
 	if !r.OK() {
 		t.Fatalf("%+v %s", r, out)
 	}
@@ -179,8 +183,7 @@ func awaitGone(t *testing.T, pid int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || strings.Contains(string(stat), ") Z ") {
+		if p, ok := proctree.ReadStat(pid); !ok || p.Zombie() {
 			return
 		}
 		if syscall.Kill(pid, 0) != nil {

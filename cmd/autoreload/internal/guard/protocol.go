@@ -1,0 +1,137 @@
+package guard
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The guard's and the exec shim's wire protocol, written and read here
+// only: the role variable and argv[0] that make Main run one of them, their
+// argv and descriptor layout, and the guard's reports.
+
+// roleVar, with the matching argv[0], makes Main run the program as the
+// guard or the exec shim. Both remove it from their environment at once,
+// so COMMAND never sees it.
+const (
+	roleVar   = "AUTORELOAD_ROLE"
+	roleGuard = "guard"
+	roleShim  = "exec"
+	guardName = "autoreload-guard"
+	shimName  = "autoreload-exec"
+)
+
+// The guard's descriptors: stdio for COMMAND, then the control pipe (its
+// end means the supervisor is gone), the report pipe, and from
+// fdGuardSockets on the sockets LISTEN_FDS announces.
+const (
+	fdControl      = 3
+	fdReport       = 4
+	fdGuardSockets = 5
+)
+
+// The exec shim's descriptors: stdio, the sockets from fdShimSockets on,
+// then the exec-error pipe and the pipe whose end says the guard joined
+// COMMAND's group (shimErrFD).
+const fdShimSockets = 3
+
+func shimErrFD(sockets int) int    { return fdShimSockets + sockets }
+func shimJoinedFD(sockets int) int { return fdShimSockets + sockets + 1 }
+
+// guardArgs is the guard's argv after argv[0] (guardName).
+type guardArgs struct {
+	stopSignal syscall.Signal
+	grace      time.Duration
+	foreground bool
+	path       string   // COMMAND's executable
+	argv       []string // COMMAND's argv
+}
+
+func boolArg(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// encode is the guard's whole argv.
+func (a guardArgs) encode() []string {
+	return append([]string{guardName, strconv.Itoa(int(a.stopSignal)), strconv.FormatInt(int64(a.grace), 10),
+		boolArg(a.foreground), a.path}, a.argv...)
+}
+
+var errArgs = errors.New("guard: bad arguments")
+
+// decodeGuardArgs reads what encode wrote, argv[0] left out.
+func decodeGuardArgs(args []string) (guardArgs, error) {
+	if len(args) < 5 {
+		return guardArgs{}, errArgs
+	}
+	sig, err1 := strconv.Atoi(args[0])
+	grace, err2 := strconv.ParseInt(args[1], 10, 64)
+	if err1 != nil || err2 != nil || (args[2] != "0" && args[2] != "1") {
+		return guardArgs{}, errArgs
+	}
+	return guardArgs{stopSignal: syscall.Signal(sig), grace: time.Duration(grace), foreground: args[2] == "1",
+		path: args[3], argv: args[4:]}, nil
+}
+
+// shimArgs is the exec shim's argv after argv[0] (shimName).
+type shimArgs struct {
+	foreground bool
+	path       string
+	argv       []string
+}
+
+func (a shimArgs) encode() []string {
+	return append([]string{shimName, boolArg(a.foreground), a.path}, a.argv...)
+}
+
+func decodeShimArgs(args []string) (shimArgs, error) {
+	if len(args) < 3 || (args[0] != "0" && args[0] != "1") {
+		return shimArgs{}, errArgs
+	}
+	return shimArgs{foreground: args[0] == "1", path: args[1], argv: args[2:]}, nil
+}
+
+// Kind is what a report tells.
+type Kind uint8
+
+const (
+	Started     Kind = iota + 1 // COMMAND runs; Value is its pid and group id
+	Failed                      // COMMAND could not be executed; Value is the errno
+	Stopped                     // COMMAND was stopped; Value is the signal (job control)
+	Interrupted                 // a Ctrl-C reached COMMAND's group
+	Exited                      // COMMAND exited; Value is its code
+	Killed                      // a signal ended COMMAND; Value is the signal
+)
+
+var kindWords = [...]string{Started: "started", Failed: "failed", Stopped: "stopped",
+	Interrupted: "interrupt", Exited: "exited", Killed: "killed"}
+
+// Report is one line the guard writes on its report pipe: Started or
+// Failed first, then any of the others, Exited or Killed last.
+type Report struct {
+	Kind  Kind
+	Value int
+}
+
+// Encode is the report's line, newline included.
+func (r Report) Encode() string {
+	return kindWords[r.Kind] + " " + strconv.Itoa(r.Value) + "\n"
+}
+
+// DecodeReport reads one line Encode wrote (with or without its newline).
+func DecodeReport(line string) (Report, error) {
+	word, arg, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+	n, err := strconv.Atoi(arg)
+	for k, w := range kindWords {
+		if w == word && w != "" && err == nil {
+			return Report{Kind: Kind(k), Value: n}, nil
+		}
+	}
+	return Report{}, fmt.Errorf("guard: bad report %q", line)
+}
