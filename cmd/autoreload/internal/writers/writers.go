@@ -15,6 +15,9 @@ const (
 	// tick): a file written as COMMAND starts may be stamped a few
 	// milliseconds before the start.
 	slop = 20 * time.Millisecond
+	// reportLatency is how long before it is known to run COMMAND may
+	// already write: the time its guard's report takes to be read.
+	reportLatency = 50 * time.Millisecond
 	// sampleEvery and sampleFor: how often and how long after a start the
 	// tree is sampled on its own (start-up work: migrations, caches).
 	// Later on, only an arriving change makes a sample.
@@ -36,8 +39,11 @@ type File struct {
 // files its tree was seen holding open for writing. Its methods may be
 // called from any goroutine.
 type Recorder struct {
-	root           int
-	begun, started time.Time
+	root    int
+	started time.Time
+	// from: a file modified earlier is not the run's write; COMMAND did
+	// not run yet.
+	from time.Time
 
 	mu    sync.Mutex
 	paths map[string]bool
@@ -52,7 +58,11 @@ type Recorder struct {
 // start began (COMMAND may write before it is known to run), started when
 // it was known to run. Stop ends the sampling.
 func Record(root int, begun, started time.Time) *Recorder {
-	r := &Recorder{root: root, begun: begun, started: started,
+	from := begun.Add(-slop)
+	if latest := started.Add(-reportLatency); latest.After(from) {
+		from = latest
+	}
+	r := &Recorder{root: root, started: started, from: from,
 		paths: map[string]bool{}, ids: map[[2]uint64]bool{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go r.sampleStartUp()
@@ -111,7 +121,7 @@ func (r *Recorder) Stop() {
 // began, and either within Burst of its start or while its tree held the
 // file open for writing.
 func (r *Recorder) Wrote(path string, modified time.Time) bool {
-	if r == nil || modified.IsZero() || modified.Before(r.begun.Add(-slop)) {
+	if r == nil || modified.IsZero() || modified.Before(r.from) {
 		return false
 	}
 	if !modified.After(r.started.Add(Burst)) {
