@@ -32,6 +32,9 @@ func helperMain(args []string) {
 	switch args[0] {
 	case "env":
 		appendLine(args[1], strconv.Quote(os.Getenv("AUTORELOAD_ENV"))+" "+strconv.Quote(os.Getenv("AUTORELOAD_CHANGED")))
+	case "cwd":
+		wd, _ := os.Getwd()
+		appendLine(args[1], wd)
 	case "exit":
 		code, _ := strconv.Atoi(args[1])
 		os.Exit(code)

@@ -18,6 +18,7 @@ var helpText = defaultsReplacer.Replace(`autoreload runs COMMAND and restarts it
 
 Usage:
   autoreload [flags] [--] COMMAND [ARG...]
+  autoreload [flags]          (COMMAND from .autoreload.toml)
 
 Flags end at COMMAND: in "autoreload go test -v ./...", -v goes to go.
 
@@ -71,7 +72,15 @@ How to restart:
                               LISTEN_FDNAMES): HOST:PORT, :PORT, [::1]:PORT or
                               unix:PATH, optionally NAME=ADDR; repeatable
 
+Project file:
+      --config PATH           read flags and COMMAND from PATH (default: the
+                              .autoreload.toml of the working directory or of
+                              the nearest parent, up to the repository's top)
+      --no-config             read no project file
+
 Output:
+      --list                  print the files that would be watched, one a
+                              line, and exit; COMMAND is not run
   -v, --verbose               log more
   -q, --quiet                 log only warnings and errors
       --log-format FORMAT     text or json (default text); logs go to stderr
@@ -83,6 +92,11 @@ capitals with '-' as '_' (AUTORELOAD_ON_EXIT=restart). A flag on the command
 line wins. Repeatable flags take several values separated by ':' as in PATH,
 --socket's variable by spaces (AUTORELOAD_SOCKET=':8080 unix:/tmp/app.sock').
 Any other AUTORELOAD_ variable gets a warning naming the one it probably meant.
+A project file (.autoreload.toml) sets what neither does: its keys are the
+long flag names (watch = ["src"], build = "make") and command = ["bin/server"],
+which plain "autoreload" then runs; its relative paths start at its directory.
+[[on]] tables (pattern = "*.templ", run = "templ generate") run a command
+instead of a restart when matching files change.
 
 COMMAND runs without a shell, in its own process group, with AUTORELOAD_ENV=true
 and AUTORELOAD_CHANGED (the changed paths that caused this start, one a line).

@@ -45,6 +45,7 @@ func TestImportsGoOneWay(t *testing.T) {
 			return !isProject(p) || under(p, "watchman/spec") || under(p, "fallback/inotify") || under(p, "fallback/mounts")
 		}, "imports only the spec and its kernel helpers"},
 		{"fallback/inotify", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/projectfile", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -172,8 +173,8 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 			order = append(order, a.Key)
 		}
 		v := a.Value.Resolve()
-		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots") {
-			if r.Message == "changed" {
+		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots" || a.Key == "poll_only") {
+			if r.Message == "changed" || r.Message == "running" {
 				list = list[:min(len(list), maxTextPaths)]
 			}
 			rel := make([]string, len(list))
@@ -185,6 +186,14 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		if r.Message == msgPanic && a.Key == "stack" {
 			attrs[a.Key] = v // many lines, shown as they are
 			return
+		}
+		if v.Kind() == slog.KindDuration {
+			v = slog.StringValue(humanDuration(v.Duration()))
+		} else if d, err := time.ParseDuration(v.String()); err == nil && (a.Key == "delay" || a.Key == "duration") {
+			v = slog.StringValue(humanDuration(d))
+		}
+		if a.Key == "config" {
+			v = slog.StringValue(relative(v.String(), h.wd))
 		}
 		attrs[a.Key] = displayValue(v)
 	}
@@ -229,8 +238,11 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	var s string
 	switch msg {
 	case "watching":
-		s = fmt.Sprintf("watching %s (%s)", list("roots"), str("reloader"))
-		done["roots"], done["reloader"] = true, true
+		s = watchingSentence(attrs, str, list, has)
+		for _, k := range []string{"roots", "reloader", "events", "watched_dirs", "poll_only", "poll_interval",
+			"reason", "files", "dirs", "more_files", "patterns", "ignores", "config"} {
+			done[k] = true
+		}
 	case "changed":
 		s = "changed " + list("paths")
 		if n, ok := attrs["count"].Any().(int64); ok {
@@ -287,6 +299,31 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += " (autoreload --help lists the variables)"
 		}
 		done["name"], done["meant"] = true, true
+	case "running":
+		s = "running " + str("run") + " for " + list("paths")
+		done["run"], done["paths"] = true, true
+	case "ran":
+		s = "ran " + str("run") + " in " + str("duration")
+		done["run"], done["duration"] = true, true
+	case "side command failed":
+		switch {
+		case has("signal"):
+			s = "side command failed (" + str("signal") + "): " + str("run")
+		case has("code"):
+			s = "side command failed (exit " + str("code") + "): " + str("run")
+		default:
+			s = "side command failed: " + str("run") + ": " + str("error")
+		}
+		done["run"], done["signal"], done["code"], done["error"] = true, true, true, true
+	case "own reloader":
+		s = "COMMAND runs its own reloader under autoreload's, which makes each restart slower: " + str("hint")
+		done["hint"] = true
+	case "matches no file":
+		s = fmt.Sprintf("%s '%s' matches no file", str("flag"), str("value"))
+		if has("hint") {
+			s += "; " + str("hint")
+		}
+		done["flag"], done["value"], done["hint"] = true, true, true
 	case "failed":
 		s = str("error")
 		done["error"] = true
@@ -344,4 +381,82 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 		}
 	}
 	return s
+}
+
+// humanDuration rounds d as a person reads it: 719ms, 1.2s, 1m5s.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+// bigTree is how many files make the hint to install Watchman worth
+// giving: below it the poller's scans cost little.
+const bigTree = 5000
+
+// watchingSentence says what is watched and how: "watching src, lib with
+// the stat poller (kernel events): 120 files in 14 directories; only *.go;
+// ignoring *.log".
+func watchingSentence(attrs map[string]slog.Value, str, list func(string) string, has func(string) bool) string {
+	s := "watching " + list("roots")
+	stat := str("reloader") == "stat"
+	if !stat {
+		s += " with " + str("reloader")
+	} else {
+		how := "polling every " + str("poll_interval")
+		if attrs["events"].Any() == true {
+			how = "kernel events"
+			if only, _ := attrs["poll_only"].Any().([]string); len(only) > 0 {
+				how += "; polling every " + str("poll_interval") + " in " + strings.Join(only, ", ")
+			}
+		}
+		if !has("poll_interval") && attrs["events"].Any() != true {
+			how = "polling"
+		}
+		s += " with the stat poller (" + how + ")"
+	}
+	files, _ := attrs["files"].Any().(int64)
+	if has("files") {
+		more := ""
+		if attrs["more_files"].Any() == true {
+			more = "over "
+		}
+		s += fmt.Sprintf(": %s%d %s", more, files, plural(int(files), "file"))
+		if dirs, _ := attrs["dirs"].Any().(int64); dirs > 0 { // none when only files are watched
+			s += fmt.Sprintf(" in %d %s", dirs, plural(int(dirs), "directory"))
+		}
+	}
+	if has("patterns") {
+		s += "; only " + list("patterns")
+	}
+	if has("ignores") {
+		s += "; ignoring " + list("ignores")
+	}
+	if has("config") {
+		s += "; project file " + str("config")
+	}
+	if has("reason") {
+		s += "; Watchman not used: " + str("reason")
+		if stat && (files >= bigTree || attrs["more_files"].Any() == true) {
+			s += "; for a tree this big, install Watchman (https://facebook.github.io/watchman/): it watches at no cost while idle"
+		}
+	}
+	return s
+}
+
+// plural is word for n of it: "1 file", "2 files", "3 directories".
+func plural(n int, word string) string {
+	switch {
+	case n == 1:
+		return word
+	case strings.HasSuffix(word, "y"):
+		return word[:len(word)-1] + "ies"
+	}
+	return word + "s"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -37,21 +38,22 @@ var errStopped = errors.New("stopped by signal")
 // autoreload watches, supervises and handles signals until a signal or a
 // failure ends it.
 func autoreload(cfg *config, logger *slog.Logger) error {
-	ws, err := spec.New(spec.Options{
-		Watch: cfg.watch, Patterns: cfg.patterns, Exts: cfg.exts,
-		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
-		NoIgnoreFiles: cfg.noIgnoreFiles,
-	})
+	ws, err := newSpec(cfg)
 	if err != nil {
-		return &usageError{err}
-	}
-	if err := checkRoots(ws.Roots(), cfg.reloader == "stat", depsBound(cfg)); err != nil {
 		return err
 	}
 	if err := supervisor.CheckCommand(cfg.command); err != nil && !(cfg.build != "" && isNotFound(err)) {
 		// With --build, COMMAND may be what the build makes (bin/server on
 		// a fresh clone): the first start says if it still is not there.
 		return commandLineHint(cfg.command, err)
+	}
+	warnOwnReloader(logger, cfg.command)
+	var side *sideRunner
+	builds := new(activity)
+	if len(cfg.sideCommands) > 0 {
+		if side, err = newSideRunner(cfg.sideCommands, builds, logger); err != nil {
+			return err
+		}
 	}
 	sockets, err := listen(cfg, logger)
 	if err != nil {
@@ -62,6 +64,8 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		Sockets:    sockets.Files(),
 		SocketEnv:  sockets.Env(),
 		Build:      cfg.build,
+		BuildDir:   cfg.buildDir,
+		OnBuild:    builds.track,
 		Command:    cfg.command,
 		StopSignal: cfg.stopSignal,
 		Grace:      cfg.grace,
@@ -88,6 +92,10 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	defer cancel(nil)
 	supervised := make(chan struct{})
 	var wg sync.WaitGroup
+	wg.Go(func() { warnUnmatched(ctx, cfg.specOptions(), cfg.sidePatterns, logger) })
+	if side != nil {
+		wg.Go(func() { side.runLoop(ctx) })
+	}
 	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program. The time baseline is
@@ -97,7 +105,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	since := ws.StartBaseline()
 	wg.Go(func() {
 		defer stopOnPanic(cancel, logger)
-		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
+		if err := watch(ctx, ws, cfg, since, sup, side, logger); err != nil {
 			cancel(err)
 		}
 	})
@@ -138,6 +146,39 @@ func stopOnPanic(stop context.CancelCauseFunc, logger *slog.Logger) {
 	stop(&panicError{r})
 }
 
+// specOptions is what cfg says to watch.
+func (c *config) specOptions() spec.Options {
+	return spec.Options{
+		Watch: c.watch, Patterns: slices.Concat(c.patterns, c.sidePatterns), Exts: c.exts,
+		Ignores: c.ignores, NoDefaultIgnores: c.noDefaultIgnores,
+		NoIgnoreFiles: c.noIgnoreFiles,
+	}
+}
+
+// newSpec makes the spec of cfg, and refuses roots no backend can watch.
+func newSpec(cfg *config) (*spec.Spec, error) {
+	ws, err := spec.New(cfg.specOptions())
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	if err := checkRoots(ws.Roots(), cfg.reloader == "stat", depsBound(cfg)); err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// list is --list: a dry run that prints the files a change to which
+// restarts COMMAND, warns of filters that match nothing, and starts
+// nothing.
+func list(cfg *config, stdout io.Writer, logger *slog.Logger) error {
+	ws, err := newSpec(cfg)
+	if err != nil {
+		return err
+	}
+	warnUnmatched(context.Background(), cfg.specOptions(), cfg.sidePatterns, logger)
+	return listFiles(ws, stdout)
+}
+
 // commandLineError is a whole command line given as COMMAND's one word
 // (autoreload "go run ."): autoreload runs no shell, so it names no file.
 type commandLineError struct {
@@ -167,7 +208,7 @@ func isNotFound(err error) bool {
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
 // until ctx ends; it returns the watcher's failure.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, logger *slog.Logger) error {
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, side *sideRunner, logger *slog.Logger) error {
 	w, err := newWatcher(ctx, spec, cfg, since, logger)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -176,7 +217,7 @@ func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, s
 		return fmt.Errorf("watch: %w", err)
 	}
 	defer w.Close()
-	return follow(ctx, w, spec.Roots(), sup, logger)
+	return follow(ctx, w, spec.Roots(), sup, side.split, logger)
 }
 
 // restarter is what follow needs of the supervisor.
@@ -185,8 +226,9 @@ type restarter interface {
 }
 
 // follow logs each batch from w as "changed" and hands its paths to sup,
-// until ctx ends or w fails.
-func follow(ctx context.Context, w watcher, roots []string, sup restarter, logger *slog.Logger) error {
+// until ctx ends or w fails. split, when not nil, takes the paths that
+// side commands are for first: they restart nothing.
+func follow(ctx context.Context, w watcher, roots []string, sup restarter, split func([]string) []string, logger *slog.Logger) error {
 	for {
 		b, err := w.Next(ctx)
 		if ctx.Err() != nil {
@@ -199,6 +241,11 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, logge
 			continue
 		}
 		paths := changedPaths(b, roots)
+		if split != nil {
+			if paths = split(paths); len(paths) == 0 {
+				continue
+			}
+		}
 		logged := paths[:min(len(paths), maxLoggedPaths)]
 		attrs := []any{"paths", logged, "count", len(paths)}
 		if b.Unknown {

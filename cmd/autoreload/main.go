@@ -38,6 +38,13 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 	survivePipes()
 	logger := newLogger(cfg, stderr, lookupEnv)
 	warnUnknownVariables(logger, os.Environ())
+	if cfg.list {
+		err := list(cfg, stdout, logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "autoreload: %v\n", err)
+		}
+		return exitCode(err)
+	}
 	// The process-wide changes supervising needs, before anything starts a
 	// process (the Watchman CLI included).
 	supervisor.Setup()

@@ -25,6 +25,10 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{"unknown flag", []string{"--frobnicate", "true"}, nil, 2, "unknown flag: --frobnicate"},
+		{"flag typo", []string{"--watc", ".", "true"}, nil, 2, "unknown flag: --watc; did you mean --watch?"},
+		{"flag typo far off", []string{"--no-ignore", "true"}, nil, 2, "did you mean --no-ignore-files?"},
+		{"watch list", []string{"-w", "src,lib", "true"}, nil, 2, "watch src,lib: no such file or directory; -w takes one path; repeat it: -w src -w lib"},
+		{"duration example", []string{"--debounce", "5", "true"}, nil, 2, `invalid argument "5" for "--debounce" flag: must be a duration like "30s" or "500ms"`},
 		{"unknown shorthand", []string{"-Z", "true"}, nil, 2, "'Z'"},
 		{"bad duration", []string{"--grace", "soon", "true"}, nil, 2, `"soon"`},
 		{"negative duration", []string{"--poll-interval=-1s", "true"}, nil, 2, "negative"},

@@ -22,7 +22,7 @@ func newWatcher(ctx context.Context, spec *spec.Spec, cfg *config, since time.Ti
 		WatchmanRetry:   cfg.watchmanRetry,
 		DeferStates:     cfg.deferStates,
 		Since:           since,
-		Logger:          logger,
+		Logger:          withWatchDescription(logger, spec, cfg),
 		NoEvents:        cfg.noEvents,
 		Bounded:         nil, // the --deps-from set's files, once wired: see depsBound
 	})

@@ -20,6 +20,7 @@ type Options struct {
 	StopSignal     syscall.Signal
 	Grace          time.Duration // between the stop signal and SIGKILL
 	Shell          string        // "/bin/sh" when empty
+	Dir            string        // where it runs; "" for the working directory
 }
 
 // Result is how a build ended.
@@ -62,7 +63,7 @@ func Start(cmdline string, opts Options) (*Build, error) {
 	defer null.Close()
 	b := &Build{opts: opts, wake: make(chan os.Signal, 1), kill: make(chan struct{})}
 	b.child, err = guard.Start(guard.Config{
-		Path: opts.Shell, Argv: []string{"sh", "-c", cmdline}, Env: opts.Env,
+		Path: opts.Shell, Argv: []string{"sh", "-c", cmdline}, Env: opts.Env, Dir: opts.Dir,
 		Files: []*os.File{null, opts.Stdout, opts.Stderr}, StopSignal: opts.StopSignal, Grace: opts.Grace,
 	}, b.poke)
 	if err != nil {

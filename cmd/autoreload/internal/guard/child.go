@@ -21,7 +21,8 @@ type Config struct {
 	// Files are COMMAND's stdin, stdout and stderr, then the sockets it
 	// gets from descriptor 3 on.
 	Files      []*os.File
-	Foreground bool // COMMAND takes the terminal's foreground (Files[0])
+	Foreground bool   // COMMAND takes the terminal's foreground (Files[0])
+	Dir        string // the guard's and COMMAND's working directory; "": the caller's
 	StopSignal syscall.Signal
 	Grace      time.Duration // the guard's own stop waits min(Grace, 1s)
 }
@@ -79,7 +80,7 @@ func Start(cfg Config, poke func()) (*Child, error) {
 	}
 	args := guardArgs{stopSignal: cfg.StopSignal, grace: cfg.Grace, foreground: cfg.Foreground, path: cfg.Path, argv: cfg.Argv}
 	pid, err := syscall.ForkExec(selfExe(), args.encode(), &syscall.ProcAttr{
-		Env: append(cfg.Env, roleVar+"="+roleGuard), Files: fds,
+		Env: append(cfg.Env, roleVar+"="+roleGuard), Files: fds, Dir: cfg.Dir,
 		// A group of its own until it joins COMMAND's: a Ctrl-C for the
 		// supervisor must not reach it before it catches SIGINT.
 		Sys: &syscall.SysProcAttr{Setpgid: true},

@@ -86,7 +86,11 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 // the guard saw (interrupted) cancels it.
 func (s *Supervisor) runBuild(ctx context.Context, g *group, changed []string) (r gate.Result, interrupted bool, err error) {
 	s.log.Info("build")
-	b, err := gate.Start(s.opts.Build, gate.Options{Env: buildEnviron(s.opts.Env, changed),
+	if s.opts.OnBuild != nil {
+		s.opts.OnBuild(true)
+		defer s.opts.OnBuild(false)
+	}
+	b, err := gate.Start(s.opts.Build, gate.Options{Env: buildEnviron(s.opts.Env, changed), Dir: s.opts.BuildDir,
 		Stdout: s.opts.Stdout, Stderr: s.opts.Stderr, StopSignal: s.opts.StopSignal, Grace: s.opts.Grace})
 	if err != nil {
 		return gate.Result{}, false, err

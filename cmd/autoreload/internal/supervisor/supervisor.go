@@ -52,6 +52,10 @@ type Options struct {
 	// of COMMAND (build.go), under a guard (package gate), with the stop
 	// signal and grace period of COMMAND.
 	Build string
+	// BuildDir is where the build runs ("": the working directory), and
+	// OnBuild, when set, is told as each build starts (true) and ends.
+	BuildDir string
+	OnBuild  func(running bool)
 }
 
 // Supervisor runs COMMAND and restarts it on request. Restart and Kill may
