@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
 // at is when autoreload logged e (slog's time), for gaps between events
@@ -113,13 +115,18 @@ func TestRestartLoopWarnedOnceAndSlowed(t *testing.T) {
 // not from COMMAND.
 func TestFastSavesAreNoLoop(t *testing.T) {
 	t.Parallel()
-	for _, every := range []time.Duration{500 * time.Millisecond, 300 * time.Millisecond} {
-		t.Run(every.String(), func(t *testing.T) {
+	cases := []struct {
+		reloader string
+		every    time.Duration
+	}{{"stat", 500 * time.Millisecond}, {"stat", 300 * time.Millisecond}, {"watchman", 300 * time.Millisecond}}
+	for _, c := range cases {
+		every := c.every
+		t.Run(c.reloader+"/"+every.String(), func(t *testing.T) {
 			t.Parallel()
 			dir, out := t.TempDir(), filepath.Join(t.TempDir(), "seen")
 			src := filepath.Join(dir, "main.go")
 			writeFile(t, src, "package main // 0\n")
-			s := startAutoreloadEnv(t, dir, []string{"SEEN=" + out}, "--", "sh", "-c", `cat main.go >> "$SEEN"; exec sleep 1000`)
+			s := startWith(t, c.reloader, dir, []string{"SEEN=" + out}, "--", "sh", "-c", `cat main.go >> "$SEEN"; exec sleep 1000`)
 			s.ready()
 			saves := 0
 			tick := time.NewTicker(every) // the person's cadence, not a wait for an event
@@ -162,16 +169,17 @@ func TestFastSavesAreNoLoop(t *testing.T) {
 // works, a log opened once the server is up).
 func TestCommandsOwnWritesAreALoop(t *testing.T) {
 	t.Parallel()
-	cases := []struct{ name, file, script string }{
-		{"at start", "server.log", `date +%s%N >> server.log; exec sleep 1000`},
-		{"migration after 1s", "db.sqlite3", `sleep 1; exec 3>>db.sqlite3; date +%s%N >&3; sleep 0.3; exec 3>&-; exec sleep 1000`},
-		{"log opened after 1s", "app.log", `sleep 1; exec 3>>app.log; date +%s%N >&3; exec sleep 1000`},
+	cases := []struct{ reloader, name, file, script string }{
+		{"stat", "at start", "server.log", `date +%s%N >> server.log; exec sleep 1000`},
+		{"stat", "migration after 1s", "db.sqlite3", `sleep 1; exec 3>>db.sqlite3; date +%s%N >&3; sleep 0.3; exec 3>&-; exec sleep 1000`},
+		{"stat", "log opened after 1s", "app.log", `sleep 1; exec 3>>app.log; date +%s%N >&3; exec sleep 1000`},
+		{"watchman", "migration after 1s", "db.sqlite3", `sleep 1; exec 3>>db.sqlite3; date +%s%N >&3; sleep 0.3; exec 3>&-; exec sleep 1000`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+		t.Run(c.reloader+"/"+c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			s := startAutoreload(t, dir, "--", "sh", "-c", c.script)
+			s := startWith(t, c.reloader, dir, nil, "--", "sh", "-c", c.script)
 			first := s.ready().at(t)
 			starts := []time.Time{first}
 			warned := false
@@ -205,4 +213,16 @@ func TestCommandsOwnWritesAreALoop(t *testing.T) {
 			s.stop()
 		})
 	}
+}
+
+// startWith starts autoreload in dir with the stat poller, or with a
+// private Watchman daemon of the test's own.
+func startWith(t *testing.T, reloader, dir string, env []string, args ...string) *session {
+	t.Helper()
+	if reloader == "watchman" {
+		d := watchmantest.Start(t)
+		env = append(env, "WATCHMAN_SOCK="+d.Sock)
+		args = append([]string{"--reloader=watchman"}, args...)
+	}
+	return startAutoreloadEnv(t, dir, env, args...)
 }

@@ -146,3 +146,26 @@ func TestRecorderStops(t *testing.T) {
 		t.Error("a nil Recorder says a file was written")
 	}
 }
+
+// TestRecorderFollowsARename: a file the tree wrote under a temporary
+// name and renamed over the watched one (an atomic save by COMMAND) is
+// its write under the new name: the record keeps the file's identity.
+func TestRecorderFollowsARename(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "cache.json")
+	begun := time.Now()
+	cmd := run(t, dir, `sleep 0.3; exec 3>cache.json.tmp; echo '{}' >&3; sleep 0.2; mv cache.json.tmp cache.json; exec 3>&-; touch done; exec sleep 100`)
+	r := Record(cmd.Process.Pid, begun, time.Now())
+	defer r.Stop()
+	eventually(t, "the cache is written", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "done"))
+		return err == nil
+	})
+	fi, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Wrote(target, fi.ModTime()) {
+		t.Errorf("%s, written by the tree as cache.json.tmp and renamed, is not its write", target)
+	}
+}
