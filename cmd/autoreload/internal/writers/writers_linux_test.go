@@ -169,3 +169,17 @@ func TestRecorderFollowsARename(t *testing.T) {
 		t.Errorf("%s, written by the tree as cache.json.tmp and renamed, is not its write", target)
 	}
 }
+
+// BenchmarkSample is the cost of one sample of a small tree (a shell and
+// two children), taken every 20 ms during a run's first seconds.
+func BenchmarkSample(b *testing.B) {
+	cmd := exec.Command("sh", "-c", "exec 3>>"+filepath.Join(b.TempDir(), "log")+"; sleep 100 & sleep 100 & wait")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	r := &Recorder{root: cmd.Process.Pid, paths: map[string]bool{}, ids: map[[2]uint64]bool{}}
+	for b.Loop() {
+		r.Sample()
+	}
+}
