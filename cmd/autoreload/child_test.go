@@ -67,6 +67,8 @@ func helperMain(args []string) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	case "spawn", "declare":
+		depsHelper(args)
 	default:
 		fmt.Fprintln(os.Stderr, "helper: unknown mode", args[0])
 		os.Exit(100)

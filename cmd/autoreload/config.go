@@ -39,6 +39,7 @@ type config struct {
 	deferStates                    []string
 	sockets                        []socket.Addr
 	build                          string
+	depsFrom                       []string
 	verbose, quiet                 bool
 	logFormat                      string
 	help, version                  bool
@@ -95,6 +96,7 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.Var((*onExitValue)(&cfg.onExit), "on-exit", "")
 	fs.StringVar(&cfg.build, "build", "", "")
 	fs.Var((*socketsValue)(&cfg.sockets), "socket", "")
+	fs.Var((*depsFromValue)(&cfg.depsFrom), "deps-from", "")
 	fs.StringArrayVar(&cfg.deferStates, "defer-state", []string{watchman.DefaultDeferState}, "")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "")
@@ -208,7 +210,7 @@ func (c *config) check() error {
 	if len(c.command) == 0 || c.command[0] == "" {
 		return usagef("no COMMAND given: usage: autoreload [flags] [--] COMMAND [ARG...] (see --help)")
 	}
-	return nil
+	return checkDepsFrom(c)
 }
 
 // duration is a duration flag that refuses negative values and values

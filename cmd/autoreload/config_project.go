@@ -162,7 +162,7 @@ func (c *config) setFromFile(f *projectfile.File, fl *pflag.Flag, s projectfile.
 			err = fmt.Errorf("want true or false, not %s", s.Value.Kind)
 		}
 		values = []string{s.Value.String}
-	case "stringArray", "sockets":
+	case "stringArray", "sockets", "commands": // commands: --deps-from
 		values, err = stringsOf(s.Value, true)
 	case "duration":
 		if s.Value.Kind != projectfile.String {

@@ -36,6 +36,12 @@ What to watch:
 {default-ignores}
       --no-ignore-files       also watch what .gitignore, .ignore, .git/info/exclude
                               and git's global excludes file ignore
+      --deps-from CMD         restart only for the files COMMAND uses: the paths
+                              sh -c CMD prints (one a line; DIR: its files;
+                              DIR/...: the subtree), "go" for go list -deps of a
+                              go run/test/build COMMAND (or --build), "child"
+                              for what COMMAND's processes write to
+                              AUTORELOAD_DEPS_SOCKET; repeatable (the union counts)
 
 How to watch:
       --reloader NAME         auto, watchman or stat (default auto: Watchman
@@ -109,6 +115,7 @@ COMMAND cannot be started or watching fails, 2 for bad usage.
 
 Examples:
   autoreload -- go run ./cmd/server
+  autoreload --deps-from go -- go run ./cmd/server
   autoreload -e go,tmpl -i 'vendor/**' -- go run .
   autoreload -w src -p '*.py' -- python3 manage.py runserver --noreload
   autoreload --on-exit=restart -e js,json -- node server.js

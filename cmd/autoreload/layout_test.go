@@ -46,6 +46,7 @@ func TestImportsGoOneWay(t *testing.T) {
 		}, "imports only the spec and its kernel helpers"},
 		{"fallback/inotify", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"cmd/autoreload/internal/projectfile", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/deps", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {

@@ -174,7 +174,7 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 		v := a.Value.Resolve()
 		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots" || a.Key == "poll_only") {
-			if r.Message == "changed" || r.Message == "running" {
+			if r.Message == "changed" || r.Message == "running" || r.Message == "not used" {
 				list = list[:min(len(list), maxTextPaths)]
 			}
 			rel := make([]string, len(list))
@@ -240,7 +240,7 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "watching":
 		s = watchingSentence(attrs, str, list, has)
 		for _, k := range []string{"roots", "reloader", "events", "watched_dirs", "poll_only", "poll_interval",
-			"reason", "files", "dirs", "more_files", "patterns", "ignores", "config"} {
+			"reason", "files", "dirs", "more_files", "patterns", "ignores", "config", "deps", "deps_outside"} {
 			done[k] = true
 		}
 	case "changed":
@@ -352,6 +352,20 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case "build loop":
 		s = "build loop: " + str("hint")
 		done["hint"], done["count"] = true, true
+	case "deps":
+		if has("error") {
+			s = "deps failed, so every change counts until it succeeds: " + str("error")
+		} else {
+			took := str("duration")
+			if d, ok := attrs["duration"].Any().(time.Duration); ok && d > time.Millisecond {
+				took = d.Round(time.Millisecond).String()
+			}
+			s = fmt.Sprintf("deps: %s paths from %s in %s", str("count"), str("from"), took)
+		}
+		done["error"], done["count"], done["from"], done["duration"] = true, true, true, true
+	case "not used":
+		s = "not used by COMMAND: " + list("paths")
+		done["paths"], done["count"] = true, true
 	case "listening":
 		s = "listening on " + list("addrs")
 		done["addrs"] = true
@@ -404,7 +418,15 @@ const bigTree = 5000
 // the stat poller (kernel events): 120 files in 14 directories; only *.go;
 // ignoring *.log".
 func watchingSentence(attrs map[string]slog.Value, str, list func(string) string, has func(string) bool) string {
-	s := "watching " + list("roots")
+	roots := list("roots")
+	if v, ok := attrs["roots"].Any().([]string); ok && len(v) > maxTextPaths {
+		// The paths outside the roots a --deps-from set names may be many.
+		roots = fmt.Sprintf("%s and %d more", strings.Join(v[:maxTextPaths], ", "), len(v)-maxTextPaths)
+	}
+	s := "watching " + roots
+	if attrs["deps_outside"].Any() == true {
+		s = "watching outside --watch, for --deps-from, " + roots
+	}
 	stat := str("reloader") == "stat"
 	if !stat {
 		s += " with " + str("reloader")
@@ -440,6 +462,12 @@ func watchingSentence(attrs map[string]slog.Value, str, list func(string) string
 	}
 	if has("config") {
 		s += "; project file " + str("config")
+	}
+	switch {
+	case str("deps") == "all":
+		s += "; --deps-from: every change counts until it answers"
+	case has("deps"):
+		s += "; --deps-from: " + str("deps") + " paths"
 	}
 	if has("reason") {
 		s += "; Watchman not used: " + str("reason")

@@ -60,7 +60,16 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return err
 	}
 	defer sockets.Close()
+	d, env, err := startDeps(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if d != nil {
+		logger = slog.New(&depsLogHandler{logger.Handler(), d})
+	}
 	sup := supervisor.New(supervisor.Options{
+		Env:        env,
 		Sockets:    sockets.Files(),
 		SocketEnv:  sockets.Env(),
 		Build:      cfg.build,
@@ -103,9 +112,15 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	// what was written until now never restarts COMMAND, what is written
 	// from COMMAND's start on always does.
 	since := ws.StartBaseline()
+	var dw *depsWatcher
+	if d != nil {
+		// The sources start now, beside COMMAND, not after the baseline.
+		dw = newDepsWatcher(ctx, ws.Roots(), d, logger, since, outsideWatcher(cfg, d, logger))
+		defer dw.Close()
+	}
 	wg.Go(func() {
 		defer stopOnPanic(cancel, logger)
-		if err := watch(ctx, ws, cfg, since, sup, side, logger); err != nil {
+		if err := watch(ctx, ws, cfg, since, dw, sup, side, logger); err != nil {
 			cancel(err)
 		}
 	})
@@ -176,6 +191,9 @@ func list(cfg *config, stdout io.Writer, logger *slog.Logger) error {
 		return err
 	}
 	warnUnmatched(context.Background(), cfg.specOptions(), cfg.sidePatterns, logger)
+	if len(cfg.depsFrom) > 0 {
+		return listDeps(cfg, ws, stdout)
+	}
 	return listFiles(ws, stdout)
 }
 
@@ -207,14 +225,20 @@ func isNotFound(err error) bool {
 }
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
-// until ctx ends; it returns the watcher's failure.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, side *sideRunner, logger *slog.Logger) error {
-	w, err := newWatcher(ctx, spec, cfg, since, logger)
+// until ctx ends; it returns the watcher's failure. With dw, only the
+// changes it passes on count.
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, dw *depsWatcher, sup *supervisor.Supervisor, side *sideRunner, logger *slog.Logger) error {
+	w, err := newWatcher(ctx, spec, cfg, since, dw.bounded(), logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("watch: %w", err)
+	}
+	if dw != nil {
+		dw.add(w)
+		dw.keep = side.wants
+		w = dw
 	}
 	defer w.Close()
 	return follow(ctx, w, spec.Roots(), sup, side.split, logger)
