@@ -30,8 +30,8 @@ func TestImportsGoOneWay(t *testing.T) {
 	}{
 		{"cmd/autoreload/internal/supervisor", func(p string) bool {
 			return !isProject(p) || under(p, "cmd/autoreload/internal/guard") || under(p, "cmd/autoreload/internal/gate") ||
-				under(p, "cmd/autoreload/internal/proctree")
-		}, "imports only the guard, the gate and the process tree"},
+				under(p, "cmd/autoreload/internal/proctree") || under(p, "cmd/autoreload/internal/writers")
+		}, "imports only the guard, the gate, the process tree and the writers"},
 		{"cmd/autoreload/internal/gate", func(p string) bool {
 			return !isProject(p) || under(p, "cmd/autoreload/internal/guard") || under(p, "cmd/autoreload/internal/proctree")
 		}, "imports only the guard and the process tree"},
@@ -39,6 +39,7 @@ func TestImportsGoOneWay(t *testing.T) {
 			"imports only the process tree"},
 		{"cmd/autoreload/internal/proctree", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"cmd/autoreload/internal/socket", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/writers", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/spec", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports neither backend"},
 		{"fallback/poller", func(p string) bool {
 			return !isProject(p) || under(p, "watchman/spec") || under(p, "fallback/inotify") || under(p, "fallback/mounts")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/writers"
 )
 
 // group is one run of COMMAND: its guard, its leader, whose pid is also the
@@ -32,6 +33,8 @@ type group struct {
 	interrupted time.Time
 
 	child *guard.Child // nil when COMMAND never started
+	// writes records what the run writes, for the restart-loop rule.
+	writes *writers.Recorder
 	// guardLost is set once the guard was found gone before its work was
 	// done (see lostGuard).
 	guardLost bool
@@ -50,6 +53,7 @@ func (g *group) guardPid() int {
 func (g *group) finish() {
 	if g != nil && g.child != nil {
 		g.child.Release()
+		g.writes.Stop()
 	}
 }
 

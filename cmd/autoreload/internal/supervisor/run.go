@@ -8,6 +8,7 @@ import (
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/writers"
 )
 
 // Run starts COMMAND and supervises it until ctx is cancelled, then stops
@@ -87,6 +88,7 @@ func (r *run) onRestartRequested() {
 	if !r.s.restartRequested() {
 		return
 	}
+	r.g.writes.Sample() // the writer of a change may hold it still
 	if !r.s.debounce(r.ctx) {
 		r.end(nil)
 		return
@@ -284,6 +286,7 @@ func (s *Supervisor) start(changed []string) *group {
 	if s.opts.Build == "" {
 		s.beforeStart()
 	}
+	begun := time.Now()
 	files := append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...)
 	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
@@ -308,7 +311,7 @@ func (s *Supervisor) start(changed []string) *group {
 	if err != nil {
 		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
 	}
-	g := &group{pid: c.Pid, started: c.Started, child: c}
+	g := &group{pid: c.Pid, started: c.Started, child: c, writes: writers.Record(c.Pid, begun, c.Started)}
 	s.running.Store(int64(g.pid))
 	s.log.Info("started", "pid", g.pid)
 	return g

@@ -40,10 +40,6 @@ type Options struct {
 	Grace      time.Duration // between the stop signal and SIGKILL
 	Debounce   time.Duration // how long the first change waits for others
 	OnExit     OnExit
-	// LoopWindow: a restart caused by files all modified within this time
-	// after the previous start counts towards a restart loop (see
-	// restartloop.go); zero means 500 ms.
-	LoopWindow time.Duration
 	Logger     *slog.Logger
 	// Stdin, Stdout and Stderr are given to COMMAND as they are; nil means
 	// the supervisor's own.
@@ -111,9 +107,6 @@ func New(opts Options) *Supervisor {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.LoopWindow == 0 {
-		opts.LoopWindow = 500 * time.Millisecond
-	}
 	if opts.Stdin == nil {
 		opts.Stdin = os.Stdin
 	}
@@ -161,7 +154,7 @@ func (s *Supervisor) RestartChanges(changes []Change) {
 	s.mu.Lock()
 	s.requested = true
 	for _, c := range changes {
-		s.modified.add(c.Modified)
+		s.modified.add(c.Path, c.Modified)
 		if !s.seen[c.Path] && len(s.pending) < maxChanged {
 			s.seen[c.Path] = true
 			s.pending = append(s.pending, c.Path)
