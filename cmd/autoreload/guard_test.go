@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 )
 
 // TestKilledAutoreloadLeavesNothing: SIGKILL of autoreload gives it no
@@ -43,8 +41,6 @@ func TestKilledAutoreloadLeavesNothing(t *testing.T) {
 		})
 	}
 }
-
-func isGuard(p procID) bool { return p.cmd == guard.Comm }
 
 // TestKilledAutoreloadLeavesNoBuild: SIGKILL of autoreload during a
 // --build leaves nothing of it, not even what its shell started in the

@@ -32,8 +32,8 @@ var ErrGuardEnded = errors.New("its guard ended")
 
 // Child is a COMMAND started under a guard.
 type Child struct {
-	Pid     int // COMMAND's pid, and its process group id
-	Guard   int // the guard's pid
+	Pid     int // COMMAND's pid
+	Guard   int // the guard's pid, and COMMAND's process group id
 	Started time.Time
 
 	ctl  *os.File      // closing it tells the guard the supervisor is gone
@@ -155,19 +155,25 @@ func (c *Child) Ended() bool {
 	return c.pending.Ended
 }
 
+// GuardReaped reports whether the guard was reaped: until then its pid,
+// COMMAND's process group id, cannot be anyone else's.
+func (c *Child) GuardReaped() bool { return c.guardReaped }
+
 // Released reports whether Release was called.
 func (c *Child) Released() bool { return c.ctl == nil }
 
-// Release lets the guard go once COMMAND's tree is over, and waits for its
-// reports to end.
+// Release lets the guard go once COMMAND's tree is over, without waiting
+// for it to exit: its reports end by themselves (Done).
 func (c *Child) Release() {
 	if c == nil || c.ctl == nil {
 		return
 	}
 	c.ctl.Close()
 	c.ctl = nil
-	<-c.done
 }
+
+// Done is closed once the guard's reports ended.
+func (c *Child) Done() <-chan struct{} { return c.done }
 
 // ReapGuard reaps the guard if it ended, without waiting; never again once
 // reaped, for its pid may then be another child's. It reports whether it

@@ -34,12 +34,10 @@ const (
 )
 
 // The exec shim's descriptors: stdio, the sockets from fdShimSockets on,
-// then the exec-error pipe and the pipe whose end says the guard joined
-// COMMAND's group (shimErrFD).
+// then the exec-error pipe (shimErrFD).
 const fdShimSockets = 3
 
-func shimErrFD(sockets int) int    { return fdShimSockets + sockets }
-func shimJoinedFD(sockets int) int { return fdShimSockets + sockets + 1 }
+func shimErrFD(sockets int) int { return fdShimSockets + sockets }
 
 // guardArgs is the guard's argv after argv[0] (guardName).
 type guardArgs struct {
@@ -81,20 +79,17 @@ func decodeGuardArgs(args []string) (guardArgs, error) {
 
 // shimArgs is the exec shim's argv after argv[0] (shimName).
 type shimArgs struct {
-	foreground bool
-	path       string
-	argv       []string
+	path string
+	argv []string
 }
 
-func (a shimArgs) encode() []string {
-	return append([]string{shimName, boolArg(a.foreground), a.path}, a.argv...)
-}
+func (a shimArgs) encode() []string { return append([]string{shimName, a.path}, a.argv...) }
 
 func decodeShimArgs(args []string) (shimArgs, error) {
-	if len(args) < 3 || (args[0] != "0" && args[0] != "1") {
+	if len(args) < 2 {
 		return shimArgs{}, errArgs
 	}
-	return shimArgs{foreground: args[0] == "1", path: args[1], argv: args[2:]}, nil
+	return shimArgs{path: args[0], argv: args[1:]}, nil
 }
 
 // Kind is what a report tells.

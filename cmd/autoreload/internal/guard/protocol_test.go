@@ -39,7 +39,7 @@ func TestArgsRoundTrip(t *testing.T) {
 	}
 	s := shimArgs{path: "/bin/true", argv: []string{"true"}}
 	argv = s.encode()
-	if got, err := decodeShimArgs(argv[1:]); err != nil || argv[0] != shimName || got.foreground || got.path != s.path ||
+	if got, err := decodeShimArgs(argv[1:]); err != nil || argv[0] != shimName || got.path != s.path ||
 		!slices.Equal(got.argv, s.argv) {
 		t.Errorf("decodeShimArgs(%q) = %+v, %v; want %+v", argv, got, err, s)
 	}

@@ -22,6 +22,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	r := &run{s: s, ctx: ctx}
 	defer r.restartT.stop()
 	defer r.loopT.stop()
+	defer s.awaitReleased()
 	r.first()
 	for !r.over {
 		select {
@@ -302,7 +303,7 @@ func (s *Supervisor) start(changed []string) *group {
 	if err != nil {
 		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
 	}
-	g := &group{pid: c.Pid, started: c.Started, child: c}
+	g := &group{pid: c.Pid, pgid: c.Guard, started: c.Started, child: c}
 	s.log.Info("started", "pid", g.pid)
 	return g
 }
@@ -354,16 +355,36 @@ func (s *Supervisor) stop(g *group) {
 	if g.failed != nil {
 		return
 	}
-	defer g.finish()
+	defer s.release(g)
 	defer s.logExit(g) // an end by itself just before the stop
-	t := &commandTree{s: s, g: g}
-	if !t.Sweep() {
+	t := &commandTree{s: s, g: g, groupDone: map[syscall.Signal]bool{}}
+	if reapLeader(g); g.status == nil && !s.killed() {
+		// The group id is surely COMMAND's: signal it at once, before the
+		// scan of /proc finds what left the group.
 		s.term.take()
 		g.stopping = true
 		s.log.Debug("stopping", "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
+		for _, sig := range []syscall.Signal{s.opts.StopSignal, syscall.SIGCONT} {
+			_ = syscall.Kill(-g.pgid, sig)
+			t.groupDone[sig] = true
+		}
+	}
+	if !t.Sweep() {
+		s.term.take()
+		g.stopping = true
 		proctree.Stop(t, s.opts.StopSignal, s.opts.Grace, s.reaper.C, s.kill)
 	}
 	s.restoreTerminal()
+}
+
+// killed reports whether Kill was called.
+func (s *Supervisor) killed() bool {
+	select {
+	case <-s.kill:
+		return true
+	default:
+		return false
+	}
 }
 
 // commandTree is COMMAND's tree as proctree.Stop sees it.
@@ -371,14 +392,24 @@ type commandTree struct {
 	s     *Supervisor
 	g     *group
 	alive []proctree.Stat // as of the last Sweep
+	// groupDone are the signals stop sent the group before the first
+	// Sweep: Signal sends them only to what left the group.
+	groupDone map[syscall.Signal]bool
 }
 
+// Sweep reports the tree gone once COMMAND ended and nothing is left of
+// it but its guard, which exits by itself once it has reaped all: the next
+// COMMAND need not wait for that.
 func (t *commandTree) Sweep() bool {
 	t.alive = t.s.sweep(t.g)
-	return t.g.status != nil && len(t.alive) == 0
+	guardOnly := len(t.alive) == 1 && t.alive[0].Pid == t.g.guardPid()
+	return t.g.status != nil && (len(t.alive) == 0 || guardOnly)
 }
 
-func (t *commandTree) Signal(sig syscall.Signal) { t.s.reaper.signal(t.g, t.alive, sig) }
+func (t *commandTree) Signal(sig syscall.Signal) {
+	t.s.reaper.signal(t.g, t.alive, sig, t.groupDone[sig])
+	delete(t.groupDone, sig)
+}
 
 func (s *Supervisor) restoreTerminal() {
 	s.term.take()
