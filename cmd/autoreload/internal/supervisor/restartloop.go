@@ -75,6 +75,9 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
+// MsgRestartLoop warns of a restart loop: paths, count, hint.
+const MsgRestartLoop = "restart loop"
+
 // countsTowardLoop reports whether a restart of prev for changed files
 // with modification times m counts towards a loop.
 func (s *Supervisor) countsTowardLoop(prev *group, changed []string, m modified) bool {
@@ -118,7 +121,7 @@ func (s *Supervisor) noteRestartCause(prev *group, changed []string, m modified)
 		}
 	}
 	if fresh {
-		s.log.Warn("restart loop", "paths", s.loop.paths, "count", s.loop.runs, "hint", loopHint(s.loop.paths))
+		s.log.Warn(MsgRestartLoop, "paths", s.loop.paths, "count", s.loop.runs, "hint", loopHint(s.loop.paths))
 	}
 }
 

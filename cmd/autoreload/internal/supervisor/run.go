@@ -10,6 +10,14 @@ import (
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
+// The log messages of a run of COMMAND, for whoever formats them.
+const (
+	MsgStarted  = "started"  // pid
+	MsgExited   = "exited"   // pid, code or signal, stopped or then (and delay)
+	MsgFailed   = "failed"   // error: COMMAND could not be started
+	MsgStopping = "stopping" // signal: the supervisor stops COMMAND and ends (pid too, at debug level)
+)
+
 // Run starts COMMAND and supervises it until ctx is cancelled, then stops
 // it and returns nil once nothing of it is left. It returns a *StartError
 // when COMMAND cannot be started the first time, and an *ExitError when
@@ -169,7 +177,7 @@ func (r *run) replace(changed []string) {
 func (r *run) settle() {
 	s, g := r.s, r.g
 	if s.takeInterrupts(g) {
-		s.log.Info("stopping", "signal", "SIGINT")
+		s.log.Info(MsgStopping, "signal", "SIGINT")
 		r.end(nil)
 		return
 	}
@@ -197,7 +205,7 @@ func (r *run) onExit() {
 	g.handled = true
 	s.restoreTerminal() // so that Ctrl-C reaches autoreload while it waits
 	if g.failed != nil && g.pid == 0 {
-		s.log.Error("failed", "error", g.failed.Error())
+		s.log.Error(MsgFailed, "error", g.failed.Error())
 	}
 	delay, restart, err := s.afterExit(g)
 	if g.status != nil {
@@ -304,7 +312,7 @@ func (s *Supervisor) start(changed []string) *group {
 		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
 	}
 	g := &group{pid: c.Pid, pgid: c.Guard, started: c.Started, child: c}
-	s.log.Info("started", "pid", g.pid)
+	s.log.Info(MsgStarted, "pid", g.pid)
 	return g
 }
 
@@ -330,7 +338,7 @@ func (s *Supervisor) logExit(g *group, then ...any) {
 	if g.stopping {
 		attrs = append(attrs, "stopped", true)
 	}
-	s.log.Info("exited", append(attrs, then...)...)
+	s.log.Info(MsgExited, append(attrs, then...)...)
 }
 
 // outcome is what follows an end of COMMAND by itself, for its log line:
@@ -363,7 +371,7 @@ func (s *Supervisor) stop(g *group) {
 		// scan of /proc finds what left the group.
 		s.term.take()
 		g.stopping = true
-		s.log.Debug("stopping", "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
+		s.log.Debug(MsgStopping, "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
 		for _, sig := range []syscall.Signal{s.opts.StopSignal, syscall.SIGCONT} {
 			_ = syscall.Kill(-g.pgid, sig)
 			t.groupDone[sig] = true
