@@ -1,10 +1,12 @@
 package guard
 
 import (
+	"bufio"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,11 +41,20 @@ func runGuard(argv []string) int {
 	proctree.BecomeSubreaper()
 	g := &guard{stopSig: args.stopSignal, grace: args.grace, report: report}
 	g.catch()
+	ctlR := bufio.NewReader(ctl)
+	ahead, err := decodeGoAhead(ctlR)
+	if err != nil {
+		return 0 // not needed after all (a spare), or the supervisor is gone
+	}
+	for _, kv := range ahead.env {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
 	// COMMAND joins the guard's own process group (the supervisor started
 	// it as the leader of one), so a Ctrl-C for COMMAND reaches the guard
 	// from COMMAND's first instruction on, and the foreground is COMMAND's
 	// before it runs.
-	if args.foreground {
+	if ahead.foreground {
 		proctree.SetForeground(0, syscall.Getpgrp())
 		signal.Notify(g.sigc, g.caught...) // SetForeground reset SIGTTOU
 	}
@@ -61,7 +72,7 @@ func runGuard(argv []string) int {
 
 	orphaned := make(chan struct{})
 	go func() { // ends with the supervisor's end of the pipe, or the process
-		_, _ = io.Copy(io.Discard, ctl)
+		_, _ = io.Copy(io.Discard, ctlR)
 		close(orphaned)
 	}()
 	for {

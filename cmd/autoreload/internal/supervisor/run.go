@@ -31,6 +31,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	defer r.restartT.stop()
 	defer r.loopT.stop()
 	defer s.awaitReleased()
+	defer s.dismissSpare()
 	r.first()
 	for !r.over {
 		select {
@@ -149,6 +150,7 @@ func (r *run) restart() {
 		}
 	}
 	r.restartT.stop()
+	r.s.prestart()
 	r.s.stop(r.g)
 	if r.ctx.Err() != nil {
 		r.over = true
@@ -164,6 +166,7 @@ func (r *run) restart() {
 
 // replace stops COMMAND and starts it again, for changed.
 func (r *run) replace(changed []string) {
+	r.s.prestart()
 	r.s.stop(r.g)
 	if r.ctx.Err() != nil {
 		r.over = true
@@ -287,7 +290,6 @@ func notStarted() *group {
 // start starts COMMAND under a guard of its own, with the sockets; a
 // failure is returned in the group.
 func (s *Supervisor) start(changed []string) *group {
-	files := append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...)
 	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
 		return &group{failed: err, started: time.Now()}
@@ -298,12 +300,18 @@ func (s *Supervisor) start(changed []string) *group {
 		default:
 		}
 	}
-	env := append(environ(s.opts.Env, changed), s.opts.SocketEnv...)
-	cfg := guard.Config{Path: path, Argv: s.opts.Command, Env: env, Files: files,
-		Foreground: s.term.startsInForeground(), StopSignal: s.opts.StopSignal, Grace: s.opts.Grace}
+	// What is known only now goes with the go-ahead; the rest the guard,
+	// maybe started ahead, has already.
+	fg, env := s.term.startsInForeground(), []string{"AUTORELOAD_CHANGED=" + changedList(changed)}
 	var c *guard.Child
 	for try := 1; ; try++ {
-		c, err = guard.Start(cfg, poke)
+		sp := s.takeSpare(path)
+		if sp == nil {
+			if sp, err = guard.Prestart(s.guardConfig(path)); err != nil {
+				break
+			}
+		}
+		c, err = sp.Go(fg, env, poke)
 		if err != guard.ErrGuardEnded || try == startAttempts {
 			break
 		}
@@ -314,6 +322,55 @@ func (s *Supervisor) start(changed []string) *group {
 	g := &group{pid: c.Pid, pgid: c.Guard, started: c.Started, child: c}
 	s.log.Info(MsgStarted, "pid", g.pid)
 	return g
+}
+
+// guardConfig is what every guard of COMMAND at path gets ahead of its
+// go-ahead.
+func (s *Supervisor) guardConfig(path string) guard.Config {
+	return guard.Config{Path: path, Argv: s.opts.Command, Env: append(environ(s.opts.Env, nil), s.opts.SocketEnv...),
+		Files:      append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...),
+		StopSignal: s.opts.StopSignal, Grace: s.opts.Grace}
+}
+
+// prestart starts the next COMMAND's guard ahead, as the old tree is
+// stopped, so that its start is off the critical path of a restart. A
+// failure here is tried again, and reported, by start.
+func (s *Supervisor) prestart() {
+	if s.spare != nil {
+		return
+	}
+	path, err := lookPath(s.opts.Command[0])
+	if err != nil {
+		return
+	}
+	if sp, err := guard.Prestart(s.guardConfig(path)); err == nil {
+		s.spare = sp
+		s.reaper.keep[sp.Pid] = true // neither COMMAND's nor to be reaped by a sweep
+	}
+}
+
+// takeSpare returns the guard started ahead, if it is for path.
+func (s *Supervisor) takeSpare(path string) *guard.Spare {
+	sp := s.spare
+	if sp == nil {
+		return nil
+	}
+	s.spare = nil
+	delete(s.reaper.keep, sp.Pid)
+	if sp.Path != path {
+		sp.Dismiss()
+		return nil
+	}
+	return sp
+}
+
+// dismissSpare ends a guard started ahead that no start took.
+func (s *Supervisor) dismissSpare() {
+	if sp := s.spare; sp != nil {
+		s.spare = nil
+		delete(s.reaper.keep, sp.Pid)
+		sp.Dismiss()
+	}
 }
 
 // sweep reaps what exited and returns the live processes of g's tree. The

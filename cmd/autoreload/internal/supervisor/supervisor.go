@@ -86,6 +86,8 @@ type Supervisor struct {
 	loop          loopState
 	// released are the guards of stopped groups, which exit by themselves.
 	released []*guard.Child
+	// spare is the next COMMAND's guard, started ahead (prestart).
+	spare *guard.Spare
 }
 
 // New returns a supervisor for opts; nothing runs until Run. It changes
