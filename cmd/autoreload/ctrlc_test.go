@@ -223,6 +223,14 @@ func TestCtrlCCaughtKeepsRunning(t *testing.T) {
 	if got := waitFile(t, file, 3); got[2] != "got hello" {
 		t.Fatalf("COMMAND after a Ctrl-C: %q, want it reading \"hello\"\n%s", got, sh.output())
 	}
+	sh.quitBySecondCtrlC(t, file, 4)
+}
+
+// quitBySecondCtrlC checks that autoreload still runs after a first Ctrl-C
+// that COMMAND caught, types a second one, which COMMAND records as line n
+// of file, and expects autoreload to exit 0.
+func (sh *shellSession) quitBySecondCtrlC(t *testing.T, file string, n int) {
+	t.Helper()
 	if !sh.running() {
 		t.Fatalf("autoreload exited after one Ctrl-C that COMMAND caught\n%s", sh.output())
 	}
@@ -230,7 +238,7 @@ func TestCtrlCCaughtKeepsRunning(t *testing.T) {
 	// took longer since the first, it counts as a first one, and a third
 	// follows at once.
 	sh.send(t, "\x03")
-	waitFile(t, file, 4)
+	waitFile(t, file, n)
 	// Typed while bash is between autoreload's exit and its echo, a third
 	// Ctrl-C would cut the command line short: send it only to an
 	// autoreload still running well after the second.
@@ -274,15 +282,5 @@ func TestCtrlCReachesARepl(t *testing.T) {
 	if got := waitFile(t, file, 2); got[1] != "interrupted" {
 		t.Fatalf("the REPL did not get the Ctrl-C: %q\n%s", got, sh.output())
 	}
-	if !sh.running() {
-		t.Fatalf("autoreload exited after one Ctrl-C that COMMAND caught\n%s", sh.output())
-	}
-	sh.send(t, "\x03")
-	waitFile(t, file, 3)
-	if !sh.exitsWithin(secondCtrlCGrace) {
-		sh.send(t, "\x03")
-	}
-	if code := sh.exitCode(t); code != 0 {
-		t.Fatalf("autoreload exited %d after a second Ctrl-C, want 0\n%s", code, sh.output())
-	}
+	sh.quitBySecondCtrlC(t, file, 3)
 }
