@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 )
 
 // TestKilledAutoreloadLeavesNothing: SIGKILL of autoreload gives it no
@@ -43,8 +41,6 @@ func TestKilledAutoreloadLeavesNothing(t *testing.T) {
 		})
 	}
 }
-
-func isGuard(p procID) bool { return p.cmd == guard.Comm }
 
 // TestKilledAutoreloadLeavesNoBuild: SIGKILL of autoreload during a
 // --build leaves nothing of it, not even what its shell started in the
@@ -131,4 +127,40 @@ func killAndAwaitNothingLeft(t *testing.T, s *session, limit time.Duration) {
 		time.Sleep(10 * time.Millisecond) // nothing to await: a poll of /proc
 	}
 	s.wait()
+}
+
+// TestKilledSpareIsReplaced: while a restart stops an old COMMAND that
+// ignores the stop signal, the next COMMAND's guard waits, started ahead.
+// A SIGKILL of every guard at once — the old one and that spare — is
+// survived: the old tree is still stopped, the next COMMAND starts under
+// a fresh guard, and a SIGKILL of autoreload then leaves nothing.
+func TestKilledSpareIsReplaced(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ready := filepath.Join(t.TempDir(), "ready")
+	s := startAutoreload(t, dir, "--grace=3s", "--", "sh", "-c", `trap "" TERM; sleep 1000 & echo up >> "$1"; wait`, "sh", ready)
+	s.ready()
+	waitFile(t, ready, 1)
+	writeFile(t, filepath.Join(dir, "src.txt"), "changed")
+	s.await("changed", nil)
+	deadline := time.Now().Add(waitLimit)
+	var guards []procID
+	for len(guards) < 2 { // the old guard and the spare
+		if time.Now().After(deadline) {
+			t.Fatalf("no guard started ahead within %v: %v", waitLimit, marked(s.mark))
+		}
+		time.Sleep(5 * time.Millisecond) // nothing to await: a poll of /proc
+		guards = slices.DeleteFunc(marked(s.mark), func(p procID) bool { return !isGuard(p) })
+	}
+	for _, g := range guards {
+		syscall.Kill(g.pid, syscall.SIGKILL)
+	}
+	s.await("started", nil, "failed")
+	waitFile(t, ready, 2)
+	for _, g := range awaitTree(t, s, 2) {
+		if slices.Contains(guards, g) {
+			t.Errorf("a killed guard %v still runs", g)
+		}
+	}
+	killAndAwaitNothingLeft(t, s, 3*time.Second)
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
@@ -383,6 +384,9 @@ func identify(pid int) (procID, bool) {
 	p, ok := proctree.ReadStat(pid)
 	return procID{pid: pid, start: p.Start, cmd: p.Comm}, ok
 }
+
+// isGuard tells COMMAND's guard by its name.
+func isGuard(p procID) bool { return p.cmd == guard.Comm }
 
 // exists reports whether the very process id is still there, even as a
 // zombie.

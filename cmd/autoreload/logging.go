@@ -254,9 +254,9 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s = "changed (unknown changes, restarting) " + list("paths")
 		}
 		done["paths"], done["count"], done["unknown"] = true, true, true
-	case "started":
+	case supervisor.MsgStarted:
 		s = "started pid " + str("pid")
-	case "exited":
+	case supervisor.MsgExited:
 		// A stop for a restart reads apart from COMMAND ending by itself.
 		verb := "exited"
 		if attrs["stopped"].Any() == true {
@@ -324,15 +324,15 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += "; " + str("hint")
 		}
 		done["flag"], done["value"], done["hint"] = true, true, true
-	case "failed":
+	case supervisor.MsgFailed:
 		s = str("error")
 		done["error"] = true
-	case "build":
+	case supervisor.MsgBuild:
 		s = "building"
-	case "built":
+	case supervisor.MsgBuilt:
 		s = "built in " + str("duration")
 		done["duration"] = true
-	case "build failed":
+	case supervisor.MsgBuildFailed:
 		switch {
 		case has("signal"):
 			s = "build failed (" + str("signal") + ")"
@@ -347,9 +347,9 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += "; nothing runs until a build succeeds"
 		}
 		done["signal"], done["code"], done["error"], done["pid"] = true, true, true, true
-	case "build cancelled":
+	case supervisor.MsgBuildCancelled:
 		s = "build cancelled"
-	case "build loop":
+	case supervisor.MsgBuildLoop:
 		s = "build loop: " + str("hint")
 		done["hint"], done["count"] = true, true
 	case "deps":
@@ -399,13 +399,13 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 		done["error"] = true
 	case "postponed":
 		s = "COMMAND starts on the first change (--postpone)"
-	case "restart loop":
+	case supervisor.MsgRestartLoop:
 		s = "restart loop: " + list("paths") + ": " + str("hint")
 		done["paths"], done["hint"], done["count"] = true, true, true
 	default:
 		s = msg
 	}
-	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || msg == "exited"
+	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || msg == supervisor.MsgExited
 	for _, k := range order {
 		if !done[k] {
 			s += " " + k + "=" + list(k)

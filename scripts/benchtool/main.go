@@ -36,6 +36,8 @@ func main() {
 	var keep bool
 	flag.StringVar(&c.autoreload, "autoreload", "", "autoreload binary")
 	flag.StringVar(&c.autoreloadErr, "autoreload-error", "", "why there is no autoreload binary")
+	flag.StringVar(&c.baseline, "baseline", "", "an older autoreload binary to measure beside (rows baseline, baseline-events)")
+	flag.StringVar(&c.baselineName, "baseline-name", "baseline", "what the baseline binary is, for the report")
 	flag.StringVar(&c.child, "child", "", "benchchild binary")
 	flag.StringVar(&c.cache, "cache", "", "directory the peers are installed in")
 	flag.StringVar(&statusDir, "status", "", "directory of peer install status files")

@@ -39,6 +39,8 @@ type tool struct {
 type config struct {
 	autoreload    string // built binary; empty when the build failed
 	autoreloadErr string
+	baseline      string // an older autoreload binary, measured beside (rows baseline*); empty: none
+	baselineName  string // what it is, for the report
 	child         string
 	driver        string // the Django driver script, written at run time
 	cache         string // peers' install directory
@@ -72,10 +74,27 @@ func shellQuote(argv []string) string {
 }
 
 func allTools(c *config) []*tool {
-	autoreload := func(reloader string, flags ...string) func(*config, string, string, string) spec {
+	binary := func(c *config, old bool) string {
+		if old {
+			return c.baseline
+		}
+		return c.autoreload
+	}
+	run := func(old bool, reloader string, flags ...string) func(*config, string, string, string) spec {
 		return func(c *config, tree, stamp, _ string) spec {
-			argv := append([]string{c.autoreload, "--log-format", "json", "--reloader", reloader, "-w", tree}, flags...)
+			argv := append([]string{binary(c, old), "--log-format", "json", "--reloader", reloader, "-w", tree}, flags...)
 			return spec{argv: append(append(argv, "--"), childArgv(c, stamp, false)...), dir: tree}
+		}
+	}
+	autoreload := func(reloader string, flags ...string) func(*config, string, string, string) spec {
+		return run(false, reloader, flags...)
+	}
+	noWatchman := func(old bool) func(*config, string, string, string) spec {
+		return func(c *config, tree, stamp, list string) spec {
+			sp := run(old, "auto")(c, tree, stamp, list)
+			// No watchman on PATH, no socket: the poller, with kernel events.
+			sp.env = []string{"PATH=" + filepath.Join(c.run, "no-watchman"), "WATCHMAN_SOCK="}
+			return sp
 		}
 	}
 	django := func(mode string) func(*config, string, string, string) spec {
@@ -89,13 +108,12 @@ func allTools(c *config) []*tool {
 		{name: "autoreload", slug: "autoreload", watchman: true, initialStart: true,
 			command: autoreload("watchman"), note: "`--reloader watchman`"},
 		{name: "autoreload, no Watchman", slug: "autoreload-events", initialStart: true,
-			command: func(c *config, tree, stamp, list string) spec {
-				sp := autoreload("auto")(c, tree, stamp, list)
-				// No watchman on PATH, no socket: the poller, with kernel events.
-				sp.env = []string{"PATH=" + filepath.Join(c.run, "no-watchman"), "WATCHMAN_SOCK="}
-				return sp
-			},
-			note: "`--reloader auto` with no Watchman on PATH: the poller with inotify, one watch per directory"},
+			command: noWatchman(false),
+			note:    "`--reloader auto` with no Watchman on PATH: the poller with inotify, one watch per directory"},
+		{name: "baseline autoreload", slug: "baseline", watchman: true, initialStart: true,
+			command: run(true, "watchman"), note: "the --baseline binary, `--reloader watchman`"},
+		{name: "baseline autoreload, no Watchman", slug: "baseline-events", initialStart: true,
+			command: noWatchman(true), note: "the --baseline binary, `--reloader auto` with no Watchman on PATH"},
 		{name: "autoreload --reloader stat --no-events", slug: "autoreload-stat", initialStart: true,
 			command: autoreload("stat", "--no-events"),
 			note:    "the pure poller, default poll interval"},
@@ -153,6 +171,14 @@ func allTools(c *config) []*tool {
 // scripts/bench wrote: STATUSDIR/SLUG holds "ok VERSION" or "unavailable WHY".
 func loadStatus(tools []*tool, dir string, c *config) {
 	for _, t := range tools {
+		if strings.HasPrefix(t.slug, "baseline") {
+			if c.baseline == "" {
+				t.unavailable = "no --baseline binary given"
+			} else {
+				t.version = c.baselineName
+			}
+			continue
+		}
 		isAutoreload := strings.HasPrefix(t.slug, "autoreload")
 		if isAutoreload && c.autoreload == "" {
 			t.unavailable = "no binary: " + c.autoreloadErr

@@ -137,11 +137,11 @@ func (t tree) Sweep() bool {
 func (t tree) Signal(sig syscall.Signal) {
 	c := t.b.child
 	if sig != syscall.SIGKILL && c.Take().Status == nil {
-		_ = syscall.Kill(-c.Pid, sig) // the guard catches it
+		_ = syscall.Kill(-c.Guard, sig) // the guard catches it
 	}
 	procs := proctree.Snapshot()
 	if procs == nil { // no /proc: the group is all there is to signal
-		_ = syscall.Kill(-c.Pid, sig)
+		_ = syscall.Kill(-c.Guard, sig)
 		return
 	}
 	below := map[int]bool{}

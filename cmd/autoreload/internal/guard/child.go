@@ -33,8 +33,8 @@ var ErrGuardEnded = errors.New("its guard ended")
 
 // Child is a COMMAND started under a guard.
 type Child struct {
-	Pid     int // COMMAND's pid, and its process group id
-	Guard   int // the guard's pid
+	Pid     int // COMMAND's pid
+	Guard   int // the guard's pid, and COMMAND's process group id
 	Started time.Time
 
 	ctl  *os.File      // closing it tells the guard the supervisor is gone
@@ -60,10 +60,19 @@ type Pending struct {
 	Ended bool
 }
 
-// Start starts a guard, which starts COMMAND, and returns once COMMAND
-// was executed; a failure is the errno of the exec, or ErrGuardEnded.
-// poke is called from another goroutine after each report.
-func Start(cfg Config, poke func()) (*Child, error) {
+// Spare is a guard started ahead, waiting for its go-ahead: the next
+// COMMAND's guard, whose start (a Go runtime) is then off the critical
+// path of a restart.
+type Spare struct {
+	Pid  int    // the spare guard's pid, the supervisor's child
+	Path string // the COMMAND it will start
+	ctl  *os.File
+	rep  *os.File
+}
+
+// Prestart starts a guard for cfg that waits for Go; cfg.Foreground is
+// ignored (Go says it).
+func Prestart(cfg Config) (*Spare, error) {
 	ctlR, ctlW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -78,11 +87,11 @@ func Start(cfg Config, poke func()) (*Child, error) {
 	for _, f := range cfg.Files[3:] {                                                               // from fdGuardSockets on
 		fds = append(fds, f.Fd())
 	}
-	args := guardArgs{stopSignal: cfg.StopSignal, grace: cfg.Grace, foreground: cfg.Foreground, path: cfg.Path, argv: cfg.Argv}
+	args := guardArgs{stopSignal: cfg.StopSignal, grace: cfg.Grace, path: cfg.Path, argv: cfg.Argv}
 	pid, err := syscall.ForkExec(selfExe(), args.encode(), &syscall.ProcAttr{
 		Env: append(cfg.Env, roleVar+"="+roleGuard), Files: fds, Dir: cfg.Dir,
-		// A group of its own until it joins COMMAND's: a Ctrl-C for the
-		// supervisor must not reach it before it catches SIGINT.
+		// A group of its own, COMMAND's to be: a Ctrl-C for the supervisor
+		// never reaches it.
 		Sys: &syscall.SysProcAttr{Setpgid: true},
 	})
 	runtime.KeepAlive(cfg.Files) // their descriptors must stay open until ForkExec returned
@@ -93,22 +102,50 @@ func Start(cfg Config, poke func()) (*Child, error) {
 		repR.Close()
 		return nil, fmt.Errorf("starting its guard: %w", err)
 	}
-	rd := bufio.NewReader(repR)
+	return &Spare{Pid: pid, Path: cfg.Path, ctl: ctlW, rep: repR}, nil
+}
+
+// Go tells the spare to start COMMAND, in the terminal's foreground or
+// not, with env (KEY=VALUE) added to its environment, and returns once
+// COMMAND was executed; a failure is the errno of the exec, or
+// ErrGuardEnded (the spare was killed meanwhile). poke is called from
+// another goroutine after each report.
+func (sp *Spare) Go(foreground bool, env []string, poke func()) (*Child, error) {
+	_, werr := sp.ctl.Write(goAhead{foreground: foreground, env: env}.encode())
+	rd := bufio.NewReader(sp.rep)
 	first, _ := rd.ReadString('\n')
 	r, err := DecodeReport(first)
-	if err != nil || r.Kind != Started || r.Value <= 0 {
-		ctlW.Close()
-		repR.Close()
+	if werr != nil || err != nil || r.Kind != Started || r.Value <= 0 {
+		sp.ctl.Close()
+		sp.rep.Close()
 		var ws syscall.WaitStatus
-		_, _ = syscall.Wait4(pid, &ws, 0, nil) // it ends once it said why
+		_, _ = syscall.Wait4(sp.Pid, &ws, 0, nil) // it ends once it said why
 		if err == nil && r.Kind == Failed {
 			return nil, syscall.Errno(r.Value)
 		}
 		return nil, ErrGuardEnded
 	}
-	c := &Child{Pid: r.Value, Guard: pid, Started: time.Now(), ctl: ctlW, done: make(chan struct{})}
-	go c.read(rd, repR, poke)
+	c := &Child{Pid: r.Value, Guard: sp.Pid, Started: time.Now(), ctl: sp.ctl, done: make(chan struct{})}
+	go c.read(rd, sp.rep, poke)
 	return c, nil
+}
+
+// Dismiss ends a spare that is not needed: it exits at the end of its
+// control pipe, and is reaped here.
+func (sp *Spare) Dismiss() {
+	sp.ctl.Close()
+	sp.rep.Close()
+	var ws syscall.WaitStatus
+	_, _ = syscall.Wait4(sp.Pid, &ws, 0, nil)
+}
+
+// Start starts a guard, which starts COMMAND at once (Prestart, then Go).
+func Start(cfg Config, poke func()) (*Child, error) {
+	sp, err := Prestart(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sp.Go(cfg.Foreground, nil, poke)
 }
 
 // read collects the guard's reports until it ends; Release waits for it.
@@ -156,19 +193,25 @@ func (c *Child) Ended() bool {
 	return c.pending.Ended
 }
 
+// GuardReaped reports whether the guard was reaped: until then its pid,
+// COMMAND's process group id, cannot be anyone else's.
+func (c *Child) GuardReaped() bool { return c.guardReaped }
+
 // Released reports whether Release was called.
 func (c *Child) Released() bool { return c.ctl == nil }
 
-// Release lets the guard go once COMMAND's tree is over, and waits for its
-// reports to end.
+// Release lets the guard go once COMMAND's tree is over, without waiting
+// for it to exit: its reports end by themselves (Done).
 func (c *Child) Release() {
 	if c == nil || c.ctl == nil {
 		return
 	}
 	c.ctl.Close()
 	c.ctl = nil
-	<-c.done
 }
+
+// Done is closed once the guard's reports ended.
+func (c *Child) Done() <-chan struct{} { return c.done }
 
 // ReapGuard reaps the guard if it ended, without waiting; never again once
 // reaped, for its pid may then be another child's. It reports whether it

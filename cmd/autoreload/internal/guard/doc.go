@@ -4,20 +4,25 @@
 // supervisor, and stops the whole tree itself when the supervisor dies,
 // even by SIGKILL.
 //
-// Start starts a guard and returns a Child handle once COMMAND runs; the
+// Start (or Prestart and Go) starts a guard and returns a Child handle once COMMAND runs; the
 // guard's reports (Started, Stopped, Interrupted, Exited…) arrive as
 // values on the handle. Main, the first call of the program's main, runs
 // the guard (and the exec shim it may start COMMAND through) when the
 // process was started as one. The wire protocol between the two sides —
 // role, argv and descriptor layout, report lines — is in protocol.go.
 //
-//	supervisor ──fork/exec──▶ guard ──fork/exec──▶ exec shim ══exec══▶ COMMAND
-//	(its group)               (joins COMMAND's group)   (pid = COMMAND's pid = group id)
+//	supervisor ──fork/exec──▶ guard ──fork/exec──▶ COMMAND          (no sockets)
+//	(its group)               (leads COMMAND's group)
+//	                          guard ──fork/exec──▶ exec shim ══exec══▶ COMMAND   (sockets)
 //
-// The exec shim is COMMAND's process before COMMAND: started in a new
-// process group, it takes the terminal's foreground (when asked), sets
-// LISTEN_PID to its own pid when LISTEN_FDS is set (which Go's fork and
-// exec cannot do), and executes COMMAND, which keeps the pid.
+// A guard can be started ahead (Prestart), while the previous COMMAND
+// stops, and waits on its control pipe for the go-ahead (Spare.Go), which
+// says whether COMMAND takes the terminal's foreground and what of its
+// environment is known only then (AUTORELOAD_CHANGED). It leads the
+// process group COMMAND is executed into, so a Ctrl-C reaches it from
+// COMMAND's first instruction on. The exec shim is needed only with
+// sockets: in COMMAND's process (so with its pid) it sets LISTEN_PID,
+// which Go's fork and exec cannot, and executes COMMAND.
 //
 // The guard
 //   - reports COMMAND's state, one line each: started, stopped by a

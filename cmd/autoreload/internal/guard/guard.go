@@ -1,10 +1,12 @@
 package guard
 
 import (
+	"bufio"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,15 +41,24 @@ func runGuard(argv []string) int {
 	proctree.BecomeSubreaper()
 	g := &guard{stopSig: args.stopSignal, grace: args.grace, report: report}
 	g.catch()
-	sockets := listenFDs()
-	for i := range sockets {
-		// The shim gets copies from fdShimSockets on; these must not follow them.
-		syscall.CloseOnExec(fdGuardSockets + i)
+	ctlR := bufio.NewReader(ctl)
+	ahead, err := decodeGoAhead(ctlR)
+	if err != nil {
+		return 0 // not needed after all (a spare), or the supervisor is gone
 	}
-	pid, err := startShim(shimArgs{foreground: args.foreground, path: args.path, argv: args.argv}, sockets)
-	for i := range sockets { // COMMAND has them now
-		syscall.Close(fdGuardSockets + i)
+	for _, kv := range ahead.env {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
 	}
+	// COMMAND joins the guard's own process group (the supervisor started
+	// it as the leader of one), so a Ctrl-C for COMMAND reaches the guard
+	// from COMMAND's first instruction on, and the foreground is COMMAND's
+	// before it runs.
+	if ahead.foreground {
+		proctree.SetForeground(0, syscall.Getpgrp())
+		signal.Notify(g.sigc, g.caught...) // SetForeground reset SIGTTOU
+	}
+	pid, err := g.start(args)
 	if err != nil {
 		errno, ok := err.(syscall.Errno)
 		if !ok {
@@ -61,7 +72,7 @@ func runGuard(argv []string) int {
 
 	orphaned := make(chan struct{})
 	go func() { // ends with the supervisor's end of the pipe, or the process
-		_, _ = io.Copy(io.Discard, ctl)
+		_, _ = io.Copy(io.Discard, ctlR)
 		close(orphaned)
 	}()
 	for {
@@ -156,10 +167,13 @@ func (g *guard) collect() {
 // could not): the stop signal, and SIGKILL after the grace period, but
 // never later than a second, so that nothing is left within two.
 func (g *guard) stopTree() {
-	// Out of COMMAND's group, so that the group can be killed whole.
-	_ = syscall.Setpgid(0, 0)
 	proctree.Stop(orphanedTree{g}, g.stopSig, min(g.grace, time.Second), g.sigc, nil)
 }
+
+// signalGroup sends sig to the guard's process group, COMMAND's: the guard
+// catches the stop signal, and SIGKILL, the last resort, is sent once the
+// rest of the tree is killed, so the guard's end then is the tree's.
+func signalGroup(sig syscall.Signal) { _ = syscall.Kill(0, sig) }
 
 // orphanedTree is COMMAND's tree as the guard stops it.
 type orphanedTree struct{ g *guard }
@@ -171,44 +185,42 @@ func (t orphanedTree) Sweep() bool {
 
 func (t orphanedTree) Signal(sig syscall.Signal) { t.g.signalTree(sig) }
 
-// startShim starts COMMAND through the exec shim, in a process group of its
-// own (its pid is the group's id), and joins that group so that the
-// terminal's signals for COMMAND reach the guard too. It returns once
-// COMMAND was executed, or why it could not be.
-func startShim(args shimArgs, sockets int) (int, error) {
+// start starts COMMAND in the guard's process group and returns its pid
+// once it was executed, or why it could not be. With sockets (LISTEN_FDS)
+// it goes through the exec shim, which sets LISTEN_PID to its own pid,
+// COMMAND's to be; otherwise COMMAND is executed directly.
+func (g *guard) start(args guardArgs) (int, error) {
+	sys := &syscall.SysProcAttr{Setpgid: true, Pgid: syscall.Getpgrp()}
+	sockets := listenFDs()
+	if sockets == 0 {
+		return syscall.ForkExec(args.path, args.argv, &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{0, 1, 2}, Sys: sys})
+	}
+	files := []uintptr{0, 1, 2}
+	for i := range sockets {
+		// The shim gets copies from fdShimSockets on; these must not follow them.
+		syscall.CloseOnExec(fdGuardSockets + i)
+		files = append(files, uintptr(fdGuardSockets+i))
+	}
+	defer func() {
+		for i := range sockets { // COMMAND has them now
+			syscall.Close(fdGuardSockets + i)
+		}
+	}()
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, err
 	}
-	// joined tells the shim the guard is in COMMAND's group: until then a
-	// Ctrl-C would reach COMMAND and not the guard, and go untold.
-	joinedR, joinedW, err := os.Pipe()
-	if err != nil {
-		r.Close()
-		w.Close()
-		return 0, err
-	}
-	files := []uintptr{0, 1, 2}
-	for i := range sockets {
-		files = append(files, uintptr(fdGuardSockets+i))
-	}
-	files = append(files, w.Fd(), joinedR.Fd()) // shimErrFD, shimJoinedFD
-	pid, err := syscall.ForkExec(selfExe(), args.encode(), &syscall.ProcAttr{
+	defer r.Close()
+	pid, err := syscall.ForkExec(selfExe(), shimArgs{path: args.path, argv: args.argv}.encode(), &syscall.ProcAttr{
 		Env:   append(os.Environ(), roleVar+"="+roleShim),
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
+		Files: append(files, w.Fd()), // shimErrFD
+		Sys:   sys,
 	})
 	w.Close()
-	joinedR.Close()
 	if err != nil {
-		r.Close()
-		joinedW.Close()
 		return 0, err
 	}
-	_ = syscall.Setpgid(0, pid)
-	joinedW.Close()         // EOF for the shim: go on
 	msg, _ := io.ReadAll(r) // EOF at the exec of COMMAND: the pipe is close-on-exec
-	r.Close()
 	if len(msg) == 0 {
 		return pid, nil
 	}
@@ -218,31 +230,18 @@ func startShim(args shimArgs, sockets int) (int, error) {
 	return 0, syscall.Errno(n)
 }
 
-// runShim is the exec shim's main: between the fork and the exec of
-// COMMAND, in COMMAND's process (so with its pid), it takes the terminal's
-// foreground when asked and sets LISTEN_PID to that pid when LISTEN_FDS is
-// set, then executes COMMAND. A failed exec is written as an errno to
-// shimErrFD.
+// runShim is the exec shim's main: in COMMAND's process (so with its pid),
+// it sets LISTEN_PID to that pid, then executes COMMAND. A failed exec is
+// written as an errno to shimErrFD.
 func runShim(argv []string) int {
 	os.Unsetenv(roleVar)
-	sockets := listenFDs()
-	errFD := shimErrFD(sockets)
+	errFD := shimErrFD(listenFDs())
 	syscall.CloseOnExec(errFD)
-	// Wait for the guard to join this group before COMMAND can be given a
-	// Ctrl-C.
-	joined := os.NewFile(uintptr(shimJoinedFD(sockets)), "guard joined")
-	_, _ = io.Copy(io.Discard, joined)
-	joined.Close()
 	args, err := decodeShimArgs(argv)
 	if err != nil {
 		return 127
 	}
-	if args.foreground {
-		proctree.SetForeground(0, syscall.Getpgrp())
-	}
-	if _, ok := os.LookupEnv("LISTEN_FDS"); ok {
-		os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
-	}
+	os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
 	err = syscall.Exec(args.path, args.argv, os.Environ())
 	errno, ok := err.(syscall.Errno)
 	if !ok {

@@ -88,18 +88,16 @@ func reapOthers(cmd int, cmdDone bool) (childless bool) {
 	}
 }
 
-// signalTree sends sig to COMMAND's group while its id is surely COMMAND's
-// (COMMAND not reaped), and to every descendant of the guard.
+// signalTree sends sig to every descendant of the guard, then to its group
+// (signalGroup).
 func (g *guard) signalTree(sig syscall.Signal) {
-	if !g.cmdDone {
-		_ = syscall.Kill(-g.cmd, sig)
-	}
 	live := slices.DeleteFunc(proctree.Snapshot(), proctree.Stat.Zombie)
 	tree := map[int]bool{}
 	proctree.AddDescendants(proctree.Children(live), tree, syscall.Getpid())
 	for pid := range tree {
 		_ = syscall.Kill(pid, sig)
 	}
+	signalGroup(sig)
 }
 
 // awaitHandled waits, up to limit, until sig is no longer pending for the

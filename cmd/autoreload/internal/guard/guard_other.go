@@ -57,11 +57,7 @@ func reapOthers(cmd int, cmdDone bool) (childless bool) {
 }
 
 // signalTree sends sig to COMMAND's group: all the guard can see here.
-func (g *guard) signalTree(sig syscall.Signal) {
-	if !g.cmdDone {
-		_ = syscall.Kill(-g.cmd, sig)
-	}
-}
+func (g *guard) signalTree(sig syscall.Signal) { signalGroup(sig) }
 
 // awaitHandled is a no-op where the kernel's pending signals cannot be
 // read: a Ctrl-C can then, rarely, be told after COMMAND's end.

@@ -17,6 +17,15 @@ import (
 // next attempt; a change during a build cancels it and starts another
 // with every change so far, so one start follows with all of them.
 
+// The log messages of the build step.
+const (
+	MsgBuild          = "build"           // a build started
+	MsgBuilt          = "built"           // duration
+	MsgBuildFailed    = "build failed"    // code, signal or error; pid of the COMMAND left running
+	MsgBuildCancelled = "build cancelled" // a newer change, or the end, stopped it
+	MsgBuildLoop      = "build loop"      // count, hint
+)
+
 // errNotStarted is the failure of the group that stands for COMMAND before
 // its first start (notStarted).
 var errNotStarted = errors.New("not started: the first build failed")
@@ -49,18 +58,18 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 		r, interrupted, err := s.runBuild(ctx, g, changed)
 		switch {
 		case interrupted && r.Cancelled:
-			s.log.Info("build cancelled")
+			s.log.Info(MsgBuildCancelled)
 			s.carry(changed)
 			return changed, buildInterrupted
 		case err != nil:
-			s.log.Error("build failed", s.stillRunning(g, "error", err.Error())...)
+			s.log.Error(MsgBuildFailed, s.stillRunning(g, "error", err.Error())...)
 		case r.Cancelled && ctx.Err() != nil:
-			s.log.Info("build cancelled")
+			s.log.Info(MsgBuildCancelled)
 			return changed, buildEnded
 		case r.Cancelled:
-			s.log.Info("build cancelled")
+			s.log.Info(MsgBuildCancelled)
 			if cancels++; cancels == buildLoopWarnAfter {
-				s.log.Warn("build loop", "count", cancels,
+				s.log.Warn(MsgBuildLoop, "count", cancels,
 					"hint", "files keep changing while the build runs; if the build writes them, exclude them with --ignore")
 			}
 			if !s.debounce(ctx) {
@@ -70,12 +79,12 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 			changed = union(changed, more)
 			continue
 		case r.OK():
-			s.log.Info("built", "duration", r.Duration)
+			s.log.Info(MsgBuilt, "duration", r.Duration)
 			return changed, built
 		case r.Signal != 0:
-			s.log.Error("build failed", s.stillRunning(g, "signal", SignalName(r.Signal))...)
+			s.log.Error(MsgBuildFailed, s.stillRunning(g, "signal", SignalName(r.Signal))...)
 		default:
-			s.log.Error("build failed", s.stillRunning(g, "code", r.Code)...)
+			s.log.Error(MsgBuildFailed, s.stillRunning(g, "code", r.Code)...)
 		}
 		s.carry(changed)
 		return changed, buildFailed
@@ -86,7 +95,7 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 // meanwhile; a change requested meanwhile, the end of ctx, or a Ctrl-C
 // the guard saw (interrupted) cancels it.
 func (s *Supervisor) runBuild(ctx context.Context, g *group, changed []string) (r gate.Result, interrupted bool, err error) {
-	s.log.Info("build")
+	s.log.Info(MsgBuild)
 	if s.opts.OnBuild != nil {
 		s.opts.OnBuild(true)
 		defer s.opts.OnBuild(false)

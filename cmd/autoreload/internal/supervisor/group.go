@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"slices"
 	"syscall"
 	"time"
 
@@ -9,10 +10,11 @@ import (
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/writers"
 )
 
-// group is one run of COMMAND: its guard, its leader, whose pid is also the
-// process group id, and every descendant, wherever it went.
+// group is one run of COMMAND: its guard, which leads its process group,
+// its leader COMMAND, and every descendant, wherever it went.
 type group struct {
-	pid     int
+	pid     int // COMMAND's
+	pgid    int // the guard's pid
 	started time.Time
 	// status is set once the leader has ended (reaped by its guard, or by
 	// the supervisor when the guard died first).
@@ -40,6 +42,12 @@ type group struct {
 	guardLost bool
 }
 
+// groupHeld reports whether g's group id is surely still g's: COMMAND,
+// in it, is unreaped, or the guard, its leader, is.
+func (g *group) groupHeld() bool {
+	return g.status == nil || (g.child != nil && !g.child.GuardReaped())
+}
+
 // guardPid is the guard's pid; 0 without one.
 func (g *group) guardPid() int {
 	if g == nil || g.child == nil {
@@ -48,13 +56,43 @@ func (g *group) guardPid() int {
 	return g.child.Guard
 }
 
-// finish lets the guard go once the group is over, and waits for its
-// reports to end.
-func (g *group) finish() {
-	if g != nil && g.child != nil {
+// release lets g's guard go once the group is over: it exits by itself,
+// and Run waits for it only as it returns (awaitReleased).
+func (s *Supervisor) release(g *group) {
+	if g != nil && g.child != nil && !g.child.Released() {
 		g.child.Release()
 		g.writes.Stop()
+		s.released = append(slices.DeleteFunc(s.released, s.reapReleased), g.child)
+		s.reaper.keep[g.child.Guard] = true
 	}
+}
+
+// reapReleased reaps c, a guard let go, if it exited, and reports whether
+// it did. Released guards are reaped here only, never by the reaper's
+// sweep, so that a pid is never waited for after another reaped it.
+func (s *Supervisor) reapReleased(c *guard.Child) bool {
+	select {
+	case <-c.Done():
+	default:
+		return false
+	}
+	if !c.ReapGuard() {
+		return false
+	}
+	delete(s.reaper.keep, c.Guard)
+	return true
+}
+
+// awaitReleased waits until every guard let go has exited and reaps it:
+// Run leaves no process behind, not even a guard about to exit. Each has
+// no child left, so this takes a moment.
+func (s *Supervisor) awaitReleased() {
+	for _, c := range s.released {
+		<-c.Done()
+		c.AwaitGuard()
+		delete(s.reaper.keep, c.Guard)
+	}
+	s.released = nil
 }
 
 // reapLeader takes what the guard reported of g's leader: its end, or that

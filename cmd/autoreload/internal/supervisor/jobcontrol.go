@@ -62,10 +62,10 @@ func (s *Supervisor) relayStop(ctx context.Context, g *group, sig syscall.Signal
 // resume continues g's group, with the terminal if foreground.
 func (s *Supervisor) resume(g *group, foreground bool) {
 	if foreground {
-		s.term.give(g.pid)
+		s.term.give(g.pgid)
 	}
 	s.log.Debug("continued", "pid", g.pid, "foreground", foreground)
-	_ = syscall.Kill(-g.pid, syscall.SIGCONT)
+	_ = syscall.Kill(-g.pgid, syscall.SIGCONT)
 }
 
 // suspend stops the supervisor's job with sig, as the terminal would have

@@ -49,6 +49,9 @@ func (s *Supervisor) replaceLostGuard(ctx context.Context, g *group) *group {
 		attrs = append(attrs, "then", "restart")
 	}
 	s.log.Warn(MsgGuardLost, attrs...)
+	if restart {
+		s.prestart()
+	}
 	s.stop(g)
 	if !restart || ctx.Err() != nil {
 		return g

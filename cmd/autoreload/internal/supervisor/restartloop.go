@@ -63,6 +63,9 @@ func (m *modified) add(path string, t time.Time) {
 	m.times[path] = t
 }
 
+// MsgRestartLoop warns of a restart loop: paths, count, hint.
+const MsgRestartLoop = "restart loop"
+
 // countsTowardLoop reports whether a restart of prev for changed files
 // with modification times m counts towards a loop: each of them was
 // prev's own write.
@@ -128,7 +131,7 @@ func (s *Supervisor) noteRestartCause(prev *group, changed []string, m modified)
 		}
 	}
 	if fresh {
-		s.log.Warn("restart loop", "paths", s.loop.paths, "count", s.loop.runs, "hint", loopHint(s.loop.paths))
+		s.log.Warn(MsgRestartLoop, "paths", s.loop.paths, "count", s.loop.runs, "hint", loopHint(s.loop.paths))
 	}
 }
 

@@ -11,6 +11,14 @@ import (
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/writers"
 )
 
+// The log messages of a run of COMMAND, for whoever formats them.
+const (
+	MsgStarted  = "started"  // pid
+	MsgExited   = "exited"   // pid, code or signal, stopped or then (and delay)
+	MsgFailed   = "failed"   // error: COMMAND could not be started
+	MsgStopping = "stopping" // signal: the supervisor stops COMMAND and ends (pid too, at debug level)
+)
+
 // Run starts COMMAND and supervises it until ctx is cancelled, then stops
 // it and returns nil once nothing of it is left. It returns a *StartError
 // when COMMAND cannot be started the first time, and an *ExitError when
@@ -23,6 +31,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	r := &run{s: s, ctx: ctx}
 	defer r.restartT.stop()
 	defer r.loopT.stop()
+	defer s.awaitReleased()
+	defer s.dismissSpare()
 	r.first()
 	for !r.over {
 		select {
@@ -145,6 +155,7 @@ func (r *run) restart() {
 		}
 	}
 	r.restartT.stop()
+	r.s.prestart()
 	r.s.stop(r.g)
 	if r.ctx.Err() != nil {
 		r.over = true
@@ -160,6 +171,7 @@ func (r *run) restart() {
 
 // replace stops COMMAND and starts it again, for changed.
 func (r *run) replace(changed []string) {
+	r.s.prestart()
 	r.s.stop(r.g)
 	if r.ctx.Err() != nil {
 		r.over = true
@@ -173,7 +185,7 @@ func (r *run) replace(changed []string) {
 func (r *run) settle() {
 	s, g := r.s, r.g
 	if s.takeInterrupts(g) {
-		s.log.Info("stopping", "signal", "SIGINT")
+		s.log.Info(MsgStopping, "signal", "SIGINT")
 		r.end(nil)
 		return
 	}
@@ -201,7 +213,7 @@ func (r *run) onExit() {
 	g.handled = true
 	s.restoreTerminal() // so that Ctrl-C reaches autoreload while it waits
 	if g.failed != nil && g.pid == 0 {
-		s.log.Error("failed", "error", g.failed.Error())
+		s.log.Error(MsgFailed, "error", g.failed.Error())
 	}
 	delay, restart, err := s.afterExit(g)
 	if g.status != nil {
@@ -287,7 +299,6 @@ func (s *Supervisor) start(changed []string) *group {
 		s.beforeStart()
 	}
 	begun := time.Now()
-	files := append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...)
 	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
 		return &group{failed: err, started: time.Now()}
@@ -298,12 +309,18 @@ func (s *Supervisor) start(changed []string) *group {
 		default:
 		}
 	}
-	env := append(environ(s.opts.Env, changed), s.opts.SocketEnv...)
-	cfg := guard.Config{Path: path, Argv: s.opts.Command, Env: env, Files: files,
-		Foreground: s.term.startsInForeground(), StopSignal: s.opts.StopSignal, Grace: s.opts.Grace}
+	// What is known only now goes with the go-ahead; the rest the guard,
+	// maybe started ahead, has already.
+	fg, env := s.term.startsInForeground(), []string{"AUTORELOAD_CHANGED=" + changedList(changed)}
 	var c *guard.Child
 	for try := 1; ; try++ {
-		c, err = guard.Start(cfg, poke)
+		sp := s.takeSpare(path)
+		if sp == nil {
+			if sp, err = guard.Prestart(s.guardConfig(path)); err != nil {
+				break
+			}
+		}
+		c, err = sp.Go(fg, env, poke)
 		if err != guard.ErrGuardEnded || try == startAttempts {
 			break
 		}
@@ -311,10 +328,59 @@ func (s *Supervisor) start(changed []string) *group {
 	if err != nil {
 		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
 	}
-	g := &group{pid: c.Pid, started: c.Started, child: c, writes: writers.Record(c.Pid, begun, c.Started)}
+	g := &group{pid: c.Pid, pgid: c.Guard, started: c.Started, child: c, writes: writers.Record(c.Pid, begun, c.Started)}
 	s.running.Store(int64(g.pid))
-	s.log.Info("started", "pid", g.pid)
+	s.log.Info(MsgStarted, "pid", g.pid)
 	return g
+}
+
+// guardConfig is what every guard of COMMAND at path gets ahead of its
+// go-ahead.
+func (s *Supervisor) guardConfig(path string) guard.Config {
+	return guard.Config{Path: path, Argv: s.opts.Command, Env: append(environ(s.opts.Env, nil), s.opts.SocketEnv...),
+		Files:      append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...),
+		StopSignal: s.opts.StopSignal, Grace: s.opts.Grace}
+}
+
+// prestart starts the next COMMAND's guard ahead, as the old tree is
+// stopped, so that its start is off the critical path of a restart. A
+// failure here is tried again, and reported, by start.
+func (s *Supervisor) prestart() {
+	if s.spare != nil {
+		return
+	}
+	path, err := lookPath(s.opts.Command[0])
+	if err != nil {
+		return
+	}
+	if sp, err := guard.Prestart(s.guardConfig(path)); err == nil {
+		s.spare = sp
+		s.reaper.keep[sp.Pid] = true // neither COMMAND's nor to be reaped by a sweep
+	}
+}
+
+// takeSpare returns the guard started ahead, if it is for path.
+func (s *Supervisor) takeSpare(path string) *guard.Spare {
+	sp := s.spare
+	if sp == nil {
+		return nil
+	}
+	s.spare = nil
+	delete(s.reaper.keep, sp.Pid)
+	if sp.Path != path {
+		sp.Dismiss()
+		return nil
+	}
+	return sp
+}
+
+// dismissSpare ends a guard started ahead that no start took.
+func (s *Supervisor) dismissSpare() {
+	if sp := s.spare; sp != nil {
+		s.spare = nil
+		delete(s.reaper.keep, sp.Pid)
+		sp.Dismiss()
+	}
 }
 
 // sweep reaps what exited and returns the live processes of g's tree. The
@@ -342,7 +408,7 @@ func (s *Supervisor) logExit(g *group, then ...any) {
 	if g.stopping {
 		attrs = append(attrs, "stopped", true)
 	}
-	s.log.Info("exited", append(attrs, then...)...)
+	s.log.Info(MsgExited, append(attrs, then...)...)
 }
 
 // outcome is what follows an end of COMMAND by itself, for its log line:
@@ -367,16 +433,36 @@ func (s *Supervisor) stop(g *group) {
 	if g.failed != nil {
 		return
 	}
-	defer g.finish()
+	defer s.release(g)
 	defer s.logExit(g) // an end by itself just before the stop
-	t := &commandTree{s: s, g: g}
+	t := &commandTree{s: s, g: g, groupDone: map[syscall.Signal]bool{}}
+	if reapLeader(g); g.status == nil && !s.killed() {
+		// The group id is surely COMMAND's: signal it at once, before the
+		// scan of /proc finds what left the group.
+		s.term.take()
+		g.stopping = true
+		s.log.Debug(MsgStopping, "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
+		for _, sig := range []syscall.Signal{s.opts.StopSignal, syscall.SIGCONT} {
+			_ = syscall.Kill(-g.pgid, sig)
+			t.groupDone[sig] = true
+		}
+	}
 	if !t.Sweep() {
 		s.term.take()
 		g.stopping = true
-		s.log.Debug("stopping", "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
 		proctree.Stop(t, s.opts.StopSignal, s.opts.Grace, s.reaper.C, s.kill)
 	}
 	s.restoreTerminal()
+}
+
+// killed reports whether Kill was called.
+func (s *Supervisor) killed() bool {
+	select {
+	case <-s.kill:
+		return true
+	default:
+		return false
+	}
 }
 
 // commandTree is COMMAND's tree as proctree.Stop sees it.
@@ -384,14 +470,24 @@ type commandTree struct {
 	s     *Supervisor
 	g     *group
 	alive []proctree.Stat // as of the last Sweep
+	// groupDone are the signals stop sent the group before the first
+	// Sweep: Signal sends them only to what left the group.
+	groupDone map[syscall.Signal]bool
 }
 
+// Sweep reports the tree gone once COMMAND ended and nothing is left of
+// it but its guard, which exits by itself once it has reaped all: the next
+// COMMAND need not wait for that.
 func (t *commandTree) Sweep() bool {
 	t.alive = t.s.sweep(t.g)
-	return t.g.status != nil && len(t.alive) == 0
+	guardOnly := len(t.alive) == 1 && t.alive[0].Pid == t.g.guardPid()
+	return t.g.status != nil && (len(t.alive) == 0 || guardOnly)
 }
 
-func (t *commandTree) Signal(sig syscall.Signal) { t.s.reaper.signal(t.g, t.alive, sig) }
+func (t *commandTree) Signal(sig syscall.Signal) {
+	t.s.reaper.signal(t.g, t.alive, sig, t.groupDone[sig])
+	delete(t.groupDone, sig)
+}
 
 func (s *Supervisor) beforeStart() {
 	if s.opts.BeforeStart != nil {

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 )
 
 // OnExit is what to do when COMMAND exits by itself with a code other than 3.
@@ -93,6 +95,10 @@ type Supervisor struct {
 	// lastInterrupt is the time of the last Ctrl-C seen by a guard.
 	lastInterrupt time.Time
 	loop          loopState
+	// released are the guards of stopped groups, which exit by themselves.
+	released []*guard.Child
+	// spare is the next COMMAND's guard, started ahead (prestart).
+	spare *guard.Spare
 }
 
 // New returns a supervisor for opts; nothing runs until Run. It changes

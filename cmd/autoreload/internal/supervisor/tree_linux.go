@@ -28,12 +28,15 @@ type reaper struct {
 	self int
 	pgrp int
 	// spare is a child that is neither COMMAND's nor to be reaped here:
-	// the running build, which its own Wait reaps.
+	// the running build's guard, which its own Wait reaps.
 	spare int
+	// keep are the guards of stopped groups, exiting by themselves: not
+	// COMMAND's, and reaped by the supervisor's release only.
+	keep map[int]bool
 }
 
 func newReaper() *reaper {
-	r := &reaper{C: make(chan os.Signal, 1), self: os.Getpid(), pgrp: syscall.Getpgrp()}
+	r := &reaper{C: make(chan os.Signal, 1), self: os.Getpid(), pgrp: syscall.Getpgrp(), keep: map[int]bool{}}
 	signal.Notify(r.C, syscall.SIGCHLD)
 	return r
 }
@@ -47,7 +50,7 @@ func (r *reaper) sweep(g *group) []proctree.Stat {
 	procs := proctree.Snapshot()
 	reaped := map[int]bool{}
 	for _, p := range procs {
-		if p.PPid == r.self && p.Pgid != r.pgrp && p.Zombie() && p.Pid != r.spare {
+		if p.PPid == r.self && p.Pgid != r.pgrp && p.Zombie() && p.Pid != r.spare && !r.keep[p.Pid] {
 			reaped[p.Pid] = r.reap(g, p.Pid)
 		}
 	}
@@ -65,13 +68,13 @@ func (r *reaper) sweep(g *group) []proctree.Stat {
 	// group member then counts only if it descends from the supervisor (as
 	// subreaper, all of COMMAND's tree does).
 	var ours map[int]bool
-	if g.status != nil {
+	if !g.groupHeld() {
 		ours = map[int]bool{}
 		proctree.AddDescendants(children, ours, r.self)
 	}
 	for _, p := range procs {
-		orphan := p.PPid == r.self && p.Pgid != r.pgrp && p.Pid != r.spare
-		inGroup := p.Pgid == g.pid && (ours == nil || ours[p.Pid])
+		orphan := p.PPid == r.self && p.Pgid != r.pgrp && p.Pid != r.spare && !r.keep[p.Pid]
+		inGroup := p.Pgid == g.pgid && (ours == nil || ours[p.Pid])
 		if inGroup || (orphan && !p.Zombie() && !r.isHelper(p.Pid)) {
 			member[p.Pid] = true
 		}
@@ -121,24 +124,24 @@ func (r *reaper) reap(g *group, pid int) bool {
 	return got == pid
 }
 
-// signal sends sig to the leader's process group and to every live member
-// of the tree that left it.
-func (r *reaper) signal(g *group, alive []proctree.Stat, sig syscall.Signal) {
+// signal sends sig to the tree's process group (unless groupDone: it got
+// sig already) and to every live member of the tree that left it.
+func (r *reaper) signal(g *group, alive []proctree.Stat, sig syscall.Signal, groupDone bool) {
 	if g == nil || g.pid == 0 {
 		return
 	}
-	// The group id is safe to signal while the leader is unreaped (its pid
-	// is still taken) or while a member of ours is in the group (a group id
-	// in use is never handed out again); otherwise it may be someone else's.
-	group := g.status == nil
+	// The group id is safe to signal while COMMAND or the guard is unreaped
+	// (groupHeld) or while a member of ours is in the group (a group id in
+	// use is never handed out again); otherwise it may be someone else's.
+	group := g.groupHeld()
 	for _, p := range alive {
-		group = group || p.Pgid == g.pid
+		group = group || p.Pgid == g.pgid
 	}
-	if group {
-		_ = syscall.Kill(-g.pid, sig)
+	if group && !groupDone {
+		_ = syscall.Kill(-g.pgid, sig)
 	}
 	for _, p := range alive {
-		if p.Pgid != g.pid {
+		if p.Pgid != g.pgid {
 			_ = syscall.Kill(p.Pid, sig)
 		}
 	}

@@ -15,11 +15,12 @@ import (
 // descendant that starts its own session or group is not seen.
 type reaper struct {
 	C     chan os.Signal
-	spare int // the running build, reaped by its own Wait (unused: only g's leader is reaped here)
+	spare int          // the running build's guard (unused: only g's leader is reaped here)
+	keep  map[int]bool // guards of stopped groups, reaped by release only (unused here too)
 }
 
 func newReaper() *reaper {
-	r := &reaper{C: make(chan os.Signal, 1)}
+	r := &reaper{C: make(chan os.Signal, 1), keep: map[int]bool{}}
 	signal.Notify(r.C, syscall.SIGCHLD)
 	return r
 }
@@ -36,14 +37,14 @@ func (r *reaper) sweep(g *group) []proctree.Stat {
 	if g.child != nil {
 		g.child.ReapGuard()
 	}
-	if syscall.Kill(-g.pid, 0) == nil {
-		return []proctree.Stat{{Pid: g.pid, Pgid: g.pid}}
+	if syscall.Kill(-g.pgid, 0) == nil {
+		return []proctree.Stat{{Pid: g.pid, Pgid: g.pgid}}
 	}
 	return nil
 }
 
-func (r *reaper) signal(g *group, _ []proctree.Stat, sig syscall.Signal) {
-	if g != nil && g.pid != 0 {
-		_ = syscall.Kill(-g.pid, sig)
+func (r *reaper) signal(g *group, _ []proctree.Stat, sig syscall.Signal, groupDone bool) {
+	if g != nil && g.pid != 0 && !groupDone {
+		_ = syscall.Kill(-g.pgid, sig)
 	}
 }
