@@ -206,8 +206,12 @@ func TestWithoutKeysTerminalUnchanged(t *testing.T) {
 	if got := waitFile(t, out, 1); got[0] != "got [r]" {
 		t.Errorf("COMMAND read %q, want \"got [r]\"\n%s", got[0], ot.output())
 	}
-	if fg, _ := unix.IoctlGetInt(int(ot.master.Fd()), unix.TIOCGPGRP); fg != started.pid() {
-		t.Errorf("terminal's foreground group %d, want COMMAND's %d", fg, started.pid())
+	pgid, err := unix.Getpgid(started.pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fg, _ := unix.IoctlGetInt(int(ot.master.Fd()), unix.TIOCGPGRP); fg != pgid {
+		t.Errorf("terminal's foreground group %d, want COMMAND's %d", fg, pgid)
 	}
 	if rest := ot.stop(); startedIn(rest) != 0 || slices.ContainsFunc(rest, func(e event) bool { return e.msg() == "restart" }) {
 		t.Errorf("r restarted COMMAND without -I: %v", rest)

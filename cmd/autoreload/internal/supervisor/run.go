@@ -329,7 +329,7 @@ func (s *Supervisor) start(changed []string) *group {
 		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
 	}
 	g := &group{pid: c.Pid, pgid: c.Guard, started: c.Started, child: c, writes: writers.Record(c.Pid, begun, c.Started)}
-	s.running.Store(int64(g.pid))
+	s.running.Store(int64(g.pgid))
 	s.log.Info(MsgStarted, "pid", g.pid)
 	return g
 }
@@ -389,7 +389,7 @@ func (s *Supervisor) dismissSpare() {
 func (s *Supervisor) sweep(g *group) []proctree.Stat {
 	alive := s.reaper.sweep(g)
 	if g.status != nil {
-		s.running.CompareAndSwap(int64(g.pid), 0)
+		s.running.CompareAndSwap(int64(g.pgid), 0)
 	}
 	if g.status != nil && g.stopping {
 		s.logExit(g)
