@@ -121,9 +121,15 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	defer cancel(nil)
 	supervised := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { warnUnmatched(ctx, cfg.specOptions(), cfg.sidePatterns, logger) })
+	wg.Go(func() {
+		defer stopOnPanic(cancel, logger)
+		warnUnmatched(ctx, cfg.specOptions(), cfg.sidePatterns, logger)
+	})
 	if side != nil {
-		wg.Go(func() { side.runLoop(ctx) })
+		wg.Go(func() {
+			defer stopOnPanic(cancel, logger)
+			side.runLoop(ctx)
+		})
 	}
 	pressed := make(chan byte)
 	wg.Go(func() { handleSignals(sigs, pressed, supervised, cancel, sup, logger) })
