@@ -85,15 +85,7 @@ func TestEventsVanishedCreationWaitsForTheRename(t *testing.T) {
 	p, _ := eventPoller(t, dir, Options{Interval: time.Hour})
 	tmp := filepath.Join(dir, ".app.go.tmp.go")
 	write(t, tmp, "2")
-	deadline := time.Now().Add(10 * time.Second)
-	for !slices.ContainsFunc(p.pending, func(c spec.Change) bool { return c.Path == tmp }) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no look saw %s; pending %v", tmp, p.pending)
-		}
-		if err := p.advance(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	awaitPending(t, p, tmp)
 	if err := os.Rename(tmp, filepath.Join(dir, "app.go")); err != nil {
 		t.Fatal(err)
 	}
