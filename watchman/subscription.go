@@ -69,11 +69,33 @@ type reply struct {
 // before the failure. Errors: an ErrUnavailable, an ErrRootGone, ErrClosed, or
 // ctx's cause.
 func (s *Subscription) Next(ctx context.Context) (spec.Batch, error) {
+	var hold *time.Timer // holds a batch of new files only (spec.NewOnlyHold)
+	defer func() {
+		if hold != nil {
+			hold.Stop()
+		}
+	}()
+	holdOver := false
 	for {
 		if err := s.refreshIfNeeded(ctx); err != nil {
 			return spec.Batch{}, err
 		}
 		s.mu.Lock()
+		if !holdOver && s.err == nil && !s.pending.Unknown && spec.OnlyNew(s.pending.Changes) {
+			s.mu.Unlock()
+			if hold == nil {
+				hold = time.NewTimer(spec.NewOnlyHold)
+			}
+			select {
+			case <-ctx.Done():
+				return spec.Batch{}, context.Cause(ctx)
+			case <-s.ready:
+			case <-s.done:
+			case <-hold.C:
+				holdOver = true
+			}
+			continue
+		}
 		if !s.pending.Empty() {
 			b := s.pending
 			s.pending, s.index = spec.Batch{}, nil
@@ -82,6 +104,10 @@ func (s *Subscription) Next(ctx context.Context) (spec.Batch, error) {
 			// batch (the daemon settles for 20 ms), is no change.
 			b.Changes = slices.DeleteFunc(b.Changes, spec.Change.Transient)
 			if b.Empty() {
+				if hold != nil {
+					hold.Stop()
+				}
+				hold, holdOver = nil, false // the next batch is held anew
 				continue
 			}
 			return b, nil

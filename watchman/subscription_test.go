@@ -1,6 +1,7 @@
 package watchman
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -530,6 +531,53 @@ func TestTransientFileIsNoChange(t *testing.T) {
 		if seen[old].Exists || seen[old].Created {
 			t.Fatalf("save %d: %s reported as %+v", i, old, seen[old])
 		}
+	}
+}
+
+// A save's temporary file that lives longer than the daemon's settle (sed
+// -i on a loaded machine) comes alone in a notification of its own; the
+// batch, only new files, waits for the next one, with the rename, and the
+// temporary file, created and gone within it, is left out.
+func TestSlowTransientFileIsNoChange(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	real := filepath.Join(root, "main.go")
+	write(t, real, "1")
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
+	for i := range 3 {
+		tmp := filepath.Join(root, fmt.Sprintf("sedAb12C%d", i))
+		write(t, tmp, fmt.Sprint(i+2))
+		time.Sleep(50 * time.Millisecond) // the temporary file's life: longer than the 20 ms settle
+		if err := os.Rename(tmp, real); err != nil {
+			t.Fatal(err)
+		}
+		seen, _ := collect(t, s, real)
+		if c, ok := seen[tmp]; ok {
+			t.Fatalf("save %d: the temporary file %s was reported: %+v (all: %v)", i, tmp, c, seen)
+		}
+	}
+}
+
+// A batch of new files only that nothing follows goes out once the hold
+// is over; one with an edit in it does not wait for the hold.
+func TestNewFilesOnlyHeldBriefly(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
+	fresh, edited := filepath.Join(root, "new.go"), filepath.Join(root, "old.go")
+	s.push(spec.Batch{Changes: []spec.Change{{Path: fresh, Exists: true, Created: true}}})
+	if got := pathsOf(next(t, s)); len(got) != 1 || got[0] != fresh {
+		t.Fatalf("batch %v, want only %s", got, fresh)
+	}
+	s.push(spec.Batch{Changes: []spec.Change{{Path: fresh, Exists: true, Created: true}, {Path: edited, Exists: true}}})
+	ctx, cancel := context.WithTimeout(context.Background(), spec.NewOnlyHold/2)
+	defer cancel()
+	b, err := s.Next(ctx)
+	if err != nil {
+		t.Fatalf("a batch with an edit in it was held: %v", err)
+	}
+	if got := pathsOf(b); len(got) != 2 {
+		t.Fatalf("batch %v, want %s and %s", got, fresh, edited)
 	}
 }
 

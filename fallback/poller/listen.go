@@ -415,11 +415,15 @@ func (p *Poller) ready(now time.Time) bool {
 // quiet is how long the kernel must be quiet before the held batch goes
 // out. A batch holding a new file waits as long as Watchman's settle: a
 // save's temporary file (sed -i, an editor's atomic save) is renamed over
-// the real file within milliseconds, and must not go out alone first.
+// the real file within milliseconds, and must not go out alone first;
+// one made only of new files waits spec.NewOnlyHold, as the Watchman
+// subscription holds it, for a temporary file slower than that.
 func (p *Poller) quiet() time.Duration {
 	switch {
 	case p.hb.burst:
 		return quietBurst
+	case p.hb.created && spec.OnlyNew(p.pending):
+		return spec.NewOnlyHold
 	case p.hb.created:
 		return settlePeriod
 	}

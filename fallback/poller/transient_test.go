@@ -22,7 +22,7 @@ func TestPollerTransientInOneBatchIsNoChange(t *testing.T) {
 	scanNow(t, p)
 
 	write(t, lock, "")
-	tmp := filepath.Join(dir, "sedAb12Cd")
+	tmp := filepath.Join(dir, "sedAb12Cd.go") // the spec here selects *.go
 	write(t, tmp, "2")
 	if !step(t, p) {
 		t.Fatal("a scan while index.lock exists was not held back")
@@ -85,15 +85,7 @@ func TestEventsVanishedCreationWaitsForTheRename(t *testing.T) {
 	p, _ := eventPoller(t, dir, Options{Interval: time.Hour})
 	tmp := filepath.Join(dir, ".app.go.tmp.go")
 	write(t, tmp, "2")
-	deadline := time.Now().Add(10 * time.Second)
-	for !slices.ContainsFunc(p.pending, func(c spec.Change) bool { return c.Path == tmp }) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no look saw %s; pending %v", tmp, p.pending)
-		}
-		if err := p.advance(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	awaitPending(t, p, tmp)
 	if err := os.Rename(tmp, filepath.Join(dir, "app.go")); err != nil {
 		t.Fatal(err)
 	}
@@ -102,4 +94,41 @@ func TestEventsVanishedCreationWaitsForTheRename(t *testing.T) {
 	}
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"app.go": true})
 	expectNone(t, p, 200*time.Millisecond)
+}
+
+// TestEventsSlowTransientWaitsForTheRename: on kernel events, a batch made
+// only of a new file (a save's temporary file that outlives Watchman's
+// settle on a loaded machine) waits spec.NewOnlyHold for the rename, not
+// the settle only.
+func TestEventsSlowTransientWaitsForTheRename(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{"app.go": "1"})
+	p, _ := eventPoller(t, dir, Options{Interval: time.Hour})
+	tmp := filepath.Join(dir, "sedAb12Cd.go") // the spec here selects *.go
+	write(t, tmp, "2")
+	awaitPending(t, p, tmp)
+	if p.ready(time.Now().Add(4 * settlePeriod)) {
+		t.Fatalf("a batch of only the new %s would go out after %s", tmp, 4*settlePeriod)
+	}
+	if !p.ready(time.Now().Add(spec.NewOnlyHold + settlePeriod)) {
+		t.Fatalf("a batch of only the new %s would not go out after %s", tmp, spec.NewOnlyHold+settlePeriod)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "app.go")); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"app.go": true})
+}
+
+// awaitPending advances p until its pending batch holds path.
+func awaitPending(t *testing.T, p *Poller, path string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.ContainsFunc(p.pending, func(c spec.Change) bool { return c.Path == path }) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no look saw %s; pending %v", path, p.pending)
+		}
+		if err := p.advance(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -16,6 +16,26 @@ type Change struct {
 	Created bool
 }
 
+// NewOnlyHold is how long a backend holds a batch made only of new files
+// for what comes next. A save's temporary file (sed -i's sedXXXXXX) lives
+// milliseconds, longer than Watchman's 20 ms settle on a loaded machine;
+// its batch, alone, would restart nothing but name the temporary file
+// and make the real file's rename a second batch. The rename and the
+// deletion come within the hold, and the temporary file, created and gone
+// within the batch, is left out. A batch with an edit in it goes at once.
+const NewOnlyHold = 100 * time.Millisecond
+
+// OnlyNew reports whether changes, not empty, are all files created in
+// the batch and still there: a batch that NewOnlyHold holds.
+func OnlyNew(changes []Change) bool {
+	for _, c := range changes {
+		if !c.Created || !c.Exists {
+			return false
+		}
+	}
+	return len(changes) > 0
+}
+
 // Transient reports whether c is a file created and deleted again within
 // one batch: no change at all.
 func (c Change) Transient() bool { return c.Created && !c.Exists }
