@@ -136,6 +136,13 @@ func (g *guard) flushSignals() {
 	g.sigc = c
 }
 
+// ctrlCHandledLimit bounds the wait for a Ctrl-C still pending in the
+// kernel when COMMAND's end is seen. Only a pending SIGINT is waited for,
+// and it is taken as soon as a thread of the guard runs: on a loaded
+// machine that took over 100 ms (the limit before), and the end then read
+// as COMMAND's own (--on-exit=restart started it again).
+const ctrlCHandledLimit = 3 * time.Second
+
 // say writes one report; with the supervisor gone it fails, harmlessly.
 func (g *guard) say(r Report) { _, _ = g.report.WriteString(r.Encode()) }
 
@@ -145,7 +152,7 @@ func (g *guard) collect() {
 		stop, exit := peekCommand(g.cmd)
 		switch {
 		case exit != nil:
-			awaitHandled(syscall.SIGINT, 100*time.Millisecond)
+			awaitHandled(syscall.SIGINT, ctrlCHandledLimit)
 			g.flushSignals()
 			if exit.Signal != 0 {
 				g.say(Report{Killed, int(exit.Signal)})
