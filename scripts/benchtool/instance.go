@@ -23,6 +23,8 @@ type instance struct {
 	launch int64 // wall-clock ns, comparable with the child's stamps
 	base   int   // child starts accounted for so far
 	dead   bool
+	// ownWatchKB: the peak of its own processes through restartsOnBig.
+	ownWatchKB uint64
 }
 
 // live holds every instance not yet stopped, for the signal handler.

@@ -32,7 +32,8 @@ type result struct {
 	// ownRSSKB: the peak of the sum over the tool's processes running its
 	// own executable (measuresOwn), on the big tree, restarts included.
 	ownRSSKB               uint64
-	ownRSSOf               []string // the processes of that peak (ownWatch), when known
+	ownRSSOf               []string // the processes of that peak (memPart)
+	ownRounds              []uint64 // the peak of each ready round's instance
 	bigRestarts, bigMissed int      // restarts on the big tree (restartsOnBig)
 	errs                   []string
 	stops                  int      // times the tool was stopped with SIGTERM
@@ -280,6 +281,10 @@ func (b *bench) phaseBig() error {
 			}
 			b.smp.sampleNow()
 			b.keepPeaks(in)
+			if measuresOwn(t) {
+				kb, _ := in.p.tr.ownPeak()
+				r.ownRounds = append(r.ownRounds, max(kb, in.ownWatchKB))
+			}
 			in.stop(b.smp)
 		}
 	}
@@ -324,7 +329,9 @@ func (b *bench) restartsOnBig(in *instance, big *tree, round int) {
 	r := in.r
 	w := watchOwn(in.p.cmd.Process.Pid, in.p.tr.ownExe, time.Millisecond)
 	defer func() {
-		if kb, of := w.close(); kb > r.ownRSSKB {
+		kb, of := w.close()
+		in.ownWatchKB = kb
+		if kb > r.ownRSSKB {
 			r.ownRSSKB, r.ownRSSOf = kb, of
 		}
 	}()

@@ -140,7 +140,10 @@ func (w *ownWatch) below(s procStat, stat func(int) (procStat, bool)) bool {
 
 // memPart names one process of a peak and its VmHWM, in MiB.
 func memPart(pid int, hwmKB uint64) string {
-	name := filepath.Base(strings.Fields(cmdline(pid) + " ?")[0])
+	name := "(exiting)" // its memory is not freed yet; its command line is gone
+	if cl := cmdline(pid); cl != "" {
+		name = filepath.Base(strings.Fields(cl)[0])
+	}
 	if at := strings.IndexByte(name, '@'); at >= 0 && len(name) > at+8 {
 		name = name[:at+8] // autoreload@COMMIT, abbreviated
 	}

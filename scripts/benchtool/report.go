@@ -217,6 +217,13 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 			}
 			p("\n")
 		}
+		if len(w.r.ownRounds) > 1 {
+			var s []string
+			for _, kb := range w.r.ownRounds {
+				s = append(s, fmt.Sprintf("%.1f", mib(kb)))
+			}
+			p("  - peak RSS of its own processes, each round: %s MiB\n", strings.Join(s, ", "))
+		}
 		for _, e := range groupErrors(w.r.errs) {
 			p("  - error: %s\n", e)
 		}
