@@ -34,7 +34,11 @@
 //     Watchman: the batch names it, the log says "root deleted" (never
 //     "fallback"), and the poller stands in, even with ReloaderWatchman,
 //     until every root is there again; then the watcher goes back to
-//     Watchman through the same switch-back.
+//     Watchman through the same switch-back. So too when it is re-created
+//     at once (the directory at its path is another one), when it lies
+//     below the watch's own root (watch-project resolved to a parent), and
+//     when it is deleted again soon after its return: every deletion is
+//     a batch of its own, never taken for one delivered already.
 //   - A root in an EdenFS checkout (see mounts.Eden) is never crawled:
 //     while the poller stands in for Watchman it lists no directory there
 //     and watches only the files of Options.Bounded (none without it),

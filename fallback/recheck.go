@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -98,9 +99,11 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 			if ctx.Err() != nil {
 				return
 			}
-			if cfg.opts.Reloader == ReloaderWatchman && rootsPresent(cfg.spec) {
+			if cfg.opts.Reloader == ReloaderWatchman && rootsPresent(cfg.spec) && !errors.Is(err, watchman.ErrRootGone) {
 				// The poller stood in for a missing root only: Watchman
-				// itself lost is the end, as at any other time.
+				// itself lost is the end, as at any other time. (Not a
+				// root deleted, and maybe re-created, during the attempt:
+				// present again now, it failed the attempt all the same.)
 				r.err = err
 				r.setFound()
 				return

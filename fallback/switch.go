@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -23,17 +24,18 @@ const healthyMargin = time.Second
 
 // nextFromWatchman waits on the subscription; when Watchman is lost it
 // switches to the poller (start_django's except clause, minus the lost
-// changes) and returns an empty batch.
-func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
-	b, err := w.sub.Next(ctx)
+// changes) and returns an empty batch. When a root is deleted it switches
+// too and returns the batch of rootGone, deleted set.
+func (w *Watcher) nextFromWatchman(ctx context.Context) (b spec.Batch, deleted bool, err error) {
+	b, err = w.sub.Next(ctx)
 	if err != nil && ctx.Err() == nil && errors.Is(err, watchman.ErrRootGone) {
-		return w.rootGone(err), nil
+		return w.rootGone(err), true, nil
 	}
 	if err == nil || ctx.Err() != nil || !errors.Is(err, watchman.ErrUnavailable) {
-		return b, err
+		return b, false, err
 	}
 	if w.opts.Reloader == ReloaderWatchman {
-		return spec.Batch{}, err
+		return spec.Batch{}, false, err
 	}
 	since := w.fallbackBaseline()
 	w.sub.Close()
@@ -42,7 +44,7 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
 	w.startPoller(since, true, false)
 	w.startRecheck(w.opts.WatchmanRetry)
 	w.switchedAt, w.firstScanDue = time.Now(), true
-	return spec.Batch{}, nil
+	return spec.Batch{}, false, nil
 }
 
 // rootGone hands over to the poller when a watched root was deleted under
@@ -51,6 +53,11 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (spec.Batch, error) {
 // missing. The poller watches the other roots from where the subscription
 // left off, and the root for its return; the recheck goes back to Watchman
 // once every root is there again.
+//
+// The root may be back already, another directory at the same path (a
+// delete and re-create faster than the daemon's cancel reached us): the
+// batch then names the roots in the directory the subscription lost, for
+// what they hold now is unknown.
 func (w *Watcher) rootGone(err error) spec.Batch {
 	var b spec.Batch
 	var gone []string
@@ -60,8 +67,17 @@ func (w *Watcher) rootGone(err error) spec.Batch {
 			gone = append(gone, root)
 		}
 	}
+	var ge *watchman.RootGoneError
+	if len(gone) == 0 && errors.As(err, &ge) {
+		for _, root := range w.spec.Roots() {
+			if rel, err := filepath.Rel(ge.Root, root); err == nil && filepath.IsLocal(rel) {
+				// Deleted all the same: the directory watched is gone.
+				b.Changes = append(b.Changes, spec.Change{Path: root})
+				gone = append(gone, root)
+			}
+		}
+	}
 	if b.Empty() {
-		// Back already: what it holds now is unknown.
 		b.Unknown = true
 	}
 	since := w.fallbackBaseline()

@@ -145,7 +145,7 @@ type Watcher struct {
 // change made after New returns is delivered. With ReloaderWatchman, an
 // unavailable Watchman is an error matching watchman.ErrUnavailable, and a
 // first crawl still running after CrawlLimit one matching
-// watchman.ErrCrawling too.
+// watchman.ErrCrawling too; a root deleted meanwhile is not an error.
 func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	opts.fill(spec)
 	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{}}
@@ -168,7 +168,9 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 		err = w.subscribeAtStart(ctx)
 	}
 	if err != nil {
-		if opts.Reloader == ReloaderWatchman || ctx.Err() != nil {
+		// A root deleted while subscribing is no failure of Watchman, even
+		// with ReloaderWatchman: the poller stands in until it is back.
+		if opts.Reloader == ReloaderWatchman && !errors.Is(err, watchman.ErrRootGone) || ctx.Err() != nil {
 			return nil, err
 		}
 		// A crawling daemon syncs with cookie files in the roots, before
@@ -293,8 +295,13 @@ func (w *Watcher) Next(ctx context.Context) (spec.Batch, error) {
 		}
 		var b spec.Batch
 		var err error
+		// deleted: b names roots deleted under Watchman, the watcher's own
+		// finding and no backend's view of a change, so never one already
+		// delivered (a root deleted again soon after its return is a
+		// change again).
+		deleted := false
 		if w.sub != nil {
-			b, err = w.nextFromWatchman(ctx)
+			b, deleted, err = w.nextFromWatchman(ctx)
 		} else {
 			b, err = w.nextFromPoller(ctx)
 		}
@@ -304,7 +311,10 @@ func (w *Watcher) Next(ctx context.Context) (spec.Batch, error) {
 			}
 			return spec.Batch{}, err
 		}
-		if b = w.deduplicate(b); !b.Empty() {
+		if !deleted {
+			b = w.deduplicate(b)
+		}
+		if !b.Empty() {
 			w.delivered.remember(b, time.Now())
 			return b, nil
 		}

@@ -9,7 +9,10 @@
 // comes back as an error matching ErrUnavailable (with an *UnavailableError
 // saying which), never as a panic or a hang. A cancel because a watched
 // root was deleted is not a failure of the service: it comes back as an
-// ErrRootGone (a *RootGoneError naming the root). A subscription blocks on its
+// ErrRootGone (a *RootGoneError naming the root), also when the root is
+// back before the cancel is read (another directory at its path: see
+// dirID), and so does a root below the watch's own deleted, of which the
+// daemon cancels nothing (after the deletions it listed). A subscription blocks on its
 // socket while idle; its only timer is the health request every
 // HealthInterval. Close ends every goroutine it started. LastHealthy is the
 // moment up to which every change was delivered (it stops at the entry of

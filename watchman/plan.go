@@ -19,6 +19,9 @@ type target struct {
 	rel   string   // dir relative to watch; "" when dir is the watch
 	name  string   // subscription name
 	expr  []any    // the subscribed expression
+	// id is dir's identity when it was subscribed: a directory at the same
+	// path later is another one if its identity differs (see replaced).
+	id dirID
 	// clock is the clock of the latest notification (the subscription's
 	// since before any); refreshFrom, when set, the clock before the first
 	// notification that changed the ignore rules. Under Subscription.tmu.

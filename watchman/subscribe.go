@@ -18,7 +18,8 @@ var subscriptionSeq atomic.Int64
 
 // Subscribe checks that Watchman is available, watches the spec's roots and
 // subscribes to their changes on one connection. Every failure that means
-// "Watchman cannot serve us" is an ErrUnavailable. On 4.9 watch-project
+// "Watchman cannot serve us" is an ErrUnavailable; a root deleted or
+// replaced meanwhile, an ErrRootGone. On 4.9 watch-project
 // returns after the daemon's first crawl of a new root: that wait is bounded
 // by ctx and Options.CrawlTimeout only (a CrawlError when it passes), while
 // a side connection checks every HealthInterval that the daemon still
@@ -67,7 +68,30 @@ func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscriptio
 	return s, nil
 }
 
+// setUp watches and subscribes each target. A target's directory deleted
+// or replaced meanwhile makes it fail with an ErrRootGone, whether or not
+// a request failed for it (watch-project of a missing directory is refused;
+// of one re-created, it watches the new one, not the one identified): the
+// root changed, Watchman did not fail.
 func (s *Subscription) setUp(ctx context.Context, targets []*target) error {
+	for _, t := range targets {
+		// Before the daemon resolves it: taken after, a replacement in
+		// between would pass for the directory watched.
+		t.id, _ = identify(t.dir)
+	}
+	err := s.subscribeTargets(ctx, targets)
+	if ctx.Err() != nil {
+		return err
+	}
+	for _, t := range targets {
+		if t.replaced() {
+			return &RootGoneError{Root: t.dir}
+		}
+	}
+	return err
+}
+
+func (s *Subscription) subscribeTargets(ctx context.Context, targets []*target) error {
 	clocks := map[string]string{}
 	roots := map[string]*rootSnapshot{} // by watch, for catchUp
 	for _, t := range targets {

@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/sjansen/watchman/protocol"
@@ -270,16 +267,25 @@ func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
 		}
 		s.noteRules(t, pdu, b)
 		s.push(s.selected(b))
+		if t.rel != "" && t.replaced() {
+			// A directory below the watch's root: the daemon lists what
+			// went with it and goes on, but the watched root is deleted
+			// (or replaced), as when the daemon cancels. What the
+			// notification listed is delivered first.
+			return &RootGoneError{Root: t.dir}
+		}
 	}
 	return nil
 }
 
 // canceled says what the daemon's cancel of t's subscription means. The
 // daemon cancels when the watched root is deleted, and then t's directory,
-// the root or below it, is gone too; or when the watch is removed
-// (watch-del), and then Watchman cannot serve us until we watch again.
+// the root or below it, is gone too — or already re-created, by the time
+// the cancel is read: another directory at the same path (see replaced);
+// or when the watch is removed (watch-del), and then Watchman cannot serve
+// us until we watch again.
 func canceled(t *target) error {
-	if fi, err := os.Stat(t.dir); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || (err == nil && !fi.IsDir()) {
+	if t.replaced() {
 		return &RootGoneError{Root: t.dir}
 	}
 	return unavailable("subscription "+t.dir, ReasonCanceled, errors.New("the watch was removed"))

@@ -174,7 +174,7 @@ func (s *Subscription) refreshIfNeeded(ctx context.Context) error {
 		if reflect.DeepEqual(t.subscribeExpression(s.spec), t.expr) {
 			continue
 		}
-		nt := &target{dir: t.dir, watch: t.watch, rel: t.rel, clock: since,
+		nt := &target{dir: t.dir, watch: t.watch, rel: t.rel, id: t.id, clock: since,
 			name: fmt.Sprintf("autoreload-%d-%d", os.Getpid(), subscriptionSeq.Add(1))}
 		q := s.subscribeQuery(nt)
 		s.tmu.Lock()

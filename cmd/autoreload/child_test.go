@@ -32,6 +32,9 @@ func helperMain(args []string) {
 	switch args[0] {
 	case "env":
 		appendLine(args[1], strconv.Quote(os.Getenv("AUTORELOAD_ENV"))+" "+strconv.Quote(os.Getenv("AUTORELOAD_CHANGED")))
+	case "cwd":
+		wd, _ := os.Getwd()
+		appendLine(args[1], wd)
 	case "exit":
 		code, _ := strconv.Atoi(args[1])
 		os.Exit(code)
@@ -64,6 +67,8 @@ func helperMain(args []string) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	case "spawn", "declare":
+		depsHelper(args)
 	default:
 		fmt.Fprintln(os.Stderr, "helper: unknown mode", args[0])
 		os.Exit(100)

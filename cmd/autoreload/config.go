@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -38,10 +39,17 @@ type config struct {
 	deferStates                    []string
 	sockets                        []socket.Addr
 	build                          string
+	depsFrom                       []string
 	verbose, quiet                 bool
 	logFormat                      string
 	help, version                  bool
+	list                           bool
 	command                        []string
+	project                        // the project file's part
+
+	// On a terminal (-I, --clear, --notify), and --postpone.
+	keys, notify, postpone bool
+	clear                  string // "", or how: "clear" or "reset"
 }
 
 // usageError is bad input on the command line or in the environment: one
@@ -92,10 +100,18 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	fs.Var((*onExitValue)(&cfg.onExit), "on-exit", "")
 	fs.StringVar(&cfg.build, "build", "", "")
 	fs.Var((*socketsValue)(&cfg.sockets), "socket", "")
+	fs.Var((*depsFromValue)(&cfg.depsFrom), "deps-from", "")
 	fs.StringArrayVar(&cfg.deferStates, "defer-state", []string{watchman.DefaultDeferState}, "")
+	fs.BoolVar(&cfg.postpone, "postpone", false, "")
+	fs.BoolVarP(&cfg.keys, "keys", "I", false, "")
+	fs.VarPF((*clearValue)(&cfg.clear), "clear", "", "").NoOptDefVal = "clear"
+	fs.BoolVar(&cfg.notify, "notify", false, "")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "")
 	fs.Var(&choice{&cfg.logFormat, []string{"text", "json"}}, "log-format", "")
+	fs.BoolVar(&cfg.list, "list", false, "")
+	fs.StringVar(&cfg.configPath, "config", "", "")
+	fs.BoolVar(&cfg.noConfig, "no-config", false, "")
 	fs.BoolVar(&cfg.version, "version", false, "")
 	fs.BoolVarP(&cfg.help, "help", "h", false, "")
 	return fs
@@ -121,12 +137,15 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (*config,
 	cfg := &config{reloader: "auto", logFormat: "text", stopSignal: syscall.SIGTERM}
 	fs := newFlagSet(cfg)
 	if err := fs.Parse(args); err != nil {
-		return nil, &usageError{err}
+		var names []string
+		fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		return nil, &usageError{flagHint(err, names)}
 	}
 	if cfg.help || cfg.version {
 		return cfg, nil
 	}
 	var envErr error
+	fromEnv := map[string]bool{}
 	fs.VisitAll(func(f *pflag.Flag) {
 		if envErr != nil || f.Changed || f.Name == "help" || f.Name == "version" {
 			return
@@ -136,6 +155,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (*config,
 		if !ok || v == "" {
 			return
 		}
+		fromEnv[f.Name] = true
 		for _, x := range envValues(f, v) {
 			if x == "" {
 				continue
@@ -151,6 +171,11 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (*config,
 		return nil, envErr
 	}
 	cfg.command = fs.Args()
+	// The project file fills in what neither the command line nor the
+	// environment set.
+	if err := cfg.readProjectFile(fs, fromEnv); err != nil {
+		return nil, err
+	}
 	return cfg, cfg.check()
 }
 
@@ -173,13 +198,27 @@ func (c *config) check() error {
 		return usagef("invalid --ext %q: no extension given", strings.Join(c.exts, ","))
 	}
 	c.exts = exts
+	for _, w := range c.watch {
+		if _, err := os.Stat(w); err != nil && strings.Contains(w, ",") {
+			// -w a,b: a list, as --ext takes, where -w takes one path.
+			first, rest, _ := strings.Cut(w, ",")
+			return usagef("watch %s: no such file or directory; -w takes one path; repeat it: -w %s -w %s",
+				w, first, strings.ReplaceAll(rest, ",", " -w "))
+		}
+	}
 	if c.build != "" && strings.TrimSpace(c.build) == "" {
 		return usagef("invalid --build %q: a blank command line", c.build)
+	}
+	if err := c.resolveProjectPaths(); err != nil {
+		return err
+	}
+	if c.list && len(c.command) == 0 {
+		return nil // a dry run needs no COMMAND
 	}
 	if len(c.command) == 0 || c.command[0] == "" {
 		return usagef("no COMMAND given: usage: autoreload [flags] [--] COMMAND [ARG...] (see --help)")
 	}
-	return nil
+	return checkDepsFrom(c)
 }
 
 // duration is a duration flag that refuses negative values and values
@@ -200,7 +239,7 @@ func (d *duration) Type() string   { return "duration" }
 func (d *duration) Set(s string) error {
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return err
+		return errDurationSyntax
 	}
 	switch {
 	case v < 0:
@@ -211,6 +250,9 @@ func (d *duration) Set(s string) error {
 	*d.value = v
 	return nil
 }
+
+// errDurationSyntax shows what a duration looks like.
+var errDurationSyntax = errors.New(`must be a duration like "30s" or "500ms"`)
 
 // choice is a string flag with a fixed set of values.
 type choice struct {
@@ -228,6 +270,26 @@ func (c *choice) Set(s string) error {
 		}
 	}
 	return fmt.Errorf("want %s or %s", strings.Join(c.allowed[:len(c.allowed)-1], ", "), c.allowed[len(c.allowed)-1])
+}
+
+// clearValue is --clear: clear (also true, as the bare flag) or reset;
+// false is off, so AUTORELOAD_CLEAR and the project file take booleans.
+type clearValue string
+
+func (v *clearValue) String() string { return string(*v) }
+func (v *clearValue) Type() string   { return "clear" }
+func (v *clearValue) Set(s string) error {
+	switch s {
+	case "clear", "true":
+		*v = "clear"
+	case "reset":
+		*v = "reset"
+	case "false":
+		*v = ""
+	default:
+		return errors.New("want clear or reset (or true, false)")
+	}
+	return nil
 }
 
 // socketsValue is --socket: each value is parsed as it comes, so a bad one

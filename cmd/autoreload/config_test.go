@@ -214,7 +214,9 @@ func TestExamplesParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	var lines []string
-	for _, line := range strings.Split(string(readme)+"\n"+helpText, "\n") {
+	// A line ending in a backslash goes on.
+	text := strings.ReplaceAll(string(readme)+"\n"+helpText, "\\\n", " ")
+	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(strings.Split(line, " #")[0])
 		if _, rest, ok := strings.Cut(line, "autoreload "); ok && (strings.HasPrefix(line, "autoreload ") || strings.HasPrefix(line, "AUTORELOAD_")) {
 			lines = append(lines, rest)
@@ -240,16 +242,28 @@ func TestExamplesParse(t *testing.T) {
 }
 
 // shellWords splits a command line as sh would, for the quoting the
-// examples use: single quotes and plain words.
+// examples use: single quotes, double quotes with backslash escapes, and
+// plain words.
 func shellWords(line string) []string {
 	var words []string
 	var word strings.Builder
-	inWord, quoted := false, false
+	inWord, escaped := false, false
+	var quote rune // ' or ", while inside quotes
 	for _, r := range line {
 		switch {
-		case r == '\'':
-			quoted, inWord = !quoted, true
-		case r == ' ' && !quoted:
+		case escaped:
+			word.WriteRune(r)
+			escaped = false
+		case r == '\\' && quote == '"':
+			escaped = true
+		case (r == '\'' || r == '"') && (quote == 0 || quote == r):
+			if quote == 0 {
+				quote = r
+			} else {
+				quote = 0
+			}
+			inWord = true
+		case r == ' ' && quote == 0:
 			if inWord {
 				words = append(words, word.String())
 				word.Reset()

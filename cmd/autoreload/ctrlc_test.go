@@ -34,7 +34,8 @@ func init() {
 // appends "ready" to FILE, then "got LINE" for each line it reads from the
 // terminal and "interrupted" for each SIGINT, after which ACTION is exit0,
 // exit1 or continue; with ACTION die SIGINT kills it, with ignore it is
-// ignored.
+// ignored. ACTION repl is continue with a Python-like prompt on stdout:
+// ">>> ", and "KeyboardInterrupt" and a new prompt after each SIGINT.
 func ctrlcChild(args []string) {
 	if args[0] == "exit" {
 		code, _ := strconv.Atoi(args[1])
@@ -57,6 +58,9 @@ func ctrlcChild(args []string) {
 		signal.Notify(ints, syscall.SIGINT)
 	}
 	say("ready")
+	if action == "repl" {
+		fmt.Print(">>> ")
+	}
 	go func() {
 		lines := bufio.NewScanner(os.Stdin)
 		for lines.Scan() {
@@ -65,6 +69,9 @@ func ctrlcChild(args []string) {
 	}()
 	for range ints {
 		say("interrupted")
+		if action == "repl" {
+			fmt.Print("\r\nKeyboardInterrupt\r\n>>> ")
+		}
 		switch action {
 		case "exit0":
 			os.Exit(0)
@@ -216,6 +223,14 @@ func TestCtrlCCaughtKeepsRunning(t *testing.T) {
 	if got := waitFile(t, file, 3); got[2] != "got hello" {
 		t.Fatalf("COMMAND after a Ctrl-C: %q, want it reading \"hello\"\n%s", got, sh.output())
 	}
+	sh.quitBySecondCtrlC(t, file, 4)
+}
+
+// quitBySecondCtrlC checks that autoreload still runs after a first Ctrl-C
+// that COMMAND caught, types a second one, which COMMAND records as line n
+// of file, and expects autoreload to exit 0.
+func (sh *shellSession) quitBySecondCtrlC(t *testing.T, file string, n int) {
+	t.Helper()
 	if !sh.running() {
 		t.Fatalf("autoreload exited after one Ctrl-C that COMMAND caught\n%s", sh.output())
 	}
@@ -223,7 +238,7 @@ func TestCtrlCCaughtKeepsRunning(t *testing.T) {
 	// took longer since the first, it counts as a first one, and a third
 	// follows at once.
 	sh.send(t, "\x03")
-	waitFile(t, file, 4)
+	waitFile(t, file, n)
 	// Typed while bash is between autoreload's exit and its echo, a third
 	// Ctrl-C would cut the command line short: send it only to an
 	// autoreload still running well after the second.
@@ -244,4 +259,28 @@ func TestNoCtrlCFollowsOnExit(t *testing.T) {
 	if code := sh.exitCode(t); code != 5 {
 		t.Fatalf("autoreload exited %d, want COMMAND's 5 under --on-exit=exit\n%s", code, sh.output())
 	}
+}
+
+// TestCtrlCReachesARepl: Ctrl-C typed as a person does, once the prompt of a
+// REPL-like COMMAND shows, is the REPL's every time: it reaches COMMAND's
+// group with the terminal in COMMAND's hands, signals on (ISIG). Run it
+// many times (-count=50): a window in which the terminal is not yet
+// COMMAND's, or the guard not in its group, fails it now and then.
+func TestCtrlCReachesARepl(t *testing.T) {
+	t.Parallel()
+	sh := startShell(t)
+	file := filepath.Join(t.TempDir(), "child")
+	sh.run(t, nil, "on-int", "repl", file)
+	deadline := time.Now().Add(waitLimit)
+	for !strings.Contains(sh.output(), ">>> ") { // the prompt, as a person waits for it
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt within %v\n%s", waitLimit, sh.output())
+		}
+		time.Sleep(5 * time.Millisecond) // nothing to await but the terminal's output
+	}
+	sh.send(t, "\x03")
+	if got := waitFile(t, file, 2); got[1] != "interrupted" {
+		t.Fatalf("the REPL did not get the Ctrl-C: %q\n%s", got, sh.output())
+	}
+	sh.quitBySecondCtrlC(t, file, 3)
 }

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
@@ -35,47 +37,130 @@ func TestKilledAutoreloadLeavesNothing(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			s.signal(syscall.SIGKILL)
-			killed := time.Now()
-			for {
-				left := marked(s.mark)
-				if len(left) == 0 {
-					break
-				}
-				if time.Since(killed) > 2*time.Second {
-					t.Fatalf("2s after SIGKILL of autoreload, still running: %v", left)
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			s.wait()
+			killAndAwaitNothingLeft(t, s, 2*time.Second)
 		})
 	}
 }
 
-// guardComm is the name of COMMAND's guard in /proc/PID/comm.
-const guardComm = "ar-guard"
-
-func isGuard(p procID) bool { return p.cmd == guardComm }
-
 // TestKilledAutoreloadLeavesNoBuild: SIGKILL of autoreload during a
-// --build ends the build's shell too (the kernel's parent-death signal).
+// --build leaves nothing of it, not even what its shell started in the
+// background: the build runs under a guard too, which stops its tree with
+// the stop signal (a background job ignores SIGINT) and SIGKILL after.
 func TestKilledAutoreloadLeavesNoBuild(t *testing.T) {
 	t.Parallel()
-	s := startAutoreload(t, t.TempDir(), "--build", "exec sleep 1000", "--", "true")
+	dir := t.TempDir()
+	got := filepath.Join(t.TempDir(), "signal")
+	ready := filepath.Join(t.TempDir(), "ready")
+	s := startAutoreload(t, dir, "--grace=30s", "--build",
+		`sh -c 'trap "echo TERM > `+got+`; exit" TERM; echo up > `+ready+`; while :; do sleep 0.05; done' & exec sleep 1000`,
+		"--", "true")
+	waitFile(t, ready, 1)
+	awaitMarked(t, s.mark, "sleep")
+	killAndAwaitNothingLeft(t, s, 3*time.Second)
+	if data, _ := os.ReadFile(got); string(data) != "TERM\n" {
+		t.Errorf("the build's background job got %q, want the stop signal, TERM", data)
+	}
+}
+
+// TestKilledGuardIsReplaced: a guard killed under a running COMMAND is
+// noticed at once: autoreload stops COMMAND's tree itself, says why, and
+// starts COMMAND again under a new guard, so a SIGKILL of autoreload then
+// still leaves nothing.
+func TestKilledGuardIsReplaced(t *testing.T) {
+	t.Parallel()
+	s := startAutoreload(t, t.TempDir(), "--grace=30s", "--", "sh", "-c", `sleep 1000 & sleep 1000`)
+	first := s.ready()
+	guards := awaitTree(t, s, 3)
+	for _, g := range guards { // every guard at once, as `pkill -9 ar-guard` would
+		syscall.Kill(g.pid, syscall.SIGKILL)
+	}
+	lost := s.await("guard lost", nil, "failed")
+	if lost.pid() != first.pid() || lost["signal"] != "SIGKILL" || lost["then"] != "restart" {
+		t.Errorf("guard lost = %v, want pid %d, signal SIGKILL, then restart", lost, first.pid())
+	}
+	// With a 30 s grace, the old tree ended on the stop signal, not SIGKILL.
+	exited := s.await("exited", nil, "failed")
+	if exited.pid() != first.pid() || exited["signal"] != "SIGTERM" || exited["stopped"] != true {
+		t.Errorf("exited = %v, want pid %d stopped by SIGTERM", exited, first.pid())
+	}
+	second := s.await("started", nil, "failed", "exited")
+	newGuards := awaitTree(t, s, 3)
+	for _, g := range newGuards {
+		if slices.Contains(guards, g) {
+			t.Errorf("the killed guard %v still runs", g)
+		}
+	}
+	if ppid(second.pid()) != newGuards[0].pid {
+		t.Errorf("COMMAND %d is not the new guard's child (guard %v, parent %d)", second.pid(), newGuards, ppid(second.pid()))
+	}
+	killAndAwaitNothingLeft(t, s, 3*time.Second)
+}
+
+// awaitTree waits until COMMAND's tree runs procs processes besides one
+// guard, and returns the guard.
+func awaitTree(t *testing.T, s *session, procs int) []procID {
+	t.Helper()
 	deadline := time.Now().Add(waitLimit)
-	for !slices.ContainsFunc(marked(s.mark), func(p procID) bool { return p.cmd == "sleep" }) {
+	for {
+		all := marked(s.mark)
+		guards := slices.DeleteFunc(slices.Clone(all), func(p procID) bool { return !isGuard(p) })
+		if len(guards) == 1 && len(all)-len(guards) >= procs {
+			return guards
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the build is not running within %v: %v", waitLimit, marked(s.mark))
+			t.Fatalf("COMMAND's tree not up within %v: %v", waitLimit, all)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// killAndAwaitNothingLeft SIGKILLs autoreload and fails unless nothing it
+// started is left within limit.
+func killAndAwaitNothingLeft(t *testing.T, s *session, limit time.Duration) {
+	t.Helper()
 	s.signal(syscall.SIGKILL)
 	killed := time.Now()
 	for left := marked(s.mark); len(left) > 0; left = marked(s.mark) {
-		if time.Since(killed) > 2*time.Second {
-			t.Fatalf("2s after SIGKILL of autoreload, the build still runs: %v", left)
+		if time.Since(killed) > limit {
+			t.Fatalf("%v after SIGKILL of autoreload, still running: %v", limit, left)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // nothing to await: a poll of /proc
 	}
 	s.wait()
+}
+
+// TestKilledSpareIsReplaced: while a restart stops an old COMMAND that
+// ignores the stop signal, the next COMMAND's guard waits, started ahead.
+// A SIGKILL of every guard at once — the old one and that spare — is
+// survived: the old tree is still stopped, the next COMMAND starts under
+// a fresh guard, and a SIGKILL of autoreload then leaves nothing.
+func TestKilledSpareIsReplaced(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ready := filepath.Join(t.TempDir(), "ready")
+	s := startAutoreload(t, dir, "--grace=3s", "--", "sh", "-c", `trap "" TERM; sleep 1000 & echo up >> "$1"; wait`, "sh", ready)
+	s.ready()
+	waitFile(t, ready, 1)
+	writeFile(t, filepath.Join(dir, "src.txt"), "changed")
+	s.await("changed", nil)
+	deadline := time.Now().Add(waitLimit)
+	var guards []procID
+	for len(guards) < 2 { // the old guard and the spare
+		if time.Now().After(deadline) {
+			t.Fatalf("no guard started ahead within %v: %v", waitLimit, marked(s.mark))
+		}
+		time.Sleep(5 * time.Millisecond) // nothing to await: a poll of /proc
+		guards = slices.DeleteFunc(marked(s.mark), func(p procID) bool { return !isGuard(p) })
+	}
+	for _, g := range guards {
+		syscall.Kill(g.pid, syscall.SIGKILL)
+	}
+	s.await("started", nil, "failed")
+	waitFile(t, ready, 2)
+	for _, g := range awaitTree(t, s, 2) {
+		if slices.Contains(guards, g) {
+			t.Errorf("a killed guard %v still runs", g)
+		}
+	}
+	killAndAwaitNothingLeft(t, s, 3*time.Second)
 }

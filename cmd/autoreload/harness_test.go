@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // The end-to-end tests run the built binary on real files, with the test
@@ -109,6 +112,13 @@ func startAutoreloadEnv(t *testing.T, dir string, env []string, args ...string) 
 // to inherit, from 3 on.
 func startSession(t *testing.T, dir string, env []string, extra []*os.File, args ...string) *session {
 	t.Helper()
+	return startSessionWith(t, dir, env, extra, nil, args...)
+}
+
+// startSessionWith is startSession with setup applied to autoreload's
+// command before it starts (to give it a terminal, say).
+func startSessionWith(t *testing.T, dir string, env []string, extra []*os.File, setup func(*exec.Cmd), args ...string) *session {
+	t.Helper()
 	s := &session{
 		t:      t,
 		mark:   fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano()),
@@ -132,6 +142,9 @@ func startSession(t *testing.T, dir string, env []string, extra []*os.File, args
 	}
 	s.cmd.Stderr = w
 	s.cmd.ExtraFiles = extra
+	if setup != nil {
+		setup(s.cmd)
+	}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +338,7 @@ func (s *session) stop() []event {
 // procID names a process across pid reuse: pid and start time.
 type procID struct {
 	pid   int
-	start string
+	start uint64
 	cmd   string
 }
 
@@ -368,18 +381,12 @@ func markedWith(mark string, withAutoreload bool) []procID {
 // identify reads a process's start time and command; ok is false when it
 // is gone (a zombie still counts as there).
 func identify(pid int) (procID, bool) {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return procID{}, false
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	j := bytes.IndexByte(stat, '(')
-	fields := strings.Fields(string(stat[i+1:]))
-	if i < 0 || j < 0 || len(fields) < 20 {
-		return procID{}, false
-	}
-	return procID{pid: pid, start: fields[19], cmd: string(stat[j+1 : i])}, true
+	p, ok := proctree.ReadStat(pid)
+	return procID{pid: pid, start: p.Start, cmd: p.Comm}, ok
 }
+
+// isGuard tells COMMAND's guard by its name.
+func isGuard(p procID) bool { return p.cmd == guard.Comm }
 
 // exists reports whether the very process id is still there, even as a
 // zombie.
@@ -436,16 +443,4 @@ func replaceFile(t *testing.T, path, data string) {
 }
 
 // ppid is a process's parent, or 0 when it is gone.
-func ppid(pid int) int {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	i := strings.LastIndexByte(string(stat), ')')
-	fields := strings.Fields(string(stat[i+1:]))
-	if i < 0 || len(fields) < 2 {
-		return 0
-	}
-	n, _ := strconv.Atoi(fields[1])
-	return n
-}
+func ppid(pid int) int { return proctree.Parent(pid) }

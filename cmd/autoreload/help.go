@@ -18,6 +18,7 @@ var helpText = defaultsReplacer.Replace(`autoreload runs COMMAND and restarts it
 
 Usage:
   autoreload [flags] [--] COMMAND [ARG...]
+  autoreload [flags]          (COMMAND from .autoreload.toml)
 
 Flags end at COMMAND: in "autoreload go test -v ./...", -v goes to go.
 
@@ -35,6 +36,12 @@ What to watch:
 {default-ignores}
       --no-ignore-files       also watch what .gitignore, .ignore, .git/info/exclude
                               and git's global excludes file ignore
+      --deps-from CMD         restart only for the files COMMAND uses: the paths
+                              sh -c CMD prints (one a line; DIR: its files;
+                              DIR/...: the subtree), "go" for go list -deps of a
+                              go run/test/build COMMAND (or --build), "child"
+                              for what COMMAND's processes write to
+                              AUTORELOAD_DEPS_SOCKET; repeatable (the union counts)
 
 How to watch:
       --reloader NAME         auto, watchman or stat (default auto: Watchman
@@ -70,8 +77,29 @@ How to restart:
                               systemd protocol (LISTEN_FDS, LISTEN_PID,
                               LISTEN_FDNAMES): HOST:PORT, :PORT, [::1]:PORT or
                               unix:PATH, optionally NAME=ADDR; repeatable
+      --postpone              start COMMAND only on the first change
+
+On a terminal:
+  -I, --keys                  read keys: r restarts COMMAND, p pauses and
+                              resumes (one restart then follows with what
+                              changed), q quits, ? lists them; COMMAND then
+                              gets no terminal input (stdin is /dev/null)
+      --clear[=reset]         clear the screen before each start of COMMAND (and
+                              before its --build); reset: reset the terminal
+      --notify                a desktop notification when a build fails or
+                              COMMAND fails by itself: a terminal escape (OSC
+                              777 or 9; in tmux, set allow-passthrough on), else
+                              notify-send
+
+Project file:
+      --config PATH           read flags and COMMAND from PATH (default: the
+                              .autoreload.toml of the working directory or of
+                              the nearest parent, up to the repository's top)
+      --no-config             read no project file
 
 Output:
+      --list                  print the files that would be watched, one a
+                              line, and exit; COMMAND is not run
   -v, --verbose               log more
   -q, --quiet                 log only warnings and errors
       --log-format FORMAT     text or json (default text); logs go to stderr
@@ -83,23 +111,31 @@ capitals with '-' as '_' (AUTORELOAD_ON_EXIT=restart). A flag on the command
 line wins. Repeatable flags take several values separated by ':' as in PATH,
 --socket's variable by spaces (AUTORELOAD_SOCKET=':8080 unix:/tmp/app.sock').
 Any other AUTORELOAD_ variable gets a warning naming the one it probably meant.
+A project file (.autoreload.toml) sets what neither does: its keys are the
+long flag names (watch = ["src"], build = "make") and command = ["bin/server"],
+which plain "autoreload" then runs; its relative paths start at its directory.
+[[on]] tables (pattern = "*.templ", run = "templ generate") run a command
+instead of a restart when matching files change.
 
 COMMAND runs without a shell, in its own process group, with AUTORELOAD_ENV=true
 and AUTORELOAD_CHANGED (the changed paths that caused this start, one a line).
 Exit code 3 from COMMAND restarts it at once. SIGUSR1 to autoreload restarts it
-by hand. Ctrl-C, SIGTERM or SIGHUP stop it and autoreload exits 0; a second
-Ctrl-C kills it at once.
+by hand: kill -USR1 PID (-v logs autoreload's pid), or r with -I. Ctrl-C,
+SIGTERM or SIGHUP stop it and autoreload exits 0; a second Ctrl-C kills it at
+once.
 
 Exit codes: 0 after a stop, COMMAND's code with --on-exit=exit, 1 when
 COMMAND cannot be started or watching fails, 2 for bad usage.
 
 Examples:
   autoreload -- go run ./cmd/server
+  autoreload --deps-from go -- go run ./cmd/server
   autoreload -e go,tmpl -i 'vendor/**' -- go run .
   autoreload -w src -p '*.py' -- python3 manage.py runserver --noreload
   autoreload --on-exit=restart -e js,json -- node server.js
   autoreload --reloader=stat --poll-interval=500ms -- make test
   autoreload --socket :8080 -i 'bin/**' --build 'go build -o bin/server .' -- bin/server
+  autoreload -I --clear --notify -e go -- go run .
   AUTORELOAD_IGNORE='*.log:tmp' autoreload -- ./run.sh
 `)
 

@@ -4,7 +4,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +16,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // Job control: autoreload under a minimal job-control shell (jobShell, this
@@ -34,9 +36,9 @@ type jobSession struct {
 	output     func() string
 }
 
-// startJobShell starts jobShell, which starts autoreload in the foreground,
-// or in the background with mode "bg".
-func startJobShell(t *testing.T, mode, script string) *jobSession {
+// startJobShell starts jobShell, which starts autoreload (with flags) in
+// the foreground, or in the background with mode "bg".
+func startJobShell(t *testing.T, mode, script string, flags ...string) *jobSession {
 	t.Helper()
 	master, slave := openPTY(t)
 	js := &jobSession{master: master, out: filepath.Join(t.TempDir(), "out"),
@@ -50,7 +52,8 @@ func startJobShell(t *testing.T, mode, script string) *jobSession {
 		t.Fatal(err)
 	}
 	js.ctl = ctlW
-	sh := exec.Command(helper, binary, "--reloader=stat", "--", "sh", "-c", script, "sh", js.out)
+	argv := append(append([]string{helper, binary, "--reloader=stat"}, flags...), "--", "sh", "-c", script, "sh", js.out)
+	sh := exec.Command(argv[0], argv[1:]...)
 	sh.Dir = t.TempDir()
 	sh.Env = append(os.Environ(), jobShellVar+"="+mode, "AUTORELOAD_TEST_MARK="+js.mark)
 	sh.Stdin, sh.Stdout, sh.Stderr = slave, slave, slave
@@ -138,7 +141,7 @@ func (js *jobSession) command(t *testing.T, cmd string) {
 func (js *jobSession) commands() []procID {
 	var out []procID
 	for _, p := range marked(js.mark) {
-		if p.pid != js.shell && p.cmd != guardComm {
+		if p.pid != js.shell && p.cmd != guard.Comm {
 			out = append(out, p)
 		}
 	}
@@ -285,13 +288,9 @@ func jobShell(argv []string, background bool) {
 
 // procState is the state letter of /proc/PID/stat: T when stopped.
 func procState(pid int) string {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	p, ok := proctree.ReadStat(pid)
+	if !ok {
 		return "gone"
 	}
-	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-	if len(fields) == 0 {
-		return "?"
-	}
-	return fields[0]
+	return string(p.State)
 }

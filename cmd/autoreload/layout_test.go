@@ -13,7 +13,8 @@ import (
 const module = "github.com/autoreload/autoreload"
 
 // TestImportsGoOneWay holds the layout drawn in the README's "How it
-// works": the supervisor imports no project package, the spec imports
+// works": the supervisor imports only its siblings the guard, the gate and
+// the process tree (which import down that line only), the spec imports
 // neither backend, the poller only the spec and its kernel helpers, the
 // client only the spec and its BSER codec (helpers that import nothing of
 // ours), and the Watchman protocol library is the
@@ -27,12 +28,28 @@ func TestImportsGoOneWay(t *testing.T) {
 		allow  func(string) bool
 		reason string
 	}{
-		{"cmd/autoreload/internal/supervisor", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/supervisor", func(p string) bool {
+			return !isProject(p) || under(p, "cmd/autoreload/internal/guard") || under(p, "cmd/autoreload/internal/gate") ||
+				under(p, "cmd/autoreload/internal/proctree") || under(p, "cmd/autoreload/internal/writers")
+		}, "imports only the guard, the gate, the process tree and the writers"},
+		{"cmd/autoreload/internal/gate", func(p string) bool {
+			return !isProject(p) || under(p, "cmd/autoreload/internal/guard") || under(p, "cmd/autoreload/internal/proctree")
+		}, "imports only the guard and the process tree"},
+		{"cmd/autoreload/internal/guard", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/proctree") },
+			"imports only the process tree"},
+		{"cmd/autoreload/internal/proctree", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/socket", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/writers", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/spec", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports neither backend"},
 		{"fallback/poller", func(p string) bool {
 			return !isProject(p) || under(p, "watchman/spec") || under(p, "fallback/inotify") || under(p, "fallback/mounts")
 		}, "imports only the spec and its kernel helpers"},
+		{"cmd/autoreload/internal/tty", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/keys", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/tty") }, "imports only tty"},
+		{"cmd/autoreload/internal/notify", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/tty") }, "imports only tty"},
 		{"fallback/inotify", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/projectfile", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/deps", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {
@@ -61,8 +78,8 @@ func TestImportsGoOneWay(t *testing.T) {
 			}
 		}
 	}
-	if checked < 4 {
-		t.Fatalf("checked %d packages, want the supervisor, the spec, the poller and the client at least", checked)
+	if checked < 8 {
+		t.Fatalf("checked %d packages, want the supervisor and its siblings, the spec, the poller and the client at least", checked)
 	}
 }
 

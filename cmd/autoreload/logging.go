@@ -11,8 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 // newLogger logs to w: one JSON object a line, or short text lines prefixed
@@ -170,8 +173,8 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 			order = append(order, a.Key)
 		}
 		v := a.Value.Resolve()
-		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots") {
-			if r.Message == "changed" {
+		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots" || a.Key == "poll_only") {
+			if r.Message == "changed" || r.Message == "running" || r.Message == "not used" {
 				list = list[:min(len(list), maxTextPaths)]
 			}
 			rel := make([]string, len(list))
@@ -179,6 +182,18 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 				rel[i] = relative(p, h.wd)
 			}
 			v = slog.AnyValue(rel)
+		}
+		if r.Message == msgPanic && a.Key == "stack" {
+			attrs[a.Key] = v // many lines, shown as they are
+			return
+		}
+		if v.Kind() == slog.KindDuration {
+			v = slog.StringValue(humanDuration(v.Duration()))
+		} else if d, err := time.ParseDuration(v.String()); err == nil && (a.Key == "delay" || a.Key == "duration") {
+			v = slog.StringValue(humanDuration(d))
+		}
+		if a.Key == "config" {
+			v = slog.StringValue(relative(v.String(), h.wd))
 		}
 		attrs[a.Key] = displayValue(v)
 	}
@@ -223,8 +238,11 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	var s string
 	switch msg {
 	case "watching":
-		s = fmt.Sprintf("watching %s (%s)", list("roots"), str("reloader"))
-		done["roots"], done["reloader"] = true, true
+		s = watchingSentence(attrs, str, list, has)
+		for _, k := range []string{"roots", "reloader", "events", "watched_dirs", "poll_only", "poll_interval",
+			"reason", "files", "dirs", "more_files", "patterns", "ignores", "config", "deps", "deps_outside"} {
+			done[k] = true
+		}
 	case "changed":
 		s = "changed " + list("paths")
 		if n, ok := attrs["count"].Any().(int64); ok {
@@ -236,9 +254,9 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s = "changed (unknown changes, restarting) " + list("paths")
 		}
 		done["paths"], done["count"], done["unknown"] = true, true, true
-	case "started":
+	case supervisor.MsgStarted:
 		s = "started pid " + str("pid")
-	case "exited":
+	case supervisor.MsgExited:
 		// A stop for a restart reads apart from COMMAND ending by itself.
 		verb := "exited"
 		if attrs["stopped"].Any() == true {
@@ -281,15 +299,40 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += " (autoreload --help lists the variables)"
 		}
 		done["name"], done["meant"] = true, true
-	case "failed":
+	case "running":
+		s = "running " + str("run") + " for " + list("paths")
+		done["run"], done["paths"] = true, true
+	case "ran":
+		s = "ran " + str("run") + " in " + str("duration")
+		done["run"], done["duration"] = true, true
+	case "side command failed":
+		switch {
+		case has("signal"):
+			s = "side command failed (" + str("signal") + "): " + str("run")
+		case has("code"):
+			s = "side command failed (exit " + str("code") + "): " + str("run")
+		default:
+			s = "side command failed: " + str("run") + ": " + str("error")
+		}
+		done["run"], done["signal"], done["code"], done["error"] = true, true, true, true
+	case "own reloader":
+		s = "COMMAND runs its own reloader under autoreload's, which makes each restart slower: " + str("hint")
+		done["hint"] = true
+	case "matches no file":
+		s = fmt.Sprintf("%s '%s' matches no file", str("flag"), str("value"))
+		if has("hint") {
+			s += "; " + str("hint")
+		}
+		done["flag"], done["value"], done["hint"] = true, true, true
+	case supervisor.MsgFailed:
 		s = str("error")
 		done["error"] = true
-	case "build":
+	case supervisor.MsgBuild:
 		s = "building"
-	case "built":
+	case supervisor.MsgBuilt:
 		s = "built in " + str("duration")
 		done["duration"] = true
-	case "build failed":
+	case supervisor.MsgBuildFailed:
 		switch {
 		case has("signal"):
 			s = "build failed (" + str("signal") + ")"
@@ -304,25 +347,161 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += "; nothing runs until a build succeeds"
 		}
 		done["signal"], done["code"], done["error"], done["pid"] = true, true, true, true
-	case "build cancelled":
+	case supervisor.MsgBuildCancelled:
 		s = "build cancelled"
-	case "build loop":
+	case supervisor.MsgBuildLoop:
 		s = "build loop: " + str("hint")
 		done["hint"], done["count"] = true, true
+	case "deps":
+		if has("error") {
+			s = "deps failed, so every change counts until it succeeds: " + str("error")
+		} else {
+			took := str("duration")
+			if d, ok := attrs["duration"].Any().(time.Duration); ok && d > time.Millisecond {
+				took = d.Round(time.Millisecond).String()
+			}
+			s = fmt.Sprintf("deps: %s paths from %s in %s", str("count"), str("from"), took)
+		}
+		done["error"], done["count"], done["from"], done["duration"] = true, true, true, true
+	case "not used":
+		s = "not used by COMMAND: " + list("paths")
+		done["paths"], done["count"] = true, true
 	case "listening":
 		s = "listening on " + list("addrs")
 		done["addrs"] = true
-	case "restart loop":
+	case msgPanic:
+		s = "panic: " + str("error") + "\n" + strings.TrimRight(str("stack"), "\n")
+		done["error"], done["stack"] = true, true
+	case supervisor.MsgGuardLost:
+		how := "with code " + str("code")
+		if has("signal") {
+			how = "by " + str("signal")
+		}
+		s = fmt.Sprintf("guard lost: the guard of pid %s ended %s; its tree is stopped", str("pid"), how)
+		if str("then") == "restart" {
+			s += " and COMMAND started again"
+		}
+		done["signal"], done["code"], done["then"], done["guard"] = true, true, true, true
+	case supervisor.MsgTerminalStop:
+		s = fmt.Sprintf("pid %s stopped by %s: %s", str("pid"), str("signal"), str("hint"))
+		done["pid"], done["signal"], done["hint"] = true, true, true
+	case "pid":
+		s = fmt.Sprintf("pid %s (kill -USR1 %[1]s restarts COMMAND)", str("pid"))
+		done["pid"] = true
+	case "keys":
+		s = "keys: " + str("keys")
+		done["keys"] = true
+	case "no keys":
+		s = "no keys (-I): " + str("reason")
+		done["reason"] = true
+	case "notify off":
+		s = "no notifications (--notify): " + str("error")
+		done["error"] = true
+	case "postponed":
+		s = "COMMAND starts on the first change (--postpone)"
+	case supervisor.MsgRestartLoop:
 		s = "restart loop: " + list("paths") + ": " + str("hint")
 		done["paths"], done["hint"], done["count"] = true, true, true
 	default:
 		s = msg
 	}
-	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || msg == "exited"
+	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || msg == supervisor.MsgExited
 	for _, k := range order {
 		if !done[k] {
 			s += " " + k + "=" + list(k)
 		}
 	}
 	return s
+}
+
+// humanDuration rounds d as a person reads it: 719ms, 1.2s, 1m5s.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+// bigTree is how many files make the hint to install Watchman worth
+// giving: below it the poller's scans cost little.
+const bigTree = 5000
+
+// watchingSentence says what is watched and how: "watching src, lib with
+// the stat poller (kernel events): 120 files in 14 directories; only *.go;
+// ignoring *.log".
+func watchingSentence(attrs map[string]slog.Value, str, list func(string) string, has func(string) bool) string {
+	roots := list("roots")
+	if v, ok := attrs["roots"].Any().([]string); ok && len(v) > maxTextPaths {
+		// The paths outside the roots a --deps-from set names may be many.
+		roots = fmt.Sprintf("%s and %d more", strings.Join(v[:maxTextPaths], ", "), len(v)-maxTextPaths)
+	}
+	s := "watching " + roots
+	if attrs["deps_outside"].Any() == true {
+		s = "watching outside --watch, for --deps-from, " + roots
+	}
+	stat := str("reloader") == "stat"
+	if !stat {
+		s += " with " + str("reloader")
+	} else {
+		how := "polling every " + str("poll_interval")
+		if attrs["events"].Any() == true {
+			how = "kernel events"
+			if only, _ := attrs["poll_only"].Any().([]string); len(only) > 0 {
+				how += "; polling every " + str("poll_interval") + " in " + strings.Join(only, ", ")
+			}
+		}
+		if !has("poll_interval") && attrs["events"].Any() != true {
+			how = "polling"
+		}
+		s += " with the stat poller (" + how + ")"
+	}
+	files, _ := attrs["files"].Any().(int64)
+	if has("files") {
+		more := ""
+		if attrs["more_files"].Any() == true {
+			more = "over "
+		}
+		s += fmt.Sprintf(": %s%d %s", more, files, plural(int(files), "file"))
+		if dirs, _ := attrs["dirs"].Any().(int64); dirs > 0 { // none when only files are watched
+			s += fmt.Sprintf(" in %d %s", dirs, plural(int(dirs), "directory"))
+		}
+	}
+	if has("patterns") {
+		s += "; only " + list("patterns")
+	}
+	if has("ignores") {
+		s += "; ignoring " + list("ignores")
+	}
+	if has("config") {
+		s += "; project file " + str("config")
+	}
+	switch {
+	case str("deps") == "all":
+		s += "; --deps-from: every change counts until it answers"
+	case has("deps"):
+		s += "; --deps-from: " + str("deps") + " paths"
+	}
+	if has("reason") {
+		s += "; Watchman not used: " + str("reason")
+		if stat && (files >= bigTree || attrs["more_files"].Any() == true) {
+			s += "; for a tree this big, install Watchman (https://facebook.github.io/watchman/): it watches at no cost while idle"
+		}
+	}
+	return s
+}
+
+// plural is word for n of it: "1 file", "2 files", "3 directories".
+func plural(n int, word string) string {
+	switch {
+	case n == 1:
+		return word
+	case strings.HasSuffix(word, "y"):
+		return word[:len(word)-1] + "ies"
+	}
+	return word + "s"
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -25,9 +26,21 @@ func TestTextLines(t *testing.T) {
 		attrs []any
 		want  string
 	}{
-		{"watching", []any{"reloader", "watchman", "roots", []string{"/src/app"}}, "watching /src/app (watchman)"},
-		{"watching", []any{"reloader", "stat", "roots", []string{"/a", "/b"}, "reason", "watchman unavailable (binary missing): watchman not found in PATH"},
-			"watching /a, /b (stat) reason=watchman unavailable (binary missing): watchman not found in PATH"},
+		{"watching", []any{"reloader", "watchman", "roots", []string{"/src/app"}}, "watching /src/app with watchman"},
+		{"watching", []any{"reloader", "watchman", "roots", []string{"/src/app"}, "files", 1, "dirs", 1, "patterns", []string{"*.go", "*.tmpl"},
+			"ignores", []string{"*.log"}, "config", "/src/app/.autoreload.toml"},
+			"watching /src/app with watchman: 1 file in 1 directory; only *.go, *.tmpl; ignoring *.log; project file /src/app/.autoreload.toml"},
+		{"watching", []any{"reloader", "stat", "roots", []string{"/a", "/b"}, "events", true, "watched_dirs", 14, "poll_only", []string{},
+			"files", 120, "dirs", 14, "poll_interval", "1s", "reason", "watchman unavailable (binary missing): watchman not found in PATH"},
+			"watching /a, /b with the stat poller (kernel events): 120 files in 14 directories; Watchman not used: watchman unavailable (binary missing): watchman not found in PATH"},
+		{"watching", []any{"reloader", "stat", "roots", []string{"/a"}, "events", true, "watched_dirs", 14, "poll_only", []string{"/a/nfs"},
+			"files", 10000, "more_files", true, "dirs", 800, "poll_interval", "1s", "reason", "watchman unavailable (binary missing): watchman not found in PATH"},
+			"watching /a with the stat poller (kernel events; polling every 1s in /a/nfs): over 10000 files in 800 directories; " +
+				"Watchman not used: watchman unavailable (binary missing): watchman not found in PATH; " +
+				"for a tree this big, install Watchman (https://facebook.github.io/watchman/): it watches at no cost while idle"},
+		{"watching", []any{"reloader", "stat", "roots", []string{"/a"}, "events", false, "watched_dirs", 0, "poll_only", []string{},
+			"files", 3, "dirs", 2, "poll_interval", "500ms"},
+			"watching /a with the stat poller (polling every 500ms): 3 files in 2 directories"},
 		{"changed", []any{"paths", []string{"/src/a.go", "/src/b.go"}, "count", 2}, "changed /src/a.go, /src/b.go"},
 		{"changed", []any{"paths", many, "count", 250}, "changed " + strings.Join(many[:5], ", ") + " and 245 more"},
 		{"changed", []any{"paths", many[:6], "count", 6}, "changed " + strings.Join(many[:5], ", ") + " and 1 more"},
@@ -51,6 +64,14 @@ func TestTextLines(t *testing.T) {
 		{"restart loop", []any{"paths", []string{"/src/server.log"}, "count", 3, "hint", "exclude them with --ignore"},
 			"restart loop: /src/server.log: exclude them with --ignore"},
 		{"stopping", []any{"signal", "SIGINT"}, "stopping signal=SIGINT"},
+		{"built", []any{"duration", 719323938 * time.Nanosecond}, "built in 719ms"},
+		{"built", []any{"duration", 1234567890 * time.Nanosecond}, "built in 1.2s"},
+		{"built", []any{"duration", 65432 * time.Millisecond}, "built in 1m5s"},
+		{"exited", []any{"pid", 4242, "code", 1, "then", "restart", "delay", "1.6345s"}, "exited pid 4242 with code 1; restarting in 1.6s"},
+		{"own reloader", []any{"hint", "uvicorn restarts itself with --reload: drop --reload"},
+			"COMMAND runs its own reloader under autoreload's, which makes each restart slower: uvicorn restarts itself with --reload: drop --reload"},
+		{"matches no file", []any{"flag", "-p", "value", ".txt", "hint", "did you mean '*.txt' or --ext txt?"},
+			"-p '.txt' matches no file; did you mean '*.txt' or --ext txt?"},
 	} {
 		var buf bytes.Buffer
 		logger := newLogger(&config{logFormat: "text"}, &buf, env())
@@ -78,7 +99,7 @@ func TestTextPathsRelative(t *testing.T) {
 		attrs []any
 		want  string
 	}{
-		{"watching", []any{"reloader", "stat", "roots", []string{wd, filepath.Join(wd, "sub"), "/elsewhere"}}, "watching ., sub, /elsewhere (stat)"},
+		{"watching", []any{"reloader", "stat", "roots", []string{wd, filepath.Join(wd, "sub"), "/elsewhere"}}, "watching ., sub, /elsewhere with the stat poller (polling)"},
 		{"changed", []any{"paths", []string{filepath.Join(wd, "main.go"), wd + "x/y.go"}, "count", 2}, "changed main.go, " + wd + "x/y.go"},
 		{"changed", []any{"paths", paths[:maxLoggedPaths], "count", len(paths)},
 			"changed pkg/file000.go, pkg/file001.go, pkg/file002.go, pkg/file003.go, pkg/file004.go and 295 more"},

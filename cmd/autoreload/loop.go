@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -36,15 +38,9 @@ var errStopped = errors.New("stopped by signal")
 // autoreload watches, supervises and handles signals until a signal or a
 // failure ends it.
 func autoreload(cfg *config, logger *slog.Logger) error {
-	ws, err := spec.New(spec.Options{
-		Watch: cfg.watch, Patterns: cfg.patterns, Exts: cfg.exts,
-		Ignores: cfg.ignores, NoDefaultIgnores: cfg.noDefaultIgnores,
-		NoIgnoreFiles: cfg.noIgnoreFiles,
-	})
+	logger.Debug("pid", "pid", os.Getpid())
+	ws, err := newSpec(cfg)
 	if err != nil {
-		return &usageError{err}
-	}
-	if err := checkRoots(ws.Roots(), cfg.reloader == "stat", depsBound(cfg)); err != nil {
 		return err
 	}
 	if err := supervisor.CheckCommand(cfg.command); err != nil && !(cfg.build != "" && isNotFound(err)) {
@@ -52,22 +48,55 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		// a fresh clone): the first start says if it still is not there.
 		return commandLineHint(cfg.command, err)
 	}
+	warnOwnReloader(logger, cfg.command)
+	var side *sideRunner
+	builds := new(activity)
+	if len(cfg.sideCommands) > 0 {
+		if side, err = newSideRunner(cfg.sideCommands, builds, logger); err != nil {
+			return err
+		}
+	}
 	sockets, err := listen(cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer sockets.Close()
+	d, env, err := startDeps(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if d != nil {
+		logger = slog.New(&depsLogHandler{logger.Handler(), d})
+	}
+	logger, notifier := withNotifications(cfg, logger)
+	if notifier != nil {
+		defer notifier.Close()
+	}
+	term, err := openTerminal(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer term.Close()
 	sup := supervisor.New(supervisor.Options{
+		Env:        env,
 		Sockets:    sockets.Files(),
 		SocketEnv:  sockets.Env(),
-		Build:      builder(cfg),
+		Build:      cfg.build,
+		BuildDir:   cfg.buildDir,
+		OnBuild:    builds.track,
 		Command:    cfg.command,
 		StopSignal: cfg.stopSignal,
 		Grace:      cfg.grace,
 		Debounce:   cfg.debounce,
 		OnExit:     cfg.onExit,
 		Logger:     logger,
+
+		Stdin:       term.stdin, // with -I, /dev/null
+		BeforeStart: term.clear,
+		Postpone:    cfg.postpone,
 	})
+	term.attach(sup)
 	if cfg.reloader == "watchman" {
 		// No fallback was asked for: an unusable Watchman ends autoreload
 		// before COMMAND ever starts. (After supervisor.Setup in main, so
@@ -81,25 +110,55 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	// buffered channel, so a second Ctrl-C can still kill.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
+	if term.keys != nil {
+		// The terminal's Ctrl-\ is autoreload's now: it must not end it
+		// with the terminal in cbreak mode.
+		signal.Notify(sigs, syscall.SIGQUIT)
+	}
 	defer signal.Stop(sigs)
 
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	supervised := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { handleSignals(sigs, supervised, cancel, sup, logger) })
+	wg.Go(func() {
+		defer stopOnPanic(cancel, logger)
+		warnUnmatched(ctx, cfg.specOptions(), cfg.sidePatterns, logger)
+	})
+	if side != nil {
+		wg.Go(func() {
+			defer stopOnPanic(cancel, logger)
+			side.runLoop(ctx)
+		})
+	}
+	pressed := make(chan byte)
+	wg.Go(func() { handleSignals(sigs, pressed, supervised, cancel, sup, logger) })
+	wg.Go(func() {
+		defer stopOnPanic(cancel, logger)
+		term.readKeys(ctx, pressed, logger)
+	})
 	// The watcher is built beside COMMAND's start, not before it: a large
 	// tree's baseline must not delay the program. The time baseline is
 	// taken before, from each root's own file clock (a few system calls):
 	// what was written until now never restarts COMMAND, what is written
 	// from COMMAND's start on always does.
 	since := ws.StartBaseline()
+	var dw *depsWatcher
+	if d != nil {
+		// The sources start now, beside COMMAND, not after the baseline.
+		dw = newDepsWatcher(ctx, ws.Roots(), d, logger, since, outsideWatcher(cfg, d, logger))
+		defer dw.Close()
+	}
 	wg.Go(func() {
-		if err := watch(ctx, ws, cfg, since, sup, logger); err != nil {
+		defer stopOnPanic(cancel, logger)
+		if err := watch(ctx, ws, cfg, since, dw, term.gate, side, logger); err != nil {
 			cancel(err)
 		}
 	})
 
+	if cfg.postpone {
+		logger.Info("postponed")
+	}
 	err = sup.Run(ctx)
 	close(supervised)
 	cancel(nil)
@@ -111,6 +170,65 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		return cause
 	}
 	return nil
+}
+
+// msgPanic logs a panic of the watcher side, with its stack.
+const msgPanic = "panic"
+
+// panicError ends autoreload after a panic of the watcher side (exit 1).
+type panicError struct{ value any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// stopOnPanic, deferred in a goroutine of the watcher side, turns a panic
+// (a bug) into a loud end that still leaves COMMAND's tree and the
+// terminal as cleanly as a Ctrl-C does: the stack is logged, and the
+// supervisor stops COMMAND as Run ends; autoreload exits 1. A panic that
+// killed the process at once would leave the tree to its guard and the
+// terminal as COMMAND left it.
+func stopOnPanic(stop context.CancelCauseFunc, logger *slog.Logger) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	logger.Error(msgPanic, "error", fmt.Sprint(r), "stack", string(debug.Stack()))
+	stop(&panicError{r})
+}
+
+// specOptions is what cfg says to watch.
+func (c *config) specOptions() spec.Options {
+	return spec.Options{
+		Watch: c.watch, Patterns: slices.Concat(c.patterns, c.sidePatterns), Exts: c.exts,
+		Ignores: c.ignores, NoDefaultIgnores: c.noDefaultIgnores,
+		NoIgnoreFiles: c.noIgnoreFiles,
+	}
+}
+
+// newSpec makes the spec of cfg, and refuses roots no backend can watch.
+func newSpec(cfg *config) (*spec.Spec, error) {
+	ws, err := spec.New(cfg.specOptions())
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	if err := checkRoots(ws.Roots(), cfg.reloader == "stat", depsBound(cfg)); err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// list is --list: a dry run that prints the files a change to which
+// restarts COMMAND, warns of filters that match nothing, and starts
+// nothing.
+func list(cfg *config, stdout io.Writer, logger *slog.Logger) error {
+	ws, err := newSpec(cfg)
+	if err != nil {
+		return err
+	}
+	warnUnmatched(context.Background(), cfg.specOptions(), cfg.sidePatterns, logger)
+	if len(cfg.depsFrom) > 0 {
+		return listDeps(cfg, ws, stdout)
+	}
+	return listFiles(ws, stdout)
 }
 
 // commandLineError is a whole command line given as COMMAND's one word
@@ -141,17 +259,23 @@ func isNotFound(err error) bool {
 }
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
-// until ctx ends; it returns the watcher's failure.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, sup *supervisor.Supervisor, logger *slog.Logger) error {
-	w, err := newWatcher(ctx, spec, cfg, since, logger)
+// until ctx ends; it returns the watcher's failure. With dw, only the
+// changes it passes on count.
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, dw *depsWatcher, sup restarter, side *sideRunner, logger *slog.Logger) error {
+	w, err := newWatcher(ctx, spec, cfg, since, dw.bounded(), logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("watch: %w", err)
 	}
+	if dw != nil {
+		dw.add(w)
+		dw.keep = side.wants
+		w = dw
+	}
 	defer w.Close()
-	return follow(ctx, w, spec.Roots(), sup, logger)
+	return follow(ctx, w, spec.Roots(), sup, side.split, logger)
 }
 
 // restarter is what follow needs of the supervisor.
@@ -160,8 +284,9 @@ type restarter interface {
 }
 
 // follow logs each batch from w as "changed" and hands its paths to sup,
-// until ctx ends or w fails.
-func follow(ctx context.Context, w watcher, roots []string, sup restarter, logger *slog.Logger) error {
+// until ctx ends or w fails. split, when not nil, takes the paths that
+// side commands are for first: they restart nothing.
+func follow(ctx context.Context, w watcher, roots []string, sup restarter, split func([]string) []string, logger *slog.Logger) error {
 	for {
 		b, err := w.Next(ctx)
 		if ctx.Err() != nil {
@@ -174,13 +299,25 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, logge
 			continue
 		}
 		paths := changedPaths(b, roots)
+		if split != nil {
+			if paths = split(paths); len(paths) == 0 {
+				continue
+			}
+		}
 		logged := paths[:min(len(paths), maxLoggedPaths)]
 		attrs := []any{"paths", logged, "count", len(paths)}
 		if b.Unknown {
 			attrs = append(attrs, "unknown", true)
 		}
-		logger.Info("changed", attrs...)
-		sup.RestartChanges(withTimes(paths, b))
+		admit(sup, withTimes(paths, b), func(paused bool) {
+			if paused {
+				attrs = append(attrs, "paused", true) // held until the p key resumes
+			}
+			logger.Info("changed", attrs...)
+			if faultWatchPanic {
+				panic("fault injected: watch-panic")
+			}
+		})
 	}
 }
 
@@ -206,29 +343,45 @@ func changedPaths(b spec.Batch, roots []string) []string {
 }
 
 // handleSignals: SIGINT, SIGTERM and SIGHUP stop COMMAND and end autoreload
-// (a second one kills at once); SIGUSR1 restarts COMMAND by hand.
-func handleSignals(sigs <-chan os.Signal, supervised <-chan struct{}, stop context.CancelCauseFunc, sup *supervisor.Supervisor, logger *slog.Logger) {
+// (a second one kills at once); SIGUSR1 restarts COMMAND by hand; SIGQUIT
+// (taken with -I only) kills at once. The keys r and q (pressed) act as
+// SIGUSR1 and SIGINT, logged with key=.
+func handleSignals(sigs <-chan os.Signal, pressed <-chan byte, supervised <-chan struct{}, stop context.CancelCauseFunc, sup *supervisor.Supervisor, logger *slog.Logger) {
 	stopping := false
 	for {
+		var sig syscall.Signal
+		var by []any
 		select {
 		case <-supervised:
 			return
-		case sig := <-sigs:
-			name := supervisor.SignalName(sig.(syscall.Signal))
-			switch {
-			case sig == syscall.SIGUSR1:
-				if !stopping {
-					logger.Info("restart", "signal", name)
-					sup.Restart(nil)
-				}
-			case !stopping:
-				stopping = true
-				logger.Info("stopping", "signal", name)
-				stop(errStopped)
-			default:
-				logger.Info("killing", "signal", name)
-				sup.Kill()
+		case s := <-sigs:
+			sig = s.(syscall.Signal)
+			by = []any{"signal", supervisor.SignalName(sig)}
+		case k := <-pressed:
+			sig = syscall.SIGINT
+			if k == 'r' {
+				sig = syscall.SIGUSR1
 			}
+			by = []any{"key", string(k)}
+		}
+		switch {
+		case sig == syscall.SIGQUIT: // with -I only: quit at once
+			logger.Info("killing", by...)
+			stopping = true
+			sup.Kill()
+			stop(errStopped)
+		case sig == syscall.SIGUSR1:
+			if !stopping {
+				logger.Info("restart", by...)
+				sup.Restart(nil)
+			}
+		case !stopping:
+			stopping = true
+			logger.Info("stopping", by...)
+			stop(errStopped)
+		default:
+			logger.Info("killing", by...)
+			sup.Kill()
 		}
 	}
 }

@@ -55,7 +55,7 @@ func followBatches(t *testing.T, roots []string, batches ...spec.Batch) (restart
 	var got restarts
 	var logs bytes.Buffer
 	w := &scriptedWatcher{batches: batches, cancel: cancel}
-	if err := follow(ctx, w, roots, &got, slog.New(slog.NewJSONHandler(&logs, nil))); err != nil {
+	if err := follow(ctx, w, roots, &got, nil, slog.New(slog.NewJSONHandler(&logs, nil))); err != nil {
 		t.Fatal(err)
 	}
 	var events []map[string]any
@@ -119,7 +119,7 @@ func TestNewlineInPathNamesTheRoots(t *testing.T) {
 
 func TestFollowEndsWithTheWatcherError(t *testing.T) {
 	w := failingWatcher{errors.New("watchman unavailable (disconnected)")}
-	err := follow(context.Background(), w, nil, new(restarts), slog.New(slog.DiscardHandler))
+	err := follow(context.Background(), w, nil, new(restarts), nil, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "watch: watchman unavailable") {
 		t.Errorf("follow = %v, want the watcher's error wrapped with watch:", err)
 	}

@@ -11,13 +11,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 func main() {
 	// First of all: this binary is also COMMAND's guard and exec shim,
 	// which the supervisor starts by running it again.
-	supervisor.Main()
+	guard.Main()
 	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
 }
 
@@ -37,6 +38,13 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 	survivePipes()
 	logger := newLogger(cfg, stderr, lookupEnv)
 	warnUnknownVariables(logger, os.Environ())
+	if cfg.list {
+		err := list(cfg, stdout, logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "autoreload: %v\n", err)
+		}
+		return exitCode(err)
+	}
 	// The process-wide changes supervising needs, before anything starts a
 	// process (the Watchman CLI included).
 	supervisor.Setup()

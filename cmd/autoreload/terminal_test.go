@@ -4,11 +4,13 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -45,18 +47,19 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 type terminalLeader struct {
 	master, slave *os.File
 	out, mark     string
+	dir           string // the watched directory
 	output        func() string
 	exited        chan error
 }
 
-func startTerminalLeader(t *testing.T, script string) *terminalLeader {
+func startTerminalLeader(t *testing.T, script string, env ...string) *terminalLeader {
 	t.Helper()
 	master, slave := openPTY(t)
-	tl := &terminalLeader{master: master, slave: slave, out: filepath.Join(t.TempDir(), "out"),
+	tl := &terminalLeader{master: master, slave: slave, out: filepath.Join(t.TempDir(), "out"), dir: t.TempDir(),
 		mark: t.Name() + "-" + strconv.FormatInt(time.Now().UnixNano(), 10), exited: make(chan error, 1)}
 	cmd := exec.Command(binary, "--reloader=stat", "--", "sh", "-c", script, "sh", tl.out)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "AUTORELOAD_TEST_MARK="+tl.mark)
+	cmd.Dir = tl.dir
+	cmd.Env = append(append(os.Environ(), env...), "AUTORELOAD_TEST_MARK="+tl.mark)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
@@ -135,6 +138,47 @@ func TestInteractiveCommand(t *testing.T) {
 	}
 	if tio.Lflag&unix.ECHO == 0 {
 		t.Error("echo still off after COMMAND ended")
+	}
+}
+
+// TestWatcherPanicLeavesTerminalClean: a panic of the watcher side (a bug,
+// injected here) is loud — a stack, exit 1 — but COMMAND's tree is stopped
+// and the terminal handed back as on Ctrl-C: echo on again, nothing left.
+func TestWatcherPanicLeavesTerminalClean(t *testing.T) {
+	t.Parallel()
+	tl := startTerminalLeader(t, `stty -echo; echo up > "$1"; sleep 1000 & sleep 1000`, "AUTORELOAD_FAULTS=watch-panic")
+	waitFile(t, tl.out, 1)
+	awaitMarked(t, tl.mark, "sleep")
+	deadline := time.Now().Add(waitLimit)
+	for n := 0; ; n++ { // the watcher may not be ready yet: change until it sees one
+		writeFile(t, filepath.Join(tl.dir, "f"), strconv.Itoa(n))
+		select {
+		case err := <-tl.exited:
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("autoreload after a panic: %v, want exit code 1\n%s", err, tl.output())
+			}
+		case <-time.After(100 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatalf("autoreload still running %v after changes\n%s", waitLimit, tl.output())
+			}
+			continue
+		}
+		break
+	}
+	if left := marked(tl.mark); len(left) > 0 {
+		t.Errorf("left after the panic: %v", left)
+	}
+	out := tl.output()
+	if !strings.Contains(out, "panic: fault injected: watch-panic") || !strings.Contains(out, "goroutine ") {
+		t.Errorf("no panic with a stack in the log:\n%s", out)
+	}
+	tio, err := unix.IoctlGetTermios(int(tl.slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tio.Lflag&unix.ECHO == 0 {
+		t.Error("echo still off after the panic")
 	}
 }
 

@@ -25,6 +25,10 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{"unknown flag", []string{"--frobnicate", "true"}, nil, 2, "unknown flag: --frobnicate"},
+		{"flag typo", []string{"--watc", ".", "true"}, nil, 2, "unknown flag: --watc; did you mean --watch?"},
+		{"flag typo far off", []string{"--no-ignore", "true"}, nil, 2, "did you mean --no-ignore-files?"},
+		{"watch list", []string{"-w", "src,lib", "true"}, nil, 2, "watch src,lib: no such file or directory; -w takes one path; repeat it: -w src -w lib"},
+		{"duration example", []string{"--debounce", "5", "true"}, nil, 2, `invalid argument "5" for "--debounce" flag: must be a duration like "30s" or "500ms"`},
 		{"unknown shorthand", []string{"-Z", "true"}, nil, 2, "'Z'"},
 		{"bad duration", []string{"--grace", "soon", "true"}, nil, 2, `"soon"`},
 		{"negative duration", []string{"--poll-interval=-1s", "true"}, nil, 2, "negative"},
@@ -38,6 +42,11 @@ func TestBadInput(t *testing.T) {
 		{"unknown signal number", []string{"--signal=999", "true"}, nil, 2, "unknown signal 999"},
 		{"unknown reloader", []string{"--reloader=inotify", "true"}, nil, 2, "want auto, watchman or stat"},
 		{"unknown on-exit", []string{"--on-exit=retry", "true"}, nil, 2, "want wait, exit or restart"},
+		{"deps-from go for another COMMAND", []string{"--deps-from", "go", "python3", "app.py"}, nil, 2,
+			`--deps-from go: want COMMAND go run PKG [ARG...], go test [PKG...] or go build [PKG...] (or a --build go build ...), got "python3 app.py"`},
+		{"deps-from go with a shell --build", []string{"--deps-from", "go", "--build", "go build ./... && cp x y", "bin/server"}, nil, 2, `got "bin/server"`},
+		{"deps-from go run without a package", []string{"--deps-from=go", "go", "run"}, nil, 2, `got "go run"`},
+		{"blank deps-from", []string{"--deps-from", " ", "true"}, nil, 2, "a blank command line"},
 		{"unknown on-exit in env", []string{"true"}, []string{"AUTORELOAD_ON_EXIT=retry"}, 2, "AUTORELOAD_ON_EXIT"},
 		{"unknown log format", []string{"--log-format=xml", "true"}, nil, 2, "want text or json"},
 		{"empty COMMAND", nil, nil, 2, "no COMMAND"},

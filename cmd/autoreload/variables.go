@@ -13,7 +13,7 @@ import (
 // tests and benchmarks. A test keeps this list in step with the names the
 // source uses.
 var notFlagVariables = []string{
-	"AUTORELOAD_ENV", "AUTORELOAD_CHANGED", // for COMMAND
+	"AUTORELOAD_ENV", "AUTORELOAD_CHANGED", "AUTORELOAD_DEPS_SOCKET", // for COMMAND
 	"AUTORELOAD_HELPER_OF", "AUTORELOAD_ROLE", // the supervisor's marks on its own processes
 	"AUTORELOAD_FAULTS",       // fault injection (build tag autoreload_faults)
 	"AUTORELOAD_IDLE_SECONDS", // a benchmark's knob

@@ -13,8 +13,9 @@ import (
 
 // newWatcher builds the watcher the command pulls batches from. since is
 // when COMMAND was about to start: a change from then on is delivered even
-// if it happened before the backend was ready.
-func newWatcher(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, logger *slog.Logger) (watcher, error) {
+// if it happened before the backend was ready. bounded, when not nil,
+// gives the files of the --deps-from set (fallback.Options.Bounded).
+func newWatcher(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, bounded func() []string, logger *slog.Logger) (watcher, error) {
 	return fallback.New(ctx, spec, fallback.Options{
 		Reloader:        fallback.Reloader(cfg.reloader),
 		PollInterval:    cfg.pollInterval,
@@ -22,17 +23,17 @@ func newWatcher(ctx context.Context, spec *spec.Spec, cfg *config, since time.Ti
 		WatchmanRetry:   cfg.watchmanRetry,
 		DeferStates:     cfg.deferStates,
 		Since:           since,
-		Logger:          logger,
+		Logger:          withWatchDescription(logger, spec, cfg),
 		NoEvents:        cfg.noEvents,
-		Bounded:         nil, // the --deps-from set's files, once wired: see depsBound
+		Bounded:         bounded,
 	})
 }
 
 // depsBound reports whether a --deps-from set bounds what the poller
 // watches in an EdenFS checkout, which it never lists: then --reloader
 // stat is allowed there, and fallback.Options.Bounded gives the set's
-// files. The seam for --deps-from, which is not wired yet.
-func depsBound(cfg *config) bool { return false }
+// files (depsWatcher.bounded).
+func depsBound(cfg *config) bool { return len(cfg.depsFrom) > 0 }
 
 // checkWatchman decides, as the watcher would, whether Watchman is usable,
 // bounded by timeout.

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/build"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/socket"
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 // listen opens the --socket addresses for autoreload's whole life; one that
@@ -21,26 +18,4 @@ func listen(cfg *config, logger *slog.Logger) (*socket.Set, error) {
 		logger.Info("listening", "addrs", set.Bound())
 	}
 	return set, nil
-}
-
-// builder runs --build with the build package, or is nil without one.
-func builder(cfg *config) supervisor.Builder {
-	if cfg.build == "" {
-		return nil
-	}
-	return func(env []string) (supervisor.Build, error) {
-		b, err := build.Start(cfg.build, build.Options{Env: env, StopSignal: cfg.stopSignal, Grace: cfg.grace})
-		if err != nil {
-			return nil, err
-		}
-		return shellBuild{b}, nil
-	}
-}
-
-// shellBuild is a *build.Build as the supervisor sees it.
-type shellBuild struct{ *build.Build }
-
-func (b shellBuild) Wait(ctx context.Context) supervisor.BuildResult {
-	r := b.Build.Wait(ctx)
-	return supervisor.BuildResult{Duration: r.Duration, Cancelled: r.Cancelled, Code: r.Code, Signal: r.Signal}
 }

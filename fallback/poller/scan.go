@@ -3,8 +3,10 @@ package poller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -48,6 +50,20 @@ type scan struct {
 	active  int
 	cond    sync.Cond
 	changes []spec.Change
+	// panicked is the first panic of a worker, raised again by runWork in
+	// its caller's goroutine, where the program's own recovery can see it:
+	// a panic left in a worker would end the process at once.
+	panicked *workerPanic
+}
+
+// workerPanic is a scan worker's panic, with the stack it had.
+type workerPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *workerPanic) String() string {
+	return fmt.Sprintf("poller: scan worker: %v\n\n%s", p.value, p.stack)
 }
 
 // work is one directory to scan.
@@ -104,6 +120,9 @@ func (sc *scan) runWork(queue []work) []spec.Change {
 		wg.Go(func() { sc.worker(r) })
 	}
 	wg.Wait()
+	if sc.panicked != nil {
+		panic(sc.panicked.String())
+	}
 	return sc.changes
 }
 
@@ -126,7 +145,7 @@ func (sc *scan) worker(r *dirReader) {
 
 		var children []work
 		if sc.ctx.Err() == nil {
-			children = sc.dir(r, w, &local)
+			children = sc.guardedDir(r, w, &local)
 		}
 
 		sc.mu.Lock()
@@ -136,6 +155,24 @@ func (sc *scan) worker(r *dirReader) {
 	}
 	sc.changes = append(sc.changes, local...)
 	sc.mu.Unlock()
+}
+
+// guardedDir is dir, with a panic kept for runWork to raise (the first
+// one; the scan stops taking directories after it) instead of ending the
+// process from a worker.
+func (sc *scan) guardedDir(r *dirReader, w work, out *[]spec.Change) (children []work) {
+	defer func() {
+		if v := recover(); v != nil {
+			sc.mu.Lock()
+			if sc.panicked == nil {
+				sc.panicked = &workerPanic{value: v, stack: debug.Stack()}
+				sc.queue = nil
+			}
+			sc.mu.Unlock()
+			children = nil
+		}
+	}()
+	return sc.dir(r, w, out)
 }
 
 // openDir is openDir with the test hook.

@@ -158,3 +158,29 @@ func FuzzNestedChurn(f *testing.F) {
 		}
 	})
 }
+
+// TestWorkerPanicReachesTheCaller: a panic in a scan worker (a bug) is
+// raised again in the goroutine that asked for the scan, where the
+// program's own recovery stops COMMAND cleanly, instead of ending the
+// process from the worker; no worker is left behind.
+func TestWorkerPanicReachesTheCaller(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{"a/x.go": "", "b/y.go": "", "b/c/z.go": ""})
+	p := newPoller(t, spec.Options{Watch: []string{dir}}, Options{})
+	scanNow(t, p)
+	p.onScanDir = func(d string) func() {
+		if filepath.Base(d) == "c" {
+			panic("injected")
+		}
+		return func() {}
+	}
+	defer func() {
+		v := recover()
+		msg, _ := v.(string)
+		if !strings.Contains(msg, "injected") || !strings.Contains(msg, "guardedDir") {
+			t.Fatalf("recovered %v, want the worker's panic with its stack", v)
+		}
+	}()
+	scanNow(t, p)
+	t.Fatal("the scan returned: the worker's panic was lost")
+}

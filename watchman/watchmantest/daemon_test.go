@@ -110,12 +110,12 @@ func TestDaemonDiesWithTheTestBinary(t *testing.T) {
 }
 
 // isZombie: a killed daemon whose parent is gone waits for init to reap it.
+// (The one /proc/PID/stat reader is cmd/autoreload's, which this package
+// cannot import; /proc/PID/status says the state as plainly.)
 func isZombie(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return true
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
+	return strings.Contains(string(b), "\nState:\tZ") || strings.Contains(string(b), "\nState:\tX")
 }

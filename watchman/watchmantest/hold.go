@@ -23,6 +23,7 @@ type CrawlHold struct {
 	d       *Daemon
 	ln      net.Listener
 	release chan struct{}
+	held    chan struct{} // receives when a watch-project is held back
 	once    sync.Once
 	mu      sync.Mutex
 	conns   []net.Conn
@@ -32,7 +33,7 @@ type CrawlHold struct {
 // HoldCrawls starts a CrawlHold in front of d, closed when the test ends.
 func (d *Daemon) HoldCrawls(t testing.TB) *CrawlHold {
 	t.Helper()
-	h := &CrawlHold{Sock: filepath.Join(d.Dir, "held"), d: d, release: make(chan struct{})}
+	h := &CrawlHold{Sock: filepath.Join(d.Dir, "held"), d: d, release: make(chan struct{}), held: make(chan struct{}, 1)}
 	var err error
 	if h.ln, err = net.Listen("unix", h.Sock); err != nil {
 		t.Fatalf("watchmantest: %v", err)
@@ -46,6 +47,10 @@ func (d *Daemon) HoldCrawls(t testing.TB) *CrawlHold {
 // Release lets the held watch-project requests, and every later one, through:
 // the crawl is over.
 func (h *CrawlHold) Release() { h.once.Do(func() { close(h.release) }) }
+
+// Held receives when a watch-project request is held back (before
+// Release): the client is waiting for its crawl from then on.
+func (h *CrawlHold) Held() <-chan struct{} { return h.held }
 
 func (h *CrawlHold) close() {
 	h.ln.Close()
@@ -98,7 +103,15 @@ func (h *CrawlHold) forward(client, daemon net.Conn) {
 			return
 		}
 		if bytes.Contains(pdu, []byte("watch-project")) {
-			<-h.release
+			select {
+			case <-h.release:
+			default:
+				select {
+				case h.held <- struct{}{}:
+				default:
+				}
+				<-h.release
+			}
 		}
 		if _, err := daemon.Write(pdu); err != nil {
 			return

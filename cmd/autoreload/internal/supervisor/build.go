@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/gate"
 )
 
 // The build step (--build): before each start of COMMAND, the first
@@ -16,34 +17,14 @@ import (
 // next attempt; a change during a build cancels it and starts another
 // with every change so far, so one start follows with all of them.
 
-// Builder starts the build for a start of COMMAND, with env: COMMAND's
-// environment, AUTORELOAD_CHANGED included, without the sockets. The
-// command wires the build package in; the supervisor knows processes, not
-// how a build is run.
-type Builder func(env []string) (Build, error)
-
-// Build is one running build.
-type Build interface {
-	// Pid is the build's leader: the supervisor leaves it to Wait to
-	// reap, and its orphans are never taken for COMMAND's.
-	Pid() int
-	// Wait returns once the build ended and was reaped, stopping it when
-	// ctx ends first.
-	Wait(ctx context.Context) BuildResult
-	// Kill ends the build at once, without the grace period: the user's
-	// second Ctrl-C (Supervisor.Kill).
-	Kill()
-}
-
-// BuildResult is how a build ended.
-type BuildResult struct {
-	Duration  time.Duration
-	Cancelled bool           // stopped by Wait's context
-	Code      int            // the exit code when it exited
-	Signal    syscall.Signal // non-zero when a signal killed it
-}
-
-func (r BuildResult) ok() bool { return !r.Cancelled && r.Signal == 0 && r.Code == 0 }
+// The log messages of the build step.
+const (
+	MsgBuild          = "build"           // a build started
+	MsgBuilt          = "built"           // duration
+	MsgBuildFailed    = "build failed"    // code, signal or error; pid of the COMMAND left running
+	MsgBuildCancelled = "build cancelled" // a newer change, or the end, stopped it
+	MsgBuildLoop      = "build loop"      // count, hint
+)
 
 // errNotStarted is the failure of the group that stands for COMMAND before
 // its first start (notStarted).
@@ -69,25 +50,26 @@ const (
 // the changes the start is for: changed, plus those that cancelled a
 // build meanwhile.
 func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]string, buildOutcome) {
-	if s.opts.Build == nil {
+	if s.opts.Build == "" {
 		return changed, built
 	}
+	s.beforeStart()
 	for cancels := 0; ; {
 		r, interrupted, err := s.runBuild(ctx, g, changed)
 		switch {
 		case interrupted && r.Cancelled:
-			s.log.Info("build cancelled")
+			s.log.Info(MsgBuildCancelled)
 			s.carry(changed)
 			return changed, buildInterrupted
 		case err != nil:
-			s.log.Error("build failed", s.stillRunning(g, "error", err.Error())...)
+			s.log.Error(MsgBuildFailed, s.stillRunning(g, "error", err.Error())...)
 		case r.Cancelled && ctx.Err() != nil:
-			s.log.Info("build cancelled")
+			s.log.Info(MsgBuildCancelled)
 			return changed, buildEnded
 		case r.Cancelled:
-			s.log.Info("build cancelled")
+			s.log.Info(MsgBuildCancelled)
 			if cancels++; cancels == buildLoopWarnAfter {
-				s.log.Warn("build loop", "count", cancels,
+				s.log.Warn(MsgBuildLoop, "count", cancels,
 					"hint", "files keep changing while the build runs; if the build writes them, exclude them with --ignore")
 			}
 			if !s.debounce(ctx) {
@@ -96,13 +78,13 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 			more, _, _ := s.takePending()
 			changed = union(changed, more)
 			continue
-		case r.ok():
-			s.log.Info("built", "duration", r.Duration)
+		case r.OK():
+			s.log.Info(MsgBuilt, "duration", r.Duration)
 			return changed, built
 		case r.Signal != 0:
-			s.log.Error("build failed", s.stillRunning(g, "signal", SignalName(r.Signal))...)
+			s.log.Error(MsgBuildFailed, s.stillRunning(g, "signal", SignalName(r.Signal))...)
 		default:
-			s.log.Error("build failed", s.stillRunning(g, "code", r.Code)...)
+			s.log.Error(MsgBuildFailed, s.stillRunning(g, "code", r.Code)...)
 		}
 		s.carry(changed)
 		return changed, buildFailed
@@ -112,17 +94,22 @@ func (s *Supervisor) build(ctx context.Context, g *group, changed []string) ([]s
 // runBuild starts one build and waits for it, keeping g's tree swept
 // meanwhile; a change requested meanwhile, the end of ctx, or a Ctrl-C
 // the guard saw (interrupted) cancels it.
-func (s *Supervisor) runBuild(ctx context.Context, g *group, changed []string) (r BuildResult, interrupted bool, err error) {
-	s.log.Info("build")
-	b, err := s.opts.Build(buildEnviron(s.opts.Env, changed))
-	if err != nil {
-		return BuildResult{}, false, err
+func (s *Supervisor) runBuild(ctx context.Context, g *group, changed []string) (r gate.Result, interrupted bool, err error) {
+	s.log.Info(MsgBuild)
+	if s.opts.OnBuild != nil {
+		s.opts.OnBuild(true)
+		defer s.opts.OnBuild(false)
 	}
-	s.reaper.spare = b.Pid()
+	b, err := gate.Start(s.opts.Build, gate.Options{Env: buildEnviron(s.opts.Env, changed), Dir: s.opts.BuildDir,
+		Stdout: s.opts.Stdout, Stderr: s.opts.Stderr, StopSignal: s.opts.StopSignal, Grace: s.opts.Grace})
+	if err != nil {
+		return gate.Result{}, false, err
+	}
+	s.reaper.spare = b.Guard()
 	defer func() { s.reaper.spare = 0 }()
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan BuildResult, 1)
+	done := make(chan gate.Result, 1)
 	go func() { done <- b.Wait(bctx) }() // received below, always
 	kill := s.kill
 	for {

@@ -3,7 +3,6 @@ package supervisor
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -13,27 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/build"
 )
-
-// shellBuilder runs cmdline with the build package, as autoreload does.
-func shellBuilder(cmdline string) Builder {
-	return func(env []string) (Build, error) {
-		b, err := build.Start(cmdline, build.Options{Env: env, Grace: 5 * time.Second})
-		if err != nil {
-			return nil, err
-		}
-		return testBuild{b}, nil
-	}
-}
-
-type testBuild struct{ *build.Build }
-
-func (b testBuild) Wait(ctx context.Context) BuildResult {
-	r := b.Build.Wait(ctx)
-	return BuildResult{Duration: r.Duration, Cancelled: r.Cancelled, Code: r.Code, Signal: r.Signal}
-}
 
 // logLines is a JSON log the test reads message by message.
 type logLines struct {
@@ -93,7 +72,7 @@ func withLog(opts Options) (Options, *logLines) {
 func TestBuildStatusIsTheBuilds(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "record")
 	opts, log := withLog(child(t, "record", file))
-	opts.Build = shellBuilder("exit 7")
+	opts.Build = ("exit 7")
 	s := New(opts)
 	runAsync(t, s)
 	for i := range 20 {
@@ -115,7 +94,7 @@ func TestFailedBuildKeepsCommand(t *testing.T) {
 	dir := t.TempDir()
 	file, bad := filepath.Join(dir, "record"), filepath.Join(dir, "bad")
 	opts, log := withLog(child(t, "record", file))
-	opts.Build = shellBuilder(`test ! -f "$BAD"`)
+	opts.Build = (`test ! -f "$BAD"`)
 	opts.Env = append(opts.Env, "BAD="+bad)
 	s := New(opts)
 	runAsync(t, s)
@@ -152,7 +131,7 @@ func TestChangeDuringBuildCancelsIt(t *testing.T) {
 	file, gate := filepath.Join(dir, "record"), filepath.Join(dir, "gate")
 	opts, log := withLog(child(t, "record", file))
 	// The first build passes, later ones wait while the gate exists.
-	opts.Build = shellBuilder(`while [ -f "$GATE" ]; do sleep 0.01; done`)
+	opts.Build = (`while [ -f "$GATE" ]; do sleep 0.01; done`)
 	opts.Env = append(opts.Env, "GATE="+gate)
 	s := New(opts)
 	runAsync(t, s)
@@ -188,14 +167,8 @@ func TestKillEndsBuild(t *testing.T) {
 	dir := t.TempDir()
 	ready := filepath.Join(dir, "ready")
 	opts, log := withLog(child(t, "record", filepath.Join(dir, "record")))
-	opts.Build = func(env []string) (Build, error) {
-		b, err := build.Start(`trap '' TERM; touch "$READY"; while :; do sleep 0.01; done`,
-			build.Options{Env: env, Grace: time.Hour})
-		if err != nil {
-			return nil, err
-		}
-		return testBuild{b}, nil
-	}
+	opts.Build = `trap '' TERM; touch "$READY"; while :; do sleep 0.01; done`
+	opts.Grace = time.Hour
 	opts.Env = append(opts.Env, "READY="+ready)
 	s := New(opts)
 	cancel, done := runAsync(t, s)

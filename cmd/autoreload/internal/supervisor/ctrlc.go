@@ -3,6 +3,8 @@ package supervisor
 import (
 	"syscall"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // Ctrl-C on a terminal is a request to quit. COMMAND holds the foreground,
@@ -48,7 +50,7 @@ func (s *Supervisor) takeInterrupts(g *group) (quit bool) {
 		return true
 	case g.status != nil:
 		return true // it ended already, by the Ctrl-C
-	case ignoresSignal(g.pid, syscall.SIGINT):
+	case proctree.IgnoresSignal(g.pid, syscall.SIGINT):
 		return true
 	}
 	return false
@@ -61,6 +63,6 @@ func (s *Supervisor) userInterrupted(g *group) bool {
 	if !s.term.held() || g.stopping || g.status == nil {
 		return false
 	}
-	return g.status.signal == syscall.SIGINT ||
+	return g.status.Signal == syscall.SIGINT ||
 		(!g.interrupted.IsZero() && time.Since(g.interrupted) <= s.interruptGrace())
 }

@@ -1,26 +1,24 @@
 package supervisor
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
-	"os"
-	"runtime"
-	"strconv"
-	"strings"
-	"sync"
+	"slices"
 	"syscall"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/writers"
 )
 
-// group is one run of COMMAND: its guard, its leader, whose pid is also the
-// process group id, and every descendant, wherever it went.
+// group is one run of COMMAND: its guard, which leads its process group,
+// its leader COMMAND, and every descendant, wherever it went.
 type group struct {
-	pid     int
+	pid     int // COMMAND's
+	pgid    int // the guard's pid
 	started time.Time
 	// status is set once the leader has ended (reaped by its guard, or by
 	// the supervisor when the guard died first).
-	status *exitStatus
+	status *proctree.Status
 	// failed is set instead of pid when COMMAND could not be started.
 	failed error
 	// logged and handled make "exited" and the OnExit policy happen once.
@@ -36,119 +34,65 @@ type group struct {
 	interrupts  []time.Time
 	interrupted time.Time
 
-	guard       int // the guard's pid
-	guardReaped bool
-	ctl         *os.File // closing it tells the guard the supervisor is gone
-	rep         reports
-	done        chan struct{} // closed when the guard's reports ended
+	child *guard.Child // nil when COMMAND never started
+	// writes records what the run writes, for the restart-loop rule.
+	writes *writers.Recorder
+	// guardLost is set once the guard was found gone before its work was
+	// done (see lostGuard).
+	guardLost bool
 }
 
-// reports is what the guard told, kept until the supervisor's goroutine
-// takes it; the reading goroutine fills it.
-type reports struct {
-	mu         sync.Mutex
-	status     *exitStatus
-	stopSig    syscall.Signal
-	interrupts []time.Time
-	eof        bool
+// groupHeld reports whether g's group id is surely still g's: COMMAND,
+// in it, is unreaped, or the guard, its leader, is.
+func (g *group) groupHeld() bool {
+	return g.status == nil || (g.child != nil && !g.child.GuardReaped())
 }
 
-// startGuard starts COMMAND's guard, which starts COMMAND (see doc.go), and
-// returns the group once COMMAND was executed. poke wakes the supervisor
-// when the guard reports.
-func startGuard(path string, argv, env []string, files []*os.File, foreground bool,
-	stopSig syscall.Signal, grace time.Duration, poke func()) (*group, error) {
-	ctlR, ctlW, err := os.Pipe()
-	if err != nil {
-		return nil, &StartError{Command: argv[0], Err: err}
+// guardPid is the guard's pid; 0 without one.
+func (g *group) guardPid() int {
+	if g == nil || g.child == nil {
+		return 0
 	}
-	repR, repW, err := os.Pipe()
-	if err != nil {
-		ctlR.Close()
-		ctlW.Close()
-		return nil, &StartError{Command: argv[0], Err: err}
-	}
-	fg := "0"
-	if foreground {
-		fg = "1"
-	}
-	args := append([]string{guardName, strconv.Itoa(int(stopSig)), strconv.FormatInt(int64(grace), 10), fg, path}, argv...)
-	fds := []uintptr{files[0].Fd(), files[1].Fd(), files[2].Fd(), ctlR.Fd(), repW.Fd()}
-	for _, f := range files[3:] { // the sockets, from 5 on (socketsAt)
-		fds = append(fds, f.Fd())
-	}
-	guard, err := syscall.ForkExec(selfExe(), args, &syscall.ProcAttr{
-		Env: append(env, roleVar+"=guard"), Files: fds,
-		// A group of its own until it joins COMMAND's: a Ctrl-C for the
-		// supervisor must not reach it before it catches SIGINT.
-		Sys: &syscall.SysProcAttr{Setpgid: true},
-	})
-	runtime.KeepAlive(files) // their descriptors must stay open until ForkExec returned
-	ctlR.Close()
-	repW.Close()
-	if err != nil {
-		ctlW.Close()
-		repR.Close()
-		return nil, &StartError{Command: argv[0], Err: fmt.Errorf("starting its guard: %w", err)}
-	}
-	rd := bufio.NewReader(repR)
-	first, _ := rd.ReadString('\n')
-	word, arg, _ := strings.Cut(strings.TrimSpace(first), " ")
-	n, _ := strconv.Atoi(arg)
-	if word != "started" || n <= 0 {
-		ctlW.Close()
-		repR.Close()
-		var ws syscall.WaitStatus
-		_, _ = syscall.Wait4(guard, &ws, 0, nil) // it ends once it said why
-		err := error(syscall.Errno(n))
-		if word != "failed" {
-			err = errors.New("its guard ended")
-		}
-		return nil, &StartError{Command: argv[0], Err: err}
-	}
-	g := &group{pid: n, started: time.Now(), guard: guard, ctl: ctlW, done: make(chan struct{})}
-	go g.read(rd, repR, poke)
-	return g, nil
+	return g.child.Guard
 }
 
-// read collects the guard's reports until it ends; the goroutine is the
-// group's, and finish waits for it.
-func (g *group) read(rd *bufio.Reader, f *os.File, poke func()) {
-	defer close(g.done)
-	defer f.Close()
-	for {
-		line, err := rd.ReadString('\n')
-		word, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
-		n, _ := strconv.Atoi(arg)
-		g.rep.mu.Lock()
-		switch word {
-		case "exited":
-			g.rep.status = &exitStatus{code: n}
-		case "killed":
-			g.rep.status = &exitStatus{code: -1, signal: syscall.Signal(n)}
-		case "stopped":
-			g.rep.stopSig = syscall.Signal(n)
-		case "interrupt":
-			g.rep.interrupts = append(g.rep.interrupts, time.Now())
-		}
-		g.rep.eof = err != nil
-		g.rep.mu.Unlock()
-		poke()
-		if err != nil {
-			return
-		}
+// release lets g's guard go once the group is over: it exits by itself,
+// and Run waits for it only as it returns (awaitReleased).
+func (s *Supervisor) release(g *group) {
+	if g != nil && g.child != nil && !g.child.Released() {
+		g.child.Release()
+		g.writes.Stop()
+		s.released = append(slices.DeleteFunc(s.released, s.reapReleased), g.child)
+		s.reaper.keep[g.child.Guard] = true
 	}
 }
 
-// finish lets the guard go once the group is over, and waits for its
-// reports to end.
-func (g *group) finish() {
-	if g == nil || g.ctl == nil {
-		return
+// reapReleased reaps c, a guard let go, if it exited, and reports whether
+// it did. Released guards are reaped here only, never by the reaper's
+// sweep, so that a pid is never waited for after another reaped it.
+func (s *Supervisor) reapReleased(c *guard.Child) bool {
+	select {
+	case <-c.Done():
+	default:
+		return false
 	}
-	g.ctl.Close()
-	g.ctl = nil
-	<-g.done
+	if !c.ReapGuard() {
+		return false
+	}
+	delete(s.reaper.keep, c.Guard)
+	return true
+}
+
+// awaitReleased waits until every guard let go has exited and reaps it:
+// Run leaves no process behind, not even a guard about to exit. Each has
+// no child left, so this takes a moment.
+func (s *Supervisor) awaitReleased() {
+	for _, c := range s.released {
+		<-c.Done()
+		c.AwaitGuard()
+		delete(s.reaper.keep, c.Guard)
+	}
+	s.released = nil
 }
 
 // reapLeader takes what the guard reported of g's leader: its end, or that
@@ -157,21 +101,17 @@ func (g *group) finish() {
 // the leader is the supervisor's child (its subreaper's) and is reaped
 // here; reaped says so.
 func reapLeader(g *group) (reaped bool) {
-	if g == nil || g.pid == 0 {
+	if g == nil || g.child == nil {
 		return false
 	}
-	g.rep.mu.Lock()
-	if g.status == nil && g.rep.status != nil {
-		g.status, g.stopSig = g.rep.status, 0
+	rep := g.child.Take()
+	if g.status == nil && rep.Status != nil {
+		g.status, g.stopSig = rep.Status, 0
 	}
-	if g.status == nil && g.rep.stopSig != 0 {
-		g.stopSig = g.rep.stopSig
+	if g.status == nil && rep.Stopped != 0 {
+		g.stopSig = rep.Stopped
 	}
-	g.rep.stopSig = 0
-	g.interrupts = append(g.interrupts, g.rep.interrupts...)
-	g.rep.interrupts = nil
-	eof := g.rep.eof
-	g.rep.mu.Unlock()
+	g.interrupts = append(g.interrupts, rep.Interrupts...)
 	if g.status != nil {
 		// Once it ended, its pid may be handed out again, even to a child
 		// of the supervisor's: only the reaper, which sees a zombie of its
@@ -184,26 +124,14 @@ func reapLeader(g *group) (reaped bool) {
 	case err == nil && got == g.pid && ws.Stopped():
 		g.stopSig = ws.StopSignal()
 	case err == nil && got == g.pid:
-		st := statusOf(ws)
+		st := proctree.StatusOf(ws)
 		g.status, g.stopSig = &st, 0
 		return true
-	case eof && syscall.Kill(g.pid, 0) == syscall.ESRCH:
+	case rep.Ended && syscall.Kill(g.pid, 0) == syscall.ESRCH:
 		// The guard reaped it and died before it could say how it ended
 		// (only where it cannot report before reaping): killed, as the
 		// guard was.
-		g.status, g.stopSig = &exitStatus{code: -1, signal: syscall.SIGKILL}, 0
+		g.status, g.stopSig = &proctree.Status{Code: -1, Signal: syscall.SIGKILL}, 0
 	}
 	return false
-}
-
-// reapGuard reaps the guard once it ended; never again, for its pid may
-// then be another child's.
-func (g *group) reapGuard() {
-	if g == nil || g.guard == 0 || g.guardReaped {
-		return
-	}
-	var ws syscall.WaitStatus
-	if got, _ := syscall.Wait4(g.guard, &ws, syscall.WNOHANG, nil); got == g.guard {
-		g.guardReaped = true
-	}
 }

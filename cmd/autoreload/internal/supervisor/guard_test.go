@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 )
 
 // TestGuardIsNoHelper: COMMAND's parent is its guard, which carries no
@@ -29,21 +31,21 @@ func TestGuardIsNoHelper(t *testing.T) {
 	}
 	lines := strings.SplitN(string(data), "\n", 4)
 	self, _ := strconv.Atoi(lines[0])
-	guard, _ := strconv.Atoi(lines[1])
-	if lines[2] != guardComm {
-		t.Fatalf("COMMAND's parent is %q, want its guard %q", lines[2], guardComm)
+	guardPid, _ := strconv.Atoi(lines[1])
+	if lines[2] != guard.Comm {
+		t.Fatalf("COMMAND's parent is %q, want its guard %q", lines[2], guard.Comm)
 	}
 	if strings.Contains("\x00"+lines[3], "\x00"+helperVar+"=") {
 		t.Errorf("the guard's environment has %s", helperVar)
 	}
-	if (&reaper{self: os.Getpid()}).isHelper(guard) {
+	if (&reaper{self: os.Getpid()}).isHelper(guardPid) {
 		t.Error("the reaper takes the guard for a helper's daemon")
 	}
 	own, err := os.ReadFile("/proc/" + strconv.Itoa(self) + "/environ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains("\x00"+string(own), "\x00"+roleVar+"=") {
-		t.Errorf("COMMAND's environment has %s", roleVar)
+	if strings.Contains("\x00"+string(own), "\x00"+"AUTORELOAD_ROLE"+"=") {
+		t.Errorf("COMMAND's environment has %s", "AUTORELOAD_ROLE")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // Job control, relayed as sudo relays it. COMMAND holds the terminal in a
@@ -19,6 +21,10 @@ import (
 // with the terminal, after fg; in the background after bg, where COMMAND
 // runs until it reads the terminal, which stops it with SIGTTIN and, by
 // the same relay, the job.
+
+// MsgTerminalStop is the warning logged when COMMAND, without the
+// terminal, was stopped for reading it or setting its modes.
+const MsgTerminalStop = "stopped by terminal"
 
 // isTerminalStop reports whether sig is one of the signals by which a
 // terminal stops a job: Ctrl-Z, or a read or a mode change from the
@@ -33,6 +39,12 @@ func isTerminalStop(sig syscall.Signal) bool {
 // stopped group so it can die).
 func (s *Supervisor) relayStop(ctx context.Context, g *group, sig syscall.Signal) {
 	s.log.Debug("suspended", "pid", g.pid, "signal", SignalName(sig))
+	if s.term == nil && sig != syscall.SIGTSTP && isTerminalStop(sig) {
+		// COMMAND read or set a terminal it does not hold (autoreload -I
+		// keeps it): nobody will continue it, so say why it went quiet.
+		s.log.Warn(MsgTerminalStop, "pid", g.pid, "signal", SignalName(sig),
+			"hint", "COMMAND uses the terminal, which it does not hold (with -I autoreload keeps it); it stays stopped until the next restart")
+	}
 	if s.term == nil || !isTerminalStop(sig) {
 		return
 	}
@@ -50,10 +62,10 @@ func (s *Supervisor) relayStop(ctx context.Context, g *group, sig syscall.Signal
 // resume continues g's group, with the terminal if foreground.
 func (s *Supervisor) resume(g *group, foreground bool) {
 	if foreground {
-		s.term.give(g.pid)
+		s.term.give(g.pgid)
 	}
 	s.log.Debug("continued", "pid", g.pid, "foreground", foreground)
-	_ = syscall.Kill(-g.pid, syscall.SIGCONT)
+	_ = syscall.Kill(-g.pgid, syscall.SIGCONT)
 }
 
 // suspend stops the supervisor's job with sig, as the terminal would have
@@ -103,7 +115,7 @@ func orphanedGroup() bool {
 	}
 	pid := os.Getpid()
 	for range 64 {
-		ppid := parentOf(pid)
+		ppid := proctree.Parent(pid)
 		if ppid <= 0 {
 			return true
 		}

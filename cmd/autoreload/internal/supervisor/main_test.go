@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 )
 
 // childVar makes this test binary a child for Run to supervise instead of
@@ -13,7 +15,7 @@ import (
 const childVar = "SUPERVISOR_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	Main() // the guard and the exec shim are this binary too
+	guard.Main() // the guard and the exec shim are this binary too
 	if mode := os.Getenv(childVar); mode != "" {
 		childMain(mode, os.Args[1:])
 		return

@@ -11,6 +11,8 @@ import (
 	"unicode"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // maxChanged and maxChangedBytes bound AUTORELOAD_CHANGED: the first paths
@@ -22,33 +24,12 @@ const (
 	maxChangedBytes = 64 << 10
 )
 
-// exitStatus is how a leader ended: an exit code, or a signal.
-type exitStatus struct {
-	code   int
-	signal syscall.Signal // non-zero when killed by a signal
-}
-
-func statusOf(ws syscall.WaitStatus) exitStatus {
-	if ws.Signaled() {
-		return exitStatus{code: -1, signal: ws.Signal()}
+// statusAttrs are the log attributes: code, or signal as a name such as SIGTERM.
+func statusAttrs(e proctree.Status) []any {
+	if e.Signal != 0 {
+		return []any{"signal", SignalName(e.Signal)}
 	}
-	return exitStatus{code: ws.ExitStatus()}
-}
-
-// exitCode is the code a shell would report: 128+N for signal N.
-func (e exitStatus) exitCode() int {
-	if e.signal != 0 {
-		return 128 + int(e.signal)
-	}
-	return e.code
-}
-
-// attrs are the log attributes: code, or signal as a name such as SIGTERM.
-func (e exitStatus) attrs() []any {
-	if e.signal != 0 {
-		return []any{"signal", SignalName(e.signal)}
-	}
-	return []any{"code", e.code}
+	return []any{"code", e.Code}
 }
 
 // SignalName names a signal as users write it: SIGTERM.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 func TestEnvironMarksCommandAndCapsChanged(t *testing.T) {
@@ -34,13 +36,13 @@ func TestEnvironMarksCommandAndCapsChanged(t *testing.T) {
 }
 
 func TestExitStatusAttributes(t *testing.T) {
-	if got := fmt.Sprint(exitStatus{code: 3}.attrs()); got != "[code 3]" {
+	if got := fmt.Sprint(statusAttrs(proctree.Status{Code: 3})); got != "[code 3]" {
 		t.Errorf("attrs = %s", got)
 	}
-	if got := fmt.Sprint(exitStatus{code: -1, signal: 15}.attrs()); got != "[signal SIGTERM]" {
+	if got := fmt.Sprint(statusAttrs(proctree.Status{Code: -1, Signal: 15})); got != "[signal SIGTERM]" {
 		t.Errorf("attrs = %s", got)
 	}
-	if got := (exitStatus{code: -1, signal: 9}).exitCode(); got != 137 {
+	if got := (proctree.Status{Code: -1, Signal: 9}).ExitCode(); got != 137 {
 		t.Errorf("exitCode by SIGKILL = %d, want 137", got)
 	}
 }

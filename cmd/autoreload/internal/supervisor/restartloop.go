@@ -1,6 +1,8 @@
 package supervisor
 
 import (
+	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,11 +11,12 @@ import (
 
 // Restart loops: COMMAND writes into the watched tree as it starts (a log,
 // a SQLite file), so each start causes the next. A restart counts towards
-// a loop when every file that caused it was modified within LoopWindow
-// after the previous start of COMMAND (by the files' own modification
-// times, so a slow poller or a busy machine cannot make a person's edit
-// look like one); loopAfter such restarts in a row are a loop. A person
-// saving a second or so after each restart never is.
+// a loop when every file that caused it was the previous run's own write
+// (package writers: modified within 100 ms of its start, or while its
+// process tree held the file open for writing); loopAfter such restarts
+// in a row are a loop. How soon a file changed after a start says nothing
+// more: a person saving every half second changes files as soon after
+// each start as a COMMAND writing its log does, and is never a loop.
 //
 // A loop is warned about once per set of files, and slowed down as the
 // exit-3 loop is: from its third restart on, each waits 100 ms, doubling
@@ -25,10 +28,6 @@ import (
 // loopAfter is how many restarts in a row by freshly written files make a
 // restart loop.
 const loopAfter = 3
-
-// loopSlop allows for file times taken from a coarse clock: a file written
-// as COMMAND starts may be stamped a few milliseconds before its start.
-const loopSlop = 20 * time.Millisecond
 
 // loopState is the restart-loop bookkeeping, owned by Run's goroutine.
 type loopState struct {
@@ -44,54 +43,68 @@ func newLoopState() loopState {
 }
 
 // modified is what the pending restart requests told of their files'
-// modification times: the span, and whether some file had none.
+// modification times (zero when unknown, as for a deletion), and whether
+// some request had no files (by hand) or more than are kept.
 type modified struct {
-	earliest, latest time.Time
-	unknown          bool
+	times   map[string]time.Time
+	unknown bool
 }
 
-func (m *modified) add(t time.Time) {
-	switch {
-	case t.IsZero():
+// add notes path's time; of a path reported twice, the later report
+// tells its state.
+func (m *modified) add(path string, t time.Time) {
+	if m.times == nil {
+		m.times = map[string]time.Time{}
+	}
+	if _, ok := m.times[path]; !ok && len(m.times) >= maxChanged {
 		m.unknown = true
-	case m.earliest.IsZero():
-		m.earliest, m.latest = t, t
-	default:
-		m.earliest, m.latest = minTime(m.earliest, t), maxTime(m.latest, t)
+		return
 	}
+	m.times[path] = t
 }
 
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
+// MsgRestartLoop warns of a restart loop: paths, count, hint.
+const MsgRestartLoop = "restart loop"
 
 // countsTowardLoop reports whether a restart of prev for changed files
-// with modification times m counts towards a loop.
+// with modification times m counts towards a loop: each of them was
+// prev's own write.
 func (s *Supervisor) countsTowardLoop(prev *group, changed []string, m modified) bool {
-	return len(changed) > 0 && !m.unknown && !m.earliest.IsZero() && prev.failed == nil &&
-		!m.earliest.Before(prev.started.Add(-loopSlop)) && !m.latest.After(prev.started.Add(s.opts.LoopWindow))
+	if len(changed) == 0 || m.unknown || len(m.times) == 0 || prev.failed != nil {
+		return false
+	}
+	for path, t := range m.times {
+		if !prev.writes.Wrote(path, t) {
+			return false
+		}
+	}
+	return true
 }
 
+// loopProbe is the least time a restart that counts towards a loop
+// waits, beside the old COMMAND, and half of it more at random. A person
+// whose restarts take about as long as they take to save again saves just
+// after each start, as a COMMAND writing at its start does; the wait
+// breaks that rhythm (their next save lands before the next start, or
+// during the wait, which then restarts at once), not COMMAND's, whose
+// write follows its start whenever it comes.
+const loopProbe = 150 * time.Millisecond
+
 // loopDelay is how long the pending restart of g waits: zero unless it
-// would be part of a loop.
+// counts towards a loop (see loopProbe), then the loop's back-off once it
+// is one.
 func (s *Supervisor) loopDelay(g *group) (time.Duration, bool) {
 	s.mu.Lock()
-	changed, m := s.pending, s.modified
+	changed, m := s.pending, modified{times: maps.Clone(s.modified.times), unknown: s.modified.unknown}
 	s.mu.Unlock()
-	if !s.countsTowardLoop(g, changed, m) || s.loop.runs+1 < loopAfter {
+	if !s.countsTowardLoop(g, changed, m) {
 		return 0, false
 	}
-	return s.loop.back.next(0), true
+	d := loopProbe + rand.N(loopProbe/2)
+	if s.loop.runs+1 >= loopAfter {
+		d += s.loop.back.next(0)
+	}
+	return d, true
 }
 
 // noteRestartCause counts the restart of prev towards a loop, or ends the
@@ -118,7 +131,7 @@ func (s *Supervisor) noteRestartCause(prev *group, changed []string, m modified)
 		}
 	}
 	if fresh {
-		s.log.Warn("restart loop", "paths", s.loop.paths, "count", s.loop.runs, "hint", loopHint(s.loop.paths))
+		s.log.Warn(MsgRestartLoop, "paths", s.loop.paths, "count", s.loop.runs, "hint", loopHint(s.loop.paths))
 	}
 }
 
@@ -132,8 +145,8 @@ func loopHint(paths []string) string {
 		}
 		opts = append(opts, "--ignore '"+strings.ReplaceAll(p, "'", `'\''`)+"'")
 	}
-	return "these files change within half a second of each start, so COMMAND probably writes them; " +
-		"restarts are slowed down; if it does, exclude them: " + strings.Join(opts, " ")
+	return "COMMAND writes these files as it starts (they change just after each start, or while it holds them open), " +
+		"so each start causes the next; restarts are slowed down; exclude them: " + strings.Join(opts, " ")
 }
 
 func contains(list []string, s string) bool {

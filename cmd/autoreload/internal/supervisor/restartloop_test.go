@@ -3,35 +3,44 @@ package supervisor
 import (
 	"bytes"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/writers"
 )
 
 // TestLoopRule: a restart counts towards a loop only when every file that
-// caused it was modified within the window after the previous start; the
-// third in a row is a loop, warned about once and held back with growing
-// delays; a restart that does not count ends the loop and its back-off.
+// caused it was the previous run's own write (here: modified within
+// writers.Burst of its start; a tree holding files open is tested in
+// writers and end to end); the third in a row is a loop, warned about
+// once and held back with growing delays; a restart that does not count
+// ends the loop and its back-off.
 func TestLoopRule(t *testing.T) {
 	var logs bytes.Buffer
 	s := New(Options{Command: []string{"true"}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	start := time.Now()
-	g := &group{pid: 1, started: start}
+	g := &group{pid: 1, started: start, writes: writers.Record(0, start, start)} // no tree to sample
+	defer g.writes.Stop()
 	at := func(d time.Duration) modified {
 		var m modified
-		m.add(start.Add(d))
+		m.add("/src/log", start.Add(d))
 		return m
 	}
+	var deleted modified
+	deleted.add("/src/log", time.Time{})
 	cases := []struct {
 		name  string
 		files []string
 		m     modified
 		want  bool
 	}{
-		{"written at start", []string{"/src/log"}, at(100 * time.Millisecond), true},
+		{"written at start", []string{"/src/log"}, at(50 * time.Millisecond), true},
+		{"a person 300 ms later", []string{"/src/log"}, at(300 * time.Millisecond), false},
 		{"a person a second later", []string{"/src/main.go"}, at(time.Second), false},
 		{"before the start", []string{"/src/main.go"}, at(-time.Second), false},
-		{"a deletion", []string{"/src/log"}, modified{unknown: true}, false},
+		{"a deletion", []string{"/src/log"}, deleted, false},
 		{"by hand", nil, at(0), false},
 	}
 	for _, c := range cases {
@@ -40,32 +49,32 @@ func TestLoopRule(t *testing.T) {
 		}
 	}
 	var m modified
-	m.add(start.Add(100 * time.Millisecond))
-	m.add(start.Add(time.Second))
+	m.add("/src/log", start.Add(50*time.Millisecond))
+	m.add("/src/main.go", start.Add(time.Second))
 	if s.countsTowardLoop(g, []string{"/src/log", "/src/main.go"}, m) {
 		t.Error("a restart with a person's edit among its files counted")
 	}
 
-	// Three in a row: the third is held back, then longer and longer.
+	// Each is held back a little (loopProbe), and from the third on by
+	// the loop's back-off too, longer and longer.
 	var delays []time.Duration
 	for range 5 {
 		s.pending, s.modified = []string{"/src/log"}, at(50*time.Millisecond)
-		d, held := s.loopDelay(g)
-		if held {
+		if d, held := s.loopDelay(g); held {
 			delays = append(delays, d)
 		}
 		s.noteRestartCause(g, s.pending, s.modified)
 	}
-	if len(delays) != 3 || delays[0] < 100*time.Millisecond || delays[1] <= delays[0] || delays[2] <= delays[1] {
-		t.Errorf("delays of restarts 1..5 of a loop = %v, want none for the first two, then growing from 100ms", delays)
+	if len(delays) != 5 || slices.Min(delays) < loopProbe || delays[4] < delays[2]+200*time.Millisecond {
+		t.Errorf("delays of restarts 1..5 of a loop = %v, want each at least %v, and growing from the third", delays, loopProbe)
 	}
 	if n := strings.Count(logs.String(), `"msg":"restart loop"`); n != 1 {
 		t.Errorf("%d restart-loop warnings, want 1:\n%s", n, logs.String())
 	}
 	// A person's edit ends the loop and its back-off.
-	s.noteRestartCause(g, []string{"/src/main.go"}, at(time.Second))
+	s.noteRestartCause(g, []string{"/src/log"}, at(time.Second))
 	s.pending, s.modified = []string{"/src/log"}, at(50*time.Millisecond)
-	if d, held := s.loopDelay(g); held {
-		t.Errorf("after the loop ended, a restart is held back %v", d)
+	if d, _ := s.loopDelay(g); d >= loopProbe*3/2 {
+		t.Errorf("after the loop ended, a restart is held back %v, longer than a probe", d)
 	}
 }

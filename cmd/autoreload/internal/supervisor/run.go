@@ -5,6 +5,18 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/writers"
+)
+
+// The log messages of a run of COMMAND, for whoever formats them.
+const (
+	MsgStarted  = "started"  // pid
+	MsgExited   = "exited"   // pid, code or signal, stopped or then (and delay)
+	MsgFailed   = "failed"   // error: COMMAND could not be started
+	MsgStopping = "stopping" // signal: the supervisor stops COMMAND and ends (pid too, at debug level)
 )
 
 // Run starts COMMAND and supervises it until ctx is cancelled, then stops
@@ -16,160 +28,223 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	defer s.reaper.close()
 	s.term = controllingTerminal(s.opts.Stdin)
 	defer s.term.take()
-
-	s.takePending() // the first start has no cause
-	g := notStarted()
-	switch _, b := s.build(ctx, g, nil); b {
-	case buildEnded:
-		return nil
-	case built:
-		g = s.start(nil)
-		if g.failed != nil {
-			return g.failed
-		}
-	}
-	var restartC <-chan time.Time // a scheduled restart after an exit
-	var restartTimer *time.Timer
-	schedule := func(d time.Duration) {
-		restartTimer = time.NewTimer(d)
-		restartC = restartTimer.C
-	}
-	unschedule := func() {
-		if restartTimer != nil {
-			restartTimer.Stop()
-		}
-		restartTimer, restartC = nil, nil
-	}
-	defer unschedule()
-	var loopC <-chan time.Time // a loop's restart held back
-	var loopTimer *time.Timer
-	unhold := func() {
-		if loopTimer != nil {
-			loopTimer.Stop()
-		}
-		loopTimer, loopC = nil, nil
-	}
-	defer unhold()
-	// restart builds first (with --build), stops g and starts the next
-	// COMMAND for the pending request; false when Run is to end (ctx ended
-	// meanwhile).
-	restart := func() bool {
-		var changed []string
-		var m modified
-		if s.opts.Build != nil {
-			// COMMAND runs on while it builds; what changes from now on
-			// is for the next build, not for this start.
-			changed, m, _ = s.takePending()
-			var b buildOutcome
-			if changed, b = s.build(ctx, g, changed); b == buildEnded {
-				s.stop(g)
-				return false
-			} else if b != built {
-				return true
-			}
-		}
-		unschedule()
-		s.stop(g)
-		if ctx.Err() != nil {
-			return false
-		}
-		if s.opts.Build == nil {
-			// What changed while COMMAND stopped joins this start.
-			changed, m, _ = s.takePending()
-		}
-		s.noteRestartCause(g, changed, m)
-		g = s.start(changed)
-		return true
-	}
-
-	for {
+	r := &run{s: s, ctx: ctx}
+	defer r.restartT.stop()
+	defer r.loopT.stop()
+	defer s.awaitReleased()
+	defer s.dismissSpare()
+	r.first()
+	for !r.over {
 		select {
 		case <-ctx.Done():
-			s.stop(g)
-			return nil
-
+			r.end(nil)
 		case <-s.wake:
-			if !s.restartRequested() {
-				continue
-			}
-			if !s.debounce(ctx) {
-				s.stop(g)
-				return nil
-			}
-			// A loop's restart waits its back-off, beside the old COMMAND;
-			// a request that is not the loop's ends the wait.
-			d, isLoop := s.loopDelay(g)
-			switch {
-			case isLoop && loopC == nil:
-				loopTimer = time.NewTimer(d)
-				loopC = loopTimer.C
-				continue
-			case isLoop:
-				continue
-			}
-			unhold()
-			if !restart() {
-				return nil
-			}
-
-		case <-loopC:
-			unhold()
-			if s.restartRequested() && !restart() {
-				return nil
-			}
-
-		case <-restartC:
-			unschedule()
-			_, b := s.build(ctx, g, nil)
-			if b == buildEnded {
-				s.stop(g)
-				return nil
-			}
-			if b != built {
-				break
-			}
-			s.stop(g)
-			if ctx.Err() != nil {
-				return nil
-			}
-			g = s.start(nil)
-
+			r.onRestartRequested()
+		case <-r.loopT.c:
+			r.onLoopBackoffOver()
+		case <-r.restartT.c:
+			r.onRestartDue()
 		case <-s.reaper.C:
-			s.sweep(g)
+			r.onReport()
 		}
-
-		if s.takeInterrupts(g) {
-			s.log.Info("stopping", "signal", "SIGINT")
-			s.stop(g)
-			return nil
-		}
-
-		if g.stopSig != 0 && g.status == nil {
-			sig := g.stopSig
-			g.stopSig = 0
-			s.relayStop(ctx, g, sig)
-		}
-
-		if (g.status == nil && g.failed == nil) || g.handled {
-			continue
-		}
-		g.handled = true
-		s.restoreTerminal() // so that Ctrl-C reaches autoreload while it waits
-		if g.failed != nil && g.pid == 0 {
-			s.log.Error("failed", "error", g.failed.Error())
-		}
-		delay, restart, err := s.afterExit(g)
-		if g.status != nil {
-			s.logExit(g, outcome(delay, restart, err, s.userInterrupted(g))...)
-		}
-		if err != nil || (!restart && g.status != nil && s.userInterrupted(g)) {
-			s.stop(g)
-			return err
-		}
-		if restart {
-			schedule(delay)
+		if !r.over {
+			r.settle()
 		}
 	}
+	return r.err
+}
+
+// run is the state of one Run, owned by its goroutine; each event has its
+// method.
+type run struct {
+	s   *Supervisor
+	ctx context.Context
+	g   *group // the current COMMAND
+	// restartT is a restart scheduled after an exit (OnExit, exit code 3);
+	// loopT holds a restart loop's restart back.
+	restartT, loopT timer
+	over            bool // Run is to return err
+	err             error
+}
+
+// end stops COMMAND and makes Run return err.
+func (r *run) end(err error) {
+	r.s.stop(r.g)
+	r.over, r.err = true, err
+}
+
+// first builds (with --build) and starts COMMAND the first time.
+func (r *run) first() {
+	r.g = notStarted()
+	if r.s.opts.Postpone {
+		return // the first request starts it, with its changes
+	}
+	r.s.takePending() // the first start has no cause
+	switch _, b := r.s.build(r.ctx, r.g, nil); b {
+	case buildEnded:
+		r.over = true
+	case built:
+		r.g = r.s.start(nil)
+		if r.g.failed != nil {
+			r.over, r.err = true, r.g.failed
+		}
+	}
+}
+
+// onRestartRequested handles a wake-up for a restart request: files
+// changed, or a restart asked for by hand (a signal; a key later). It
+// debounces, holds a restart loop's restart back, and restarts.
+func (r *run) onRestartRequested() {
+	if !r.s.restartRequested() {
+		return
+	}
+	r.g.writes.Sample() // the writer of a change may hold it still
+	if !r.s.debounce(r.ctx) {
+		r.end(nil)
+		return
+	}
+	// A loop's restart waits its back-off, beside the old COMMAND; a
+	// request that is not the loop's ends the wait.
+	if d, isLoop := r.s.loopDelay(r.g); isLoop {
+		if r.loopT.c == nil {
+			r.loopT.start(d)
+		}
+		return
+	}
+	r.loopT.stop()
+	r.restart()
+}
+
+// onLoopBackoffOver restarts once a restart loop's back-off is over.
+func (r *run) onLoopBackoffOver() {
+	r.loopT.stop()
+	if r.s.restartRequested() {
+		r.restart()
+	}
+}
+
+// onRestartDue restarts after an exit, once its delay is over.
+func (r *run) onRestartDue() {
+	r.restartT.stop()
+	switch _, b := r.s.build(r.ctx, r.g, nil); b {
+	case buildEnded:
+		r.end(nil)
+	case built:
+		r.replace(nil)
+	}
+}
+
+// onReport handles SIGCHLD or a guard's report: reaps what ended.
+func (r *run) onReport() { r.s.sweep(r.g) }
+
+// restart builds first (with --build), then stops COMMAND and starts the
+// next one for the pending request.
+func (r *run) restart() {
+	var changed []string
+	var m modified
+	if r.s.opts.Build != "" {
+		// COMMAND runs on while it builds; what changes from now on is
+		// for the next build, not for this start.
+		changed, m, _ = r.s.takePending()
+		var b buildOutcome
+		if changed, b = r.s.build(r.ctx, r.g, changed); b == buildEnded {
+			r.end(nil)
+			return
+		} else if b != built {
+			return
+		}
+	}
+	r.restartT.stop()
+	r.s.prestart()
+	r.s.stop(r.g)
+	if r.ctx.Err() != nil {
+		r.over = true
+		return
+	}
+	if r.s.opts.Build == "" {
+		// What changed while COMMAND stopped joins this start.
+		changed, m, _ = r.s.takePending()
+	}
+	r.s.noteRestartCause(r.g, changed, m)
+	r.g = r.s.start(changed)
+}
+
+// replace stops COMMAND and starts it again, for changed.
+func (r *run) replace(changed []string) {
+	r.s.prestart()
+	r.s.stop(r.g)
+	if r.ctx.Err() != nil {
+		r.over = true
+		return
+	}
+	r.g = r.s.start(changed)
+}
+
+// settle acts on what the last event left: Ctrl-Cs, a stop of COMMAND by
+// the terminal, an end of COMMAND by itself, a lost guard.
+func (r *run) settle() {
+	s, g := r.s, r.g
+	if s.takeInterrupts(g) {
+		s.log.Info(MsgStopping, "signal", "SIGINT")
+		r.end(nil)
+		return
+	}
+	if g.stopSig != 0 && g.status == nil {
+		sig := g.stopSig
+		g.stopSig = 0
+		s.relayStop(r.ctx, g, sig)
+	}
+	if (g.status != nil || g.failed != nil) && !g.handled {
+		r.onExit()
+		if r.over {
+			return
+		}
+	}
+	if s.lostGuard(g) {
+		r.g = s.replaceLostGuard(r.ctx, g)
+		r.over = r.ctx.Err() != nil
+	}
+}
+
+// onExit applies the OnExit policy to an end of COMMAND by itself, or a
+// failed start.
+func (r *run) onExit() {
+	s, g := r.s, r.g
+	g.handled = true
+	s.restoreTerminal() // so that Ctrl-C reaches autoreload while it waits
+	if g.failed != nil && g.pid == 0 {
+		s.log.Error(MsgFailed, "error", g.failed.Error())
+	}
+	delay, restart, err := s.afterExit(g)
+	if g.status != nil {
+		s.logExit(g, outcome(delay, restart, err, s.userInterrupted(g))...)
+	}
+	if err != nil || (!restart && g.status != nil && s.userInterrupted(g)) {
+		r.end(err)
+		return
+	}
+	if restart {
+		r.restartT.start(delay)
+	}
+}
+
+// timer is a time.Timer that may be off: c is nil then.
+type timer struct {
+	t *time.Timer
+	c <-chan time.Time
+}
+
+func (t *timer) start(d time.Duration) {
+	t.stop()
+	t.t = time.NewTimer(d)
+	t.c = t.t.C
+}
+
+func (t *timer) stop() {
+	if t.t != nil {
+		t.t.Stop()
+	}
+	t.t, t.c = nil, nil
 }
 
 // afterExit decides what follows an end of COMMAND that the supervisor did
@@ -180,7 +255,7 @@ func (s *Supervisor) afterExit(g *group) (delay time.Duration, restart bool, err
 		return 0, false, nil
 	}
 	ranFor := time.Since(g.started)
-	if g.status != nil && g.status.signal == 0 && g.status.code == 3 {
+	if g.status != nil && g.status.Signal == 0 && g.status.Code == 3 {
 		return s.reload.next(ranFor), true, nil
 	}
 	switch s.opts.OnExit {
@@ -188,7 +263,7 @@ func (s *Supervisor) afterExit(g *group) (delay time.Duration, restart bool, err
 		if g.failed != nil {
 			return 0, false, g.failed
 		}
-		return 0, false, &ExitError{Code: g.status.exitCode()}
+		return 0, false, &ExitError{Code: g.status.ExitCode()}
 	case OnExitRestart:
 		return s.crash.next(ranFor), true, nil
 	}
@@ -212,7 +287,7 @@ func (s *Supervisor) debounce(ctx context.Context) bool {
 }
 
 // notStarted stands for COMMAND before its first start, when the first
-// build failed: nothing to stop, nothing to handle.
+// build failed or with Postpone: nothing to stop, nothing to handle.
 func notStarted() *group {
 	return &group{failed: errNotStarted, handled: true, started: time.Now()}
 }
@@ -220,7 +295,10 @@ func notStarted() *group {
 // start starts COMMAND under a guard of its own, with the sockets; a
 // failure is returned in the group.
 func (s *Supervisor) start(changed []string) *group {
-	files := append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...)
+	if s.opts.Build == "" {
+		s.beforeStart()
+	}
+	begun := time.Now()
 	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
 		return &group{failed: err, started: time.Now()}
@@ -231,21 +309,88 @@ func (s *Supervisor) start(changed []string) *group {
 		default:
 		}
 	}
-	env := append(environ(s.opts.Env, changed), s.opts.SocketEnv...)
-	g, err := startGuard(path, s.opts.Command, env, files,
-		s.term.startsInForeground(), s.opts.StopSignal, s.opts.Grace, poke)
-	if err != nil {
-		return &group{failed: err, started: time.Now()}
+	// What is known only now goes with the go-ahead; the rest the guard,
+	// maybe started ahead, has already.
+	fg, env := s.term.startsInForeground(), []string{"AUTORELOAD_CHANGED=" + changedList(changed)}
+	var c *guard.Child
+	for try := 1; ; try++ {
+		sp := s.takeSpare(path)
+		if sp == nil {
+			if sp, err = guard.Prestart(s.guardConfig(path)); err != nil {
+				break
+			}
+		}
+		c, err = sp.Go(fg, env, poke)
+		if err != guard.ErrGuardEnded || try == startAttempts {
+			break
+		}
 	}
-	s.log.Info("started", "pid", g.pid)
+	if err != nil {
+		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
+	}
+	g := &group{pid: c.Pid, pgid: c.Guard, started: c.Started, child: c, writes: writers.Record(c.Pid, begun, c.Started)}
+	s.running.Store(int64(g.pgid))
+	s.log.Info(MsgStarted, "pid", g.pid)
 	return g
+}
+
+// guardConfig is what every guard of COMMAND at path gets ahead of its
+// go-ahead.
+func (s *Supervisor) guardConfig(path string) guard.Config {
+	return guard.Config{Path: path, Argv: s.opts.Command, Env: append(environ(s.opts.Env, nil), s.opts.SocketEnv...),
+		Files:      append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...),
+		StopSignal: s.opts.StopSignal, Grace: s.opts.Grace}
+}
+
+// prestart starts the next COMMAND's guard ahead, as the old tree is
+// stopped, so that its start is off the critical path of a restart. A
+// failure here is tried again, and reported, by start.
+func (s *Supervisor) prestart() {
+	if s.spare != nil {
+		return
+	}
+	path, err := lookPath(s.opts.Command[0])
+	if err != nil {
+		return
+	}
+	if sp, err := guard.Prestart(s.guardConfig(path)); err == nil {
+		s.spare = sp
+		s.reaper.keep[sp.Pid] = true // neither COMMAND's nor to be reaped by a sweep
+	}
+}
+
+// takeSpare returns the guard started ahead, if it is for path.
+func (s *Supervisor) takeSpare(path string) *guard.Spare {
+	sp := s.spare
+	if sp == nil {
+		return nil
+	}
+	s.spare = nil
+	delete(s.reaper.keep, sp.Pid)
+	if sp.Path != path {
+		sp.Dismiss()
+		return nil
+	}
+	return sp
+}
+
+// dismissSpare ends a guard started ahead that no start took.
+func (s *Supervisor) dismissSpare() {
+	if sp := s.spare; sp != nil {
+		s.spare = nil
+		delete(s.reaper.keep, sp.Pid)
+		sp.Dismiss()
+	}
 }
 
 // sweep reaps what exited and returns the live processes of g's tree. The
 // leader's end is logged here when the supervisor stopped it; an end by
 // itself is logged once Run knows what follows.
-func (s *Supervisor) sweep(g *group) []proc {
+func (s *Supervisor) sweep(g *group) []proctree.Stat {
 	alive := s.reaper.sweep(g)
+	if g.status != nil {
+		s.running.CompareAndSwap(int64(g.pgid), 0)
+	}
 	if g.status != nil && g.stopping {
 		s.logExit(g)
 	}
@@ -259,11 +404,11 @@ func (s *Supervisor) logExit(g *group, then ...any) {
 		return
 	}
 	g.logged = true
-	attrs := append([]any{"pid", g.pid}, g.status.attrs()...)
+	attrs := append([]any{"pid", g.pid}, statusAttrs(*g.status)...)
 	if g.stopping {
 		attrs = append(attrs, "stopped", true)
 	}
-	s.log.Info("exited", append(attrs, then...)...)
+	s.log.Info(MsgExited, append(attrs, then...)...)
 }
 
 // outcome is what follows an end of COMMAND by itself, for its log line:
@@ -288,59 +433,66 @@ func (s *Supervisor) stop(g *group) {
 	if g.failed != nil {
 		return
 	}
-	defer g.finish()
+	defer s.release(g)
 	defer s.logExit(g) // an end by itself just before the stop
-	alive := s.sweep(g)
-	if g.status != nil && len(alive) == 0 {
-		s.restoreTerminal()
-		return
+	t := &commandTree{s: s, g: g, groupDone: map[syscall.Signal]bool{}}
+	if reapLeader(g); g.status == nil && !s.killed() {
+		// The group id is surely COMMAND's: signal it at once, before the
+		// scan of /proc finds what left the group.
+		s.term.take()
+		g.stopping = true
+		s.log.Debug(MsgStopping, "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
+		for _, sig := range []syscall.Signal{s.opts.StopSignal, syscall.SIGCONT} {
+			_ = syscall.Kill(-g.pgid, sig)
+			t.groupDone[sig] = true
+		}
 	}
-	s.term.take()
-	g.stopping = true
-	killed := false
-	select {
-	case <-s.kill:
-		killed = true
-	default:
-	}
-	if killed {
-		s.reaper.signal(g, alive, syscall.SIGKILL)
-	} else {
-		s.log.Debug("stopping", "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
-		s.reaper.signal(g, alive, s.opts.StopSignal)
-		s.reaper.signal(g, alive, syscall.SIGCONT) // a stopped process must wake to die
-	}
-	grace := time.NewTimer(s.opts.Grace)
-	defer grace.Stop()
-	// Every death in the tree re-parents or signals the supervisor, so
-	// SIGCHLD wakes it; the poll, growing to 64 ms, is a safety net.
-	poll := time.Millisecond
-	kill := s.kill
-	for {
-		alive = s.sweep(g)
-		if g.status != nil && len(alive) == 0 {
-			break
-		}
-		if killed {
-			s.reaper.signal(g, alive, syscall.SIGKILL) // newcomers too
-		}
-		tick := time.NewTimer(poll)
-		poll = min(2*poll, 64*time.Millisecond)
-		select {
-		case <-s.reaper.C:
-		case <-tick.C:
-		case <-grace.C:
-			killed = true
-		case <-kill:
-			kill = nil
-			killed = true
-		}
-		tick.Stop()
-		if killed {
-			s.reaper.signal(g, alive, syscall.SIGKILL)
-		}
+	if !t.Sweep() {
+		s.term.take()
+		g.stopping = true
+		proctree.Stop(t, s.opts.StopSignal, s.opts.Grace, s.reaper.C, s.kill)
 	}
 	s.restoreTerminal()
+}
+
+// killed reports whether Kill was called.
+func (s *Supervisor) killed() bool {
+	select {
+	case <-s.kill:
+		return true
+	default:
+		return false
+	}
+}
+
+// commandTree is COMMAND's tree as proctree.Stop sees it.
+type commandTree struct {
+	s     *Supervisor
+	g     *group
+	alive []proctree.Stat // as of the last Sweep
+	// groupDone are the signals stop sent the group before the first
+	// Sweep: Signal sends them only to what left the group.
+	groupDone map[syscall.Signal]bool
+}
+
+// Sweep reports the tree gone once COMMAND ended and nothing is left of
+// it but its guard, which exits by itself once it has reaped all: the next
+// COMMAND need not wait for that.
+func (t *commandTree) Sweep() bool {
+	t.alive = t.s.sweep(t.g)
+	guardOnly := len(t.alive) == 1 && t.alive[0].Pid == t.g.guardPid()
+	return t.g.status != nil && (len(t.alive) == 0 || guardOnly)
+}
+
+func (t *commandTree) Signal(sig syscall.Signal) {
+	t.s.reaper.signal(t.g, t.alive, sig, t.groupDone[sig])
+	delete(t.groupDone, sig)
+}
+
+func (s *Supervisor) beforeStart() {
+	if s.opts.BeforeStart != nil {
+		s.opts.BeforeStart()
+	}
 }
 
 func (s *Supervisor) restoreTerminal() {

@@ -1,5 +1,7 @@
 package supervisor
 
+import "github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
+
 // Setup prepares the calling process to supervise, once, before it starts
 // any process: it changes the whole process, so main calls it, not a
 // constructor. It
@@ -19,5 +21,5 @@ package supervisor
 func Setup() {
 	markHelpers()
 	closeInheritedOnExec()
-	becomeSubreaper()
+	proctree.BecomeSubreaper()
 }

@@ -5,8 +5,11 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 )
 
 // OnExit is what to do when COMMAND exits by itself with a code other than 3.
@@ -39,10 +42,6 @@ type Options struct {
 	Grace      time.Duration // between the stop signal and SIGKILL
 	Debounce   time.Duration // how long the first change waits for others
 	OnExit     OnExit
-	// LoopWindow: a restart caused by files all modified within this time
-	// after the previous start counts towards a restart loop (see
-	// restartloop.go); zero means 500 ms.
-	LoopWindow time.Duration
 	Logger     *slog.Logger
 	// Stdin, Stdout and Stderr are given to COMMAND as they are; nil means
 	// the supervisor's own.
@@ -52,8 +51,20 @@ type Options struct {
 	// LISTEN_PID, COMMAND's own pid. Without them COMMAND gets no LISTEN_*.
 	Sockets   []*os.File
 	SocketEnv []string
-	// Build, when set, runs before each start of COMMAND (build.go).
-	Build Builder
+	// Build, when set, is a command line run by `sh -c` before each start
+	// of COMMAND (build.go), under a guard (package gate), with the stop
+	// signal and grace period of COMMAND.
+	Build string
+	// BuildDir is where the build runs ("": the working directory), and
+	// OnBuild, when set, is told as each build starts (true) and ends.
+	BuildDir string
+	OnBuild  func(running bool)
+	// Postpone: COMMAND first starts on the first request, not at once.
+	Postpone bool
+	// BeforeStart, when set, is called as each start of COMMAND begins:
+	// before its build with Build, else just before COMMAND starts (the
+	// command clears the screen there).
+	BeforeStart func()
 }
 
 // Supervisor runs COMMAND and restarts it on request. Restart and Kill may
@@ -71,6 +82,10 @@ type Supervisor struct {
 	wake      chan struct{}
 	kill      chan struct{}
 	killOnce  sync.Once
+	// running is the process group of the COMMAND running now, 0 when
+	// none: set by Run's goroutine as it starts and reaps one, read by
+	// Hold.
+	running atomic.Int64
 
 	// Owned by Run's goroutine.
 	reaper *reaper
@@ -80,6 +95,10 @@ type Supervisor struct {
 	// lastInterrupt is the time of the last Ctrl-C seen by a guard.
 	lastInterrupt time.Time
 	loop          loopState
+	// released are the guards of stopped groups, which exit by themselves.
+	released []*guard.Child
+	// spare is the next COMMAND's guard, started ahead (prestart).
+	spare *guard.Spare
 }
 
 // New returns a supervisor for opts; nothing runs until Run. It changes
@@ -93,9 +112,6 @@ func New(opts Options) *Supervisor {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.LoopWindow == 0 {
-		opts.LoopWindow = 500 * time.Millisecond
 	}
 	if opts.Stdin == nil {
 		opts.Stdin = os.Stdin
@@ -144,7 +160,7 @@ func (s *Supervisor) RestartChanges(changes []Change) {
 	s.mu.Lock()
 	s.requested = true
 	for _, c := range changes {
-		s.modified.add(c.Modified)
+		s.modified.add(c.Path, c.Modified)
 		if !s.seen[c.Path] && len(s.pending) < maxChanged {
 			s.seen[c.Path] = true
 			s.pending = append(s.pending, c.Path)

@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // terminal is the supervisor's controlling terminal. COMMAND runs in a process group of its own, so without the
@@ -45,26 +47,13 @@ func (t *terminal) startsInForeground() bool {
 	return t != nil && t.inForeground()
 }
 
-// takeForeground makes the caller's process group the foreground group of
-// the terminal on fd: what the exec shim does for COMMAND.
-func takeForeground(fd int) {
-	signal.Ignore(syscall.SIGTTOU)
-	_ = unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, syscall.Getpgrp())
-	signal.Reset(syscall.SIGTTOU)
-}
-
 // take gives the foreground back to the supervisor: before a stop, so that a
 // second Ctrl-C reaches the supervisor, and after COMMAND ended.
 func (t *terminal) take() {
 	if !t.held() {
 		return
 	}
-	// A background group that sets the foreground gets SIGTTOU unless it
-	// ignores it; ignore it only for this call, since COMMAND would inherit
-	// an ignored disposition.
-	signal.Ignore(syscall.SIGTTOU)
-	_ = unix.IoctlSetPointerInt(t.fd, unix.TIOCSPGRP, t.pgrp)
-	signal.Reset(syscall.SIGTTOU)
+	proctree.SetForeground(t.fd, t.pgrp)
 }
 
 // restoreEcho turns echo back on when COMMAND left it off (a program killed
@@ -110,8 +99,4 @@ func (t *terminal) held() bool {
 }
 
 // give makes pgid, COMMAND's group, the foreground group.
-func (t *terminal) give(pgid int) {
-	signal.Ignore(syscall.SIGTTOU)
-	_ = unix.IoctlSetPointerInt(t.fd, unix.TIOCSPGRP, pgid)
-	signal.Reset(syscall.SIGTTOU)
-}
+func (t *terminal) give(pgid int) { proctree.SetForeground(t.fd, pgid) }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // reaper finds, signals and reaps the processes of a group where there is
@@ -13,50 +15,36 @@ import (
 // descendant that starts its own session or group is not seen.
 type reaper struct {
 	C     chan os.Signal
-	spare int // the running build, reaped by its own Wait (unused: only g's leader is reaped here)
+	spare int          // the running build's guard (unused: only g's leader is reaped here)
+	keep  map[int]bool // guards of stopped groups, reaped by release only (unused here too)
 }
 
-// becomeSubreaper does nothing: only Linux has subreapers.
-func becomeSubreaper() {}
-
 func newReaper() *reaper {
-	r := &reaper{C: make(chan os.Signal, 1)}
+	r := &reaper{C: make(chan os.Signal, 1), keep: map[int]bool{}}
 	signal.Notify(r.C, syscall.SIGCHLD)
 	return r
 }
 
 func (r *reaper) close() { signal.Stop(r.C) }
 
-type proc struct{ pid, pgid int }
-
 // sweep reaps g's leader when it exited and returns what is alive of its
 // group: the group id stands for all of its members.
-func (r *reaper) sweep(g *group) []proc {
+func (r *reaper) sweep(g *group) []proctree.Stat {
 	if g == nil || g.pid == 0 {
 		return nil
 	}
 	reapLeader(g)
-	g.reapGuard()
-	if syscall.Kill(-g.pid, 0) == nil {
-		return []proc{{pid: g.pid, pgid: g.pid}}
+	if g.child != nil {
+		g.child.ReapGuard()
+	}
+	if syscall.Kill(-g.pgid, 0) == nil {
+		return []proctree.Stat{{Pid: g.pid, Pgid: g.pgid}}
 	}
 	return nil
 }
 
-func (r *reaper) signal(g *group, _ []proc, sig syscall.Signal) {
-	if g != nil && g.pid != 0 {
-		_ = syscall.Kill(-g.pid, sig)
+func (r *reaper) signal(g *group, _ []proctree.Stat, sig syscall.Signal, groupDone bool) {
+	if g != nil && g.pid != 0 && !groupDone {
+		_ = syscall.Kill(-g.pgid, sig)
 	}
 }
-
-// parentOf is the supervisor's parent; other processes' parents are not
-// looked up here, and 0 says so.
-func parentOf(pid int) int {
-	if pid == os.Getpid() {
-		return os.Getppid()
-	}
-	return 0
-}
-
-// ignoresSignal cannot tell here: no /proc.
-func ignoresSignal(int, syscall.Signal) bool { return false }

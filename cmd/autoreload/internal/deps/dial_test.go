@@ -1,0 +1,5 @@
+package deps
+
+import "net"
+
+func dialUnix(path string) (net.Conn, error) { return net.Dial("unix", path) }

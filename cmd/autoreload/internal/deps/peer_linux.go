@@ -1,0 +1,82 @@
+package deps
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+type peer struct{ pid, uid int }
+
+// ChildSupported says whether --deps-from child can work here: on Linux it can.
+func ChildSupported() error { return nil }
+
+// peerOf reads the connecting process's credentials, as the kernel
+// recorded them at connect (SO_PEERCRED).
+func peerOf(conn *net.UnixConn) (peer, error) {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return peer{}, err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return peer{}, err
+	}
+	if credErr != nil {
+		return peer{}, fmt.Errorf("SO_PEERCRED: %w", credErr)
+	}
+	return peer{pid: int(cred.Pid), uid: int(cred.Uid)}, nil
+}
+
+// inTree reports whether pid is command or below it: a parent chain that
+// reaches it, or a process group that is its (an orphan re-parented to
+// autoreload, the subreaper, keeps COMMAND's group unless it left it).
+func inTree(pid, command int) bool {
+	self := os.Getpid()
+	for i := 0; i < 1024 && pid > 1; i++ {
+		if pid == command {
+			return true
+		}
+		if pid == self {
+			return false // above COMMAND's tree
+		}
+		ppid, pgrp, ok := readStat(pid)
+		if !ok {
+			return false
+		}
+		if pgrp == command {
+			return true
+		}
+		pid = ppid
+	}
+	return false
+}
+
+// readStat reads the parent and process group of pid from
+// /proc/PID/stat: "pid (comm) state ppid pgrp ...", where comm may hold
+// anything, ')' included.
+func readStat(pid int) (ppid, pgrp int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 3 {
+		return 0, 0, false
+	}
+	ppid, err1 := strconv.Atoi(f[1])
+	pgrp, err2 := strconv.Atoi(f[2])
+	return ppid, pgrp, err1 == nil && err2 == nil
+}

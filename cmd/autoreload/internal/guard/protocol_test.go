@@ -1,0 +1,66 @@
+package guard
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestReportsRoundTrip(t *testing.T) {
+	for _, r := range []Report{{Started, 42}, {Failed, int(syscall.ENOENT)}, {Stopped, int(syscall.SIGTSTP)},
+		{Interrupted, 0}, {Exited, 3}, {Killed, int(syscall.SIGKILL)}} {
+		got, err := DecodeReport(r.Encode())
+		if err != nil || got != r {
+			t.Errorf("DecodeReport(%q) = %v, %v; want %v", r.Encode(), got, err, r)
+		}
+	}
+	for _, bad := range []string{"", "started", "started x\n", "hello 1\n", " 1\n"} {
+		if r, err := DecodeReport(bad); err == nil {
+			t.Errorf("DecodeReport(%q) = %v, want an error", bad, r)
+		}
+	}
+}
+
+func TestArgsRoundTrip(t *testing.T) {
+	g := guardArgs{stopSignal: syscall.SIGINT, grace: 1500 * time.Millisecond,
+		path: "/bin/sh", argv: []string{"sh", "-c", "a b", ""}}
+	argv := g.encode()
+	if argv[0] != guardName {
+		t.Fatalf("argv[0] = %q, want %q", argv[0], guardName)
+	}
+	got, err := decodeGuardArgs(argv[1:])
+	if err != nil || got.stopSignal != g.stopSignal || got.grace != g.grace ||
+		got.path != g.path || !slices.Equal(got.argv, g.argv) {
+		t.Errorf("decodeGuardArgs(%q) = %+v, %v; want %+v", argv, got, err, g)
+	}
+	if _, err := decodeGuardArgs(argv[1:3]); err == nil {
+		t.Error("decodeGuardArgs of a short argv succeeded")
+	}
+	s := shimArgs{path: "/bin/true", argv: []string{"true"}}
+	argv = s.encode()
+	if got, err := decodeShimArgs(argv[1:]); err != nil || argv[0] != shimName || got.path != s.path ||
+		!slices.Equal(got.argv, s.argv) {
+		t.Errorf("decodeShimArgs(%q) = %+v, %v; want %+v", argv, got, err, s)
+	}
+}
+
+func TestGoAheadRoundTrip(t *testing.T) {
+	for _, g := range []goAhead{{}, {foreground: true, env: []string{"AUTORELOAD_CHANGED=a\nb c\n", "X=", ""}}} {
+		got, err := decodeGoAhead(bufio.NewReader(bytes.NewReader(append(g.encode(), "rest"...))))
+		if err != nil || got.foreground != g.foreground || !slices.Equal(got.env, g.env) {
+			t.Errorf("decodeGoAhead(%q) = %+v, %v; want %+v", g.encode(), got, err, g)
+		}
+	}
+	if _, err := decodeGoAhead(bufio.NewReader(bytes.NewReader(nil))); err != io.EOF {
+		t.Errorf("decodeGoAhead of nothing: %v, want io.EOF", err)
+	}
+	for _, bad := range []string{"go 2 0\n", "go 1 1\n", "go 1 1\n5\nab", "stop\n"} {
+		if g, err := decodeGoAhead(bufio.NewReader(bytes.NewReader([]byte(bad)))); err == nil {
+			t.Errorf("decodeGoAhead(%q) = %+v, want an error", bad, g)
+		}
+	}
+}

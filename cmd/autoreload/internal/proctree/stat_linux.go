@@ -1,0 +1,92 @@
+package proctree
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// BecomeSubreaper makes the process the subreaper of its descendants: a
+// process whose parent dies is re-parented to it instead of init, so it
+// stays in its subtree, and its zombie is its to reap at once. Without it a
+// tree is still found by its group; only descendants that leave the group
+// are missed, so a failure is not fatal.
+func BecomeSubreaper() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }
+
+// ReadStat reads pid's line of /proc/PID/stat; ok is false when it is gone.
+func ReadStat(pid int) (Stat, bool) { return readStat(pid, make([]byte, 1024)) }
+
+// Snapshot reads every process's stat; processes that vanish meanwhile are
+// left out.
+func Snapshot() []Stat {
+	dir, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	defer dir.Close()
+	names, _ := dir.Readdirnames(-1)
+	procs := make([]Stat, 0, len(names))
+	buf := make([]byte, 1024)
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
+		if err != nil {
+			continue
+		}
+		if p, ok := readStat(pid, buf); ok {
+			procs = append(procs, p)
+		}
+	}
+	return procs
+}
+
+// readStat parses "pid (comm) state ppid pgrp ...", where comm may itself
+// hold spaces and parentheses, so fields are counted from the last ')'.
+func readStat(pid int, buf []byte) (Stat, bool) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return Stat{}, false
+	}
+	n, _ := f.Read(buf)
+	f.Close()
+	line := buf[:n]
+	open, i := bytes.IndexByte(line, '('), bytes.LastIndexByte(line, ')')
+	if open < 0 || i < open {
+		return Stat{}, false
+	}
+	fields := bytes.Fields(line[i+1:])
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return Stat{}, false
+	}
+	ppid, err1 := strconv.Atoi(string(fields[1]))
+	pgid, err2 := strconv.Atoi(string(fields[2]))
+	start, err3 := strconv.ParseUint(string(fields[19]), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return Stat{}, false
+	}
+	return Stat{Pid: pid, PPid: ppid, Pgid: pgid, State: fields[0][0], Comm: string(line[open+1 : i]), Start: start}, true
+}
+
+// Parent is pid's parent, or 0 when it cannot be read.
+func Parent(pid int) int {
+	p, _ := ReadStat(pid)
+	return p.PPid
+}
+
+// IgnoresSignal reports whether pid ignores sig, by the SigIgn mask of
+// /proc/PID/status.
+func IgnoresSignal(pid int, sig syscall.Signal) bool {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	_, rest, ok := bytes.Cut(status, []byte("\nSigIgn:\t"))
+	if !ok {
+		return false
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	mask, err := strconv.ParseUint(string(line), 16, 64)
+	return err == nil && mask&(1<<(uint(sig)-1)) != 0
+}
