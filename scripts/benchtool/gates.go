@@ -14,14 +14,7 @@ import (
 // StatReloader, time to ready against the pure poller.
 func gates(b *strings.Builder, c *config, rows []row, big string) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	find := func(slug string) (row, bool) {
-		for _, w := range rows {
-			if w.t.slug == slug && w.t.unavailable == "" {
-				return w, true
-			}
-		}
-		return row{}, false
-	}
+	find := func(slug string) (row, bool) { return findRow(rows, slug) }
 	ev, ok := find("autoreload-events")
 	if !ok {
 		return
@@ -55,4 +48,81 @@ func gates(b *strings.Builder, c *config, rows []row, big string) {
 		p("| Ready, %s files | %.2f s | pure poller %.2f s | %+.2f s | ≤ +0.3 s: %s |\n", big, ev.readyMed.Seconds(), st.readyMed.Seconds(), d.Seconds(), pass(d <= 300*time.Millisecond))
 	}
 	_ = c
+}
+
+// restartTargets renders the targets of the restart path (issue 20), each a
+// ratio from the same run: with Watchman against the older build
+// (config.old), without Watchman against nodemon; peak memory of
+// autoreload's own processes through restarts, and time to ready, on the
+// big tree with Watchman against the older build.
+func restartTargets(b *strings.Builder, c *config, rows []row, big string) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	find := func(slug string) (row, bool) { return findRow(rows, slug) }
+	cur, okCur := find("autoreload")
+	old, okOld := find("autoreload-old")
+	ev, okEv := find("autoreload-events")
+	nm, okNm := find("nodemon")
+	if !(okCur && okOld) && !(okEv && okNm) {
+		return
+	}
+	pass := func(good bool) string {
+		if good {
+			return "met"
+		}
+		return "**missed**"
+	}
+	oldName := "autoreload@" + c.oldRev
+	p("\n### The restart path's targets\n\n")
+	p("Each a ratio from this run: autoreload (%s) against %s, and without Watchman against nodemon.\n\n", orUnknown(c.autoreloadRev), oldName)
+	p("| Measure | autoreload | Against | Ratio | Target |\n|---|---:|---|---:|---|\n")
+	latency := func(label string, a, ref time.Duration, refName string, limit float64) {
+		r := float64(a) / float64(ref)
+		p("| %s | %s | %s %s | %.2f× | ≤ %g×: %s |\n", label, ms(a), refName, ms(ref), r, limit, pass(r <= limit))
+	}
+	if okCur && okOld && cur.latOK && old.latOK {
+		latency("Latency p50, Watchman, 1k files", cur.p50, old.p50, oldName, 0.9)
+		latency("Latency p90, Watchman, 1k files", cur.p90, old.p90, oldName, 1.05)
+	}
+	if okEv && okNm && ev.latOK && nm.latOK {
+		latency("Latency p50, no Watchman, 1k files", ev.p50, nm.p50, "nodemon", 0.5)
+	}
+	if okCur && okOld && cur.r.ownRSSKB > 0 && old.r.ownRSSKB > 0 {
+		a, ref := mib(cur.r.ownRSSKB), mib(old.r.ownRSSKB)
+		p("| Peak RSS of autoreload's own processes, %s files, Watchman, %d restarts | %.1f MiB | %s %.1f MiB | %.2f× | ≤ 1.5×: %s |\n",
+			big, cur.r.bigRestarts, a, oldName, ref, a/ref, pass(a/ref <= 1.5))
+	}
+	if okCur && okOld && cur.readyOK && old.readyOK {
+		r := float64(cur.readyMed) / float64(old.readyMed)
+		p("| Ready, %s files, Watchman | %.2f s | %s %.2f s | %.2f× | ≤ 1×: %s |\n",
+			big, cur.readyMed.Seconds(), oldName, old.readyMed.Seconds(), r, pass(r <= 1))
+	}
+	if okCur && okOld {
+		p("\nPeak RSS here: the largest sum of VmHWM over the live processes below autoreload that run its executable " +
+			"(autoreload, its guards and shims; not COMMAND, not the daemon), sampled every 200 ms from launch and every " +
+			"millisecond through the restarts, so guards alive at the same time count together.\n")
+	}
+	if okEv {
+		if old, ok := find("autoreload-old-events"); ok && old.latOK && ev.latOK {
+			p("Without Watchman against %s without Watchman: p50 %s against %s (%.2f×), p90 %s against %s (%.2f×).\n",
+				oldName, ms(ev.p50), ms(old.p50), float64(ev.p50)/float64(old.p50),
+				ms(ev.p90), ms(old.p90), float64(ev.p90)/float64(old.p90))
+		}
+	}
+}
+
+// findRow returns the row of the tool slug names, when it was measured.
+func findRow(rows []row, slug string) (row, bool) {
+	for _, w := range rows {
+		if w.t.slug == slug && w.t.unavailable == "" {
+			return w, true
+		}
+	}
+	return row{}, false
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "the binary given"
+	}
+	return s
 }

@@ -23,6 +23,8 @@ type instance struct {
 	launch int64 // wall-clock ns, comparable with the child's stamps
 	base   int   // child starts accounted for so far
 	dead   bool
+	// ownWatchKB: the peak of its own processes through restartsOnBig.
+	ownWatchKB uint64
 }
 
 // live holds every instance not yet stopped, for the signal handler.
@@ -38,7 +40,10 @@ func (b *bench) start(t *tool, tr *tree, phase string) (*instance, error) {
 	}
 	in := &instance{t: t, r: b.results[t], tree: tr, stamp: filepath.Join(dir, "stamps")}
 	sock := filepath.Join(dir, "no-watchman.sock") // never the default socket
-	if t.watchman {
+	switch {
+	case t.watchman && b.shared != nil:
+		sock = b.shared.sock
+	case t.watchman:
 		d, err := startWatchman(filepath.Join(dir, "watchman"), b.smp)
 		if err != nil {
 			return nil, err
@@ -52,7 +57,7 @@ func (b *bench) start(t *tool, tr *tree, phase string) (*instance, error) {
 	live.m[in] = true
 	live.Unlock()
 	in.launch = time.Now().UnixNano()
-	p, err := launch(s, b.smp, b.c.child)
+	p, err := launch(s, b.smp, b.c.sleepExe)
 	if err != nil {
 		in.stop(b.smp)
 		return nil, err

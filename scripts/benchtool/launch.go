@@ -33,6 +33,9 @@ type spec struct {
 	env   []string // added to the benchmark's own environment
 	stdin string   // file to read standard input from; empty means /dev/null
 	log   string   // standard output and error go here
+	// own is the tool's executable when its own memory is measured apart
+	// from its tree's (tracker.ownExe).
+	own string
 }
 
 func launch(s spec, smp *sampler, childExe string) (*proc, error) {
@@ -58,7 +61,7 @@ func launch(s spec, smp *sampler, childExe string) (*proc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(s.argv[0]), err)
 	}
-	p := &proc{cmd: cmd, tr: newTracker(cmd.Process.Pid, childExe), log: s.log, exited: make(chan struct{})}
+	p := &proc{cmd: cmd, tr: newTracker(cmd.Process.Pid, childExe, s.own), log: s.log, exited: make(chan struct{})}
 	smp.add(p.tr)
 	go func() {
 		p.err = cmd.Wait()
@@ -182,17 +185,19 @@ func startWatchman(dir string, smp *sampler) (*daemon, error) {
 	}
 }
 
-// readStamps returns the start times the children wrote, in order.
+// readStamps returns the start times the children wrote, in order: one
+// line each, Unix nanoseconds first (date +%s%N, or benchchild's "NS PID").
 func readStamps(path string) []int64 {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
+	lines := strings.Split(string(b), "\n")
 	var out []int64
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range lines[:len(lines)-1] { // the last is a line being written, or ""
 		f := strings.Fields(line)
-		if len(f) != 2 {
-			continue // a line being written
+		if len(f) == 0 {
+			continue
 		}
 		if ns, err := strconv.ParseInt(f[0], 10, 64); err == nil {
 			out = append(out, ns)

@@ -36,8 +36,12 @@ func main() {
 	var keep bool
 	flag.StringVar(&c.autoreload, "autoreload", "", "autoreload binary")
 	flag.StringVar(&c.autoreloadErr, "autoreload-error", "", "why there is no autoreload binary")
-	flag.StringVar(&c.baseline, "baseline", "", "an older autoreload binary to measure beside (rows baseline, baseline-events)")
-	flag.StringVar(&c.baselineName, "baseline-name", "baseline", "what the baseline binary is, for the report")
+	flag.StringVar(&c.autoreloadRev, "autoreload-rev", "", "what the autoreload binary was built from")
+	flag.StringVar(&c.old, "old", "", "autoreload binary built from an older commit, measured beside")
+	flag.StringVar(&c.oldErr, "old-error", "", "why there is no older binary")
+	flag.StringVar(&c.oldRev, "old-rev", "old", "the commit the older binary was built from")
+	flag.BoolVar(&c.targets, "targets", false, "only the restart-path targets: autoreload, its older build and nodemon")
+	trials := flag.Int("trials", 0, "latency trials per tool (default 30, 5 with -quick)")
 	flag.StringVar(&c.child, "child", "", "benchchild binary")
 	flag.StringVar(&c.cache, "cache", "", "directory the peers are installed in")
 	flag.StringVar(&statusDir, "status", "", "directory of peer install status files")
@@ -53,14 +57,44 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchtool: -child, -cache and -status are required (run scripts/bench)")
 		os.Exit(2)
 	}
-	c.trials, c.idle, c.bigFiles, c.readyRounds = 20, 20*time.Second, 100_000, 3
+	c.trials, c.idle, c.bigFiles, c.readyRounds, c.bigRestarts = 30, 20*time.Second, 100_000, 3, 5
 	c.trialTimeout, c.readyTimeout, c.settle = 10*time.Second, 120*time.Second, 3*time.Second
+	c.trialGap = 700 * time.Millisecond
 	if c.quick {
-		c.trials, c.idle, c.bigFiles, c.readyRounds = 5, 5*time.Second, 20_000, 1
+		c.trials, c.idle, c.bigFiles, c.readyRounds, c.bigRestarts = 5, 5*time.Second, 20_000, 1, 3
 		c.trialTimeout, c.readyTimeout, c.settle = 6*time.Second, 60*time.Second, 1500*time.Millisecond
+	}
+	if c.targets {
+		c.readyRounds = 5 // time to ready is a target: a steadier median
 	}
 	if *bigFiles > 0 {
 		c.bigFiles = *bigFiles
+	}
+	if *trials > 0 {
+		c.trials = *trials
+	}
+	if c.targets && c.gap {
+		fmt.Fprintln(os.Stderr, "benchtool: -targets and -gap are two different measures: give one")
+		os.Exit(2)
+	}
+	// Processes are told apart by their executable as /proc/PID/exe names it.
+	for _, bin := range []*string{&c.autoreload, &c.old} {
+		if *bin != "" {
+			if real, err := filepath.EvalSymlinks(*bin); err == nil {
+				*bin = real
+			}
+		}
+	}
+	for name, exe := range map[string]*string{"sh": &c.shExe, "date": &c.dateExe, "sleep": &c.sleepExe} {
+		path, err := exec.LookPath(name)
+		if err == nil {
+			path, err = filepath.EvalSymlinks(path)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "benchtool: the restarted COMMAND runs %s, which is not found: %v\n", name, err)
+			os.Exit(1)
+		}
+		*exe = path
 	}
 	if err := run(c, statusDir, toolsFlag, keep); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
@@ -95,13 +129,16 @@ func run(c *config, statusDir, only string, keep bool) error {
 			fmt.Fprintf(os.Stderr, "bench %5.1fs: %s\n", time.Since(began).Seconds(), fmt.Sprintf(f, a...))
 		}}
 	defer b.smp.close()
+	if only == "" && c.targets {
+		only = targetSlugs
+	}
 	for _, t := range all {
 		b.results[t] = &result{}
 		if c.gap {
 			continue // the gap measure has rows of its own
 		}
 		if only != "" && !slicesContains(strings.Split(only, ","), t.slug) {
-			t.unavailable = "left out by -tools"
+			t.unavailable = leftOut
 		}
 		if t.unavailable == "" {
 			b.tools = append(b.tools, t)

@@ -29,10 +29,16 @@ type result struct {
 	ready         []time.Duration
 	rssKB         uint64
 	daemonRSSKB   uint64
-	errs          []string
-	stops         int      // times the tool was stopped with SIGTERM
-	stopProblems  []string // what those stops left behind
-	fallbacks     int      // Django: WatchmanReloader unavailable, StatReloader used
+	// ownRSSKB: the peak of the sum over the tool's processes running its
+	// own executable (measuresOwn), on the big tree, restarts included.
+	ownRSSKB               uint64
+	ownRSSOf               []string // the processes of that peak (memPart)
+	ownRounds              []uint64 // the peak of each ready round's instance
+	bigRestarts, bigMissed int      // restarts on the big tree (restartsOnBig)
+	errs                   []string
+	stops                  int      // times the tool was stopped with SIGTERM
+	stopProblems           []string // what those stops left behind
+	fallbacks              int      // Django: WatchmanReloader unavailable, StatReloader used
 }
 
 func (r *result) fail(phase string, err error) {
@@ -46,7 +52,10 @@ type bench struct {
 	results map[*tool]*result
 	// idleGroups names the tools that shared each idle window on the big tree.
 	idleGroups []string
-	logf       func(format string, args ...any)
+	// shared, when set, is the one Watchman daemon every Watchman-based
+	// tool started from then on uses, instead of a private one.
+	shared *daemon
+	logf   func(format string, args ...any)
 }
 
 // startAll starts each tool on its own tree (or on the shared one) and waits
@@ -147,7 +156,20 @@ func (b *bench) phaseSmall() error {
 		}
 		trees[t] = tr
 	}
-	b.logf("1k files: starting %d tools, each on its own tree", len(b.tools))
+	if b.c.targets {
+		// One daemon for every Watchman-based tool, as the targets of the
+		// restart path are set: the trials are interleaved, so only one
+		// tool's change is in the daemon at a time.
+		d, err := startWatchman(filepath.Join(b.c.run, "small-watchman"), b.smp)
+		if err != nil {
+			return err
+		}
+		b.shared = d
+		defer func() { b.shared = nil; d.stop(b.smp, 5*time.Second) }()
+		b.logf("1k files: starting %d tools, each on its own tree, sharing one Watchman daemon", len(b.tools))
+	} else {
+		b.logf("1k files: starting %d tools, each on its own tree", len(b.tools))
+	}
 	ins := b.startAll("small", "start, 1k files", b.tools, func(t *tool) *tree { return trees[t] }, time.Second)
 	defer b.stopAll(ins)
 	time.Sleep(b.c.settle) // let the readiness probes' restarts finish
@@ -158,7 +180,7 @@ func (b *bench) phaseSmall() error {
 			live = append(live, in)
 		}
 	}
-	b.logf("1k files: %d latency trials on %d tools, interleaved", b.c.trials, len(live))
+	b.logf("1k files: %d latency trials on %d tools, interleaved, at least %v apart", b.c.trials, len(live), b.c.trialGap)
 	seq := 0
 	for round := 0; round < b.c.trials; round++ {
 		for j := range live {
@@ -167,8 +189,8 @@ func (b *bench) phaseSmall() error {
 				continue
 			}
 			seq++
-			b.trial(in, round, seq)
-			time.Sleep(150 * time.Millisecond) // let the last restart's work drain
+			wrote := b.trial(in, round, seq)
+			pause(wrote, b.c.trialGap)
 		}
 	}
 	time.Sleep(b.c.settle) // late second restarts show up as extra starts
@@ -177,12 +199,23 @@ func (b *bench) phaseSmall() error {
 			in.r.extra += len(in.starts()) - in.base
 		}
 	}
+	if b.c.targets {
+		return nil // no idle window: the targets need none
+	}
 	b.logf("1k files: idle window of %v", b.c.idle)
 	b.idle("idle, 1k files", live, b.c.idle, func(r *result) *usage { return &r.idleSmall })
 	return nil
 }
 
-func (b *bench) trial(in *instance, round, seq int) {
+// pause waits until gap after wrote, and at least 150 ms, to let the last
+// restart's work drain.
+func pause(wrote time.Time, gap time.Duration) {
+	time.Sleep(max(time.Until(wrote.Add(gap)), 150*time.Millisecond))
+}
+
+// trial writes one file of in's tree and waits for the restart; it returns
+// when it wrote.
+func (b *bench) trial(in *instance, round, seq int) (wrote time.Time) {
 	r := in.r
 	n := len(in.starts())
 	r.extra += n - in.base
@@ -191,7 +224,7 @@ func (b *bench) trial(in *instance, round, seq int) {
 	t0 := time.Now()
 	if err := touch(path, seq); err != nil {
 		r.fail("latency", err)
-		return
+		return t0
 	}
 	ns, ok, err := in.waitStart(in.base+1, t0.Add(b.c.trialTimeout))
 	r.trials++
@@ -205,6 +238,7 @@ func (b *bench) trial(in *instance, round, seq int) {
 	default:
 		r.missed++
 	}
+	return t0
 }
 
 // phaseBig: on one shared big tree, time to ready with each tool alone
@@ -216,9 +250,18 @@ func (b *bench) phaseBig() error {
 	if err != nil {
 		return err
 	}
+	tools := b.tools
+	if b.c.targets {
+		tools = nil // only autoreload's own figures are targets on the big tree
+		for _, t := range b.tools {
+			if measuresOwn(t) {
+				tools = append(tools, t)
+			}
+		}
+	}
 	for round := 0; round < b.c.readyRounds; round++ {
-		for j := range b.tools {
-			t := b.tools[(j+round)%len(b.tools)]
+		for j := range tools {
+			t := tools[(j+round)%len(tools)]
 			r := b.results[t]
 			in, err := b.start(t, big, fmt.Sprintf("big-ready%d", round))
 			if err != nil {
@@ -232,11 +275,21 @@ func (b *bench) phaseBig() error {
 				r.ready = append(r.ready, d)
 				b.logf("%d files: %s ready in %v", b.c.bigFiles, t.name, d.Round(time.Millisecond))
 				time.Sleep(b.c.settle / 2) // memory just after the crawl counts too
+				if measuresOwn(t) {
+					b.restartsOnBig(in, big, round)
+				}
 			}
 			b.smp.sampleNow()
 			b.keepPeaks(in)
+			if measuresOwn(t) {
+				kb, _ := in.p.tr.ownPeak()
+				r.ownRounds = append(r.ownRounds, max(kb, in.ownWatchKB))
+			}
 			in.stop(b.smp)
 		}
+	}
+	if b.c.targets {
+		return nil
 	}
 	for i, g := range idleGroups(b.tools, b.c.bigFiles) {
 		var names []string
@@ -261,9 +314,56 @@ func (b *bench) idleBig(tools []*tool, big *tree, phase string) {
 	}
 }
 
+// measuresOwn tells the rows whose own memory (the processes running
+// autoreload's executable: it, its guards and shims) is measured through
+// restarts on the big tree: autoreload's with Watchman, of this checkout
+// and of the older commit.
+func measuresOwn(t *tool) bool {
+	return t.watchman && strings.HasPrefix(t.slug, "autoreload")
+}
+
+// restartsOnBig restarts COMMAND bigRestarts times on the big tree, a trial
+// gap apart, while sampling the memory of the tool's own processes every
+// millisecond: the guards of two starts may both be alive for a moment.
+func (b *bench) restartsOnBig(in *instance, big *tree, round int) {
+	r := in.r
+	w := watchOwn(in.p.cmd.Process.Pid, in.p.tr.ownExe, time.Millisecond)
+	defer func() {
+		kb, of := w.close()
+		in.ownWatchKB = kb
+		if kb > r.ownRSSKB {
+			r.ownRSSKB, r.ownRSSOf = kb, of
+		}
+	}()
+	base := len(in.starts())
+	for i := range b.c.bigRestarts {
+		seq := 1_000_000 + round*b.c.bigRestarts + i
+		t0 := time.Now()
+		if err := touch(big.pick(seq), seq); err != nil {
+			r.fail("restarts, big tree", err)
+			return
+		}
+		_, ok, err := in.waitStart(base+1, t0.Add(b.c.trialTimeout))
+		switch {
+		case err != nil:
+			r.fail("restarts, big tree", err)
+			return
+		case ok:
+			base++
+			r.bigRestarts++
+		default:
+			r.bigMissed++
+		}
+		pause(t0, b.c.trialGap)
+	}
+}
+
 func (b *bench) keepPeaks(in *instance) {
 	r := in.r
 	r.rssKB = max(r.rssKB, in.p.tr.peak())
+	if kb, of := in.p.tr.ownPeak(); kb > r.ownRSSKB {
+		r.ownRSSKB, r.ownRSSOf = kb, of
+	}
 	if in.d != nil {
 		r.daemonRSSKB = max(r.daemonRSSKB, in.d.tr.peak())
 	}

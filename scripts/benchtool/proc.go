@@ -19,6 +19,10 @@ type procStat struct {
 	// start (jiffies after boot) tells a process apart from a later one that
 	// reuses its pid.
 	start uint64
+	// stack is the address of the bottom of the stack, which exec
+	// randomises: a child with its parent's is a vfork child that has not
+	// exec'd yet and shares the parent's memory (sharesMemory).
+	stack uint64
 }
 
 // readStat parses /proc/PID/stat. The command name may hold spaces and
@@ -33,15 +37,26 @@ func readStat(pid int) (procStat, bool) {
 		return procStat{}, false
 	}
 	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state): ppid is field 4, utime 14, stime 15, starttime 22.
-	if len(f) < 20 {
+	// f[0] is field 3 (state): ppid is field 4, utime 14, stime 15,
+	// starttime 22, startstack 28.
+	if len(f) < 26 {
 		return procStat{}, false
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	ut, _ := strconv.ParseUint(f[11], 10, 64)
 	st, _ := strconv.ParseUint(f[12], 10, 64)
 	start, _ := strconv.ParseUint(f[19], 10, 64)
-	return procStat{pid: pid, ppid: ppid, ticks: ut + st, start: start}, true
+	stack, _ := strconv.ParseUint(f[25], 10, 64)
+	return procStat{pid: pid, ppid: ppid, ticks: ut + st, start: start, stack: stack}, true
+}
+
+// sharesMemory reports whether s is a child its parent started with vfork
+// (as Go's os/exec does) that has not exec'd yet: it runs in the parent's
+// memory, so its VmHWM is the parent's and must not be counted twice.
+func sharesMemory(s, parent procStat) bool {
+	// Without address randomisation stacks may coincide: the command line,
+	// read from the memory, tells.
+	return s.stack != 0 && s.stack == parent.stack && cmdline(s.pid) == cmdline(parent.pid)
 }
 
 // allProcs reads every process's stat once: one consistent-enough picture of

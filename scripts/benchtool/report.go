@@ -50,7 +50,8 @@ func ratio(v, ref, unit float64, refOK, vOK bool) string {
 type row struct {
 	t                *tool
 	r                *result
-	p50, p95, maxLat time.Duration
+	p50, p90, p95    time.Duration
+	maxLat           time.Duration
 	latOK            bool
 	cpuSmall, cpuBig float64 // totals (tool + daemon), % of a core
 	readyMed         time.Duration
@@ -64,7 +65,7 @@ func makeRow(t *tool, r *result) row {
 	if len(r.latencies) > 0 {
 		s := slices.Clone(r.latencies)
 		slices.Sort(s)
-		w.p50, w.p95, w.maxLat, w.latOK = percentile(s, 0.5), percentile(s, 0.95), s[len(s)-1], true
+		w.p50, w.p90, w.p95, w.maxLat, w.latOK = percentile(s, 0.5), percentile(s, 0.9), percentile(s, 0.95), s[len(s)-1], true
 	}
 	if u := r.idleSmall; u.ok {
 		w.cpuSmall = cpuPercent(u.ticks+u.daemonTicks, u.window)
@@ -111,9 +112,13 @@ func (w row) rssCell() string {
 func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, machine []string, began time.Time, took time.Duration, leftovers []string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	tools = slices.DeleteFunc(slices.Clone(tools), func(t *tool) bool { return t.unavailable == leftOut })
 	cmd := "scripts/bench"
 	if c.quick {
 		cmd += " --quick"
+	}
+	if c.targets {
+		cmd += " --targets"
 	}
 	big := fmt.Sprintf("%dk", c.bigFiles/1000)
 	p("# autoreload benchmark\n\n`%s`, %s, took %s.\n\n", cmd, began.UTC().Format("2006-01-02 15:04 MST"), took.Round(time.Second))
@@ -122,11 +127,16 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 		p("- %s\n", m)
 	}
 	p("\n## Results\n\n")
-	p("Latency: write one watched file, until the restarted child stamps its start (%d trials per tool, interleaved). "+
+	p("Latency: write one watched file, until the restarted COMMAND's first instruction appends the time (`date +%%s%%N`) to a file "+
+		"(%d trials per tool, interleaved round-robin, a write at least %v after the previous one). ", c.trials, c.trialGap)
+	if c.targets {
+		p("The Watchman-based tools share one Watchman daemon on the 1k trees. ")
+	}
+	p(
 		"Idle CPU: %% of one core over a %v window, all tools running at once, the tool's process tree minus the child; "+
-		"for Watchman-based tools *tool + daemon = total*. Ready: launch until a change restarts the child (median of %d). "+
-		"Peak RSS: largest sum of the tree's VmHWM, tool + daemon. "+
-		"Clean stops: SIGTERM to the tool's own process (not its group) ended the tool and every process it had started within 5 s.\n\n", c.trials, c.idle, c.readyRounds)
+			"for Watchman-based tools *tool + daemon = total*. Ready: launch until a change restarts the child (median of %d; a write every 250 ms from launch, every 50 ms for autoreload with Watchman and its older build). "+
+			"Peak RSS: largest sum of the tree's VmHWM, tool + daemon. "+
+			"Clean stops: SIGTERM to the tool's own process (not its group) ended the tool and every process it had started within 5 s.\n\n", c.idle, c.readyRounds)
 	if len(idleGroups) > 1 {
 		p("On the %s tree the idle window ran in %d groups, so that tools holding an inotify watch per file fit the user's inotify budget together: ", big, len(idleGroups))
 		for i, g := range idleGroups {
@@ -137,43 +147,46 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 		}
 		p(".\n\n")
 	}
-	p("| Tool | Latency p50 | p95 | max | Extra / missed | Idle CPU, 1k files | Idle CPU, %s files | Ready, %s files | Peak RSS, %s files | Clean stops |\n", big, big, big)
-	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| Tool | Latency p50 | p90 | p95 | max | Extra / missed | Idle CPU, 1k files | Idle CPU, %s files | Ready, %s files | Peak RSS, %s files | Clean stops |\n", big, big, big)
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var rows []row
 	for _, t := range tools {
 		r := results[t]
 		w := makeRow(t, r)
 		rows = append(rows, w)
 		if t.unavailable != "" {
-			p("| %s | not measured: %s | | | | | | | | |\n", t.name, strings.ReplaceAll(t.unavailable, "|", "/"))
+			p("| %s | not measured: %s | | | | | | | | | |\n", t.name, strings.ReplaceAll(t.unavailable, "|", "/"))
 			continue
 		}
 		if !w.latOK && !w.readyOK && !r.idleSmall.ok && !r.idleBig.ok && len(r.errs) > 0 {
-			p("| %s | failed: %s | | | | | | | | |\n", t.name, strings.ReplaceAll(groupErrors(r.errs)[0], "|", "/"))
+			p("| %s | failed: %s | | | | | | | | | |\n", t.name, strings.ReplaceAll(groupErrors(r.errs)[0], "|", "/"))
 			continue
 		}
-		lat := []string{"—", "—", "—"}
+		lat := []string{"—", "—", "—", "—"}
 		if w.latOK {
-			lat = []string{ms(w.p50), ms(w.p95), ms(w.maxLat)}
+			lat = []string{ms(w.p50), ms(w.p90), ms(w.p95), ms(w.maxLat)}
 		}
 		ready := "—"
 		if w.readyOK {
 			ready = fmt.Sprintf("%.2f s", w.readyMed.Seconds())
 		}
-		p("| %s | %s | %s | %s | %d / %d of %d | %s | %s | %s | %s | %d of %d |\n", t.name, lat[0], lat[1], lat[2],
+		p("| %s | %s | %s | %s | %s | %d / %d of %d | %s | %s | %s | %s | %d of %d |\n", t.name, lat[0], lat[1], lat[2], lat[3],
 			r.extra, r.missed, r.trials, w.cpuCell(r.idleSmall), w.cpuCell(r.idleBig), ready, w.rssCell(),
 			r.stops-len(r.stopProblems), r.stops)
 	}
-	ref := rows[0] // autoreload with Watchman
-	p("\n### Ratio to autoreload (with Watchman; CPU and memory include the daemon)\n\n")
-	if !ref.latOK && !ref.readyOK && !ref.r.idleSmall.ok && !ref.r.idleBig.ok {
-		p("None: autoreload with Watchman produced no figures in this run (see its row).\n")
-		ref.t = nil
+	if len(rows) > 1 && rows[0].t.slug == "autoreload" {
+		ref := rows[0] // autoreload with Watchman
+		p("\n### Ratio to autoreload (with Watchman; CPU and memory include the daemon)\n\n")
+		if !ref.latOK && !ref.readyOK && !ref.r.idleSmall.ok && !ref.r.idleBig.ok {
+			p("None: autoreload with Watchman produced no figures in this run (see its row).\n")
+		} else {
+			ratios(&b, c, rows, big)
+		}
 	}
-	if ref.t != nil {
-		ratios(&b, c, rows, big)
+	restartTargets(&b, c, rows, big)
+	if !c.targets {
+		gates(&b, c, rows, big)
 	}
-	gates(&b, c, rows, big)
 	p("\n## Tools\n\n")
 	for _, w := range rows {
 		t := w.t
@@ -195,6 +208,21 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 				s = append(s, fmt.Sprintf("%.2f s", d.Seconds()))
 			}
 			p("  - ready, each round: %s\n", strings.Join(s, ", "))
+		}
+		if w.r.ownRSSKB > 0 {
+			p("  - peak RSS of its own processes through %d restarts on the %s tree (%d writes missed): %.1f MiB",
+				w.r.bigRestarts, big, w.r.bigMissed, mib(w.r.ownRSSKB))
+			if len(w.r.ownRSSOf) > 0 {
+				p(" (MiB: %s)", strings.Join(w.r.ownRSSOf, " + "))
+			}
+			p("\n")
+		}
+		if len(w.r.ownRounds) > 1 {
+			var s []string
+			for _, kb := range w.r.ownRounds {
+				s = append(s, fmt.Sprintf("%.1f", mib(kb)))
+			}
+			p("  - peak RSS of its own processes, each round: %s MiB\n", strings.Join(s, ", "))
 		}
 		for _, e := range groupErrors(w.r.errs) {
 			p("  - error: %s\n", e)
@@ -267,6 +295,14 @@ func ratios(b *strings.Builder, c *config, rows []row, big string) {
 	for _, w := range rows[1:] {
 		if w.t.unavailable != "" {
 			p("| %s | not measured | | | | | |\n", w.t.name)
+			continue
+		}
+		if c.targets {
+			p("| %s | %s | %s | | | %s | %s |\n", w.t.name,
+				ratio(float64(w.p50), float64(ref.p50), 1, ref.latOK, w.latOK),
+				ratio(float64(w.p95), float64(ref.p95), 1, ref.latOK, w.latOK),
+				ratio(float64(w.readyMed), float64(ref.readyMed), 1, ref.readyOK, w.readyOK),
+				ratio(w.rssTotal, ref.rssTotal, 1, ref.rssOK, w.rssOK))
 			continue
 		}
 		p("| %s | %s | %s | %s | %s | %s | %s |\n", w.t.name,

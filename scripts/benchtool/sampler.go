@@ -27,15 +27,20 @@ type trackedProc struct {
 type tracker struct {
 	root     int
 	childExe string
+	ownExe   string // the tool's executable, for ownPeakKB; "" for none
 
 	mu     sync.Mutex
 	procs  map[procKey]*trackedProc
-	peakKB uint64             // largest sum of live processes' VmHWM seen at once
-	base   map[procKey]uint64 // ticks at the start of the idle window
+	peakKB uint64 // largest sum of live processes' VmHWM seen at once
+	// ownPeakKB is the same sum over the processes running ownExe only
+	// (autoreload and its guards, not COMMAND).
+	ownPeakKB uint64
+	ownPeakOf []string           // the processes of that peak (memPart)
+	base      map[procKey]uint64 // ticks at the start of the idle window
 }
 
-func newTracker(root int, childExe string) *tracker {
-	return &tracker{root: root, childExe: childExe, procs: map[procKey]*trackedProc{}}
+func newTracker(root int, childExe, ownExe string) *tracker {
+	return &tracker{root: root, childExe: childExe, ownExe: ownExe, procs: map[procKey]*trackedProc{}}
 }
 
 // update folds one /proc picture into the tracker.
@@ -48,7 +53,8 @@ func (t *tracker) update(all map[int]procStat, kids map[int][]int) {
 			roots = append(roots, k.pid)
 		}
 	}
-	var liveKB uint64
+	var liveKB, ownKB uint64
+	var ownOf []string
 	for _, pid := range subtree(roots, all, kids) {
 		s := all[pid]
 		k := procKey{pid, s.start}
@@ -57,12 +63,13 @@ func (t *tracker) update(all map[int]procStat, kids map[int][]int) {
 			p = &trackedProc{}
 			t.procs[k] = p
 		}
+		exe := exePath(pid)
 		// A forked process becomes the child only once it has exec'd it.
-		if !p.isChild && t.childExe != "" && exePath(pid) == t.childExe {
+		if !p.isChild && t.childExe != "" && exe == t.childExe {
 			p.isChild = true
 		}
 		p.ticks = s.ticks
-		if p.isChild {
+		if p.isChild || sharesMemory(s, all[s.ppid]) {
 			continue
 		}
 		if hwm, _, ok := memKB(pid); ok {
@@ -70,10 +77,15 @@ func (t *tracker) update(all map[int]procStat, kids map[int][]int) {
 				p.hwmKB = hwm
 			}
 			liveKB += hwm
+			if t.ownExe != "" && exe == t.ownExe {
+				ownKB += hwm
+				ownOf = append(ownOf, memPart(pid, hwm))
+			}
 		}
 	}
-	if liveKB > t.peakKB {
-		t.peakKB = liveKB
+	t.peakKB = max(t.peakKB, liveKB)
+	if ownKB > t.ownPeakKB {
+		t.ownPeakKB, t.ownPeakOf = ownKB, ownOf
 	}
 }
 
@@ -106,6 +118,12 @@ func (t *tracker) peak() uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.peakKB
+}
+
+func (t *tracker) ownPeak() (kb uint64, of []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ownPeakKB, t.ownPeakOf
 }
 
 // known lists every process the tracker has seen, for the final kill.

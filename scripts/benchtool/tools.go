@@ -28,7 +28,9 @@ type tool struct {
 	probeEvery time.Duration
 	// eachFile: one inotify watch per file, not per directory, which limits
 	// how many such tools fit in the user's inotify budget at once.
-	eachFile    bool
+	eachFile bool
+	// old: autoreload built from an older commit (config.old).
+	old         bool
 	version     string
 	unavailable string // why it cannot be measured; empty when it can
 	command     func(c *config, tree, stamp, fileList string) spec
@@ -39,30 +41,57 @@ type tool struct {
 type config struct {
 	autoreload    string // built binary; empty when the build failed
 	autoreloadErr string
-	baseline      string // an older autoreload binary, measured beside (rows baseline*); empty: none
-	baselineName  string // what it is, for the report
-	child         string
-	driver        string // the Django driver script, written at run time
-	cache         string // peers' install directory
-	run           string // this run's scratch directory
-	out           string
-	quick         bool
-	trials        int
-	idle          time.Duration
-	bigFiles      int
-	readyRounds   int
-	trialTimeout  time.Duration
-	readyTimeout  time.Duration
-	settle        time.Duration // quiet time for restarts to finish before counting or measuring
-	goVersion     string
-	gap           bool // the restart-gap measure only
+	autoreloadRev string // what it was built from, for the report
+	// old is autoreload built from an older commit (oldRev), measured in
+	// the same run so that a regression shows as a ratio.
+	old, oldErr, oldRev string
+	child               string // benchchild, the server of the gap measure
+	// The restarted COMMAND (childArgv) is shExe running dateExe, then
+	// exec'ing sleepExe.
+	shExe, dateExe, sleepExe string
+	targets                  bool          // only the rows and measures of the restart-path targets
+	trialGap                 time.Duration // at least this long from one trial's write to the next
+	bigRestarts              int           // restarts per ready round on the big tree (restartsOnBig)
+	driver                   string        // the Django driver script, written at run time
+	cache                    string        // peers' install directory
+	run                      string        // this run's scratch directory
+	out                      string
+	quick                    bool
+	trials                   int
+	idle                     time.Duration
+	bigFiles                 int
+	readyRounds              int
+	trialTimeout             time.Duration
+	readyTimeout             time.Duration
+	settle                   time.Duration // quiet time for restarts to finish before counting or measuring
+	goVersion                string
+	gap                      bool // the restart-gap measure only
 }
 
+// childArgv is the COMMAND every tool restarts: a shell that appends the
+// time to the stamp file with date(1), its first instruction, then execs a
+// sleep that any signal ends (nodemon stops it with SIGUSR2, reflex and air
+// with SIGINT, the rest with SIGTERM). Latency is read from that line, so
+// it is write → the new COMMAND's first instruction, whatever the tool's
+// own log says. With once it exits right after stamping, for tools that
+// run a command to completion instead of restarting a long-running one.
+// targetSlugs are the rows the restart path's targets compare (-targets).
+// The older build's no-Watchman row is not among them: before the events
+// poller (d87e2c6) it is the pure poller, and compares with nothing here.
+const targetSlugs = "autoreload,autoreload-events,autoreload-old,nodemon"
+
+// leftOut is why a tool that -tools (or -targets) did not name is not
+// measured; the report leaves such rows out.
+const leftOut = "left out by -tools"
+
+// The programs are named by absolute path: some tools run with a PATH of
+// their own (autoreload-events).
 func childArgv(c *config, stamp string, once bool) []string {
-	if once {
-		return []string{c.child, stamp, "once"}
+	script := shellQuote([]string{c.dateExe}) + ` +%s%N >> "$0"`
+	if !once {
+		script += "; exec " + shellQuote([]string{c.sleepExe}) + " 1000000"
 	}
-	return []string{c.child, stamp}
+	return []string{c.shExe, "-c", script, stamp}
 }
 
 func shellQuote(argv []string) string {
@@ -74,29 +103,26 @@ func shellQuote(argv []string) string {
 }
 
 func allTools(c *config) []*tool {
-	binary := func(c *config, old bool) string {
-		if old {
-			return c.baseline
-		}
-		return c.autoreload
-	}
-	run := func(old bool, reloader string, flags ...string) func(*config, string, string, string) spec {
+	autoreloadOf := func(bin func(*config) string, reloader string, flags ...string) func(*config, string, string, string) spec {
 		return func(c *config, tree, stamp, _ string) spec {
-			argv := append([]string{binary(c, old), "--log-format", "json", "--reloader", reloader, "-w", tree}, flags...)
-			return spec{argv: append(append(argv, "--"), childArgv(c, stamp, false)...), dir: tree}
+			argv := append([]string{bin(c), "--log-format", "json", "--reloader", reloader, "-w", tree}, flags...)
+			return spec{argv: append(append(argv, "--"), childArgv(c, stamp, false)...), dir: tree, own: bin(c)}
 		}
 	}
+	current := func(c *config) string { return c.autoreload }
+	older := func(c *config) string { return c.old }
 	autoreload := func(reloader string, flags ...string) func(*config, string, string, string) spec {
-		return run(false, reloader, flags...)
+		return autoreloadOf(current, reloader, flags...)
 	}
-	noWatchman := func(old bool) func(*config, string, string, string) spec {
+	// No watchman on PATH, no socket: the poller, with kernel events.
+	noWatchman := func(cmd func(*config, string, string, string) spec) func(*config, string, string, string) spec {
 		return func(c *config, tree, stamp, list string) spec {
-			sp := run(old, "auto")(c, tree, stamp, list)
-			// No watchman on PATH, no socket: the poller, with kernel events.
+			sp := cmd(c, tree, stamp, list)
 			sp.env = []string{"PATH=" + filepath.Join(c.run, "no-watchman"), "WATCHMAN_SOCK="}
 			return sp
 		}
 	}
+	oldName := "autoreload@" + c.oldRev
 	django := func(mode string) func(*config, string, string, string) spec {
 		return func(c *config, tree, stamp, _ string) spec {
 			argv := []string{"/usr/bin/python3", c.driver, mode, tree}
@@ -108,12 +134,12 @@ func allTools(c *config) []*tool {
 		{name: "autoreload", slug: "autoreload", watchman: true, initialStart: true,
 			command: autoreload("watchman"), note: "`--reloader watchman`"},
 		{name: "autoreload, no Watchman", slug: "autoreload-events", initialStart: true,
-			command: noWatchman(false),
+			command: noWatchman(autoreload("auto")),
 			note:    "`--reloader auto` with no Watchman on PATH: the poller with inotify, one watch per directory"},
-		{name: "baseline autoreload", slug: "baseline", watchman: true, initialStart: true,
-			command: run(true, "watchman"), note: "the --baseline binary, `--reloader watchman`"},
-		{name: "baseline autoreload, no Watchman", slug: "baseline-events", initialStart: true,
-			command: noWatchman(true), note: "the --baseline binary, `--reloader auto` with no Watchman on PATH"},
+		{name: oldName, slug: "autoreload-old", watchman: true, initialStart: true, old: true,
+			command: autoreloadOf(older, "watchman"), note: "`--reloader watchman`, built from " + c.oldRev},
+		{name: oldName + ", no Watchman", slug: "autoreload-old-events", initialStart: true, old: true,
+			command: noWatchman(autoreloadOf(older, "auto")), note: "`--reloader auto` with no Watchman on PATH, built from " + c.oldRev},
 		{name: "autoreload --reloader stat --no-events", slug: "autoreload-stat", initialStart: true,
 			command: autoreload("stat", "--no-events"),
 			note:    "the pure poller, default poll interval"},
@@ -160,7 +186,13 @@ func allTools(c *config) []*tool {
 			note: "default 1 s build delay"},
 	}
 	for _, t := range tools {
-		if t.probeEvery == 0 {
+		switch {
+		case t.probeEvery != 0:
+		case measuresOwn(t):
+			// Their time to ready is a target against each other: a finer
+			// probe leaves less of it to where the probe fell.
+			t.probeEvery = 50 * time.Millisecond
+		default:
 			t.probeEvery = 250 * time.Millisecond
 		}
 	}
@@ -171,18 +203,18 @@ func allTools(c *config) []*tool {
 // scripts/bench wrote: STATUSDIR/SLUG holds "ok VERSION" or "unavailable WHY".
 func loadStatus(tools []*tool, dir string, c *config) {
 	for _, t := range tools {
-		if strings.HasPrefix(t.slug, "baseline") {
-			if c.baseline == "" {
-				t.unavailable = "no --baseline binary given"
-			} else {
-				t.version = c.baselineName
-			}
-			continue
-		}
 		isAutoreload := strings.HasPrefix(t.slug, "autoreload")
-		if isAutoreload && c.autoreload == "" {
+		switch {
+		case t.old && c.old == "":
+			t.unavailable = "no binary: " + c.oldErr
+			continue
+		case t.old:
+			t.version = "built from " + c.oldRev
+		case isAutoreload && c.autoreload == "":
 			t.unavailable = "no binary: " + c.autoreloadErr
 			continue
+		case isAutoreload && c.autoreloadRev != "":
+			t.version = "built from " + c.autoreloadRev
 		}
 		f, err := os.Open(filepath.Join(dir, t.slug))
 		if isAutoreload && err != nil {
