@@ -83,12 +83,16 @@ func (s *Supervisor) countsTowardLoop(prev *group, changed []string, m modified)
 
 // loopProbe is the least time a restart that counts towards a loop
 // waits, beside the old COMMAND, and half of it more at random. A person
-// whose restarts take about as long as they take to save again saves just
-// after each start, as a COMMAND writing at its start does; the wait
-// breaks that rhythm (their next save lands before the next start, or
-// during the wait, which then restarts at once), not COMMAND's, whose
-// write follows its start whenever it comes.
-const loopProbe = 150 * time.Millisecond
+// whose save happened to land just after a start would land just after
+// the next one too if restarts kept pace with their saves; a COMMAND's
+// write follows its start whenever it comes. The wait outlasts a fast
+// person's next save (every 0.3 or 0.5 s, reported up to 100 ms late on
+// a loaded machine), which then lands during it and restarts at once,
+// ending the count. It is timed from the request, not from the start:
+// with a restart path of ~10 ms, a wait of 150-225 ms put the next save
+// of a person saving every 0.3 s 40-115 ms after the next start, inside
+// the 100 ms that count, three times in a row.
+const loopProbe = 600 * time.Millisecond
 
 // loopDelay is how long the pending restart of g waits: zero unless it
 // counts towards a loop (see loopProbe), then the loop's back-off once it

@@ -298,7 +298,6 @@ func (s *Supervisor) start(changed []string) *group {
 	if s.opts.Build == "" {
 		s.beforeStart()
 	}
-	begun := time.Now()
 	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
 		return &group{failed: err, started: time.Now()}
@@ -313,6 +312,7 @@ func (s *Supervisor) start(changed []string) *group {
 	// maybe started ahead, has already.
 	fg, env := s.term.startsInForeground(), []string{"AUTORELOAD_CHANGED=" + changedList(changed)}
 	var c *guard.Child
+	var begun time.Time // what COMMAND writes is stamped no earlier
 	for try := 1; ; try++ {
 		sp := s.takeSpare(path)
 		if sp == nil {
@@ -320,6 +320,10 @@ func (s *Supervisor) start(changed []string) *group {
 				break
 			}
 		}
+		// Read at the go-ahead, not as the start began: a person's save
+		// while the old tree stopped is often reported only after this
+		// start, and is not its write.
+		begun = writers.Floor()
 		c, err = sp.Go(fg, env, poke)
 		if err != guard.ErrGuardEnded || try == startAttempts {
 			break

@@ -11,13 +11,10 @@ const (
 	// own: well under the time a person takes to save again after a
 	// restart, well over the time a COMMAND takes to open its log.
 	Burst = 100 * time.Millisecond
-	// slop allows for file times taken from a coarse clock (the kernel's
-	// tick): a file written as COMMAND starts may be stamped a few
-	// milliseconds before the start.
+	// slop allows, where the kernel's file clock cannot be read, for
+	// file times taken from a coarse clock: a file written as COMMAND
+	// starts may be stamped a few milliseconds before the start.
 	slop = 20 * time.Millisecond
-	// reportLatency is how long before it is known to run COMMAND may
-	// already write: the time its guard's report takes to be read.
-	reportLatency = 50 * time.Millisecond
 	// sampleEvery and sampleFor: how often and how long after a start the
 	// tree is sampled on its own (start-up work: migrations, caches).
 	// Later on, only an arriving change makes a sample.
@@ -42,7 +39,8 @@ type Recorder struct {
 	root    int
 	started time.Time
 	// from: a file modified earlier is not the run's write; COMMAND did
-	// not run yet.
+	// not run yet. A person's save just before the start is often reported
+	// only after it (Watchman settles for 20 ms); it must not count.
 	from time.Time
 
 	mu    sync.Mutex
@@ -54,15 +52,12 @@ type Recorder struct {
 	done     chan struct{}
 }
 
-// Record starts recording the run whose leader is root: begun is when its
-// start began (COMMAND may write before it is known to run), started when
-// it was known to run. Stop ends the sampling.
+// Record starts recording the run whose leader is root: begun is Floor
+// read just before COMMAND could first run (before its go-ahead, not
+// earlier: what is written meanwhile is not its write), started when it
+// was known to run. Stop ends the sampling.
 func Record(root int, begun, started time.Time) *Recorder {
-	from := begun.Add(-slop)
-	if latest := started.Add(-reportLatency); latest.After(from) {
-		from = latest
-	}
-	r := &Recorder{root: root, started: started, from: from,
+	r := &Recorder{root: root, started: started, from: begun,
 		paths: map[string]bool{}, ids: map[[2]uint64]bool{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go r.sampleStartUp()

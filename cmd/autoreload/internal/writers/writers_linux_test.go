@@ -133,6 +133,48 @@ func TestRecorderTellsTheTreesWritesFromOthers(t *testing.T) {
 	}
 }
 
+// TestSaveJustBeforeTheStartIsNotTheRuns: a person's save just before
+// COMMAND's go-ahead, reported only after the start (Watchman settles for
+// 20 ms), is not the run's write, however close to the start; the same
+// file written by COMMAND within Burst is. A window stretched back from
+// the start (a clock slop, a report latency) took such a save for the
+// run's, and a person saving every 0.3 s for a restart loop.
+func TestSaveJustBeforeTheStartIsNotTheRuns(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := fi.ModTime()
+	// The save and the go-ahead in the same tick of the kernel's file
+	// clock cannot be told apart: the go-ahead comes a tick later.
+	eventually(t, "the file clock passes the save", func() bool { return Floor().After(saved) })
+	begun := Floor()
+	if d := begun.Sub(saved); d >= 20*time.Millisecond {
+		t.Skipf("the save is %v before the start: not just before (a loaded machine)", d)
+	}
+	cmd := run(t, dir, `echo '// by COMMAND' >> main.go; touch done; exec sleep 100`)
+	r := Record(cmd.Process.Pid, begun, time.Now())
+	defer r.Stop()
+	if r.Wrote(src, saved) {
+		t.Errorf("a save %v before the start is taken for the run's write", begun.Sub(saved))
+	}
+	eventually(t, "COMMAND wrote main.go", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "done"))
+		return err == nil
+	})
+	if fi, err = os.Stat(src); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Wrote(src, fi.ModTime()) {
+		t.Errorf("COMMAND's write at its start (%v after begun) is not taken for its write", fi.ModTime().Sub(begun))
+	}
+}
+
 // TestRecorderStops: Stop ends the sampling, on a nil Recorder too, and
 // may be called twice.
 func TestRecorderStops(t *testing.T) {
