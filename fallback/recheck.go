@@ -50,6 +50,10 @@ type recheckConfig struct {
 	release, resume func()
 }
 
+// MsgStillUnavailable: a re-check found Watchman still unusable (error;
+// debug level).
+const MsgStillUnavailable = "watchman still unavailable"
+
 // startRecheck makes its first attempt after delay, and one every
 // WatchmanRetry after each failure. parent is the watcher's closed context.
 func startRecheck(parent context.Context, cfg recheckConfig, delay time.Duration) *recheck {
@@ -108,7 +112,7 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 				r.setFound()
 				return
 			}
-			cfg.log.Debug("watchman still unavailable", "error", err.Error())
+			cfg.log.Debug(MsgStillUnavailable, "error", err.Error())
 		}
 		t.Reset(cfg.opts.WatchmanRetry)
 	}

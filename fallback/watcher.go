@@ -204,7 +204,7 @@ func (w *Watcher) subscribeAtStart(ctx context.Context) error {
 	}
 	sub, err := subscribeWatchman(ctx, w.spec, w.sock, w.opts.Since, w.opts, w.warnings, first)
 	if errors.Is(err, watchman.ErrCrawling) && w.opts.Reloader == ReloaderWatchman && w.opts.CrawlLimit > first {
-		w.log.Info("watchman still crawling", "roots", w.spec.Roots(), "limit", w.opts.CrawlLimit.String())
+		w.log.Info(MsgStillCrawling, "roots", w.spec.Roots(), "limit", w.opts.CrawlLimit.String())
 		sub, err = subscribeWatchman(ctx, w.spec, w.sock, w.opts.Since, w.opts, w.warnings, w.opts.CrawlLimit-first)
 		if ce := (*watchman.CrawlError)(nil); errors.As(err, &ce) {
 			ce.After = w.opts.CrawlLimit // in all, not since the log line
@@ -216,6 +216,16 @@ func (w *Watcher) subscribeAtStart(ctx context.Context) error {
 	w.sub, w.subscribedAt, w.coveredSince = sub, time.Now(), w.opts.Since
 	return nil
 }
+
+// The watcher's own log messages.
+const (
+	// MsgWatching: a backend is ready (reloader, roots; on the poller
+	// events, watched_dirs, poll_only; reason when Watchman was not used).
+	MsgWatching = "watching"
+	// MsgStillCrawling: with ReloaderWatchman, New waits for the daemon's
+	// first crawl (roots, limit).
+	MsgStillCrawling = "watchman still crawling"
+)
 
 // logWatching logs the backend in use. On the poller it first takes the
 // baseline, which adds the kernel watches, so that the line says how many
@@ -237,7 +247,7 @@ func (w *Watcher) logWatching(ctx context.Context, reason error) {
 	if reason != nil {
 		attrs = append(attrs, "reason", reason.Error())
 	}
-	w.log.Info("watching", attrs...)
+	w.log.Info(MsgWatching, attrs...)
 }
 
 // startPoller starts the poller from since; takeover is set at a fallback

@@ -356,6 +356,10 @@ func (s *Subscription) push(b spec.Batch) {
 	}
 }
 
+// MsgWarning is the daemon's warning about a watch, logged once per watch
+// (watch, warning, remedy).
+const MsgWarning = "watchman warning (shown once per watch)"
+
 // warnOnce logs the daemon's warning for a watch the first time only: the
 // recrawl warning repeats on every later notification with a growing count.
 func (s *Subscription) warnOnce(watch, warning string) {
@@ -368,7 +372,7 @@ func (s *Subscription) warnOnce(watch, warning string) {
 		remedy = "the daemon lost events and rescanned; raise fs.inotify.max_user_watches " +
 			"(sysctl) and run `watchman watch-del " + watch + "`, then restart autoreload"
 	}
-	s.opts.Logger.Warn("watchman warning (shown once per watch)",
+	s.opts.Logger.Warn(MsgWarning,
 		"watch", watch, "warning", oneLine(warning), "remedy", remedy)
 }
 

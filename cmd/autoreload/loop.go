@@ -32,13 +32,25 @@ type watcher interface {
 // maxLoggedPaths bounds the paths of one "changed" line; count has them all.
 const maxLoggedPaths = 100
 
+// The command's own log messages about its run (the supervisor's and the
+// watcher's are theirs): a batch of changes (paths, count, unknown,
+// paused), autoreload's pid (debug level), COMMAND postponed, and a signal
+// or key acted on (signal or key; supervisor.MsgStopping for a stop).
+const (
+	msgChanged   = "changed"
+	msgPid       = "pid"
+	msgPostponed = "postponed"
+	msgKilling   = "killing"
+	msgRestart   = "restart"
+)
+
 // errStopped is the cause of a stop asked for by a signal: a clean end.
 var errStopped = errors.New("stopped by signal")
 
 // autoreload watches, supervises and handles signals until a signal or a
 // failure ends it.
 func autoreload(cfg *config, logger *slog.Logger) error {
-	logger.Debug("pid", "pid", os.Getpid())
+	logger.Debug(msgPid, "pid", os.Getpid())
 	ws, err := newSpec(cfg)
 	if err != nil {
 		return err
@@ -157,7 +169,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	})
 
 	if cfg.postpone {
-		logger.Info("postponed")
+		logger.Info(msgPostponed)
 	}
 	err = sup.Run(ctx)
 	close(supervised)
@@ -313,7 +325,7 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, split
 			if paused {
 				attrs = append(attrs, "paused", true) // held until the p key resumes
 			}
-			logger.Info("changed", attrs...)
+			logger.Info(msgChanged, attrs...)
 			if faultWatchPanic {
 				panic("fault injected: watch-panic")
 			}
@@ -366,21 +378,21 @@ func handleSignals(sigs <-chan os.Signal, pressed <-chan byte, supervised <-chan
 		}
 		switch {
 		case sig == syscall.SIGQUIT: // with -I only: quit at once
-			logger.Info("killing", by...)
+			logger.Info(msgKilling, by...)
 			stopping = true
 			sup.Kill()
 			stop(errStopped)
 		case sig == syscall.SIGUSR1:
 			if !stopping {
-				logger.Info("restart", by...)
+				logger.Info(msgRestart, by...)
 				sup.Restart(nil)
 			}
 		case !stopping:
 			stopping = true
-			logger.Info("stopping", by...)
+			logger.Info(supervisor.MsgStopping, by...)
 			stop(errStopped)
 		default:
-			logger.Info("killing", by...)
+			logger.Info(msgKilling, by...)
 			sup.Kill()
 		}
 	}
