@@ -12,8 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/sjansen/watchman/protocol"
 )
 
 // FindSocket returns the daemon's socket: WATCHMAN_SOCK, else what `binary
@@ -117,23 +115,23 @@ func connect(ctx context.Context, sock string, timeout time.Duration) (*conn, er
 
 func (c *conn) checkCapabilities(ctx context.Context, timeout time.Duration) error {
 	op := "list-capabilities " + c.sock
-	pdu, err := c.request(ctx, op, &protocol.ListCapabilitiesRequest{}, timeout)
+	pdu, err := c.request(ctx, op, listCapabilitiesRequest(), timeout)
 	if err != nil {
 		return err
 	}
-	res, err := translate(pdu, protocol.NewListCapabilitiesResponse)
+	version, names, err := capabilities(pdu)
 	if err != nil {
 		return unavailable(op, ReasonProtocol, err)
 	}
-	if !atLeast(res.Version(), 4, 9) {
-		v := res.Version()
+	if !atLeast(version, 4, 9) {
+		v := version
 		if v == "" {
 			v = "unknown"
 		}
 		return unavailable(op, ReasonOldVersion, fmt.Errorf("version %s, need 4.9 or later", v))
 	}
-	have := make(map[string]bool, len(res.Capabilities()))
-	for _, name := range res.Capabilities() {
+	have := make(map[string]bool, len(names))
+	for _, name := range names {
 		have[name] = true
 	}
 	var missing []string
