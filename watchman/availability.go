@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -92,6 +93,42 @@ func Check(ctx context.Context, sock string, timeout time.Duration) error {
 		return err
 	}
 	return c.Close()
+}
+
+// Conn is a connection to a daemon that passed Check, kept for a Subscribe
+// to take over (Options.Conn): deciding that Watchman is usable and
+// subscribing then cost one connection and one handshake.
+type Conn struct {
+	c atomic.Pointer[conn] // nil once taken over or closed
+}
+
+// Connect is Check that keeps the connection for a Subscribe. The caller
+// closes it if no Subscribe takes it over.
+func Connect(ctx context.Context, sock string, timeout time.Duration) (*Conn, error) {
+	c, err := connect(ctx, sock, timeout)
+	if err != nil {
+		return nil, err
+	}
+	cn := &Conn{}
+	cn.c.Store(c)
+	return cn, nil
+}
+
+// take hands the connection over, once; nil after that, or for a nil Conn.
+func (cn *Conn) take() *conn {
+	if cn == nil {
+		return nil
+	}
+	return cn.c.Swap(nil)
+}
+
+// Close closes the connection unless a Subscribe took it over; any number
+// of times, from any goroutine.
+func (cn *Conn) Close() error {
+	if c := cn.take(); c != nil {
+		return c.Close()
+	}
+	return nil
 }
 
 // connect is Check that keeps the connection open for the caller.

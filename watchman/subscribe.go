@@ -14,8 +14,13 @@ import (
 
 var subscriptionSeq atomic.Int64
 
-// Subscribe checks that Watchman is available, watches the spec's roots and
-// subscribes to their changes on one connection. Every failure that means
+// errConnTaken is a Conn handed to a second Subscribe, or after Close: a
+// caller's mistake.
+var errConnTaken = errors.New("watchman: Options.Conn already taken over or closed")
+
+// Subscribe checks that Watchman is available (or takes over Options.Conn,
+// checked already), watches the spec's roots and subscribes to their
+// changes on one connection. Every failure that means
 // "Watchman cannot serve us" is an ErrUnavailable; a root deleted or
 // replaced meanwhile, an ErrRootGone. On 4.9 watch-project
 // returns after the daemon's first crawl of a new root: that wait is bounded
@@ -24,19 +29,27 @@ var subscriptionSeq atomic.Int64
 // answers within Timeout.
 func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscription, error) {
 	opts = opts.withDefaults()
+	c := opts.Conn.take()
+	if opts.Conn != nil && c == nil {
+		return nil, errConnTaken
+	}
 	targets, err := plan(spec)
 	if err != nil {
+		if c != nil {
+			c.Close()
+		}
 		return nil, err
 	}
-	sock := opts.Sock
-	if sock == "" {
-		if sock, err = FindSocket(ctx, opts.Binary, opts.Timeout); err != nil {
+	if c == nil {
+		sock := opts.Sock
+		if sock == "" {
+			if sock, err = FindSocket(ctx, opts.Binary, opts.Timeout); err != nil {
+				return nil, err
+			}
+		}
+		if c, err = connect(ctx, sock, opts.Timeout); err != nil {
 			return nil, err
 		}
-	}
-	c, err := connect(ctx, sock, opts.Timeout)
-	if err != nil {
-		return nil, err
 	}
 	if opts.json {
 		c.enc = encJSON

@@ -518,7 +518,7 @@ func outsideWatcher(cfg *config, d *depsSources, logger *slog.Logger) func(conte
 		if err != nil {
 			return nil, err
 		}
-		return newWatcher(ctx, ws, cfg, since, d.boundedFiles, logger.With("deps_outside", true))
+		return newWatcher(ctx, ws, cfg, since, d.boundedFiles, nil, logger.With("deps_outside", true))
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"unicode"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/fallback"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -109,14 +110,15 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		Postpone:    cfg.postpone,
 	})
 	term.attach(sup)
-	if cfg.reloader == "watchman" {
-		// No fallback was asked for: an unusable Watchman ends autoreload
-		// before COMMAND ever starts. (After supervisor.Setup in main, so
-		// that a daemon get-sockname starts is known as autoreload's own.)
-		if err := checkWatchman(cfg.watchmanTimeout); err != nil {
-			return err
-		}
+	// With --reloader watchman no fallback was asked for: an unusable
+	// Watchman ends autoreload before COMMAND ever starts. (After
+	// supervisor.Setup in main, so that a daemon get-sockname starts is
+	// known as autoreload's own.)
+	choice, err := chooseFirst(cfg)
+	if err != nil {
+		return err
 	}
+	defer choice.Close() // unless the watcher took it over
 
 	// Signals are taken before COMMAND starts, so none is lost, on a
 	// buffered channel, so a second Ctrl-C can still kill.
@@ -163,7 +165,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	}
 	wg.Go(func() {
 		defer stopOnPanic(cancel, logger)
-		if err := watch(ctx, ws, cfg, since, dw, term.gate, side, logger); err != nil {
+		if err := watch(ctx, ws, cfg, since, choice, dw, term.gate, side, logger); err != nil {
 			cancel(err)
 		}
 	})
@@ -271,10 +273,11 @@ func isNotFound(err error) bool {
 }
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
-// until ctx ends; it returns the watcher's failure. With dw, only the
-// changes it passes on count.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, dw *depsWatcher, sup restarter, side *sideRunner, logger *slog.Logger) error {
-	w, err := newWatcher(ctx, spec, cfg, since, dw.bounded(), logger)
+// until ctx ends; it returns the watcher's failure. The watcher takes
+// choice over (nil: it chooses). With dw, only the changes it passes on
+// count.
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, choice *fallback.Choice, dw *depsWatcher, sup restarter, side *sideRunner, logger *slog.Logger) error {
+	w, err := newWatcher(ctx, spec, cfg, since, dw.bounded(), choice, logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
