@@ -156,7 +156,7 @@ func (c *conn) checkCapabilities(ctx context.Context, timeout time.Duration) err
 	if err != nil {
 		return err
 	}
-	version, names, err := capabilities(pdu)
+	version, names, err := parseCapabilities(pdu)
 	if err != nil {
 		return unavailable(op, ReasonProtocol, err)
 	}

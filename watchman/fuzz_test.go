@@ -61,10 +61,10 @@ func FuzzDecodeReply(f *testing.F) {
 					}
 				}
 			}
-			capabilities(pdu)
-			watchProject(pdu)
-			clock(pdu)
-			subscribeWarning(pdu)
+			parseCapabilities(pdu)
+			parseWatchProject(pdu)
+			parseClock(pdu)
+			parseSubscribeWarning(pdu)
 			notificationFiles(pdu)
 		}
 	})

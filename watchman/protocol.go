@@ -40,8 +40,8 @@ func unsubscribeRequest(watch, name string) request {
 	return &protocol.UnsubscribeRequest{Root: watch, Name: name}
 }
 
-// capabilities is list-capabilities' reply.
-func capabilities(r response) (version string, names []string, err error) {
+// parseCapabilities reads list-capabilities' reply.
+func parseCapabilities(r response) (version string, names []string, err error) {
 	res, err := translate(r, protocol.NewListCapabilitiesResponse)
 	if err != nil {
 		return "", nil, err
@@ -49,9 +49,9 @@ func capabilities(r response) (version string, names []string, err error) {
 	return res.Version(), res.Capabilities(), nil
 }
 
-// watchProject is watch-project's reply: the watch chosen, dir's path
-// relative to it, and the daemon's warning, if any.
-func watchProject(r response) (watch, rel, warning string, err error) {
+// parseWatchProject reads watch-project's reply: the watch chosen, the
+// directory's path relative to it, and the daemon's warning, if any.
+func parseWatchProject(r response) (watch, rel, warning string, err error) {
 	res, err := translate(r, protocol.NewWatchProjectResponse)
 	if err != nil {
 		return "", "", "", err
@@ -59,8 +59,8 @@ func watchProject(r response) (watch, rel, warning string, err error) {
 	return res.Watch(), res.RelativePath(), res.Warning(), nil
 }
 
-// clock is clock's reply: "" when it carries none.
-func clock(r response) (string, error) {
+// parseClock reads clock's reply: "" when it carries none.
+func parseClock(r response) (string, error) {
 	res, err := translate(r, protocol.NewClockResponse)
 	if err != nil {
 		return "", err
@@ -68,8 +68,9 @@ func clock(r response) (string, error) {
 	return res.Clock(), nil
 }
 
-// subscribeWarning is the daemon's warning in subscribe's reply, if any.
-func subscribeWarning(r response) (string, error) {
+// parseSubscribeWarning reads the daemon's warning in subscribe's reply,
+// if any.
+func parseSubscribeWarning(r response) (string, error) {
 	res, err := translate(r, protocol.NewSubscribeResponse)
 	if err != nil {
 		return "", err

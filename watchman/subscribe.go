@@ -122,7 +122,7 @@ func (s *Subscription) subscribeTargets(ctx context.Context, targets []*target) 
 		if err != nil {
 			return err
 		}
-		clock, err := clock(pdu)
+		clock, err := parseClock(pdu)
 		if err == nil && clock == "" {
 			err = errors.New("reply without a clock")
 		}
@@ -153,7 +153,7 @@ func (s *Subscription) subscribeTargets(ctx context.Context, targets []*target) 
 		if err != nil {
 			return err
 		}
-		if w, _ := subscribeWarning(pdu); w != "" {
+		if w, _ := parseSubscribeWarning(pdu); w != "" {
 			s.warnOnce(t.watch, w)
 		}
 		s.targets[t.name] = t
@@ -186,7 +186,7 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 	if err != nil {
 		return err
 	}
-	watch, rel, warning, err := watchProject(pdu)
+	watch, rel, warning, err := parseWatchProject(pdu)
 	if err == nil && watch == "" {
 		err = errors.New("reply without a watch")
 	}
