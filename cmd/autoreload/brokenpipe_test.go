@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 // TestClosedStderrIsSurvived: autoreload's stderr is a pipe whose reader
@@ -55,7 +57,7 @@ func TestClosedStderrIsSurvived(t *testing.T) {
 	r.Close()
 	waitFile(t, starts, 1)
 	for n := 2; n <= 3; n++ { // each restart logs several lines
-		writeFile(t, filepath.Join(dir, "main.go"), strings.Repeat("x", n))
+		testkit.Write(t, filepath.Join(dir, "main.go"), strings.Repeat("x", n))
 		waitFile(t, starts, n)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/internal/testkit"
 	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
@@ -33,7 +34,7 @@ func watchmanSession(t *testing.T, extra ...string) (*session, *watchmantest.Dae
 func agedTree(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 	watchmantest.AgeFiles(t, spec.FileTime)
 	return dir
 }
@@ -247,7 +248,7 @@ func TestNoWatchmanOnPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 	watchmantest.AgeFiles(t, spec.FileTime)
 	s := startAutoreloadEnv(t, dir, []string{"PATH=" + t.TempDir(), "WATCHMAN_SOCK="},
 		"--reloader=auto", "--", helper, "env", filepath.Join(t.TempDir(), "env"))

@@ -412,13 +412,6 @@ func waitFile(t *testing.T, path string, n int) []string {
 	}
 }
 
-func writeFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // replaceFile gives path its new content in one step (a rename from
 // outside the watched tree, as many editors save), so a scan can never see
 // it half written. Tests whose write races with a poller scan by design

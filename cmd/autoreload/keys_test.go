@@ -18,6 +18,7 @@ import (
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 // The keys (-I), --clear and the terminal left as it was, on a pty: autoreload
@@ -112,7 +113,7 @@ func TestKeyRestartsOnce(t *testing.T) {
 		t.Fatal("r: no new COMMAND")
 	}
 	// One start for r: the next event after a change is its "changed".
-	writeFile(t, filepath.Join(dir, "a.txt"), "a")
+	testkit.Write(t, filepath.Join(dir, "a.txt"), "a")
 	ot.await("changed", nil, "started")
 	ot.await("started", nil)
 	if rest := ot.stop(); startedIn(rest) != 0 {
@@ -133,7 +134,7 @@ func TestKeyPauseHoldsChanges(t *testing.T) {
 	ot.press("p")
 	ot.await("paused", key("p"))
 	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
-	writeFile(t, a, "a")
+	testkit.Write(t, a, "a")
 	seen := map[string]bool{}
 	for !seen[a] || !seen[b] {
 		e := ot.await("changed", nil, "started")
@@ -144,7 +145,7 @@ func TestKeyPauseHoldsChanges(t *testing.T) {
 			seen[p] = true
 		}
 		if seen[a] && !seen[b] {
-			writeFile(t, b, "b")
+			testkit.Write(t, b, "b")
 		}
 	}
 	ot.press("p")
@@ -157,7 +158,7 @@ func TestKeyPauseHoldsChanges(t *testing.T) {
 	if !slices.Equal(got, []string{a, b}) {
 		t.Errorf("AUTORELOAD_CHANGED after resume = %q, want %q", got, []string{a, b})
 	}
-	writeFile(t, filepath.Join(dir, "c.txt"), "c")
+	testkit.Write(t, filepath.Join(dir, "c.txt"), "c")
 	ot.await("changed", nil, "started") // one start for the resume
 	ot.await("started", nil)
 	ot.stop()
@@ -278,7 +279,7 @@ func TestPostpone(t *testing.T) {
 	s.await("postponed", nil, "started")
 	s.await("watching", nil, "started")
 	a := filepath.Join(dir, "a.txt")
-	writeFile(t, a, "a")
+	testkit.Write(t, a, "a")
 	s.await("changed", nil, "started")
 	s.await("started", nil)
 	if got := waitFile(t, out, 1); got[0] != a {
@@ -292,7 +293,7 @@ func TestPostpone(t *testing.T) {
 func TestNotifyOnFailure(t *testing.T) {
 	t.Parallel()
 	bin, out := t.TempDir(), filepath.Join(t.TempDir(), "notified")
-	writeFile(t, filepath.Join(bin, "notify-send"), "#!/bin/sh\nprintf '%s|' \"$@\" >> "+out+"\necho >> "+out+"\n")
+	testkit.Write(t, filepath.Join(bin, "notify-send"), "#!/bin/sh\nprintf '%s|' \"$@\" >> "+out+"\necho >> "+out+"\n")
 	if err := os.Chmod(filepath.Join(bin, "notify-send"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +305,7 @@ func TestNotifyOnFailure(t *testing.T) {
 	if got := waitFile(t, out, 1); got[0] != "autoreload|sh failed (exit 7)|" {
 		t.Errorf("notify-send got %q, want the failure", got)
 	}
-	writeFile(t, filepath.Join(dir, "ok"), "")
+	testkit.Write(t, filepath.Join(dir, "ok"), "")
 	s.await("started", nil)
 	s.stop()
 	if data, _ := os.ReadFile(out); strings.Count(string(data), "\n") != 1 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/internal/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -44,8 +45,8 @@ func nonUTF8Name(t *testing.T, reloader string) {
 	read := 1 // lines of out already checked (the first start's)
 	for i := range 3 {
 		ok := filepath.Join(dir, fmt.Sprintf("ok%d.go", i))
-		writeFile(t, bad, fmt.Sprintf("package main // %d\n", i))
-		writeFile(t, ok, "package main\n")
+		testkit.Write(t, bad, fmt.Sprintf("package main // %d\n", i))
+		testkit.Write(t, ok, "package main\n")
 		// The name comes no later than the ordinary file beside it: in the
 		// same batch, or an earlier one.
 		var seenBad bool

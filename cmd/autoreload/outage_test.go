@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/internal/testkit"
 	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
@@ -49,11 +50,11 @@ func TestRootDeletedRestartsWithoutFallback(t *testing.T) {
 			d := watchmantest.Start(t)
 			dir := t.TempDir()
 			root := filepath.Join(dir, "src")
-			writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+			testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 			if err := os.Mkdir(root, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			writeFile(t, filepath.Join(root, "a.go"), "package src\n")
+			testkit.Write(t, filepath.Join(root, "a.go"), "package src\n")
 			watchmantest.AgeFiles(t, spec.FileTime)
 			env := filepath.Join(t.TempDir(), "env")
 			s := startAutoreloadEnv(t, dir, []string{"WATCHMAN_SOCK=" + d.Sock}, "--reloader="+reloader,

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 // TestStopSparesAReusedGroupID: after COMMAND exits (--on-exit=wait), its
@@ -24,7 +26,7 @@ func TestStopSparesAReusedGroupID(t *testing.T) {
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "a.txt")
-	writeFile(t, src, "1")
+	testkit.Write(t, src, "1")
 	s := startAutoreload(t, dir, "--", helper, "exit", "0")
 	leader := s.await("started", nil).pid()
 	s.await("exited", nil, "started")
@@ -57,7 +59,7 @@ func TestStopSparesAReusedGroupID(t *testing.T) {
 		<-exited
 	})
 
-	writeFile(t, src, "22")
+	testkit.Write(t, src, "22")
 	s.await("changed", nil)
 	s.await("started", nil)
 	s.await("exited", nil)

@@ -10,13 +10,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 func TestRestartOnChangeWithEnv(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "main.go")
-	writeFile(t, src, "package main\n")
+	testkit.Write(t, src, "package main\n")
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, dir, "--", helper, "env", out)
 	first := s.ready()
@@ -24,7 +26,7 @@ func TestRestartOnChangeWithEnv(t *testing.T) {
 		t.Fatalf("first start: AUTORELOAD_ENV and AUTORELOAD_CHANGED = %s, want \"true\" \"\"", got[0])
 	}
 
-	writeFile(t, src, "package main // changed\n")
+	testkit.Write(t, src, "package main // changed\n")
 	changed := s.await("changed", nil, "started")
 	if !slices.Contains(changed.paths(), src) {
 		t.Errorf("changed paths = %v, want %s among them", changed.paths(), src)
@@ -75,13 +77,13 @@ func TestOnExitWaitRestartsOnNextChange(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "a.txt")
-	writeFile(t, src, "1")
+	testkit.Write(t, src, "1")
 	s := startAutoreload(t, dir, "--", helper, "exit", "1")
 	s.ready()
 	if e := s.await("exited", nil, "started"); e["code"] != 1.0 {
 		t.Fatalf("exited = %v, want code 1", e)
 	}
-	writeFile(t, src, "22")
+	testkit.Write(t, src, "22")
 	// A start before the change would mean it did not wait.
 	s.await("changed", nil, "started")
 	s.await("started", nil)
@@ -154,9 +156,9 @@ func TestDebounceJoinsChanges(t *testing.T) {
 	s := startAutoreload(t, dir, "--debounce=3s", "--", helper, "env", out)
 	s.ready()
 	waitFile(t, out, 1)
-	writeFile(t, a, "a")
+	testkit.Write(t, a, "a")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), a) }, "exited", "started")
-	writeFile(t, b, "b")
+	testkit.Write(t, b, "b")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), b) }, "exited", "started")
 	s.await("exited", nil, "started")
 	s.await("started", nil, "exited")
@@ -186,7 +188,7 @@ func TestLaterStartFailureWaitsForAFix(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	script := filepath.Join(dir, "run.sh")
-	writeFile(t, script, "#!/bin/sh\nexec sleep 1000\n")
+	testkit.Write(t, script, "#!/bin/sh\nexec sleep 1000\n")
 	if err := os.Chmod(script, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +197,7 @@ func TestLaterStartFailureWaitsForAFix(t *testing.T) {
 	if err := os.Chmod(script, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, script, "#!/bin/sh\nexec sleep 999\n")
+	testkit.Write(t, script, "#!/bin/sh\nexec sleep 999\n")
 	s.await("exited", nil, "started")
 	if e := s.await("failed", nil, "started"); !strings.Contains(e["error"].(string), "permission denied") {
 		t.Errorf("failed = %v, want permission denied", e)
@@ -203,7 +205,7 @@ func TestLaterStartFailureWaitsForAFix(t *testing.T) {
 	if err := os.Chmod(script, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, script, "#!/bin/sh\nexec sleep 1000\n") // a mode change alone is no change
+	testkit.Write(t, script, "#!/bin/sh\nexec sleep 1000\n") // a mode change alone is no change
 	s.await("changed", nil, "started")
 	s.await("started", nil)
 	s.stop()
@@ -225,12 +227,12 @@ func TestChangesDuringStopJoinTheRestart(t *testing.T) {
 	s := startAutoreload(t, dir, "--grace=1h", "--", "sh", "-c", script)
 	s.ready()
 	waitFile(t, state, 1)
-	writeFile(t, a, "a")
+	testkit.Write(t, a, "a")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), a) }, "exited", "started")
 	waitFile(t, state, 2) // the old COMMAND got the stop signal and is stopping
-	writeFile(t, b, "b")
+	testkit.Write(t, b, "b")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), b) }, "exited", "started")
-	writeFile(t, release, "")
+	testkit.Write(t, release, "")
 	s.await("exited", nil, "started", "changed")
 	s.await("started", nil, "exited", "changed")
 	got := waitFile(t, out, 2)
@@ -265,7 +267,7 @@ func TestStopSignalFlag(t *testing.T) {
 			s := startAutoreload(t, dir, "-s", c.flag, "--", "sh", "-c", `echo up >> "$1"; exec sleep 1000`, "sh", ready)
 			s.ready()
 			waitFile(t, ready, 1)
-			writeFile(t, filepath.Join(dir, "x.txt"), "x")
+			testkit.Write(t, filepath.Join(dir, "x.txt"), "x")
 			if e := s.await("exited", nil, "started"); e["signal"] != c.want {
 				t.Errorf("exited = %v, want by %s", e, c.want)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/internal/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -33,7 +34,7 @@ func TestPersonsCadenceIsNoLoop(t *testing.T) {
 	s.ready()
 	for i := range 5 {
 		time.Sleep(800 * time.Millisecond) // the person's cadence, not a wait for an event
-		writeFile(t, filepath.Join(dir, "server.js"), "// edit "+strconv.Itoa(i))
+		testkit.Write(t, filepath.Join(dir, "server.js"), "// edit "+strconv.Itoa(i))
 		s.await("started", nil, "restart loop")
 	}
 	for _, e := range s.stop() {
@@ -96,7 +97,7 @@ func TestRestartLoopWarnedOnceAndSlowed(t *testing.T) {
 	time.Sleep(600 * time.Millisecond)
 	src := filepath.Join(dir, "main.go")
 	edited := time.Now()
-	writeFile(t, src, "package main\n")
+	testkit.Write(t, src, "package main\n")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), src) })
 	started := s.await("started", nil)
 	if took := started.at(t).Sub(edited); took > 2500*time.Millisecond {
@@ -125,7 +126,7 @@ func TestFastSavesAreNoLoop(t *testing.T) {
 			t.Parallel()
 			dir, out := t.TempDir(), filepath.Join(t.TempDir(), "seen")
 			src := filepath.Join(dir, "main.go")
-			writeFile(t, src, "package main // 0\n")
+			testkit.Write(t, src, "package main // 0\n")
 			s := startWith(t, c.reloader, dir, []string{"SEEN=" + out}, "--", "sh", "-c", `cat main.go >> "$SEEN"; exec sleep 1000`)
 			s.ready()
 			saves := 0
@@ -133,7 +134,7 @@ func TestFastSavesAreNoLoop(t *testing.T) {
 			for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
 				<-tick.C
 				saves++
-				writeFile(t, src, "package main // "+strconv.Itoa(saves)+"\n")
+				testkit.Write(t, src, "package main // "+strconv.Itoa(saves)+"\n")
 			}
 			tick.Stop()
 			last := "package main // " + strconv.Itoa(saves)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 // openPTY returns the two ends of a new pseudo-terminal.
@@ -151,7 +153,7 @@ func TestWatcherPanicLeavesTerminalClean(t *testing.T) {
 	awaitMarked(t, tl.mark, "sleep")
 	deadline := time.Now().Add(waitLimit)
 	for n := 0; ; n++ { // the watcher may not be ready yet: change until it sees one
-		writeFile(t, filepath.Join(tl.dir, "f"), strconv.Itoa(n))
+		testkit.Write(t, filepath.Join(tl.dir, "f"), strconv.Itoa(n))
 		select {
 		case err := <-tl.exited:
 			var exit *exec.ExitError

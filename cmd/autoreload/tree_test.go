@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 // TestNothingLeftBehind runs COMMANDs that leave descendants of every kind
@@ -36,7 +38,7 @@ func TestNothingLeftBehind(t *testing.T) {
 				t.Fatalf("want COMMAND and a descendant, found %v", old)
 			}
 
-			writeFile(t, filepath.Join(dir, "src.txt"), "changed")
+			testkit.Write(t, filepath.Join(dir, "src.txt"), "changed")
 			s.await("changed", nil, "started")
 			s.await("started", nil)
 			for _, p := range old {
@@ -66,7 +68,7 @@ func TestStopSignalIgnoredKilledAfterGrace(t *testing.T) {
 	s := startAutoreload(t, dir, "--grace=500ms", "--", helper, "ignore-term", ready)
 	first := s.ready()
 	waitFile(t, ready, 1)
-	writeFile(t, filepath.Join(dir, "src.txt"), "changed")
+	testkit.Write(t, filepath.Join(dir, "src.txt"), "changed")
 	s.await("changed", nil)
 	since := time.Now()
 	e := s.await("exited", nil, "started")
@@ -161,7 +163,7 @@ func TestPortFreeForNextCommand(t *testing.T) {
 		t.Fatalf("first listen: %s", got[0])
 	}
 	for i := 2; i <= 3; i++ {
-		writeFile(t, filepath.Join(dir, "src.txt"), strings.Repeat("x", i))
+		testkit.Write(t, filepath.Join(dir, "src.txt"), strings.Repeat("x", i))
 		s.await("changed", nil)
 		s.await("started", nil)
 		if got := waitFile(t, result, i); got[i-1] != "ok" {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 // TestReadmeFromFreshClone walks README.md's quick start as a new user
@@ -50,7 +52,7 @@ func TestReadmeFromFreshClone(t *testing.T) {
 	project := filepath.Join(scratch, "your-project")
 	starts := filepath.Join(scratch, "starts")
 	must(t, os.Mkdir(project, 0o755))
-	writeFile(t, filepath.Join(project, "go.mod"), "module example.com/yours\n\ngo 1.22\n")
+	testkit.Write(t, filepath.Join(project, "go.mod"), "module example.com/yours\n\ngo 1.22\n")
 	program := func(note string) string {
 		return `package main // ` + note + `
 
@@ -67,7 +69,7 @@ func main() {
 }
 `
 	}
-	writeFile(t, filepath.Join(project, "main.go"), program("first"))
+	testkit.Write(t, filepath.Join(project, "main.go"), program("first"))
 
 	args := strings.Fields(first)[1:] // the README's command, after "autoreload"
 	mark := "walkthrough-" + time.Now().Format("150405.000000000")

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 // TestSpawnedWatchmanSurvivesRestarts: `watchman get-sockname` starts the
@@ -26,7 +28,7 @@ func TestSpawnedWatchmanSurvivesRestarts(t *testing.T) {
 sh -c 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > "$1"' sh "$FAKE_DAEMON_PID"
 echo '{"version": "4.9.0", "sockname": "/nonexistent/autoreload-test/sock"}'
 `
-	writeFile(t, filepath.Join(bin, "watchman"), fake)
+	testkit.Write(t, filepath.Join(bin, "watchman"), fake)
 	if err := os.Chmod(filepath.Join(bin, "watchman"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,7 @@ echo '{"version": "4.9.0", "sockname": "/nonexistent/autoreload-test/sock"}'
 	}
 
 	waitFile(t, out, 1)
-	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 	s.await("changed", nil, "started")
 	s.await("started", nil)
 	waitFile(t, out, 2)

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 // The end-to-end tests of issue 16: --socket and --build with a real
@@ -129,9 +131,9 @@ func TestSocketServesThroughRestarts(t *testing.T) {
 	t.Parallel()
 	dir, out := t.TempDir(), t.TempDir()
 	src := filepath.Join(dir, "main.go")
-	writeFile(t, src, "package main\n")
+	testkit.Write(t, src, "package main\n")
 	info, version := filepath.Join(out, "info"), filepath.Join(out, "version")
-	writeFile(t, version, "v1")
+	testkit.Write(t, version, "v1")
 	addr := freeAddr(t)
 	s := startAutoreloadEnv(t, dir, []string{serverVar + "=1"},
 		append([]string{"--socket", "web=" + addr, "--"}, serverCommand(info, version)...)...)

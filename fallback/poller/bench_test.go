@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoreload/autoreload/internal/testkit"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -52,10 +53,10 @@ func benchTree(b *testing.B, files, dirs int) string {
 		}
 	}
 	for _, ignored := range []string{".git/objects/ab/cdef", "node_modules/lib/index.js", "pkg00/__pycache__/m.pyc"} {
-		write(b, filepath.Join(root, ignored), "")
+		testkit.Write(b, filepath.Join(root, ignored), "")
 	}
 	if done != "" {
-		write(b, done, "")
+		testkit.Write(b, done, "")
 	}
 	return root
 }

@@ -1,0 +1,9 @@
+// Package testkit holds the test helpers that several packages' tests
+// need, one per concern: writing a file (Write) and counting a process's
+// descriptors and inotify instances (OpenFiles, OpenFDs, InotifyFDs).
+// Reading /proc/PID/stat is not here: that is
+// cmd/autoreload/internal/proctree's, which tests below cmd/autoreload call.
+//
+// Only tests import it (TestImportsGoOneWay), and it imports nothing of
+// the project.
+package testkit
