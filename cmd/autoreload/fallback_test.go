@@ -165,13 +165,6 @@ func TestFallbackFlappingLeaksNothing(t *testing.T) {
 	t.Parallel()
 	s, d, dir := watchmanSession(t)
 	pid := s.cmd.Process.Pid
-	fds := func() int {
-		entries, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(entries)
-	}
 	var threads, descriptors []int
 	for i := range 10 {
 		d.Kill()
@@ -181,7 +174,7 @@ func TestFallbackFlappingLeaksNothing(t *testing.T) {
 		s.await("watching", isWatching("watchman"), "changed")
 		quiet(s, "the switch back", 300*time.Millisecond)
 		threads = append(threads, threadCount(t, pid))
-		descriptors = append(descriptors, fds())
+		descriptors = append(descriptors, testkit.OpenFDs(t, pid))
 		restartedBy(s, filepath.Join(dir, "up.go"), strings.Repeat("u", i+1))
 	}
 	expectFlat(t, "threads", threads, threadSlack)
