@@ -2,8 +2,11 @@ package supervisor
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,10 +29,20 @@ func TestMain(m *testing.M) {
 
 // childMain is COMMAND in this package's tests. It never returns.
 //
-//	record FILE    append "PID CHANGED" to FILE (CHANGED with , for newlines), then sleep
-//	exit N         exit with code N at once
-//	parent FILE    write its pid, its parent's pid, comm and environment to FILE, then sleep
+//	record FILE       append "PID CHANGED" to FILE (CHANGED with , for newlines), then sleep
+//	exit N            exit with code N at once
+//	parent FILE       write its pid, its parent's pid, comm and environment to FILE, then sleep
+//	ignore-term FILE  ignore SIGTERM, append "ready" to FILE, sleep
+//	listen ADDR FILE  ignore SIGTERM, listen on ADDR, append "ok" or "fail: ..." to FILE, sleep
 func childMain(mode string, args []string) {
+	appendLine := func(file, line string) {
+		f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			os.Exit(100)
+		}
+		fmt.Fprintln(f, line)
+		f.Close()
+	}
 	switch mode {
 	case "record":
 		f, err := os.OpenFile(args[0], os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -53,6 +66,18 @@ func childMain(mode string, args []string) {
 		comm, _ := os.ReadFile("/proc/" + strconv.Itoa(ppid) + "/comm")
 		env, _ := os.ReadFile("/proc/" + strconv.Itoa(ppid) + "/environ")
 		os.WriteFile(args[0], []byte(fmt.Sprintf("%d\n%d\n%s%s", os.Getpid(), ppid, comm, env)), 0o644)
+	case "ignore-term":
+		signal.Ignore(syscall.SIGTERM)
+		appendLine(args[0], "ready")
+	case "listen":
+		signal.Ignore(syscall.SIGTERM)
+		l, err := net.Listen("tcp", args[0])
+		if err != nil {
+			appendLine(args[1], "fail: "+err.Error())
+			os.Exit(1)
+		}
+		defer l.Close()
+		appendLine(args[1], "ok")
 	default:
 		fmt.Fprintln(os.Stderr, "child: unknown mode", mode)
 		os.Exit(100)
