@@ -144,7 +144,7 @@ func TestFirstBuildFails(t *testing.T) {
 	testkit.Write(t, src, "")
 	s.await("built", nil, "started", "build failed")
 	s.await("started", nil)
-	waitFile(t, marker, 1)
+	testkit.WaitLines(t, marker, 1)
 	s.stop()
 }
 
@@ -160,7 +160,7 @@ func TestBuildMakesTheCommand(t *testing.T) {
 	s := startAutoreload(t, dir, "--build", "sh "+script+" "+server, "--", server, marker)
 	awaitAll(s, []string{"built", "watching"}, "failed", "build failed", "started")
 	s.await("started", nil, "failed")
-	waitFile(t, marker, 1)
+	testkit.WaitLines(t, marker, 1)
 	s.stop()
 }
 

@@ -173,7 +173,7 @@ socket = ["127.0.0.1:0"]
 	s := startAutoreload(t, sub)
 	s.await("listening", nil)
 	watching, _ := s.readyEvents()
-	if got := waitFile(t, out, 1); got[0] != sub {
+	if got := testkit.WaitLines(t, out, 1); got[0] != sub {
 		t.Errorf("COMMAND ran in %q, want %q, where autoreload started", got[0], sub)
 	}
 	roots, _ := watching["roots"].([]any)
@@ -191,7 +191,7 @@ socket = ["127.0.0.1:0"]
 	if got := changed.paths(); !slices.Equal(got, []string{filepath.Join(dir, "lib", "a.go")}) {
 		t.Errorf("changed %q, want only lib/a.go", got)
 	}
-	waitFile(t, out, 2)
+	testkit.WaitLines(t, out, 2)
 	s.stop()
 }
 
@@ -216,7 +216,7 @@ run = "exit 7"
 `)
 	s := startAutoreload(t, dir)
 	s.ready()
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 
 	testkit.Write(t, filepath.Join(dir, "src", "page.templ"), "package src")
 	running := s.await("running", nil, "changed")
@@ -228,7 +228,7 @@ run = "exit 7"
 		t.Errorf("changed %q, want only what the side command wrote", got)
 	}
 	s.await("started", nil)
-	lines := waitFile(t, out, 2)
+	lines := testkit.WaitLines(t, out, 2)
 	if !strings.Contains(lines[1], "page_templ.go") || strings.Contains(lines[1], "page.templ\"") {
 		t.Errorf("COMMAND restarted with %s, want AUTORELOAD_CHANGED naming only page_templ.go", lines[1])
 	}
@@ -245,7 +245,7 @@ run = "exit 7"
 	testkit.Write(t, filepath.Join(dir, "main.go"), "package main")
 	s.await("changed", nil, "started")
 	s.await("started", nil)
-	if lines := waitFile(t, out, 3); !strings.Contains(lines[2], "main.go") || strings.Contains(lines[2], "x.bad") {
+	if lines := testkit.WaitLines(t, out, 3); !strings.Contains(lines[2], "main.go") || strings.Contains(lines[2], "x.bad") {
 		t.Errorf("third start %s, want one for main.go alone", lines[2])
 	}
 	s.stop()

@@ -113,7 +113,7 @@ func TestTransientSaveFilesNeverListed(t *testing.T) {
 			s := startAutoreloadEnv(t, dir, env, append(args, "--", helper, "env", envFile)...)
 			s.ready()
 			starts := 1
-			waitFile(t, envFile, starts)
+			testkit.WaitLines(t, envFile, starts)
 			saves := []struct {
 				name, file string
 				save       func(i int)
@@ -148,7 +148,7 @@ func TestTransientSaveFilesNeverListed(t *testing.T) {
 					}
 					s.await("started", nil, "changed")
 					starts++
-					lines := waitFile(t, envFile, starts)
+					lines := testkit.WaitLines(t, envFile, starts)
 					if last := lines[len(lines)-1]; !strings.HasSuffix(last, " "+strconv.Quote(c.file)) {
 						t.Errorf("%s %d: COMMAND got %s, want AUTORELOAD_CHANGED=%q", c.name, i, last, c.file)
 					}

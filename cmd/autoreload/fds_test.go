@@ -37,7 +37,7 @@ func TestCommandGetsOnlyStdio(t *testing.T) {
 		if n == 2 {
 			started = s.await("started", nil, "changed")
 		}
-		waitFile(t, ready, n)
+		testkit.WaitLines(t, ready, n)
 		// Read the descriptors of sleep, not of its loader, which opens
 		// libc while sh's exec is under way.
 		deadline := time.Now().Add(waitLimit)

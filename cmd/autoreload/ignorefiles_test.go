@@ -28,7 +28,7 @@ func testIgnoredWrites(t *testing.T, env []string, reloader string) {
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreloadEnv(t, dir, env, reloader, "--", helper, "env", out)
 	s.ready()
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 	for range 3 {
 		for _, f := range []string{"bin/app", "bin/new", "node_modules/m/i.js", "x.log", "sub/y.log", "a.swo"} {
 			testkit.Write(t, filepath.Join(dir, f), "built")

@@ -39,7 +39,7 @@ func nonUTF8Name(t *testing.T, reloader string) {
 	if w, _ := s.readyEvents(); w["reloader"] != "watchman" {
 		t.Fatalf("watching %v, want watchman", w)
 	}
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 	bad := filepath.Join(dir, "bad-\xff\xfe.go")
 	forbidden := []string{"fallback", "failed"}
 	read := 1 // lines of out already checked (the first start's)
@@ -83,7 +83,7 @@ func awaitChanged(t *testing.T, out string, read int, want ...string) int {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		lines := waitFile(t, out, read+1)
+		lines := testkit.WaitLines(t, out, read+1)
 		var changed []string
 		for _, line := range lines[read:] {
 			_, quoted, _ := strings.Cut(line, " ")

@@ -62,7 +62,7 @@ func TestRootDeletedRestartsWithoutFallback(t *testing.T) {
 			if w, _ := s.readyEvents(); w["reloader"] != "watchman" {
 				t.Fatalf("watching %v, want watchman; log:\n%s", w, s.logText())
 			}
-			waitFile(t, env, 1)
+			testkit.WaitLines(t, env, 1)
 
 			if err := os.RemoveAll(root); err != nil {
 				t.Fatal(err)
@@ -73,7 +73,7 @@ func TestRootDeletedRestartsWithoutFallback(t *testing.T) {
 				t.Fatalf("changed %v, want the root %s; log:\n%s", changed.paths(), root, s.logText())
 			}
 			s.await("started", nil, "fallback", "failed")
-			if got := waitFile(t, env, 2)[1]; !strings.Contains(got, strconv.Quote(root)) {
+			if got := testkit.WaitLines(t, env, 2)[1]; !strings.Contains(got, strconv.Quote(root)) {
 				t.Errorf("AUTORELOAD_ENV and AUTORELOAD_CHANGED = %s, want the root %s", got, root)
 			}
 

@@ -26,11 +26,11 @@ func TestQuietLogsNothingButTrouble(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, dir, "-q", "--", helper, "env", out)
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 	// A change from COMMAND's start on is seen, even before the watcher is
 	// ready (it takes its baseline from that moment).
 	testkit.Write(t, filepath.Join(dir, "a.txt"), "a")
-	waitFile(t, out, 2)
+	testkit.WaitLines(t, out, 2)
 	s.signal(syscall.SIGINT)
 	if code := s.wait(); code != 0 {
 		t.Fatalf("exit code = %d, want 0", code)
@@ -261,9 +261,9 @@ func TestTextLogEscapesControlCharactersInNames(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, dir, "--log-format=text", "--", helper, "env", out)
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 	testkit.Write(t, filepath.Join(dir, "red\x1b[31mname\rover.txt"), "a")
-	waitFile(t, out, 2)
+	testkit.WaitLines(t, out, 2)
 	s.signal(syscall.SIGINT)
 	if code := s.wait(); code != 0 {
 		t.Fatalf("exit code = %d, want 0", code)

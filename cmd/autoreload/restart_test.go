@@ -22,7 +22,7 @@ func TestRestartOnChangeWithEnv(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, dir, "--", helper, "env", out)
 	first := s.ready()
-	if got := waitFile(t, out, 1); got[0] != `"true" ""` {
+	if got := testkit.WaitLines(t, out, 1); got[0] != `"true" ""` {
 		t.Fatalf("first start: AUTORELOAD_ENV and AUTORELOAD_CHANGED = %s, want \"true\" \"\"", got[0])
 	}
 
@@ -40,7 +40,7 @@ func TestRestartOnChangeWithEnv(t *testing.T) {
 		t.Fatalf("second start has the first pid %d", first.pid())
 	}
 	want := `"true" ` + strconv.Quote(src)
-	if got := waitFile(t, out, 2); got[1] != want {
+	if got := testkit.WaitLines(t, out, 2); got[1] != want {
 		t.Errorf("after the change: %s, want %s", got[1], want)
 	}
 
@@ -136,13 +136,13 @@ func TestSIGUSR1RestartsByHand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, t.TempDir(), "--", helper, "env", out)
 	first := s.ready()
-	waitFile(t, out, 1) // the first COMMAND is up
+	testkit.WaitLines(t, out, 1) // the first COMMAND is up
 	s.signal(syscall.SIGUSR1)
 	if e := s.await("exited", nil, "started", "changed"); e.pid() != first.pid() {
 		t.Fatalf("exited = %v, want pid %d", e, first.pid())
 	}
 	s.await("started", nil, "changed")
-	if got := waitFile(t, out, 2); got[1] != `"true" ""` {
+	if got := testkit.WaitLines(t, out, 2); got[1] != `"true" ""` {
 		t.Errorf("manual restart: %s, want no changed paths", got[1])
 	}
 	s.stop()
@@ -155,14 +155,14 @@ func TestDebounceJoinsChanges(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, dir, "--debounce=3s", "--", helper, "env", out)
 	s.ready()
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 	testkit.Write(t, a, "a")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), a) }, "exited", "started")
 	testkit.Write(t, b, "b")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), b) }, "exited", "started")
 	s.await("exited", nil, "started")
 	s.await("started", nil, "exited")
-	got := waitFile(t, out, 2)[1]
+	got := testkit.WaitLines(t, out, 2)[1]
 	if !strings.Contains(got, a) || !strings.Contains(got, b) {
 		t.Errorf("AUTORELOAD_CHANGED = %s, want both %s and %s", got, a, b)
 	}
@@ -226,16 +226,16 @@ func TestChangesDuringStopJoinTheRestart(t *testing.T) {
 		helper, state, release, out)
 	s := startAutoreload(t, dir, "--grace=1h", "--", "sh", "-c", script)
 	s.ready()
-	waitFile(t, state, 1)
+	testkit.WaitLines(t, state, 1)
 	testkit.Write(t, a, "a")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), a) }, "exited", "started")
-	waitFile(t, state, 2) // the old COMMAND got the stop signal and is stopping
+	testkit.WaitLines(t, state, 2) // the old COMMAND got the stop signal and is stopping
 	testkit.Write(t, b, "b")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), b) }, "exited", "started")
 	testkit.Write(t, release, "")
 	s.await("exited", nil, "started", "changed")
 	s.await("started", nil, "exited", "changed")
-	got := waitFile(t, out, 2)
+	got := testkit.WaitLines(t, out, 2)
 	if !slices.Contains(got, a) || !slices.Contains(got, b) {
 		t.Errorf("AUTORELOAD_CHANGED = %q, want both %s and %s", got, a, b)
 	}
@@ -266,13 +266,13 @@ func TestStopSignalFlag(t *testing.T) {
 			ready := filepath.Join(t.TempDir(), "ready")
 			s := startAutoreload(t, dir, "-s", c.flag, "--", "sh", "-c", `echo up >> "$1"; exec sleep 1000`, "sh", ready)
 			s.ready()
-			waitFile(t, ready, 1)
+			testkit.WaitLines(t, ready, 1)
 			testkit.Write(t, filepath.Join(dir, "x.txt"), "x")
 			if e := s.await("exited", nil, "started"); e["signal"] != c.want {
 				t.Errorf("exited = %v, want by %s", e, c.want)
 			}
 			s.await("started", nil)
-			waitFile(t, ready, 2)
+			testkit.WaitLines(t, ready, 2)
 			s.stop()
 		})
 	}

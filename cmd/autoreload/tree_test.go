@@ -29,7 +29,7 @@ func TestNothingLeftBehind(t *testing.T) {
 	ready := filepath.Join(t.TempDir(), "ready")
 	s := startAutoreload(t, dir, "--grace=300ms", "--", "sh", "-c", script, "sh", ready)
 	s.ready()
-	waitFile(t, ready, 1)
+	testkit.WaitLines(t, ready, 1)
 	old := marked(s.mark)
 	if len(old) < 2 {
 		t.Fatalf("want COMMAND and a descendant, found %v", old)
@@ -46,7 +46,7 @@ func TestNothingLeftBehind(t *testing.T) {
 		}
 	}
 
-	waitFile(t, ready, 2)
+	testkit.WaitLines(t, ready, 2)
 	second := marked(s.mark)
 	s.stop()
 	for _, p := range second {
@@ -61,7 +61,7 @@ func TestSecondInterruptKillsAtOnce(t *testing.T) {
 	ready := filepath.Join(t.TempDir(), "ready")
 	s := startAutoreload(t, t.TempDir(), "--grace=1h", "--", helper, "ignore-term", ready)
 	s.ready()
-	waitFile(t, ready, 1)
+	testkit.WaitLines(t, ready, 1)
 	s.signal(syscall.SIGINT)
 	s.await("stopping", nil)
 	s.signal(syscall.SIGINT)
@@ -81,7 +81,7 @@ func TestSIGTERMAndSIGHUPStopCleanly(t *testing.T) {
 			ready := filepath.Join(t.TempDir(), "ready")
 			s := startAutoreload(t, t.TempDir(), "--", "sh", "-c", `sleep 1000 & echo up >> "$1"; wait`, "sh", ready)
 			s.ready()
-			waitFile(t, ready, 1)
+			testkit.WaitLines(t, ready, 1)
 			s.signal(sig)
 			if code := s.wait(); code != 0 {
 				t.Fatalf("exit code after %v = %d, want 0", sig, code)
@@ -100,7 +100,7 @@ func TestCommandDiesWithAutoreload(t *testing.T) {
 	ready := filepath.Join(t.TempDir(), "ready")
 	s := startAutoreload(t, t.TempDir(), "--", helper, "ignore-term", ready)
 	started := s.ready()
-	waitFile(t, ready, 1)
+	testkit.WaitLines(t, ready, 1)
 	leader, ok := identify(started.pid())
 	if !ok {
 		t.Fatalf("COMMAND %d not found", started.pid())

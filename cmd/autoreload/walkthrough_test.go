@@ -93,9 +93,9 @@ func main() {
 			t.Errorf("left behind: %v", left)
 		}
 	}()
-	waitFile(t, starts, 1)
+	testkit.WaitLines(t, starts, 1)
 	replaceFile(t, filepath.Join(project, "main.go"), program("second"))
-	waitFile(t, starts, 2)
+	testkit.WaitLines(t, starts, 2)
 	if !strings.Contains(log.String(), "autoreload: changed main.go") {
 		t.Errorf("no 'changed main.go' in the log:\n%s", log)
 	}

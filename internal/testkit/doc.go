@@ -1,6 +1,7 @@
 // Package testkit holds the test helpers that several packages' tests
-// need, one per concern: writing a file (Write) and counting a process's
-// descriptors and inotify instances (OpenFiles, OpenFDs, InotifyFDs).
+// need, one per concern: writing a file (Write, Saves), waiting for a
+// file's lines (WaitLines) and counting a process's descriptors and
+// inotify instances (OpenFiles, OpenFDs, InotifyFDs).
 // Reading /proc/PID/stat is not here: that is
 // cmd/autoreload/internal/proctree's, which tests below cmd/autoreload call.
 //

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -11,20 +12,45 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/jobshell"
 )
 
 // childVar makes this test binary a child for Run to supervise instead of
 // running the tests: the os/exec helper-process pattern.
 const childVar = "SUPERVISOR_TEST_CHILD"
 
+// superviseVar makes this test binary a program that runs a Supervisor
+// for its arguments, as autoreload does, for the job shell of the
+// job-control tests (package jobshell) to run as its job.
+const superviseVar = "SUPERVISOR_TEST_SUPERVISE"
+
 func TestMain(m *testing.M) {
-	guard.Main() // the guard and the exec shim are this binary too
+	guard.Main()    // the guard and the exec shim are this binary too
+	jobshell.Main() // and the job shell of the job-control tests
+	if os.Getenv(superviseVar) != "" {
+		superviseMain(os.Args[1:])
+	}
 	if mode := os.Getenv(childVar); mode != "" {
 		childMain(mode, os.Args[1:])
 		return
 	}
 	Setup()
 	os.Exit(m.Run())
+}
+
+// superviseMain runs COMMAND (argv) under a Supervisor until SIGINT,
+// SIGTERM or SIGHUP, or Ctrl-C on the terminal, as autoreload does, and
+// exits 0, or 1 with Run's error. It never returns.
+func superviseMain(argv []string) {
+	os.Unsetenv(superviseVar)
+	Setup()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	if err := New(Options{Command: argv, Grace: 5 * time.Second}).Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "supervise:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
 
 // childMain is COMMAND in this package's tests. It never returns.

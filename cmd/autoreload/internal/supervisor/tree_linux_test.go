@@ -16,6 +16,7 @@ import (
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
+	"github.com/autoreload/autoreload/internal/testkit"
 )
 
 // The process-tree scenarios: what a restart and an end stop, with real
@@ -64,7 +65,7 @@ func TestRestartLeavesNothingBehind(t *testing.T) {
 			opts.Grace = 300 * time.Millisecond
 			s := supervise(t, opts)
 			s.log.await(t, MsgStarted, nil)
-			lines(t, ready, 1)
+			testkit.WaitLines(t, ready, 1)
 			old := descendants()
 			if len(old) < 3 {
 				t.Fatalf("want the guard, COMMAND and a descendant, found %v", old)
@@ -80,7 +81,7 @@ func TestRestartLeavesNothingBehind(t *testing.T) {
 				}
 			}
 
-			lines(t, ready, 2)
+			testkit.WaitLines(t, ready, 2)
 			second := descendants()
 			s.stop(t)
 			for _, p := range second {
@@ -101,7 +102,7 @@ func TestStopSignalIgnoredKilledAfterGrace(t *testing.T) {
 	if first.pid() == 0 {
 		t.Fatalf("started = %v, want a pid", first)
 	}
-	lines(t, ready, 1)
+	testkit.WaitLines(t, ready, 1)
 	since := time.Now()
 	s.Restart([]string{"/src/src.txt"})
 	e := s.log.await(t, MsgExited, nil, MsgStarted)
@@ -137,13 +138,13 @@ func TestPortFreeForNextCommand(t *testing.T) {
 	opts.Grace = 300 * time.Millisecond
 	s := supervise(t, opts)
 	s.log.await(t, MsgStarted, nil)
-	if got := lines(t, result, 1); got[0] != "ok" {
+	if got := testkit.WaitLines(t, result, 1); got[0] != "ok" {
 		t.Fatalf("first listen: %s", got[0])
 	}
 	for i := 2; i <= 3; i++ {
 		s.Restart([]string{"/src/src.txt"})
 		s.log.await(t, MsgStarted, nil)
-		if got := lines(t, result, i); got[i-1] != "ok" {
+		if got := testkit.WaitLines(t, result, i); got[i-1] != "ok" {
 			t.Fatalf("listen after restart %d: %s", i-1, got[i-1])
 		}
 	}
