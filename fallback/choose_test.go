@@ -1,6 +1,8 @@
 package fallback
 
 import (
+	"github.com/autoreload/autoreload/watchman/testkit"
+
 	"context"
 	"errors"
 	"path/filepath"
@@ -41,7 +43,7 @@ func TestChooseThenNewHandshakeOnce(t *testing.T) {
 			}
 			f.daemon.Kill()
 			p := filepath.Join(f.dir, "down.go")
-			writeFile(t, p, "package a")
+			testkit.Write(t, p, "package a")
 			f.expect("change while down", 10*time.Second, p)
 			f.daemon.Restart()
 			for start := time.Now(); !f.onWatchman(); {

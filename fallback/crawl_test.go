@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -30,7 +31,7 @@ func TestWatcherPollsWhileWatchmanCrawls(t *testing.T) {
 		t.Fatalf("watching is not logged with the poller and the crawl as the reason:\n%s", logs)
 	}
 	a := filepath.Join(f.dir, "a.go")
-	writeFile(t, a, "package a // 1")
+	testkit.Write(t, a, "package a // 1")
 	f.expect("a change while watchman crawls", 10*time.Second, a)
 	// Several re-check periods: the recheck waits for the crawl, it does
 	// not give up and try again.
@@ -42,7 +43,7 @@ func TestWatcherPollsWhileWatchmanCrawls(t *testing.T) {
 	hold.Release()
 	f.awaitWatchman(10 * time.Second)
 	b := filepath.Join(f.dir, "b.go")
-	writeFile(t, b, "package a")
+	testkit.Write(t, b, "package a")
 	f.expect("a change once the crawl is over", 10*time.Second, b)
 	if logs := f.logs.String(); strings.Contains(logs, "msg=fallback") {
 		t.Fatalf("a crawl was logged as a loss of watchman:\n%s", logs)
@@ -93,6 +94,6 @@ func TestWatcherWatchmanOnlyWaitsForACrawlWithinTheLimit(t *testing.T) {
 		t.Fatalf("not on watchman after the crawl:\n%s", f.logs)
 	}
 	a := filepath.Join(f.dir, "a.go")
-	writeFile(t, a, "package a // 1")
+	testkit.Write(t, a, "package a // 1")
 	f.expect("a change after the crawl", 10*time.Second, a)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/fallback/mounts"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -33,8 +34,8 @@ func testEdenWithoutWatchman(t *testing.T, downAtStart bool) {
 			if err := os.Mkdir(filepath.Dir(used), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			writeFile(t, used, "package lib")
-			writeFile(t, other, "package lib")
+			testkit.Write(t, used, "package lib")
+			testkit.Write(t, other, "package lib")
 		},
 		options: func(o *Options) {
 			o.Bounded = func() []string { return []string{used} }
@@ -63,8 +64,8 @@ func testEdenWithoutWatchman(t *testing.T, downAtStart bool) {
 		t.Errorf("no hint naming the root:\n%s", f.logs)
 	}
 
-	writeFile(t, other, "package lib // not in the list")
-	writeFile(t, used, "package lib // in the list")
+	testkit.Write(t, other, "package lib // not in the list")
+	testkit.Write(t, used, "package lib // in the list")
 	f.expect("the listed file, alone", 10*time.Second, used)
 	// Several poll intervals and Watchman re-checks.
 	f.expectNothing("a file outside the list", time.Second)
@@ -83,7 +84,7 @@ func testEdenWithoutWatchman(t *testing.T, downAtStart bool) {
 	if !f.onWatchman() {
 		t.Fatalf("not on Watchman after the unknown batch:\n%s", f.logs)
 	}
-	writeFile(t, other, "package lib // watched again")
+	testkit.Write(t, other, "package lib // watched again")
 	f.expect("Watchman watches the whole checkout again", 10*time.Second, other)
 }
 
@@ -114,6 +115,6 @@ func TestWatcherEdenLooksForWatchmanAgain(t *testing.T) {
 	}
 	// Watchman watches: a write to a file nobody listed is seen.
 	p := filepath.Join(f.dir, "new.go")
-	writeFile(t, p, "package a")
+	testkit.Write(t, p, "package a")
 	f.expect("a new file, through Watchman", 10*time.Second, p)
 }

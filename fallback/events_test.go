@@ -7,23 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// inotifyFDs counts this process's inotify instances.
-func inotifyFDs(t *testing.T) int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip(err)
-	}
-	n := 0
-	for _, e := range entries {
-		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == "anon_inode:inotify" {
-			n++
-		}
-	}
-	return n
-}
+	"github.com/autoreload/autoreload/watchman/testkit"
+)
 
 // TestWatcherEventsWhileWatchmanIsDown: after a fallback, kernel events
 // take over from the gap scan (a change comes long before the poll
@@ -33,31 +19,31 @@ func TestWatcherEventsWhileWatchmanIsDown(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("kernel events: Linux only")
 	}
-	base := inotifyFDs(t)
+	base := testkit.InotifyFDs(t, os.Getpid())
 	f := newSwitchFixtureFrom(t, ReloaderAuto, fixtureConfig{pollInterval: time.Hour})
 	baseGoroutines := runtime.NumGoroutine()
 	for i := range 5 {
 		f.daemon.Kill()
 		p := filepath.Join(f.dir, "sub", "down.go")
 		os.MkdirAll(filepath.Dir(p), 0o755)
-		writeFile(t, p, strings.Repeat("x", i+1))
+		testkit.Write(t, p, strings.Repeat("x", i+1))
 		// The gap scan sees it (or an event does): an hour's interval
 		// cannot.
 		f.expect("change while down", 10*time.Second, p)
-		if n := inotifyFDs(t); n != base+1 {
+		if n := testkit.InotifyFDs(t, os.Getpid()); n != base+1 {
 			t.Fatalf("cycle %d: %d inotify instances on the poller, want %d", i, n, base+1)
 		}
 		q := filepath.Join(f.dir, "sub", "events.go")
-		writeFile(t, q, strings.Repeat("e", i+1))
+		testkit.Write(t, q, strings.Repeat("e", i+1))
 		f.expect("change seen by a kernel event", 5*time.Second, q)
 
 		f.daemon.Restart()
 		f.awaitWatchman(10 * time.Second)
-		if n := inotifyFDs(t); n != base {
+		if n := testkit.InotifyFDs(t, os.Getpid()); n != base {
 			t.Fatalf("cycle %d: %d inotify instances back on Watchman, want %d", i, n, base)
 		}
 		up := filepath.Join(f.dir, "up.go")
-		writeFile(t, up, strings.Repeat("y", i+1))
+		testkit.Write(t, up, strings.Repeat("y", i+1))
 		f.expect("change while up", 10*time.Second, up)
 	}
 	var n int

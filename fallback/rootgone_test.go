@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -39,11 +40,11 @@ func TestWatcherRootDeletedIsAChangeNotAFallback(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := filepath.Join(f.dir, "b.go")
-			writeFile(t, b, "package a")
+			testkit.Write(t, b, "package a")
 			f.expect("a file of the root re-created", 10*time.Second, b)
 			f.awaitWatchman(10 * time.Second)
 			c := filepath.Join(f.dir, "c.go")
-			writeFile(t, c, "package a")
+			testkit.Write(t, c, "package a")
 			f.expect("a change back on watchman", 10*time.Second, c)
 
 			logs := f.logs.String()
@@ -80,7 +81,7 @@ func TestWatcherRootRecreatedAtOnceIsNoFallback(t *testing.T) {
 					t.Fatal(err)
 				}
 				p := filepath.Join(f.dir, fmt.Sprintf("c%d.go", i))
-				writeFile(t, p, "package a")
+				testkit.Write(t, p, "package a")
 				f.expectAll(fmt.Sprintf("cycle %d: the root, and the file in the new one", i), 20*time.Second, f.dir, p)
 				logs := f.logs.String()
 				if strings.Contains(logs, "msg=fallback") {
@@ -137,11 +138,11 @@ func TestWatcherNestedRootRecreatedIsNoFallback(t *testing.T) {
 			t.Parallel()
 			f := newSwitchFixtureFrom(t, reloader, fixtureConfig{
 				tree: func(dir string) {
-					writeFile(t, filepath.Join(dir, ".watchmanconfig"), "{}")
+					testkit.Write(t, filepath.Join(dir, ".watchmanconfig"), "{}")
 					if err := os.Mkdir(filepath.Join(dir, "src"), 0o755); err != nil {
 						t.Fatal(err)
 					}
-					writeFile(t, filepath.Join(dir, "src", "a.go"), "package a")
+					testkit.Write(t, filepath.Join(dir, "src", "a.go"), "package a")
 				},
 				roots: func(dir string) []string { return []string{filepath.Join(dir, "src")} },
 			})
@@ -160,7 +161,7 @@ func TestWatcherNestedRootRecreatedIsNoFallback(t *testing.T) {
 					t.Fatal(err)
 				}
 				p := filepath.Join(root, fmt.Sprintf("c%d.go", i))
-				writeFile(t, p, "package a")
+				testkit.Write(t, p, "package a")
 				if gap > 0 {
 					f.expectAll(what+": the file in the new root", 20*time.Second, p)
 				} else {
@@ -233,10 +234,10 @@ func TestWatcherRootDeletedWhileSubscribingAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(root, "b.go")
-	writeFile(t, p, "package a")
+	testkit.Write(t, p, "package a")
 	f.expectAll("the file of the root re-created", 20*time.Second, p)
 	f.awaitWatchmanDraining("the root back", 20*time.Second)
 	c := filepath.Join(root, "c.go")
-	writeFile(t, c, "package a")
+	testkit.Write(t, c, "package a")
 	f.expectAll("a change back on watchman", 20*time.Second, c)
 }

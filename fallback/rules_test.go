@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // An ignore-file edit that the poller reads first, as it stands in for
@@ -22,11 +24,11 @@ func TestWatcherSwitchBackFollowsIgnoreFileEdit(t *testing.T) {
 				t.Fatal(err)
 			}
 			gitignore = filepath.Join(dir, ".gitignore")
-			writeFile(t, gitignore, "/build/\n")
+			testkit.Write(t, gitignore, "/build/\n")
 			if err := os.Mkdir(filepath.Join(dir, "build"), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			writeFile(t, filepath.Join(dir, "build", "old.go"), "package build")
+			testkit.Write(t, filepath.Join(dir, "build", "old.go"), "package build")
 		},
 		// The poller scans once after the fallback, then only for the
 		// switch back: the edit below is read first by that final scan.
@@ -41,7 +43,7 @@ func TestWatcherSwitchBackFollowsIgnoreFileEdit(t *testing.T) {
 	}
 	f.expectNothing("the poller's first scan", 200*time.Millisecond)
 
-	writeFile(t, gitignore, "# build/ is watched now\n")
+	testkit.Write(t, gitignore, "# build/ is watched now\n")
 	f.daemon.Restart()
 	deadline := time.Now().Add(15 * time.Second)
 	for !f.onWatchman() {
@@ -58,6 +60,6 @@ func TestWatcherSwitchBackFollowsIgnoreFileEdit(t *testing.T) {
 		}
 	}
 	added := filepath.Join(f.dir, "build", "new.go")
-	writeFile(t, added, "package build")
+	testkit.Write(t, added, "package build")
 	f.expect("a file written in the directory the edit un-ignored", 10*time.Second, added)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -55,7 +56,8 @@ func TestWatcherOutageKeepsChangesWhateverTheTimers(t *testing.T) {
 				wrote := make(chan error, 1)
 				go func() {
 					time.Sleep(after) // the scenario: a write well into the outage
-					wrote <- writeFileErr(p, "package a")
+					// Off the test's goroutine, where t.Fatal may not run.
+					wrote <- os.WriteFile(p, []byte("package a"), 0o644)
 				}()
 				f.expect(fmt.Sprintf("change %d, made %s after the last", i, after), after+5*time.Second, p)
 				if err := <-wrote; err != nil {
@@ -92,7 +94,7 @@ func TestWatcherFallsBackWithoutLosingAChange(t *testing.T) {
 					t.Fatalf("not on watchman at start:\n%s", f.logs)
 				}
 				a := filepath.Join(f.dir, "a.go")
-				writeFile(t, a, "package a // 1")
+				testkit.Write(t, a, "package a // 1")
 				f.expect("change under watchman", 10*time.Second, a)
 
 				tc.kill(f.daemon)
@@ -101,7 +103,7 @@ func TestWatcherFallsBackWithoutLosingAChange(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond) // the scenario: a write 100 ms after the failure
 				b := filepath.Join(f.dir, "b.go")
-				writeFile(t, b, "package a")
+				testkit.Write(t, b, "package a")
 				f.expect("change after the failure", 15*time.Second, b)
 				if f.onWatchman() {
 					t.Fatal("still on watchman after the daemon was lost")
@@ -180,7 +182,7 @@ func testReturnsToWatchman(t *testing.T, tm timers) {
 	// scan and the new subscription may both see it.
 	deadline := time.Now().Add(max(tm.retry, 300*time.Millisecond) + 5*time.Second)
 	c := filepath.Join(f.dir, "c.go")
-	writeFile(t, c, "package a")
+	testkit.Write(t, c, "package a")
 	f.expect("change during the switch back", 5*time.Second, c)
 	f.expectNothing("a second delivery of the same change", max(time.Second, 2*tm.period()))
 	for !f.onWatchman() {
@@ -190,6 +192,6 @@ func testReturnsToWatchman(t *testing.T, tm timers) {
 		f.next(100 * time.Millisecond)
 	}
 	d := filepath.Join(f.dir, "d.go")
-	writeFile(t, d, "package a")
+	testkit.Write(t, d, "package a")
 	f.expect("change under watchman again", 5*time.Second, d)
 }

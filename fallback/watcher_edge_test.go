@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -86,7 +87,7 @@ func TestWatcherFileRootDuringTheGap(t *testing.T) {
 				f.daemon.Restart()
 			}
 			f.awaitWatchman(15 * time.Second)
-			writeFile(t, a, "package a // again")
+			testkit.Write(t, a, "package a // again")
 			f.expect("the file root re-created under watchman", 10*time.Second, a)
 		})
 	}
@@ -125,7 +126,7 @@ func TestWatcherDeferredChangeSurvivesFallback(t *testing.T) {
 	}{
 		{"git index.lock", func(f *switchFixture) func() {
 			lock := filepath.Join(f.dir, ".git", "index.lock")
-			writeFile(f.t, lock, "")
+			testkit.Write(f.t, lock, "")
 			return func() { remove(f.t, lock) }
 		}},
 		{"state hg.update", func(f *switchFixture) func() {
@@ -146,7 +147,7 @@ func TestWatcherDeferredChangeSurvivesFallback(t *testing.T) {
 			})
 			release := tc.hold(f)
 			b := filepath.Join(f.dir, "b.go")
-			writeFile(t, b, "package a")
+			testkit.Write(t, b, "package a")
 			written := time.Now()
 			// The daemon holds the change back and stays healthy well past
 			// the fallback's margin.
@@ -168,7 +169,7 @@ func TestWatcherRecrawlWarningOnceAcrossSwitches(t *testing.T) {
 	f := newSwitchFixture(t, ReloaderAuto)
 	f.daemon.MustCommand("debug-recrawl", f.dir)
 	a := filepath.Join(f.dir, "a.go")
-	writeFile(t, a, "package a // 1")
+	testkit.Write(t, a, "package a // 1")
 	f.expect("a change after the recrawl", 10*time.Second, a)
 
 	f.daemon.Freeze()
@@ -178,7 +179,7 @@ func TestWatcherRecrawlWarningOnceAcrossSwitches(t *testing.T) {
 	}
 	f.daemon.Thaw() // the same daemon, its watch and its recrawl count
 	f.awaitWatchman(15 * time.Second)
-	writeFile(t, a, "package a // 2")
+	testkit.Write(t, a, "package a // 2")
 	f.expect("a change back on watchman", 10*time.Second, a)
 	if n := strings.Count(f.logs.String(), "Recrawled this watch"); n != 1 {
 		t.Fatalf("the recrawl warning was logged %d times, want once:\n%s", n, f.logs)
@@ -222,7 +223,7 @@ func TestWatcherSwitchBackSurvivesCancelledFinalScan(t *testing.T) {
 		t.Fatal("the switch back subscribed again instead of using the subscription it had")
 	}
 	c := filepath.Join(f.dir, "c.go")
-	writeFile(t, c, "package a")
+	testkit.Write(t, c, "package a")
 	f.expect("a change back on watchman", 10*time.Second, c)
 }
 

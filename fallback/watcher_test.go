@@ -17,6 +17,7 @@ import (
 
 	"github.com/autoreload/autoreload/watchman"
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -95,7 +96,7 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 		t.Fatal(err)
 	}
 	// A tree edited well before the watcher starts, as a real one is.
-	writeFile(t, filepath.Join(dir, "a.go"), "package a")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "package a")
 	old := time.Now().Add(-time.Hour)
 	for _, p := range []string{filepath.Join(dir, "a.go"), dir} {
 		if err := os.Chtimes(p, old, old); err != nil {
@@ -173,18 +174,6 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 	return f
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := writeFileErr(path, content); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// writeFileErr is writeFile for goroutines other than the test's.
-func writeFileErr(path, content string) error {
-	return os.WriteFile(path, []byte(content), 0o644)
-}
-
 // next waits for the next batch, bounded.
 func (f *switchFixture) next(within time.Duration) (spec.Batch, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, within)
@@ -227,7 +216,7 @@ func TestWatcherFlappingLeaksNothing(t *testing.T) {
 	for i := range 5 {
 		f.daemon.Kill()
 		p := filepath.Join(f.dir, "down.go")
-		writeFile(t, p, strings.Repeat("x", i+1))
+		testkit.Write(t, p, strings.Repeat("x", i+1))
 		f.expect("change while down", 10*time.Second, p)
 		f.daemon.Restart()
 		for start := time.Now(); !f.onWatchman(); {
@@ -237,7 +226,7 @@ func TestWatcherFlappingLeaksNothing(t *testing.T) {
 			f.next(100 * time.Millisecond)
 		}
 		p = filepath.Join(f.dir, "up.go")
-		writeFile(t, p, strings.Repeat("y", i+1))
+		testkit.Write(t, p, strings.Repeat("y", i+1))
 		f.expect("change while up", 10*time.Second, p)
 	}
 	// Goroutines end asynchronously after Close of old subscriptions: allow a

@@ -1,6 +1,8 @@
 package watchman
 
 import (
+	"github.com/autoreload/autoreload/watchman/testkit"
+
 	"context"
 	"errors"
 	"os"
@@ -64,7 +66,7 @@ func TestConnectThenSubscribeHandshakesOnce(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Errorf("Close after the take: %v", err)
 	}
-	write(t, filepath.Join(dir, "a.go"), "package a")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "package a")
 	collect(t, sub, filepath.Join(dir, "a.go")) // the connection is the subscription's
 	if _, err := Subscribe(t.Context(), s, Options{Conn: c}); !errors.Is(err, errConnTaken) {
 		t.Errorf("a second Subscribe with the Conn: %v, want errConnTaken", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -107,7 +108,7 @@ func BenchmarkChangeToBatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	write(b, filepath.Join(root, ".watchmanconfig"), "{}")
+	testkit.Write(b, filepath.Join(root, ".watchmanconfig"), "{}")
 	s := subscribe(b, d, newSpec(b, spec.Options{Watch: []string{root}}), Options{})
 	var lat []time.Duration
 	i := 0
@@ -115,7 +116,7 @@ func BenchmarkChangeToBatch(b *testing.B) {
 		i++
 		p := filepath.Join(root, fmt.Sprintf("f%d.go", i))
 		start := time.Now()
-		write(b, p, "x")
+		testkit.Write(b, p, "x")
 		for found := false; !found; {
 			for _, c := range next(b, s).Changes {
 				found = found || c.Path == p
@@ -140,7 +141,7 @@ func BenchmarkIdleCPU(b *testing.B) {
 	}
 	d := watchmantest.Start(b)
 	root, _ := filepath.EvalSymlinks(b.TempDir())
-	write(b, filepath.Join(root, ".watchmanconfig"), "{}")
+	testkit.Write(b, filepath.Join(root, ".watchmanconfig"), "{}")
 	s := subscribe(b, d, newSpec(b, spec.Options{Watch: []string{root}}), Options{})
 	_ = s
 	for b.Loop() {

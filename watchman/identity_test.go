@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -61,7 +62,7 @@ func TestRootRecreatedAtOnceIsRootGone(t *testing.T) {
 	parent := t.TempDir()
 	for i := range 10 {
 		root := filepath.Join(parent, "root")
-		write(t, filepath.Join(root, "a.txt"), "a")
+		testkit.Write(t, filepath.Join(root, "a.txt"), "a")
 		s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 		if err := os.RemoveAll(root); err != nil {
 			t.Fatal(err)
@@ -88,13 +89,13 @@ func TestNestedRootDeletedIsRootGone(t *testing.T) {
 			d := watchmantest.Start(t)
 			root := filepath.Join(project(t), "src")
 			a := filepath.Join(root, "a.txt")
-			write(t, a, "a")
+			testkit.Write(t, a, "a")
 			s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 			if err := os.RemoveAll(root); err != nil {
 				t.Fatal(err)
 			}
 			if recreate {
-				write(t, filepath.Join(root, "b.txt"), "b")
+				testkit.Write(t, filepath.Join(root, "b.txt"), "b")
 			}
 			changes, _ := collect(t, s, a)
 			if c := changes[a]; c.Exists {
@@ -120,7 +121,7 @@ func TestRootReplacedWhileSubscribingIsRootGone(t *testing.T) {
 			d := watchmantest.Start(t)
 			hold := d.HoldCrawls(t)
 			root := filepath.Join(t.TempDir(), "root")
-			write(t, filepath.Join(root, "a.txt"), "a")
+			testkit.Write(t, filepath.Join(root, "a.txt"), "a")
 			sp := newSpec(t, spec.Options{Watch: []string{root}})
 			type result struct {
 				s   *Subscription
@@ -144,7 +145,7 @@ func TestRootReplacedWhileSubscribingIsRootGone(t *testing.T) {
 				t.Fatal(err)
 			}
 			if recreate {
-				write(t, filepath.Join(root, "b.txt"), "b")
+				testkit.Write(t, filepath.Join(root, "b.txt"), "b")
 			}
 			hold.Release()
 			r := <-done

@@ -7,17 +7,9 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd here")
-	}
-	return len(entries)
-}
 
 // Failed checks, failed and closed subscriptions leave no descriptor open
 // (goroutines are checked for the whole package by goleak in TestMain).
@@ -32,7 +24,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 	garbageBSER := fakeBSER(t, nil, map[string]string{"subscribe": "\x00\x02\x00\x00\x00\x00\x03\x01\x0e"})
 	root := project(t)
 	spec := newSpec(t, spec.Options{Watch: []string{root}})
-	before := openFDs(t)
+	before := testkit.OpenFDs(t, os.Getpid())
 	for range 5 {
 		if err := Check(t.Context(), garbage.sock, time.Second); err == nil {
 			t.Fatal("garbage accepted")
@@ -56,10 +48,10 @@ func TestNoDescriptorLeak(t *testing.T) {
 	}
 	// The fakes close their side when they see our close, a moment later.
 	deadline := time.Now().Add(wait)
-	for openFDs(t) != before && time.Now().Before(deadline) {
+	for testkit.OpenFDs(t, os.Getpid()) != before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if after := openFDs(t); after != before {
+	if after := testkit.OpenFDs(t, os.Getpid()); after != before {
 		t.Fatalf("%d descriptors open before, %d after", before, after)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -40,10 +41,10 @@ func TestSubscriptionIgnoredWritesAreQuiet(t *testing.T) {
 	s := subscribe(t, d, spec, Options{})
 	for range 3 {
 		for _, f := range []string{"bin/app", "bin/new", "x.log", "src/y.log", "src/a/gen/g.go", "src/b/c/gen/h.go"} {
-			write(t, filepath.Join(dir, f), "x")
+			testkit.Write(t, filepath.Join(dir, f), "x")
 		}
 	}
-	write(t, filepath.Join(dir, "main.go"), "changed")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "changed")
 	if got := batchPaths(dir, next(t, s)); !slices.Equal(got, []string{"main.go"}) {
 		t.Fatalf("batch %q, want only main.go", got)
 	}
@@ -60,20 +61,20 @@ func TestSubscriptionReloadsIgnoreFiles(t *testing.T) {
 
 	// No wait between the rule change and the write below the directory:
 	// the re-subscription must cover it whatever the timing.
-	write(t, filepath.Join(dir, ".gitignore"), "/gen/\n")
-	write(t, filepath.Join(dir, "build", "out.go"), "watched now")
+	testkit.Write(t, filepath.Join(dir, ".gitignore"), "/gen/\n")
+	testkit.Write(t, filepath.Join(dir, "build", "out.go"), "watched now")
 	if got, _ := collect(t, s, filepath.Join(dir, "build", "out.go")); len(got) != 1 {
 		t.Fatalf("got %v, want only build/out.go", got)
 	}
-	write(t, filepath.Join(dir, "gen", "g.go"), "ignored now")
-	write(t, filepath.Join(dir, "main.go"), "changed")
+	testkit.Write(t, filepath.Join(dir, "gen", "g.go"), "ignored now")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "changed")
 	if got := batchPaths(dir, next(t, s)); !slices.Equal(got, []string{"main.go"}) {
 		t.Fatalf("batch %q, want only main.go", got)
 	}
 
 	// A spec that selects the ignore file reports it.
 	s2 := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{dir}}), Options{})
-	write(t, filepath.Join(dir, ".gitignore"), "/gen/\n/build/\n")
+	testkit.Write(t, filepath.Join(dir, ".gitignore"), "/gen/\n/build/\n")
 	if got := batchPaths(dir, next(t, s2)); !slices.Equal(got, []string{".gitignore"}) {
 		t.Fatalf("batch %q, want only .gitignore", got)
 	}

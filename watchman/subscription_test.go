@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -19,11 +20,11 @@ func TestCreateModifyDeleteRename(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	a := filepath.Join(root, "a.txt")
-	write(t, a, "1")
+	testkit.Write(t, a, "1")
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 
 	b := filepath.Join(root, "sub", "b.txt")
-	write(t, b, "new")
+	testkit.Write(t, b, "new")
 	seen, _ := collect(t, s, b)
 	if c := seen[b]; !c.Exists || c.Size != 3 || c.Mtime.IsZero() {
 		t.Fatalf("create: got %+v", c)
@@ -33,7 +34,7 @@ func TestCreateModifyDeleteRename(t *testing.T) {
 		t.Errorf("mtime %v, file has %v (nanoseconds lost?)", seen[b].Mtime, fi.ModTime())
 	}
 
-	write(t, a, "modified")
+	testkit.Write(t, a, "modified")
 	seen, _ = collect(t, s, a)
 	if c := seen[a]; !c.Exists || c.Size != 8 {
 		t.Fatalf("modify: got %+v", c)
@@ -63,14 +64,14 @@ func TestPatternsHonoured(t *testing.T) {
 	spec := newSpec(t, spec.Options{Watch: []string{root}, Exts: []string{"go"}, Patterns: []string{"Makefile"}})
 	s := subscribe(t, d, spec, Options{})
 
-	write(t, filepath.Join(root, "notes.txt"), "x")
+	testkit.Write(t, filepath.Join(root, "notes.txt"), "x")
 	if err := os.Mkdir(filepath.Join(root, "dir.go"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	goFile := filepath.Join(root, "pkg", "main.go")
 	makefile := filepath.Join(root, "Makefile")
-	write(t, goFile, "package main")
-	write(t, makefile, "all:")
+	testkit.Write(t, goFile, "package main")
+	testkit.Write(t, makefile, "all:")
 	seen, _ := collect(t, s, goFile, makefile)
 	for p := range seen {
 		if p != goFile && p != makefile {
@@ -89,7 +90,7 @@ func TestNestedRootsShareOneWatch(t *testing.T) {
 		}
 	}
 	single := filepath.Join(root, "top.txt")
-	write(t, single, "x")
+	testkit.Write(t, single, "x")
 	spec := newSpec(t, spec.Options{Watch: []string{ac, a, b, single}})
 	s := subscribe(t, d, spec, Options{})
 
@@ -103,10 +104,10 @@ func TestNestedRootsShareOneWatch(t *testing.T) {
 
 	inAC, inB := filepath.Join(ac, "x.txt"), filepath.Join(b, "y.txt")
 	other := filepath.Join(root, "other.txt")
-	write(t, other, "not watched")
-	write(t, inAC, "x")
-	write(t, inB, "y")
-	write(t, single, "changed")
+	testkit.Write(t, other, "not watched")
+	testkit.Write(t, inAC, "x")
+	testkit.Write(t, inB, "y")
+	testkit.Write(t, single, "changed")
 	seen, _ := collect(t, s, inAC, inB, single)
 	if _, ok := seen[other]; ok {
 		t.Errorf("a file outside every root was delivered: %s", other)
@@ -127,8 +128,8 @@ func TestRelativeRoot(t *testing.T) {
 	}
 	outside := filepath.Join(root, "src", "outside.txt")
 	inside := filepath.Join(below, "deep", "inside.txt")
-	write(t, outside, "x")
-	write(t, inside, "x")
+	testkit.Write(t, outside, "x")
+	testkit.Write(t, inside, "x")
 	seen, _ := collect(t, s, inside)
 	if _, ok := seen[outside]; ok {
 		t.Errorf("a file outside the relative root was delivered")
@@ -154,7 +155,7 @@ func TestDeferStateHoldsBackUntilLeave(t *testing.T) {
 	var want []string
 	for i := range 1000 {
 		p := filepath.Join(root, "d"+string(rune('a'+i%10)), "f"+time.Duration(i).String()+".txt")
-		write(t, p, "x")
+		testkit.Write(t, p, "x")
 		want = append(want, p)
 	}
 	quiet(t, s, 500*time.Millisecond)
@@ -173,7 +174,7 @@ func TestDeferStateHoldsBackUntilLeave(t *testing.T) {
 func TestFreshInstanceIsOneUnknownBatch(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
-	write(t, filepath.Join(root, "a.txt"), "x")
+	testkit.Write(t, filepath.Join(root, "a.txt"), "x")
 	d.MustCommand("watch-project", root)
 	old := d.MustCommand("clock", root)["clock"].(string)
 	d.Restart()
@@ -184,7 +185,7 @@ func TestFreshInstanceIsOneUnknownBatch(t *testing.T) {
 		t.Fatalf("first batch = %+v, want only unknown changes", b)
 	}
 	after := filepath.Join(root, "after.txt")
-	write(t, after, "x")
+	testkit.Write(t, after, "x")
 	collect(t, s, after) // fails on a second unknown batch
 }
 
@@ -197,7 +198,7 @@ func TestRecrawlWarningLoggedOnce(t *testing.T) {
 	for i := range 3 {
 		d.MustCommand("debug-recrawl", root)
 		p := filepath.Join(root, "f"+string(rune('0'+i)))
-		write(t, p, "x")
+		testkit.Write(t, p, "x")
 		collect(t, s, p)
 	}
 	if n := strings.Count(logs.String(), "Recrawled this watch"); n != 1 {
@@ -255,7 +256,7 @@ func TestHealthCheckKeepsIdleSubscriptionAlive(t *testing.T) {
 		t.Errorf("LastHealthy did not advance over several health checks")
 	}
 	p := filepath.Join(root, "x")
-	write(t, p, "x")
+	testkit.Write(t, p, "x")
 	collect(t, s, p)
 }
 
@@ -278,7 +279,7 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	old := filepath.Join(root, "old.txt")
-	write(t, old, "before the start")
+	testkit.Write(t, old, "before the start")
 	past := time.Now().Add(-time.Hour)
 	for _, p := range []string{old, filepath.Join(root, ".watchmanconfig")} {
 		if err := os.Chtimes(p, past, past); err != nil {
@@ -291,14 +292,14 @@ func TestSinceCoversTheFirstCrawl(t *testing.T) {
 	sp := newSpec(t, spec.Options{Watch: []string{root}})
 	since := sp.StartBaseline()
 	during := filepath.Join(root, "during.txt")
-	write(t, during, "while the crawl ran")
+	testkit.Write(t, during, "while the crawl ran")
 	s := subscribe(t, d, sp, Options{Since: since})
 	b := next(t, s)
 	if got := pathsOf(b); len(got) != 1 || got[0] != during {
 		t.Fatalf("first batch %v, want only %s", got, during)
 	}
 	after := filepath.Join(root, "after.txt")
-	write(t, after, "x")
+	testkit.Write(t, after, "x")
 	collect(t, s, after)
 }
 
@@ -311,7 +312,7 @@ func TestSilentConnectionAfterNonUTF8NameInJSON(t *testing.T) {
 	root := project(t)
 	const timeout, interval = 500 * time.Millisecond, 300 * time.Millisecond
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{Timeout: timeout, HealthInterval: interval, json: true})
-	write(t, filepath.Join(root, "bad-\xff\xfe.txt"), "x")
+	testkit.Write(t, filepath.Join(root, "bad-\xff\xfe.txt"), "x")
 	err, took := waitErr(t, s)
 	t.Logf("%v after %v", err, took)
 	if r := reasonOf(t, err); r != ReasonTimeout {
@@ -334,8 +335,8 @@ func TestNonUTF8NameOverBSER(t *testing.T) {
 	bad := filepath.Join(root, "bad-\xff\xfe.txt")
 	for i := range 3 {
 		ok := filepath.Join(root, fmt.Sprintf("ok%d.txt", i))
-		write(t, bad, strings.Repeat("x", i+1))
-		write(t, ok, "x")
+		testkit.Write(t, bad, strings.Repeat("x", i+1))
+		testkit.Write(t, ok, "x")
 		collect(t, s, bad, ok)
 	}
 	if err := s.failure(); err != nil {
@@ -349,10 +350,10 @@ func TestNonUTF8DirectoryOverBSER(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	dir := filepath.Join(root, "sub-\xe9t\xe9")
-	write(t, filepath.Join(dir, "old.go"), "x")
+	testkit.Write(t, filepath.Join(dir, "old.go"), "x")
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{dir}}), Options{})
 	p := filepath.Join(dir, "new-\xff.go")
-	write(t, p, "x")
+	testkit.Write(t, p, "x")
 	collect(t, s, p)
 }
 
@@ -427,7 +428,7 @@ func TestSinceCoversADeletionBeforeTheSubscription(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	gone := filepath.Join(root, "gone.txt")
-	write(t, gone, "deleted at start-up")
+	testkit.Write(t, gone, "deleted at start-up")
 	past := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(gone, past, past); err != nil {
 		t.Fatal(err)
@@ -462,10 +463,10 @@ func TestSinceSkipsADeletionBeforeIt(t *testing.T) {
 			filepath.Join(dir, "dir", "gone.txt"),
 			filepath.Join(dir, "bin", "server"),
 			filepath.Join(dir, "bin", "deep", "server"))
-		write(t, filepath.Join(dir, "other", "after.txt"), "deleted after the start")
+		testkit.Write(t, filepath.Join(dir, "other", "after.txt"), "deleted after the start")
 	}
 	for _, p := range gone {
-		write(t, p, "deleted before the start")
+		testkit.Write(t, p, "deleted before the start")
 	}
 	for _, watch := range []string{root, sub} {
 		sp := newSpec(t, spec.Options{Watch: []string{watch}})
@@ -506,12 +507,12 @@ func TestTransientFileIsNoChange(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	real, old := filepath.Join(root, "main.go"), filepath.Join(root, "old.go")
-	write(t, real, "1")
-	write(t, old, "1")
+	testkit.Write(t, real, "1")
+	testkit.Write(t, old, "1")
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 	for i := range 3 {
 		tmp := filepath.Join(root, fmt.Sprintf("sedAb12C%d", i))
-		write(t, tmp, fmt.Sprint(i+2))
+		testkit.Write(t, tmp, fmt.Sprint(i+2))
 		if err := os.Rename(tmp, real); err != nil {
 			t.Fatal(err)
 		}
@@ -540,11 +541,11 @@ func TestSlowTransientFileIsNoChange(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
 	real := filepath.Join(root, "main.go")
-	write(t, real, "1")
+	testkit.Write(t, real, "1")
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}), Options{})
 	for i := range 3 {
 		tmp := filepath.Join(root, fmt.Sprintf("sedAb12C%d", i))
-		write(t, tmp, fmt.Sprint(i+2))
+		testkit.Write(t, tmp, fmt.Sprint(i+2))
 		time.Sleep(50 * time.Millisecond) // the temporary file's life: longer than the 20 ms settle
 		if err := os.Rename(tmp, real); err != nil {
 			t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestClosedStderrIsSurvived: autoreload's stderr is a pipe whose reader
@@ -53,10 +55,10 @@ func TestClosedStderrIsSurvived(t *testing.T) {
 	for lines.Scan() && !strings.Contains(lines.Text(), `"watching"`) {
 	}
 	r.Close()
-	waitFile(t, starts, 1)
+	testkit.WaitLines(t, starts, 1)
 	for n := 2; n <= 3; n++ { // each restart logs several lines
-		writeFile(t, filepath.Join(dir, "main.go"), strings.Repeat("x", n))
-		waitFile(t, starts, n)
+		testkit.Write(t, filepath.Join(dir, "main.go"), strings.Repeat("x", n))
+		testkit.WaitLines(t, starts, n)
 	}
 
 	cmd.Process.Signal(syscall.SIGINT)

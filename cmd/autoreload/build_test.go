@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // buildScript is a --build whose speed and outcome the test controls: it
@@ -36,10 +38,10 @@ func TestBuildKeepsTheOldServerUntilTheNewOneIsGood(t *testing.T) {
 	t.Parallel()
 	dir, out := t.TempDir(), t.TempDir()
 	src, other := filepath.Join(dir, "version.txt"), filepath.Join(dir, "other.txt")
-	writeFile(t, src, "v1")
+	testkit.Write(t, src, "v1")
 	blog, gate, release := filepath.Join(out, "blog"), filepath.Join(out, "gate"), filepath.Join(out, "release")
 	built, info, script := filepath.Join(out, "built"), filepath.Join(out, "info"), filepath.Join(out, "build.sh")
-	writeFile(t, script, buildScript)
+	testkit.Write(t, script, buildScript)
 	env := []string{serverVar + "=1", "BLOG=" + blog, "GATE=" + gate, "RELEASE=" + release, "SRC=" + src, "BUILT=" + built}
 	addr := freeAddr(t)
 	// The debounce makes two writes one change.
@@ -70,14 +72,14 @@ func TestBuildKeepsTheOldServerUntilTheNewOneIsGood(t *testing.T) {
 	expect(pid, "v1")
 
 	// A slow build: the old server answers until it is done.
-	writeFile(t, gate, "")
-	writeFile(t, src, "v2")
+	testkit.Write(t, gate, "")
+	testkit.Write(t, src, "v2")
 	s.await("build", nil, "exited", "started")
 	waitFor(t, blog, "waiting", 1)
 	for range 3 {
 		expect(pid, "v1")
 	}
-	writeFile(t, release, "")
+	testkit.Write(t, release, "")
 	s.await("built", nil, "exited", "started", "build failed")
 	if e := s.await("exited", nil, "started"); e.pid() != pid {
 		t.Fatalf("exited %v, want pid %d", e, pid)
@@ -88,8 +90,8 @@ func TestBuildKeepsTheOldServerUntilTheNewOneIsGood(t *testing.T) {
 	os.Remove(release)
 
 	// A failing build: logged with its code, nothing restarted.
-	writeFile(t, other, "x")
-	writeFile(t, src, "bad")
+	testkit.Write(t, other, "x")
+	testkit.Write(t, src, "bad")
 	s.await("build", nil, "exited", "started")
 	if e := s.await("build failed", nil, "exited", "started", "built"); e["code"] != 7.0 {
 		t.Errorf("build failed %v, want code 7", e)
@@ -97,7 +99,7 @@ func TestBuildKeepsTheOldServerUntilTheNewOneIsGood(t *testing.T) {
 	expect(pid, "v2")
 
 	// Fixed: one restart, with the changes of the failed build too.
-	writeFile(t, src, "v3")
+	testkit.Write(t, src, "v3")
 	s.await("built", nil, "exited", "started", "build failed")
 	s.await("exited", nil, "started")
 	pid = s.await("started", nil).pid()
@@ -107,14 +109,14 @@ func TestBuildKeepsTheOldServerUntilTheNewOneIsGood(t *testing.T) {
 	}
 
 	// An edit during a build: that build is cancelled, one start follows.
-	writeFile(t, gate, "")
-	writeFile(t, src, "v4")
+	testkit.Write(t, gate, "")
+	testkit.Write(t, src, "v4")
 	s.await("build", nil, "exited", "started")
 	waitFor(t, blog, "waiting", 2)
-	writeFile(t, src, "v5")
+	testkit.Write(t, src, "v5")
 	s.await("build cancelled", nil, "build failed", "built", "exited", "started")
 	s.await("build", nil, "build failed", "built", "exited", "started")
-	writeFile(t, release, "")
+	testkit.Write(t, release, "")
 	s.await("built", nil, "build failed", "exited", "started")
 	s.await("exited", nil, "started")
 	pid = s.await("started", nil).pid()
@@ -139,10 +141,10 @@ func TestFirstBuildFails(t *testing.T) {
 	if e := awaitAll(s, []string{"build failed", "watching"}, "started", "built")["build failed"]; e["code"] != 1.0 {
 		t.Errorf("build failed %v, want code 1", e)
 	}
-	writeFile(t, src, "")
+	testkit.Write(t, src, "")
 	s.await("built", nil, "started", "build failed")
 	s.await("started", nil)
-	waitFile(t, marker, 1)
+	testkit.WaitLines(t, marker, 1)
 	s.stop()
 }
 
@@ -154,11 +156,11 @@ func TestBuildMakesTheCommand(t *testing.T) {
 	dir, out := t.TempDir(), t.TempDir()
 	server, marker := filepath.Join(out, "bin", "server"), filepath.Join(out, "ran")
 	script := filepath.Join(out, "build.sh")
-	writeFile(t, script, `mkdir -p "$(dirname "$1")" && printf '#!/bin/sh\necho ran >> "$1"\nexec sleep 1000\n' > "$1" && chmod +x "$1"`)
+	testkit.Write(t, script, `mkdir -p "$(dirname "$1")" && printf '#!/bin/sh\necho ran >> "$1"\nexec sleep 1000\n' > "$1" && chmod +x "$1"`)
 	s := startAutoreload(t, dir, "--build", "sh "+script+" "+server, "--", server, marker)
 	awaitAll(s, []string{"built", "watching"}, "failed", "build failed", "started")
 	s.await("started", nil, "failed")
-	waitFile(t, marker, 1)
+	testkit.WaitLines(t, marker, 1)
 	s.stop()
 }
 

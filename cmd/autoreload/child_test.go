@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -17,7 +16,6 @@ import (
 //	exit N              exit with code N
 //	exit3-once FLAG     exit 3 unless FLAG exists (creating it), else sleep
 //	ignore-term FILE    ignore SIGTERM, append "ready" to FILE, sleep
-//	listen ADDR FILE    ignore SIGTERM, listen on ADDR, append "ok" or "fail: ..." to FILE, sleep
 //	slow-stop FILE GO   append "ready" to FILE; on SIGTERM append "stopping" and exit 0 once GO exists
 func helperMain(args []string) {
 	appendLine := func(file, line string) {
@@ -46,15 +44,6 @@ func helperMain(args []string) {
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM)
 		appendLine(args[1], "ready")
-	case "listen":
-		signal.Ignore(syscall.SIGTERM)
-		l, err := net.Listen("tcp", args[1])
-		if err != nil {
-			appendLine(args[2], "fail: "+err.Error())
-			os.Exit(1)
-		}
-		defer l.Close()
-		appendLine(args[2], "ok")
 	case "slow-stop":
 		term := make(chan os.Signal, 1)
 		signal.Notify(term, syscall.SIGTERM)

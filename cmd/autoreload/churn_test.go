@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // churnFor is how long TestNestedDirectoryChurn churns in each mode:
@@ -37,7 +39,7 @@ func TestNestedDirectoryChurn(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			src := filepath.Join(dir, "main.go")
-			writeFile(t, src, "package main\n")
+			testkit.Write(t, src, "package main\n")
 			args := []string{"--poll-interval=10ms"}
 			if mode == "no-events" {
 				args = append(args, "--no-events")
@@ -76,7 +78,7 @@ func TestNestedDirectoryChurn(t *testing.T) {
 			default:
 			}
 
-			writeFile(t, src, "package main // changed\n")
+			testkit.Write(t, src, "package main // changed\n")
 			s.await("changed", func(e event) bool {
 				for _, p := range e.paths() {
 					if p != src {

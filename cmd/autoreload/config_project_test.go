@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // projectDir makes a repository holding a project file with content, and
@@ -22,7 +24,7 @@ func projectDir(t *testing.T, content string) string {
 			t.Fatal(err)
 		}
 	}
-	writeFile(t, filepath.Join(dir, ".autoreload.toml"), content)
+	testkit.Write(t, filepath.Join(dir, ".autoreload.toml"), content)
 	return dir
 }
 
@@ -171,7 +173,7 @@ socket = ["127.0.0.1:0"]
 	s := startAutoreload(t, sub)
 	s.await("listening", nil)
 	watching, _ := s.readyEvents()
-	if got := waitFile(t, out, 1); got[0] != sub {
+	if got := testkit.WaitLines(t, out, 1); got[0] != sub {
 		t.Errorf("COMMAND ran in %q, want %q, where autoreload started", got[0], sub)
 	}
 	roots, _ := watching["roots"].([]any)
@@ -182,14 +184,14 @@ socket = ["127.0.0.1:0"]
 		t.Errorf("watching line names the project file %v, want %s", watching["config"], filepath.Join(dir, ".autoreload.toml"))
 	}
 	// An ignored file, then a watched one: only the watched one restarts.
-	writeFile(t, filepath.Join(dir, "src", "gen", "x.go"), "package gen")
-	writeFile(t, filepath.Join(dir, "sub", "y.go"), "package sub") // not watched: outside src and lib
-	writeFile(t, filepath.Join(dir, "lib", "a.go"), "package lib")
+	testkit.Write(t, filepath.Join(dir, "src", "gen", "x.go"), "package gen")
+	testkit.Write(t, filepath.Join(dir, "sub", "y.go"), "package sub") // not watched: outside src and lib
+	testkit.Write(t, filepath.Join(dir, "lib", "a.go"), "package lib")
 	changed := s.await("changed", nil)
 	if got := changed.paths(); !slices.Equal(got, []string{filepath.Join(dir, "lib", "a.go")}) {
 		t.Errorf("changed %q, want only lib/a.go", got)
 	}
-	waitFile(t, out, 2)
+	testkit.WaitLines(t, out, 2)
 	s.stop()
 }
 
@@ -214,9 +216,9 @@ run = "exit 7"
 `)
 	s := startAutoreload(t, dir)
 	s.ready()
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 
-	writeFile(t, filepath.Join(dir, "src", "page.templ"), "package src")
+	testkit.Write(t, filepath.Join(dir, "src", "page.templ"), "package src")
 	running := s.await("running", nil, "changed")
 	if got := running.paths(); !slices.Equal(got, []string{filepath.Join(dir, "src", "page.templ")}) {
 		t.Errorf("running for %q, want src/page.templ", got)
@@ -226,7 +228,7 @@ run = "exit 7"
 		t.Errorf("changed %q, want only what the side command wrote", got)
 	}
 	s.await("started", nil)
-	lines := waitFile(t, out, 2)
+	lines := testkit.WaitLines(t, out, 2)
 	if !strings.Contains(lines[1], "page_templ.go") || strings.Contains(lines[1], "page.templ\"") {
 		t.Errorf("COMMAND restarted with %s, want AUTORELOAD_CHANGED naming only page_templ.go", lines[1])
 	}
@@ -234,16 +236,16 @@ run = "exit 7"
 		t.Errorf("the side command ran %q times, want once (in the project's directory)", ran)
 	}
 
-	writeFile(t, filepath.Join(dir, "x.bad"), "")
+	testkit.Write(t, filepath.Join(dir, "x.bad"), "")
 	failed := s.await("side command failed", nil, "changed", "started")
 	if failed["code"] != 7.0 {
 		t.Errorf("side command failed %v, want code 7", failed)
 	}
 	// Nothing restarted: the next start is the next change's.
-	writeFile(t, filepath.Join(dir, "main.go"), "package main")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main")
 	s.await("changed", nil, "started")
 	s.await("started", nil)
-	if lines := waitFile(t, out, 3); !strings.Contains(lines[2], "main.go") || strings.Contains(lines[2], "x.bad") {
+	if lines := testkit.WaitLines(t, out, 3); !strings.Contains(lines[2], "main.go") || strings.Contains(lines[2], "x.bad") {
 		t.Errorf("third start %s, want one for main.go alone", lines[2])
 	}
 	s.stop()

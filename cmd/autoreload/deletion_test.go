@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestStatStartupChangesBeforeBaseline: with the stat poller, a change
@@ -34,7 +36,7 @@ func TestStatStartupChangesBeforeBaseline(t *testing.T) {
 			t.Fatal(err)
 		}
 		for f := range files {
-			writeFile(t, filepath.Join(pkg, fmt.Sprintf("f%03d.go", f)), "package pkg\n")
+			testkit.Write(t, filepath.Join(pkg, fmt.Sprintf("f%03d.go", f)), "package pkg\n")
 		}
 	}
 	sub := filepath.Join(dir, "pkg000")
@@ -43,7 +45,7 @@ func TestStatStartupChangesBeforeBaseline(t *testing.T) {
 	for i := range launches {
 		// Before the launch, never a change: the victim back, the new file
 		// and the last launch's gone.
-		writeFile(t, victim, "package pkg\n")
+		testkit.Write(t, victim, "package pkg\n")
 		next := filepath.Join(dir, "pkg003", fmt.Sprintf("next%d.go", i))
 		if err := os.Remove(created); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
@@ -92,7 +94,7 @@ func TestDeletedBeforeStartNeverRestarts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+			testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 			args, env, d := reloader(t, name)
 			if d != nil {
 				d.MustCommand("watch-project", dir)
@@ -102,8 +104,8 @@ func TestDeletedBeforeStartNeverRestarts(t *testing.T) {
 				// first two launches (the reported case), at once after.
 				bin := filepath.Join(dir, "bin")
 				must(t, os.MkdirAll(bin, 0o755))
-				writeFile(t, filepath.Join(bin, "server"), "binary")
-				writeFile(t, filepath.Join(dir, "stale.go"), "package main\n")
+				testkit.Write(t, filepath.Join(bin, "server"), "binary")
+				testkit.Write(t, filepath.Join(dir, "stale.go"), "package main\n")
 				if i < 2 {
 					time.Sleep(time.Second) // the scenario, not a wait
 				}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -76,7 +77,7 @@ func goModule(t *testing.T) (parent string) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, p, data)
+		testkit.Write(t, p, data)
 	}
 	watchmantest.AgeFiles(t, spec.FileTime)
 	return parent
@@ -197,16 +198,16 @@ func TestDepsFromSlowRefresh(t *testing.T) {
 	dir := agedTree(t)
 	list := filepath.Join(t.TempDir(), "list")
 	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
-	writeFile(t, a, "")
-	writeFile(t, list, "a.txt\n")
+	testkit.Write(t, a, "")
+	testkit.Write(t, list, "a.txt\n")
 	s := startAutoreload(t, dir, "-v", "--deps-from", "sleep 1; cat "+list, "--", helper, "env", filepath.Join(t.TempDir(), "env"))
 	s.ready()
 	if e := s.await("deps", nil, "changed"); e["count"] != 1.0 {
 		t.Fatalf("first deps %v", e)
 	}
-	writeFile(t, list, "a.txt\nb.txt\n") // outside the tree: no change
+	testkit.Write(t, list, "a.txt\nb.txt\n") // outside the tree: no change
 	restartedBy(s, a, "1")
-	writeFile(t, b, "new") // while the refresh sleeps
+	testkit.Write(t, b, "new") // while the refresh sleeps
 	e := s.next("the refresh")
 	if e.msg() != "deps" || e["count"] != 2.0 {
 		t.Fatalf("got %v before the refresh landed; log:\n%s", e, s.logText())
@@ -226,12 +227,12 @@ func TestDepsFromSlowRefresh(t *testing.T) {
 func TestDepsFromChild(t *testing.T) {
 	dir := agedTree(t)
 	gate, list := filepath.Join(t.TempDir(), "gate"), filepath.Join(t.TempDir(), "list")
-	writeFile(t, gate, "")
+	testkit.Write(t, gate, "")
 	a, b, c, d := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"), filepath.Join(dir, "c.txt"), filepath.Join(dir, "d.txt")
 	for _, p := range []string{a, b, c, d} {
-		writeFile(t, p, "")
+		testkit.Write(t, p, "")
 	}
-	writeFile(t, list, "a.txt\n"+b+"\n") // relative and absolute
+	testkit.Write(t, list, "a.txt\n"+b+"\n") // relative and absolute
 	s := startAutoreload(t, dir, "-v", "--deps-from", "child", "--", helper, "spawn", "spawn", "declare", gate, list)
 	_, started := s.readyEvents()
 	if e := s.await("deps", nil, "changed"); e["count"] != 2.0 || e["from"] != "child" {
@@ -270,11 +271,11 @@ func TestDepsFromChild(t *testing.T) {
 	// Restarts whose new COMMAND has declared nothing yet: the old set
 	// counts, and c, which only the new one will declare, waits for it.
 	os.Remove(gate)
-	writeFile(t, list, "a.txt\nb.txt\nc.txt\n")
+	testkit.Write(t, list, "a.txt\nb.txt\nc.txt\n")
 	restartedBy(s, a, "1")
 	restartedBy(s, b, "1")
 	replaceFile(t, c, "3")
-	writeFile(t, gate, "")
+	testkit.Write(t, gate, "")
 	if e := s.await("deps", nil, "changed", "not used"); e["count"] != 3.0 {
 		t.Fatalf("declared again %v", e)
 	}
@@ -296,8 +297,8 @@ func TestDepsFromChild(t *testing.T) {
 func TestDepsFromBoundsEdenPolling(t *testing.T) {
 	dir := edenTree(t)
 	other, probe := filepath.Join(dir, "other.go"), filepath.Join(dir, "probe.go")
-	writeFile(t, other, "package main\n")
-	writeFile(t, probe, "package main\n")
+	testkit.Write(t, other, "package main\n")
+	testkit.Write(t, probe, "package main\n")
 	s := startAutoreload(t, dir, "--reloader=stat", "--deps-from", "echo main.go; echo probe.go", "--", helper, "env", filepath.Join(t.TempDir(), "env"))
 	s.ready()
 	if e := s.await("deps", nil, "changed"); e["count"] != 2.0 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestEditorDroppingsRestartNothing: what editors leave beside the source
@@ -20,21 +22,21 @@ func TestEditorDroppingsRestartNothing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "main.go")
-	writeFile(t, src, "package main\n")
+	testkit.Write(t, src, "package main\n")
 	s := startAutoreload(t, dir, "--", "sleep", "1000")
 	s.ready()
 	at := func(name string) string { return filepath.Join(dir, name) }
 
 	// Open in Vim, Emacs and Kate; LibreOffice holds a document next to it.
-	writeFile(t, at(".main.go.swp"), "vim swap")
-	writeFile(t, at(".main.go.swo"), "second vim swap")
+	testkit.Write(t, at(".main.go.swp"), "vim swap")
+	testkit.Write(t, at(".main.go.swo"), "second vim swap")
 	if err := os.Symlink("user@host.1234:1700000000", at(".#main.go")); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, at("#main.go#"), "emacs auto-save")
-	writeFile(t, at(".main.go.kate-swp"), "kate swap")
-	writeFile(t, at(".~lock.notes.odt#"), "lock")
-	writeFile(t, at("cache.pyc"), "bytecode")
+	testkit.Write(t, at("#main.go#"), "emacs auto-save")
+	testkit.Write(t, at(".main.go.kate-swp"), "kate swap")
+	testkit.Write(t, at(".~lock.notes.odt#"), "lock")
+	testkit.Write(t, at("cache.pyc"), "bytecode")
 	quiet(s, "droppings of open editors", 500*time.Millisecond)
 
 	saves := []struct {
@@ -42,7 +44,7 @@ func TestEditorDroppingsRestartNothing(t *testing.T) {
 		save   func(content string)
 	}{
 		{"vim", func(content string) {
-			writeFile(t, at("4913"), "") // can the directory be written?
+			testkit.Write(t, at("4913"), "") // can the directory be written?
 			must(t, os.Remove(at("4913")))
 			must(t, os.Rename(src, at("main.go~")))
 			replaceFile(t, src, content)
@@ -53,13 +55,13 @@ func TestEditorDroppingsRestartNothing(t *testing.T) {
 			must(t, os.Remove(at("#main.go#")))
 		}},
 		{"jetbrains", func(content string) {
-			writeFile(t, at("main.go___jb_tmp___"), content)
+			testkit.Write(t, at("main.go___jb_tmp___"), content)
 			must(t, os.Rename(src, at("main.go___jb_old___")))
 			must(t, os.Rename(at("main.go___jb_tmp___"), src))
 			must(t, os.Remove(at("main.go___jb_old___")))
 		}},
 		{"gedit", func(content string) {
-			writeFile(t, at(".goutputstream-X4Y2Z1"), content)
+			testkit.Write(t, at(".goutputstream-X4Y2Z1"), content)
 			must(t, os.Rename(at(".goutputstream-X4Y2Z1"), src))
 		}},
 	}
@@ -105,13 +107,13 @@ func TestTransientSaveFilesNeverListed(t *testing.T) {
 			args, env, _ := reloader(t, name)
 			dir := t.TempDir()
 			src, app := filepath.Join(dir, "main.go"), filepath.Join(dir, "app.txt")
-			writeFile(t, src, "package main // 0\n")
-			writeFile(t, app, "0\n")
+			testkit.Write(t, src, "package main // 0\n")
+			testkit.Write(t, app, "0\n")
 			envFile := filepath.Join(t.TempDir(), "env")
 			s := startAutoreloadEnv(t, dir, env, append(args, "--", helper, "env", envFile)...)
 			s.ready()
 			starts := 1
-			waitFile(t, envFile, starts)
+			testkit.WaitLines(t, envFile, starts)
 			saves := []struct {
 				name, file string
 				save       func(i int)
@@ -146,7 +148,7 @@ func TestTransientSaveFilesNeverListed(t *testing.T) {
 					}
 					s.await("started", nil, "changed")
 					starts++
-					lines := waitFile(t, envFile, starts)
+					lines := testkit.WaitLines(t, envFile, starts)
 					if last := lines[len(lines)-1]; !strings.HasSuffix(last, " "+strconv.Quote(c.file)) {
 						t.Errorf("%s %d: COMMAND got %s, want AUTORELOAD_CHANGED=%q", c.name, i, last, c.file)
 					}
@@ -154,7 +156,7 @@ func TestTransientSaveFilesNeverListed(t *testing.T) {
 				}
 				// Alone, a temporary file that comes and goes is nothing.
 				tmp := filepath.Join(dir, fmt.Sprintf("sedTmp%03d", i))
-				writeFile(t, tmp, "scratch")
+				testkit.Write(t, tmp, "scratch")
 				must(t, os.Remove(tmp))
 				quiet(s, "a temporary file alone", 300*time.Millisecond)
 			}

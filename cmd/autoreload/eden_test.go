@@ -12,6 +12,7 @@ import (
 
 	"github.com/autoreload/autoreload/fallback/mounts"
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -26,7 +27,7 @@ func edenTree(t *testing.T) string {
 	if err := mounts.FakeEdenCheckout(dir); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 	watchmantest.AgeFiles(t, spec.FileTime)
 	return dir
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -38,7 +39,7 @@ func eventsSession(t *testing.T, setup func(dir string) []string, args ...string
 	if dir, err = filepath.EvalSymlinks(dir); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 	env := []string{"PATH=" + t.TempDir(), "WATCHMAN_SOCK="}
 	if setup != nil {
 		env = append(env, setup(dir)...)
@@ -71,20 +72,20 @@ func changedOnce(s *session, what string, write func(), want ...string) {
 func TestEventsRestartOncePerChange(t *testing.T) {
 	t.Parallel()
 	s, dir, w := eventsSession(t, func(dir string) []string {
-		writeFile(t, filepath.Join(dir, "gone.go"), "package main\n")
+		testkit.Write(t, filepath.Join(dir, "gone.go"), "package main\n")
 		return nil
 	}, eventsOnly)
 	if w["watched_dirs"] != 1.0 {
 		t.Errorf("watching %v, want one directory watched", w)
 	}
 	at := func(name string) string { return filepath.Join(dir, name) }
-	changedOnce(s, "modify", func() { writeFile(t, at("main.go"), "package main // modified\n") }, at("main.go"))
-	changedOnce(s, "create", func() { writeFile(t, at("new.go"), "package main\n") }, at("new.go"))
+	changedOnce(s, "modify", func() { testkit.Write(t, at("main.go"), "package main // modified\n") }, at("main.go"))
+	changedOnce(s, "create", func() { testkit.Write(t, at("new.go"), "package main\n") }, at("new.go"))
 	changedOnce(s, "delete", func() { os.Remove(at("gone.go")) }, at("gone.go"))
 	changedOnce(s, "atomic save", func() { replaceFile(t, at("main.go"), "package main // saved\n") }, at("main.go"))
 	changedOnce(s, "new directory", func() {
 		os.Mkdir(at("pkg"), 0o755)
-		writeFile(t, at("pkg/lib.go"), "package pkg\n") // no MkdirAll: pkg is new
+		testkit.Write(t, at("pkg/lib.go"), "package pkg\n") // no MkdirAll: pkg is new
 	}, at("pkg/lib.go"))
 	quiet(s, "after the last change", 300*time.Millisecond)
 	s.stop()
@@ -103,7 +104,7 @@ func TestEventsNestedDirectoriesEachWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 		f := filepath.Join(d, "f.go")
-		writeFile(t, f, "package n\n")
+		testkit.Write(t, f, "package n\n")
 		want = append(want, f)
 	}
 	named := map[string]bool{}
@@ -169,18 +170,18 @@ func TestEventsIgnoredDirectoriesUnwatched(t *testing.T) {
 	t.Parallel()
 	s, dir, w := eventsSession(t, func(dir string) []string {
 		os.Mkdir(filepath.Join(dir, ".git"), 0o755)
-		writeFile(t, filepath.Join(dir, ".gitignore"), "node_modules/\nbuild/\n")
+		testkit.Write(t, filepath.Join(dir, ".gitignore"), "node_modules/\nbuild/\n")
 		writeTree(t, dir, "node_modules/m/index.go", "build/out.go", "src/app.go")
 		return nil
 	})
 	if w["watched_dirs"] != 2.0 {
 		t.Fatalf("watching %v, want 2 directories watched (the root and src)", w)
 	}
-	writeFile(t, filepath.Join(dir, "node_modules/m/index.go"), "package m // changed\n")
-	writeFile(t, filepath.Join(dir, "build/out.go"), "package out // changed\n")
+	testkit.Write(t, filepath.Join(dir, "node_modules/m/index.go"), "package m // changed\n")
+	testkit.Write(t, filepath.Join(dir, "build/out.go"), "package out // changed\n")
 	writeTree(t, dir, "build/new/more.go")
 	quiet(s, "writes in ignored directories", 500*time.Millisecond)
-	changedOnce(s, "a watched file", func() { writeFile(t, filepath.Join(dir, "src/app.go"), "package src // x\n") },
+	changedOnce(s, "a watched file", func() { testkit.Write(t, filepath.Join(dir, "src/app.go"), "package src // x\n") },
 		filepath.Join(dir, "src/app.go"))
 	s.stop()
 }
@@ -198,9 +199,9 @@ func TestEventsWatchLimitFallsBackToScans(t *testing.T) {
 	if pollOnly, _ := w["poll_only"].([]any); len(pollOnly) != 1 || pollOnly[0] != full {
 		t.Errorf("watching %v, want poll_only [%s]", w, full)
 	}
-	changedOnce(s, "in the polled subtree", func() { writeFile(t, filepath.Join(full, "deep/a.go"), "package a // x\n") },
+	changedOnce(s, "in the polled subtree", func() { testkit.Write(t, filepath.Join(full, "deep/a.go"), "package a // x\n") },
 		filepath.Join(full, "deep/a.go"))
-	changedOnce(s, "beside it", func() { writeFile(t, filepath.Join(dir, "main.go"), "package main // x\n") },
+	changedOnce(s, "beside it", func() { testkit.Write(t, filepath.Join(dir, "main.go"), "package main // x\n") },
 		filepath.Join(dir, "main.go"))
 	s.stop()
 	if n := strings.Count(s.logText(), `"sysctl":"fs.inotify.max_user_watches"`); n != 1 {
@@ -217,7 +218,7 @@ func TestEventsOverflowScansEverything(t *testing.T) {
 		return []string{"AUTORELOAD_FAULTS=inotify-overflow=lost.go"}
 	}, eventsOnly)
 	lost := filepath.Join(dir, "lost.go")
-	changedOnce(s, "a change whose event was lost", func() { writeFile(t, lost, "package main\n") }, lost)
+	changedOnce(s, "a change whose event was lost", func() { testkit.Write(t, lost, "package main\n") }, lost)
 	if !strings.Contains(s.logText(), "overflowed") {
 		t.Errorf("no overflow warning; log:\n%s", s.logText())
 	}
@@ -240,7 +241,7 @@ func TestEventsUntrustedFilesystemPolls(t *testing.T) {
 	}
 	for i := range 3 {
 		changedOnce(s, "on the untrusted filesystem", func() {
-			writeFile(t, filepath.Join(share, "remote.go"), "package share // "+strconv.Itoa(i)+"\n")
+			testkit.Write(t, filepath.Join(share, "remote.go"), "package share // "+strconv.Itoa(i)+"\n")
 		}, filepath.Join(share, "remote.go"))
 	}
 	s.stop()
@@ -257,7 +258,7 @@ func writeTree(t *testing.T, dir string, files ...string) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, path, "package "+filepath.Base(filepath.Dir(path))+"\n")
+		testkit.Write(t, path, "package "+filepath.Base(filepath.Dir(path))+"\n")
 	}
 }
 
@@ -274,36 +275,24 @@ func TestEventsAcrossWatchmanFlaps(t *testing.T) {
 		d.Kill()
 		s.await("fallback", nil, "started")
 		restartedBy(s, filepath.Join(dir, "gap.go"), strings.Repeat("g", i+1))
-		if n := inotifyInstances(t, pid); n != 1 {
+		if n := testkit.InotifyFDs(t, pid); n != 1 {
 			t.Fatalf("flap %d: %d inotify instances on the poller, want 1", i, n)
 		}
 		// After the gap scan's batch only an event can explain a restart.
 		restartedBy(s, filepath.Join(dir, "event.go"), strings.Repeat("e", i+1))
 		d.Restart()
 		s.await("watching", isWatching("watchman"), "changed")
-		if n := inotifyInstances(t, pid); n != 0 {
+		if n := testkit.InotifyFDs(t, pid); n != 0 {
 			t.Fatalf("flap %d: %d inotify instances back on Watchman, want none", i, n)
 		}
 		quiet(s, "the switch back", 300*time.Millisecond)
-		descriptors = append(descriptors, len(openFiles(t, pid)))
+		descriptors = append(descriptors, testkit.OpenFDs(t, pid))
 		threads = append(threads, threadCount(t, pid))
 		restartedBy(s, filepath.Join(dir, "up.go"), strings.Repeat("u", i+1))
 	}
 	expectFlat(t, "threads", threads, threadSlack)
 	expectFlat(t, "descriptors", descriptors, 0)
 	s.stop()
-}
-
-// inotifyInstances counts the inotify descriptors of process pid.
-func inotifyInstances(t *testing.T, pid int) int {
-	t.Helper()
-	n := 0
-	for _, target := range openFiles(t, pid) {
-		if target == "anon_inode:inotify" {
-			n++
-		}
-	}
-	return n
 }
 
 // TestNoEventsIsPurePolling: --no-events holds no kernel watch, and the
@@ -317,7 +306,7 @@ func TestNoEventsIsPurePolling(t *testing.T) {
 	if w["reloader"] != "stat" || w["events"] != false || w["watched_dirs"] != 0.0 {
 		t.Fatalf("watching %v, want the poller without events", w)
 	}
-	if n := inotifyInstances(t, s.cmd.Process.Pid); n != 0 {
+	if n := testkit.InotifyFDs(t, s.cmd.Process.Pid); n != 0 {
 		t.Fatalf("%d inotify instances with --no-events", n)
 	}
 	restartedBy(s, filepath.Join(dir, "main.go"), "package main // polled\n")

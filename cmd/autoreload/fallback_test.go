@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -33,7 +34,7 @@ func watchmanSession(t *testing.T, extra ...string) (*session, *watchmantest.Dae
 func agedTree(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 	watchmantest.AgeFiles(t, spec.FileTime)
 	return dir
 }
@@ -164,13 +165,6 @@ func TestFallbackFlappingLeaksNothing(t *testing.T) {
 	t.Parallel()
 	s, d, dir := watchmanSession(t)
 	pid := s.cmd.Process.Pid
-	fds := func() int {
-		entries, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(entries)
-	}
 	var threads, descriptors []int
 	for i := range 10 {
 		d.Kill()
@@ -180,7 +174,7 @@ func TestFallbackFlappingLeaksNothing(t *testing.T) {
 		s.await("watching", isWatching("watchman"), "changed")
 		quiet(s, "the switch back", 300*time.Millisecond)
 		threads = append(threads, threadCount(t, pid))
-		descriptors = append(descriptors, fds())
+		descriptors = append(descriptors, testkit.OpenFDs(t, pid))
 		restartedBy(s, filepath.Join(dir, "up.go"), strings.Repeat("u", i+1))
 	}
 	expectFlat(t, "threads", threads, threadSlack)
@@ -247,7 +241,7 @@ func TestNoWatchmanOnPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 	watchmantest.AgeFiles(t, spec.FileTime)
 	s := startAutoreloadEnv(t, dir, []string{"PATH=" + t.TempDir(), "WATCHMAN_SOCK="},
 		"--reloader=auto", "--", helper, "env", filepath.Join(t.TempDir(), "env"))

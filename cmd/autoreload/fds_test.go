@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -36,7 +37,7 @@ func TestCommandGetsOnlyStdio(t *testing.T) {
 		if n == 2 {
 			started = s.await("started", nil, "changed")
 		}
-		waitFile(t, ready, n)
+		testkit.WaitLines(t, ready, n)
 		// Read the descriptors of sleep, not of its loader, which opens
 		// libc while sh's exec is under way.
 		deadline := time.Now().Add(waitLimit)
@@ -46,18 +47,18 @@ func TestCommandGetsOnlyStdio(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		fds := openFiles(t, started.pid())
+		fds := testkit.OpenFiles(t, started.pid())
 		if got := slices.Sorted(mapKeys(fds)); !slices.Equal(got, []int{0, 1, 2}) {
 			t.Errorf("start %d: COMMAND has descriptors %v, want only 0, 1, 2: %v", n, got, fds)
 		}
-		own := openFiles(t, s.cmd.Process.Pid)
+		own := testkit.OpenFiles(t, s.cmd.Process.Pid)
 		for fd := range 3 {
 			if fds[fd] != own[fd] {
 				t.Errorf("start %d: COMMAND's descriptor %d is %s, autoreload's is %s", n, fd, fds[fd], own[fd])
 			}
 		}
 		if n == 1 {
-			writeFile(t, filepath.Join(dir, "main.go"), "package main // changed\n")
+			testkit.Write(t, filepath.Join(dir, "main.go"), "package main // changed\n")
 			s.await("changed", nil, "started")
 		}
 	}
@@ -67,22 +68,6 @@ func TestCommandGetsOnlyStdio(t *testing.T) {
 func readFileString(path string) string {
 	data, _ := os.ReadFile(path)
 	return string(data)
-}
-
-// openFiles maps each descriptor of pid to what it refers to.
-func openFiles(t *testing.T, pid int) map[int]string {
-	t.Helper()
-	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fds := map[int]string{}
-	for _, e := range entries {
-		n, _ := strconv.Atoi(e.Name())
-		fds[n], _ = os.Readlink(filepath.Join(dir, e.Name()))
-	}
-	return fds
 }
 
 func mapKeys(m map[int]string) func(func(int) bool) {

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestKilledAutoreloadLeavesNothing: SIGKILL of autoreload gives it no
@@ -141,7 +143,7 @@ func TestKilledSpareIsReplaced(t *testing.T) {
 	s := startAutoreload(t, dir, "--grace=3s", "--", "sh", "-c", `trap "" TERM; sleep 1000 & echo up >> "$1"; wait`, "sh", ready)
 	s.ready()
 	waitFile(t, ready, 1)
-	writeFile(t, filepath.Join(dir, "src.txt"), "changed")
+	testkit.Write(t, filepath.Join(dir, "src.txt"), "changed")
 	s.await("changed", nil)
 	deadline := time.Now().Add(waitLimit)
 	var guards []procID

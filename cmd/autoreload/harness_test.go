@@ -18,6 +18,7 @@ import (
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // The end-to-end tests run the built binary on real files, with the test
@@ -395,29 +396,9 @@ func exists(id procID) bool {
 	return ok && now.start == id.start
 }
 
-// waitFile waits until path holds at least n lines and returns them.
-func waitFile(t *testing.T, path string, n int) []string {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		data, _ := os.ReadFile(path)
-		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-		if len(data) > 0 && len(lines) >= n {
-			return lines
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: want %d lines within %v, have %q", path, n, waitLimit, data)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func writeFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+// waitFile is testkit.WaitLines, under the name ctrlc_test.go and
+// guard_test.go (being rebuilt beside this change) call it by.
+func waitFile(t *testing.T, path string, n int) []string { return testkit.WaitLines(t, path, n) }
 
 // replaceFile gives path its new content in one step (a rename from
 // outside the watched tree, as many editors save), so a scan can never see

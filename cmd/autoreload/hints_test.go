@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 func TestOwnReloaderHint(t *testing.T) {
@@ -50,7 +52,7 @@ func TestOwnReloaderWarnedOnce(t *testing.T) {
 		t.Errorf("hint %q, want it to say to drop --reload", hint)
 	}
 	s.ready()
-	writeFile(t, filepath.Join(dir, "app.py"), "x")
+	testkit.Write(t, filepath.Join(dir, "app.py"), "x")
 	s.await("started", nil)
 	for _, e := range s.stop() {
 		if e.msg() == "own reloader" {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -27,14 +28,14 @@ func testIgnoredWrites(t *testing.T, env []string, reloader string) {
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreloadEnv(t, dir, env, reloader, "--", helper, "env", out)
 	s.ready()
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 	for range 3 {
 		for _, f := range []string{"bin/app", "bin/new", "node_modules/m/i.js", "x.log", "sub/y.log", "a.swo"} {
-			writeFile(t, filepath.Join(dir, f), "built")
+			testkit.Write(t, filepath.Join(dir, f), "built")
 		}
 	}
 	src := filepath.Join(dir, "main.go")
-	writeFile(t, src, "package main // changed\n")
+	testkit.Write(t, src, "package main // changed\n")
 	changed := s.await("changed", nil, "started")
 	if got := changed.paths(); !slices.Equal(got, []string{src}) {
 		t.Fatalf("changed paths = %v, want only %s", got, src)

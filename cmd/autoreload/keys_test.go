@@ -16,8 +16,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/jobshell"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // The keys (-I), --clear and the terminal left as it was, on a pty: autoreload
@@ -44,7 +45,7 @@ func startOnTerminal(t *testing.T, dir string, logToTerminal bool, args ...strin
 		}
 		c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	}, args...)
-	ot.output = drain(master)
+	ot.output = testkit.Drain(master)
 	return ot
 }
 
@@ -95,7 +96,7 @@ func TestKeyRestartsOnce(t *testing.T) {
 	ot := startOnTerminal(t, dir, false, "-I", "--", "sh", "-c", `read line; echo "got [$line]" >> "$1"; exec sleep 1000`, "sh", out)
 	first := ot.ready()
 	ot.await("keys", nil)
-	if got := waitFile(t, out, 1); got[0] != "got []" {
+	if got := testkit.WaitLines(t, out, 1); got[0] != "got []" {
 		t.Errorf("COMMAND read %q from its stdin, want nothing (/dev/null)", got[0])
 	}
 	if fg, err := unix.IoctlGetInt(int(ot.master.Fd()), unix.TIOCGPGRP); err != nil || fg != ot.cmd.Process.Pid {
@@ -112,7 +113,7 @@ func TestKeyRestartsOnce(t *testing.T) {
 		t.Fatal("r: no new COMMAND")
 	}
 	// One start for r: the next event after a change is its "changed".
-	writeFile(t, filepath.Join(dir, "a.txt"), "a")
+	testkit.Write(t, filepath.Join(dir, "a.txt"), "a")
 	ot.await("changed", nil, "started")
 	ot.await("started", nil)
 	if rest := ot.stop(); startedIn(rest) != 0 {
@@ -133,7 +134,7 @@ func TestKeyPauseHoldsChanges(t *testing.T) {
 	ot.press("p")
 	ot.await("paused", key("p"))
 	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
-	writeFile(t, a, "a")
+	testkit.Write(t, a, "a")
 	seen := map[string]bool{}
 	for !seen[a] || !seen[b] {
 		e := ot.await("changed", nil, "started")
@@ -144,7 +145,7 @@ func TestKeyPauseHoldsChanges(t *testing.T) {
 			seen[p] = true
 		}
 		if seen[a] && !seen[b] {
-			writeFile(t, b, "b")
+			testkit.Write(t, b, "b")
 		}
 	}
 	ot.press("p")
@@ -152,12 +153,12 @@ func TestKeyPauseHoldsChanges(t *testing.T) {
 		t.Errorf("resumed with count %v, want 2", e["count"])
 	}
 	ot.await("started", nil)
-	got := waitFile(t, out, 2)
+	got := testkit.WaitLines(t, out, 2)
 	slices.Sort(got)
 	if !slices.Equal(got, []string{a, b}) {
 		t.Errorf("AUTORELOAD_CHANGED after resume = %q, want %q", got, []string{a, b})
 	}
-	writeFile(t, filepath.Join(dir, "c.txt"), "c")
+	testkit.Write(t, filepath.Join(dir, "c.txt"), "c")
 	ot.await("changed", nil, "started") // one start for the resume
 	ot.await("started", nil)
 	ot.stop()
@@ -203,7 +204,7 @@ func TestWithoutKeysTerminalUnchanged(t *testing.T) {
 		t.Errorf("modes while COMMAND runs: lflag %#x, want %#x", now.Lflag, ot.modes.Lflag)
 	}
 	ot.press("r\n") // a line for COMMAND, no key for autoreload
-	if got := waitFile(t, out, 1); got[0] != "got [r]" {
+	if got := testkit.WaitLines(t, out, 1); got[0] != "got [r]" {
 		t.Errorf("COMMAND read %q, want \"got [r]\"\n%s", got[0], ot.output())
 	}
 	pgid, err := unix.Getpgid(started.pid())
@@ -278,10 +279,10 @@ func TestPostpone(t *testing.T) {
 	s.await("postponed", nil, "started")
 	s.await("watching", nil, "started")
 	a := filepath.Join(dir, "a.txt")
-	writeFile(t, a, "a")
+	testkit.Write(t, a, "a")
 	s.await("changed", nil, "started")
 	s.await("started", nil)
-	if got := waitFile(t, out, 1); got[0] != a {
+	if got := testkit.WaitLines(t, out, 1); got[0] != a {
 		t.Errorf("AUTORELOAD_CHANGED of the first start = %q, want %q", got, a)
 	}
 	s.stop()
@@ -292,7 +293,7 @@ func TestPostpone(t *testing.T) {
 func TestNotifyOnFailure(t *testing.T) {
 	t.Parallel()
 	bin, out := t.TempDir(), filepath.Join(t.TempDir(), "notified")
-	writeFile(t, filepath.Join(bin, "notify-send"), "#!/bin/sh\nprintf '%s|' \"$@\" >> "+out+"\necho >> "+out+"\n")
+	testkit.Write(t, filepath.Join(bin, "notify-send"), "#!/bin/sh\nprintf '%s|' \"$@\" >> "+out+"\necho >> "+out+"\n")
 	if err := os.Chmod(filepath.Join(bin, "notify-send"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -301,10 +302,10 @@ func TestNotifyOnFailure(t *testing.T) {
 		"--notify", "--", "sh", "-c", `test -e ok || exit 7; exec sleep 1000`)
 	s.ready()
 	s.await("exited", func(e event) bool { return e["then"] == "wait" })
-	if got := waitFile(t, out, 1); got[0] != "autoreload|sh failed (exit 7)|" {
+	if got := testkit.WaitLines(t, out, 1); got[0] != "autoreload|sh failed (exit 7)|" {
 		t.Errorf("notify-send got %q, want the failure", got)
 	}
-	writeFile(t, filepath.Join(dir, "ok"), "")
+	testkit.Write(t, filepath.Join(dir, "ok"), "")
 	s.await("started", nil)
 	s.stop()
 	if data, _ := os.ReadFile(out); strings.Count(string(data), "\n") != 1 {
@@ -339,19 +340,19 @@ func TestKeysCommandReadingTheTerminal(t *testing.T) {
 func TestKeysCtrlZStopsTheJob(t *testing.T) {
 	t.Parallel()
 	js := startJobShell(t, "fg", "exec sleep 1000", "-I")
-	waitOutput(t, js.output, regexp.MustCompile(`keys: r restart(?s:.*)started pid`), 1)
-	modes := func() *unix.Termios { return termModes(t, js.master) } // a pty's master reads its slave's
+	waitOutput(t, js.Output, regexp.MustCompile(`keys: r restart(?s:.*)started pid`), 1)
+	modes := func() *unix.Termios { return termModes(t, js.Master) } // a pty's master reads its slave's
 	if modes().Lflag&unix.ICANON != 0 {
 		t.Fatal("not in cbreak mode with -I")
 	}
-	js.send(t, "\x1a") // Ctrl-Z
-	js.next(t, "stopped SIGTSTP")
+	js.Send(t, "\x1a") // Ctrl-Z
+	js.Next(t, "stopped SIGTSTP")
 	awaitCommandState(t, js, "T")
-	js.checkStopped(t)
+	js.CheckStopped(t)
 	if m := modes(); m.Lflag&(unix.ICANON|unix.ECHO) != unix.ICANON|unix.ECHO {
 		t.Errorf("modes of the stopped job: lflag %#x, want ICANON and ECHO back on for the shell", m.Lflag)
 	}
-	js.command(t, "fg")
+	js.Command(t, "fg")
 	awaitCommandState(t, js, "S")
 	deadline := time.Now().Add(waitLimit)
 	for modes().Lflag&unix.ICANON != 0 {
@@ -360,12 +361,12 @@ func TestKeysCtrlZStopsTheJob(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // the modes, polled
 	}
-	js.send(t, "q") // no Enter: a key
-	if ev := js.next(t, "exited "); ev != "exited 0" {
-		t.Fatalf("autoreload %s after q, want exited 0\n%s", ev, js.output())
+	js.Send(t, "q") // no Enter: a key
+	if ev := js.Next(t, "exited "); ev != "exited 0" {
+		t.Fatalf("autoreload %s after q, want exited 0\n%s", ev, js.Output())
 	}
-	js.autoreload = 0
-	if left := js.commands(); len(left) > 0 {
+	js.Job = 0
+	if left := js.Commands(); len(left) > 0 {
 		t.Errorf("left after q: %v", left)
 	}
 	if m := modes(); m.Lflag&(unix.ICANON|unix.ECHO) != unix.ICANON|unix.ECHO {
@@ -375,25 +376,24 @@ func TestKeysCtrlZStopsTheJob(t *testing.T) {
 
 // awaitCommandState waits until every process of COMMAND is in state (a
 // /proc state letter: T stopped, S sleeping).
-func awaitCommandState(t *testing.T, js *jobSession, state string) {
+func awaitCommandState(t *testing.T, js *jobshell.Session, state string) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		commands := js.commands()
+		commands := js.Commands()
 		ok := len(commands) > 0
 		for _, p := range commands {
-			ok = ok && procState(p.pid) == state
+			ok = ok && string(p.State) == state
 		}
 		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
 			var all []string
-			for _, p := range markedWith(js.mark, true) {
-				st, _ := proctree.ReadStat(p.pid)
-				all = append(all, fmt.Sprintf("%d %s %c pgid=%d ppid=%d", p.pid, p.cmd, st.State, st.Pgid, st.PPid))
+			for _, p := range js.Marked() {
+				all = append(all, fmt.Sprintf("%d %s %c pgid=%d ppid=%d", p.Pid, p.Comm, p.State, p.Pgid, p.PPid))
 			}
-			t.Fatalf("COMMAND %v not in state %s within %v; processes: %v\n%s", commands, state, waitLimit, all, js.output())
+			t.Fatalf("COMMAND %v not in state %s within %v; processes: %v\n%s", commands, state, waitLimit, all, js.Output())
 		}
 		time.Sleep(10 * time.Millisecond) // nothing to await: /proc, polled
 	}

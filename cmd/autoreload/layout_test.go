@@ -1,11 +1,13 @@
 package main
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +22,8 @@ const module = "github.com/autoreload/autoreload"
 // neither backend, the poller only the spec and its kernel helpers, the
 // client only the spec and its BSER codec (helpers that import nothing of
 // ours), and the Watchman protocol library is the
-// client's alone. Test files are free.
+// client's alone. Test files are free; the test-support packages
+// (watchman/testkit, cmd/autoreload/internal/jobshell) are for them only.
 func TestImportsGoOneWay(t *testing.T) {
 	imports := projectImports(t, "../..")
 	isProject := func(p string) bool { return p == module || strings.HasPrefix(p, module+"/") }
@@ -51,13 +54,21 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"cmd/autoreload/internal/notify", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/tty") }, "imports only tty"},
 		{"fallback/inotify", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"cmd/autoreload/internal/projectfile", func(p string) bool { return !isProject(p) }, "imports no project package"},
-		{"cmd/autoreload/internal/deps", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/deps", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/proctree") },
+			"imports only the process tree"},
+		{"watchman/testkit", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/jobshell", func(p string) bool {
+			return !isProject(p) || under(p, "cmd/autoreload/internal/guard") || under(p, "cmd/autoreload/internal/proctree") ||
+				under(p, "watchman/testkit")
+		}, "imports only the guard, the process tree and testkit"},
 		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {
 			return !isProject(p) || under(p, "watchman/spec") || under(p, "watchman/bser")
 		}, "imports only the spec and its codec"},
 	}
+	// Test support: packages for tests only.
+	testSupport := map[string]bool{"watchman/testkit": true, "cmd/autoreload/internal/jobshell": true}
 	checked := 0
 	for pkg, deps := range imports {
 		for _, r := range rules {
@@ -78,10 +89,54 @@ func TestImportsGoOneWay(t *testing.T) {
 			if isProtocolLibrary(d) && pkg != "watchman" {
 				t.Errorf("%s imports %s: only the Watchman client may", pkg, d)
 			}
+			if testSupport[strings.TrimPrefix(d, module+"/")] && !testSupport[pkg] {
+				t.Errorf("%s imports %s: only tests may", pkg, d)
+			}
 		}
 	}
 	if checked < 8 {
 		t.Fatalf("checked %d packages, want the supervisor and its siblings, the spec, the poller and the client at least", checked)
+	}
+}
+
+// TestOneStatReader: exactly one Go file outside scripts/, tests included,
+// reads /proc/PID/stat (proctree's); the rest call it, and packages that
+// cannot import it look elsewhere (/proc/PID/status, kill(pid, 0)). A
+// reader is a file with a string literal ending in "/stat".
+func TestOneStatReader(t *testing.T) {
+	statPath := regexp.MustCompile(`/stat$`)
+	var readers []string
+	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "../.." || d.Name() == "testdata" || path == filepath.Join("../..", "scripts")) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if v, err := strconv.Unquote(lit.Value); err == nil && statPath.MatchString(v) {
+					readers = append(readers, filepath.ToSlash(strings.TrimPrefix(path, "../../")))
+					return false
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readers = slices.Compact(readers)
+	if want := []string{"cmd/autoreload/internal/proctree/stat_linux.go"}; !slices.Equal(readers, want) {
+		t.Errorf("files reading /proc/PID/stat: %q, want only %q (call proctree.ReadStat)", readers, want)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // listTree is a tree with every kind of ignore: a .gitignore, an .ignore,
@@ -25,12 +26,12 @@ func listTree(t *testing.T) (dir string, files []string) {
 	}
 	for _, f := range files {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
-		writeFile(t, filepath.Join(dir, f), "x")
+		testkit.Write(t, filepath.Join(dir, f), "x")
 	}
 	os.Mkdir(filepath.Join(dir, ".git"), 0o755)
-	writeFile(t, filepath.Join(dir, ".git", "HEAD"), "ref: refs/heads/main\n")
-	writeFile(t, filepath.Join(dir, ".gitignore"), "node_modules/\n/bin\n")
-	writeFile(t, filepath.Join(dir, ".ignore"), "tmp/\n")
+	testkit.Write(t, filepath.Join(dir, ".git", "HEAD"), "ref: refs/heads/main\n")
+	testkit.Write(t, filepath.Join(dir, ".gitignore"), "node_modules/\n/bin\n")
+	testkit.Write(t, filepath.Join(dir, ".ignore"), "tmp/\n")
 	return dir, files
 }
 
@@ -77,11 +78,11 @@ func TestListIsWhatRestarts(t *testing.T) {
 	for _, f := range files {
 		// Not the ignore files: their content decides the rest.
 		if !slices.Contains(listed, f) && !strings.HasSuffix(f, "ignore") {
-			writeFile(t, filepath.Join(dir, f), "changed")
+			testkit.Write(t, filepath.Join(dir, f), "changed")
 		}
 	}
 	for _, f := range listed {
-		writeFile(t, filepath.Join(dir, f), "changed")
+		testkit.Write(t, filepath.Join(dir, f), "changed")
 	}
 	seen := map[string]bool{}
 	for len(seen) < len(listed) {
@@ -101,7 +102,7 @@ func TestListIsWhatRestarts(t *testing.T) {
 func TestListNeedsNoCommandAndRunsNone(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "notes.txt"), "x")
+	testkit.Write(t, filepath.Join(dir, "notes.txt"), "x")
 	marker := filepath.Join(dir, "ran")
 	for _, args := range [][]string{{"--list", "-p", ".txt"}, {"--list", "-p", ".txt", "--", "touch", marker}} {
 		cmd := exec.Command(binary, args...)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -38,14 +39,14 @@ func nonUTF8Name(t *testing.T, reloader string) {
 	if w, _ := s.readyEvents(); w["reloader"] != "watchman" {
 		t.Fatalf("watching %v, want watchman", w)
 	}
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 	bad := filepath.Join(dir, "bad-\xff\xfe.go")
 	forbidden := []string{"fallback", "failed"}
 	read := 1 // lines of out already checked (the first start's)
 	for i := range 3 {
 		ok := filepath.Join(dir, fmt.Sprintf("ok%d.go", i))
-		writeFile(t, bad, fmt.Sprintf("package main // %d\n", i))
-		writeFile(t, ok, "package main\n")
+		testkit.Write(t, bad, fmt.Sprintf("package main // %d\n", i))
+		testkit.Write(t, ok, "package main\n")
 		// The name comes no later than the ordinary file beside it: in the
 		// same batch, or an earlier one.
 		var seenBad bool
@@ -82,7 +83,7 @@ func awaitChanged(t *testing.T, out string, read int, want ...string) int {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		lines := waitFile(t, out, read+1)
+		lines := testkit.WaitLines(t, out, read+1)
 		var changed []string
 		for _, line := range lines[read:] {
 			_, quoted, _ := strings.Cut(line, " ")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -49,11 +50,11 @@ func TestRootDeletedRestartsWithoutFallback(t *testing.T) {
 			d := watchmantest.Start(t)
 			dir := t.TempDir()
 			root := filepath.Join(dir, "src")
-			writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+			testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 			if err := os.Mkdir(root, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			writeFile(t, filepath.Join(root, "a.go"), "package src\n")
+			testkit.Write(t, filepath.Join(root, "a.go"), "package src\n")
 			watchmantest.AgeFiles(t, spec.FileTime)
 			env := filepath.Join(t.TempDir(), "env")
 			s := startAutoreloadEnv(t, dir, []string{"WATCHMAN_SOCK=" + d.Sock}, "--reloader="+reloader,
@@ -61,7 +62,7 @@ func TestRootDeletedRestartsWithoutFallback(t *testing.T) {
 			if w, _ := s.readyEvents(); w["reloader"] != "watchman" {
 				t.Fatalf("watching %v, want watchman; log:\n%s", w, s.logText())
 			}
-			waitFile(t, env, 1)
+			testkit.WaitLines(t, env, 1)
 
 			if err := os.RemoveAll(root); err != nil {
 				t.Fatal(err)
@@ -72,7 +73,7 @@ func TestRootDeletedRestartsWithoutFallback(t *testing.T) {
 				t.Fatalf("changed %v, want the root %s; log:\n%s", changed.paths(), root, s.logText())
 			}
 			s.await("started", nil, "fallback", "failed")
-			if got := waitFile(t, env, 2)[1]; !strings.Contains(got, strconv.Quote(root)) {
+			if got := testkit.WaitLines(t, env, 2)[1]; !strings.Contains(got, strconv.Quote(root)) {
 				t.Errorf("AUTORELOAD_ENV and AUTORELOAD_CHANGED = %s, want the root %s", got, root)
 			}
 

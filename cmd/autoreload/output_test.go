@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestQuietLogsNothingButTrouble: -q leaves out every info line, through a
@@ -24,11 +26,11 @@ func TestQuietLogsNothingButTrouble(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, dir, "-q", "--", helper, "env", out)
-	waitFile(t, out, 1)
+	testkit.WaitLines(t, out, 1)
 	// A change from COMMAND's start on is seen, even before the watcher is
 	// ready (it takes its baseline from that moment).
-	writeFile(t, filepath.Join(dir, "a.txt"), "a")
-	waitFile(t, out, 2)
+	testkit.Write(t, filepath.Join(dir, "a.txt"), "a")
+	testkit.WaitLines(t, out, 2)
 	s.signal(syscall.SIGINT)
 	if code := s.wait(); code != 0 {
 		t.Fatalf("exit code = %d, want 0", code)
@@ -45,7 +47,7 @@ func TestVerboseNamesEachStop(t *testing.T) {
 	dir := t.TempDir()
 	s := startAutoreload(t, dir, "-v", "-s", "HUP", "--", "sleep", "1000")
 	first := s.ready()
-	writeFile(t, filepath.Join(dir, "a.txt"), "a")
+	testkit.Write(t, filepath.Join(dir, "a.txt"), "a")
 	e := s.await("stopping", nil, "exited", "started")
 	if e.pid() != first.pid() || e["signal"] != "SIGHUP" || e["level"] != "DEBUG" {
 		t.Errorf("stopping = %v, want pid %d, signal SIGHUP, level DEBUG", e, first.pid())
@@ -94,7 +96,7 @@ func TestJSONLogFields(t *testing.T) {
 		t.Errorf("started = %v, want a pid", started)
 	}
 	src := filepath.Join(dir, "a.txt")
-	writeFile(t, src, "a")
+	testkit.Write(t, src, "a")
 	changed := s.await("changed", nil, "started")
 	if changed["count"] != 1.0 || !slices.Contains(changed.paths(), src) {
 		t.Errorf("changed = %v, want paths [%s] and count 1", changed, src)
@@ -129,9 +131,9 @@ func TestExitedSaysWhatFollows(t *testing.T) {
 		if e.pid() != first.pid() || e["code"] != 1.0 || e["then"] != "wait" || e["stopped"] != nil {
 			t.Errorf("exited = %v, want pid %d, code 1, then wait, not stopped", e, first.pid())
 		}
-		writeFile(t, filepath.Join(dir, "a.txt"), "a")
+		testkit.Write(t, filepath.Join(dir, "a.txt"), "a")
 		second := s.await("started", nil, "exited")
-		writeFile(t, filepath.Join(dir, "a.txt"), "bb")
+		testkit.Write(t, filepath.Join(dir, "a.txt"), "bb")
 		e = s.await("exited", nil, "started")
 		if e.pid() != second.pid() || e["signal"] != "SIGTERM" || e["stopped"] != true || e["then"] != nil {
 			t.Errorf("exited = %v, want pid %d by SIGTERM, stopped, no then", e, second.pid())
@@ -143,7 +145,7 @@ func TestExitedSaysWhatFollows(t *testing.T) {
 		dir := t.TempDir()
 		s := startAutoreload(t, dir, "--log-format=text", "--", "sh", "-c", script)
 		s.awaitText("; waiting for changes")
-		writeFile(t, filepath.Join(dir, "a.txt"), "a")
+		testkit.Write(t, filepath.Join(dir, "a.txt"), "a")
 		s.awaitText("changed a.txt")
 		deadline := time.Now().Add(waitLimit)
 		for strings.Count(s.logText(), "started pid") < 2 {
@@ -152,7 +154,7 @@ func TestExitedSaysWhatFollows(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond) // polling the log, as awaitText does
 		}
-		writeFile(t, filepath.Join(dir, "a.txt"), "bb")
+		testkit.Write(t, filepath.Join(dir, "a.txt"), "bb")
 		s.awaitText(" by SIGTERM")
 		s.signal(syscall.SIGINT)
 		s.wait()
@@ -259,9 +261,9 @@ func TestTextLogEscapesControlCharactersInNames(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, dir, "--log-format=text", "--", helper, "env", out)
-	waitFile(t, out, 1)
-	writeFile(t, filepath.Join(dir, "red\x1b[31mname\rover.txt"), "a")
-	waitFile(t, out, 2)
+	testkit.WaitLines(t, out, 1)
+	testkit.Write(t, filepath.Join(dir, "red\x1b[31mname\rover.txt"), "a")
+	testkit.WaitLines(t, out, 2)
 	s.signal(syscall.SIGINT)
 	if code := s.wait(); code != 0 {
 		t.Fatalf("exit code = %d, want 0", code)

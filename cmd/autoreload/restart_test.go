@@ -10,21 +10,23 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 func TestRestartOnChangeWithEnv(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "main.go")
-	writeFile(t, src, "package main\n")
+	testkit.Write(t, src, "package main\n")
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, dir, "--", helper, "env", out)
 	first := s.ready()
-	if got := waitFile(t, out, 1); got[0] != `"true" ""` {
+	if got := testkit.WaitLines(t, out, 1); got[0] != `"true" ""` {
 		t.Fatalf("first start: AUTORELOAD_ENV and AUTORELOAD_CHANGED = %s, want \"true\" \"\"", got[0])
 	}
 
-	writeFile(t, src, "package main // changed\n")
+	testkit.Write(t, src, "package main // changed\n")
 	changed := s.await("changed", nil, "started")
 	if !slices.Contains(changed.paths(), src) {
 		t.Errorf("changed paths = %v, want %s among them", changed.paths(), src)
@@ -38,7 +40,7 @@ func TestRestartOnChangeWithEnv(t *testing.T) {
 		t.Fatalf("second start has the first pid %d", first.pid())
 	}
 	want := `"true" ` + strconv.Quote(src)
-	if got := waitFile(t, out, 2); got[1] != want {
+	if got := testkit.WaitLines(t, out, 2); got[1] != want {
 		t.Errorf("after the change: %s, want %s", got[1], want)
 	}
 
@@ -75,13 +77,13 @@ func TestOnExitWaitRestartsOnNextChange(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "a.txt")
-	writeFile(t, src, "1")
+	testkit.Write(t, src, "1")
 	s := startAutoreload(t, dir, "--", helper, "exit", "1")
 	s.ready()
 	if e := s.await("exited", nil, "started"); e["code"] != 1.0 {
 		t.Fatalf("exited = %v, want code 1", e)
 	}
-	writeFile(t, src, "22")
+	testkit.Write(t, src, "22")
 	// A start before the change would mean it did not wait.
 	s.await("changed", nil, "started")
 	s.await("started", nil)
@@ -134,13 +136,13 @@ func TestSIGUSR1RestartsByHand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, t.TempDir(), "--", helper, "env", out)
 	first := s.ready()
-	waitFile(t, out, 1) // the first COMMAND is up
+	testkit.WaitLines(t, out, 1) // the first COMMAND is up
 	s.signal(syscall.SIGUSR1)
 	if e := s.await("exited", nil, "started", "changed"); e.pid() != first.pid() {
 		t.Fatalf("exited = %v, want pid %d", e, first.pid())
 	}
 	s.await("started", nil, "changed")
-	if got := waitFile(t, out, 2); got[1] != `"true" ""` {
+	if got := testkit.WaitLines(t, out, 2); got[1] != `"true" ""` {
 		t.Errorf("manual restart: %s, want no changed paths", got[1])
 	}
 	s.stop()
@@ -153,14 +155,14 @@ func TestDebounceJoinsChanges(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "env")
 	s := startAutoreload(t, dir, "--debounce=3s", "--", helper, "env", out)
 	s.ready()
-	waitFile(t, out, 1)
-	writeFile(t, a, "a")
+	testkit.WaitLines(t, out, 1)
+	testkit.Write(t, a, "a")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), a) }, "exited", "started")
-	writeFile(t, b, "b")
+	testkit.Write(t, b, "b")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), b) }, "exited", "started")
 	s.await("exited", nil, "started")
 	s.await("started", nil, "exited")
-	got := waitFile(t, out, 2)[1]
+	got := testkit.WaitLines(t, out, 2)[1]
 	if !strings.Contains(got, a) || !strings.Contains(got, b) {
 		t.Errorf("AUTORELOAD_CHANGED = %s, want both %s and %s", got, a, b)
 	}
@@ -186,7 +188,7 @@ func TestLaterStartFailureWaitsForAFix(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	script := filepath.Join(dir, "run.sh")
-	writeFile(t, script, "#!/bin/sh\nexec sleep 1000\n")
+	testkit.Write(t, script, "#!/bin/sh\nexec sleep 1000\n")
 	if err := os.Chmod(script, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +197,7 @@ func TestLaterStartFailureWaitsForAFix(t *testing.T) {
 	if err := os.Chmod(script, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, script, "#!/bin/sh\nexec sleep 999\n")
+	testkit.Write(t, script, "#!/bin/sh\nexec sleep 999\n")
 	s.await("exited", nil, "started")
 	if e := s.await("failed", nil, "started"); !strings.Contains(e["error"].(string), "permission denied") {
 		t.Errorf("failed = %v, want permission denied", e)
@@ -203,7 +205,7 @@ func TestLaterStartFailureWaitsForAFix(t *testing.T) {
 	if err := os.Chmod(script, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, script, "#!/bin/sh\nexec sleep 1000\n") // a mode change alone is no change
+	testkit.Write(t, script, "#!/bin/sh\nexec sleep 1000\n") // a mode change alone is no change
 	s.await("changed", nil, "started")
 	s.await("started", nil)
 	s.stop()
@@ -224,16 +226,16 @@ func TestChangesDuringStopJoinTheRestart(t *testing.T) {
 		helper, state, release, out)
 	s := startAutoreload(t, dir, "--grace=1h", "--", "sh", "-c", script)
 	s.ready()
-	waitFile(t, state, 1)
-	writeFile(t, a, "a")
+	testkit.WaitLines(t, state, 1)
+	testkit.Write(t, a, "a")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), a) }, "exited", "started")
-	waitFile(t, state, 2) // the old COMMAND got the stop signal and is stopping
-	writeFile(t, b, "b")
+	testkit.WaitLines(t, state, 2) // the old COMMAND got the stop signal and is stopping
+	testkit.Write(t, b, "b")
 	s.await("changed", func(e event) bool { return slices.Contains(e.paths(), b) }, "exited", "started")
-	writeFile(t, release, "")
+	testkit.Write(t, release, "")
 	s.await("exited", nil, "started", "changed")
 	s.await("started", nil, "exited", "changed")
-	got := waitFile(t, out, 2)
+	got := testkit.WaitLines(t, out, 2)
 	if !slices.Contains(got, a) || !slices.Contains(got, b) {
 		t.Errorf("AUTORELOAD_CHANGED = %q, want both %s and %s", got, a, b)
 	}
@@ -264,13 +266,13 @@ func TestStopSignalFlag(t *testing.T) {
 			ready := filepath.Join(t.TempDir(), "ready")
 			s := startAutoreload(t, dir, "-s", c.flag, "--", "sh", "-c", `echo up >> "$1"; exec sleep 1000`, "sh", ready)
 			s.ready()
-			waitFile(t, ready, 1)
-			writeFile(t, filepath.Join(dir, "x.txt"), "x")
+			testkit.WaitLines(t, ready, 1)
+			testkit.Write(t, filepath.Join(dir, "x.txt"), "x")
 			if e := s.await("exited", nil, "started"); e["signal"] != c.want {
 				t.Errorf("exited = %v, want by %s", e, c.want)
 			}
 			s.await("started", nil)
-			waitFile(t, ready, 2)
+			testkit.WaitLines(t, ready, 2)
 			s.stop()
 		})
 	}

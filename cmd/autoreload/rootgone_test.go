@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -35,15 +36,15 @@ func TestRootRecreatedRestartsWithoutFallback(t *testing.T) {
 				t.Parallel()
 				d := watchmantest.Start(t)
 				dir := t.TempDir()
-				writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+				testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 				if tc.nested {
-					writeFile(t, filepath.Join(dir, ".watchmanconfig"), "{}")
+					testkit.Write(t, filepath.Join(dir, ".watchmanconfig"), "{}")
 				}
 				root := filepath.Join(dir, "src")
 				if err := os.Mkdir(root, 0o755); err != nil {
 					t.Fatal(err)
 				}
-				writeFile(t, filepath.Join(root, "a.go"), "package src\n")
+				testkit.Write(t, filepath.Join(root, "a.go"), "package src\n")
 				watchmantest.AgeFiles(t, spec.FileTime)
 				s := startAutoreloadEnv(t, dir, []string{"WATCHMAN_SOCK=" + d.Sock}, "--reloader="+reloader,
 					"--watchman-timeout=1s", "--watchman-retry=200ms", "--watch", root, "--", helper, "env", filepath.Join(t.TempDir(), "env"))
@@ -63,7 +64,7 @@ func TestRootRecreatedRestartsWithoutFallback(t *testing.T) {
 						t.Fatal(err)
 					}
 					file := filepath.Join(root, fmt.Sprintf("c%d.go", i))
-					writeFile(t, file, "package src\n")
+					testkit.Write(t, file, "package src\n")
 					if tc.gap == 0 {
 						awaitRootDeleted(s, what, root)
 					}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestSideCommandNeverDuringABuild: a side command waits for the build
@@ -25,9 +27,9 @@ run = "echo side >> `+log+`"
 `)
 	s := startAutoreload(t, dir)
 	awaitAll(s, []string{"build", "built", "watching", "started"})
-	writeFile(t, filepath.Join(dir, "main.go"), "package main")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main")
 	s.await("build", nil)
-	writeFile(t, filepath.Join(dir, "page.templ"), "x")
+	testkit.Write(t, filepath.Join(dir, "page.templ"), "x")
 	s.await("running", nil)
 	s.await("started", nil)
 	data, _ := os.ReadFile(log)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -40,7 +41,7 @@ func TestFilesWrittenBeforeStartNeverRestart(t *testing.T) {
 					}
 				}
 				for f := range files {
-					writeFile(t, filepath.Join(dir, fmt.Sprintf("gen%03d.go", f)), "package gen\n")
+					testkit.Write(t, filepath.Join(dir, fmt.Sprintf("gen%03d.go", f)), "package gen\n")
 				}
 				s := startAutoreloadEnv(t, dir, env, append(args, "--", "sleep", "1000")...)
 				launch(t, s, dir, i)

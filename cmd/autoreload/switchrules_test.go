@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -30,9 +31,9 @@ func TestSwitchBackFollowsIgnoreFileEdit(t *testing.T) {
 		}
 	}
 	gitignore := filepath.Join(dir, ".gitignore")
-	writeFile(t, gitignore, "/build/\n")
-	writeFile(t, filepath.Join(dir, "build", "old.go"), "package build\n")
-	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+	testkit.Write(t, gitignore, "/build/\n")
+	testkit.Write(t, filepath.Join(dir, "build", "old.go"), "package build\n")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 	watchmantest.AgeFiles(t, spec.FileTime)
 	s := startAutoreloadEnv(t, dir, []string{"WATCHMAN_SOCK=" + d.Sock},
 		"--reloader=auto", "--watchman-timeout=1s", "--watchman-retry=500ms", "--poll-interval=1h", "-v",

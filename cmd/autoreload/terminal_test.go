@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,12 +10,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // openPTY returns the two ends of a new pseudo-terminal.
@@ -65,7 +65,7 @@ func startTerminalLeader(t *testing.T, script string, env ...string) *terminalLe
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	tl.output = drain(master)
+	tl.output = testkit.Drain(master)
 	go func() { tl.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
@@ -124,7 +124,7 @@ func TestInteractiveCommand(t *testing.T) {
 	t.Parallel()
 	tl := startTerminalLeader(t, `stty -echo; read line; echo "got $line" > "$1"; sleep 1000`)
 	tl.send(t, "hello\n")
-	if got := waitFile(t, tl.out, 1); got[0] != "got hello" {
+	if got := testkit.WaitLines(t, tl.out, 1); got[0] != "got hello" {
 		t.Fatalf("COMMAND read %q, want \"got hello\"", got[0])
 	}
 	// A Ctrl-C that reaches sh between the echo and the fork of sleep is
@@ -147,11 +147,11 @@ func TestInteractiveCommand(t *testing.T) {
 func TestWatcherPanicLeavesTerminalClean(t *testing.T) {
 	t.Parallel()
 	tl := startTerminalLeader(t, `stty -echo; echo up > "$1"; sleep 1000 & sleep 1000`, "AUTORELOAD_FAULTS=watch-panic")
-	waitFile(t, tl.out, 1)
+	testkit.WaitLines(t, tl.out, 1)
 	awaitMarked(t, tl.mark, "sleep")
 	deadline := time.Now().Add(waitLimit)
 	for n := 0; ; n++ { // the watcher may not be ready yet: change until it sees one
-		writeFile(t, filepath.Join(tl.dir, "f"), strconv.Itoa(n))
+		testkit.Write(t, filepath.Join(tl.dir, "f"), strconv.Itoa(n))
 		select {
 		case err := <-tl.exited:
 			var exit *exec.ExitError
@@ -189,35 +189,14 @@ func TestCtrlZWithoutJobControl(t *testing.T) {
 	t.Parallel()
 	tl := startTerminalLeader(t, `while read line; do echo "got $line" >> "$1"; done; sleep 1000`)
 	tl.send(t, "before\n")
-	waitFile(t, tl.out, 1)
+	testkit.WaitLines(t, tl.out, 1)
 	tl.send(t, "\x1aafter\n") // Ctrl-Z, then a line
-	if got := waitFile(t, tl.out, 2); got[1] != "got after" {
+	if got := testkit.WaitLines(t, tl.out, 2); got[1] != "got after" {
 		t.Fatalf("COMMAND read %q after Ctrl-Z, want \"got after\"\n%s", got[1], tl.output())
 	}
 	tl.interrupt(t)
 }
 
-// drain reads the terminal's output, which must be read for the programs
-// on it to go on writing, and returns a function giving what was read, for
-// failure messages.
-func drain(master *os.File) func() string {
-	var mu sync.Mutex
-	var buf bytes.Buffer
-	go func() {
-		b := make([]byte, 4096)
-		for {
-			n, err := master.Read(b)
-			mu.Lock()
-			buf.Write(b[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return "terminal output:\n" + buf.String()
-	}
-}
+// drain is testkit.Drain, under the name ctrlc_test.go (being rebuilt
+// beside this change) calls it by.
+func drain(master *os.File) func() string { return testkit.Drain(master) }

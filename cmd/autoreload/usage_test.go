@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestBadInput: every bad input gets exactly one line on stderr naming the
@@ -16,7 +18,7 @@ func TestBadInput(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	notExec := filepath.Join(dir, "script.sh")
-	writeFile(t, notExec, "#!/bin/sh\n")
+	testkit.Write(t, notExec, "#!/bin/sh\n")
 	cases := []struct {
 		name string
 		args []string

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 func TestUnknownVariables(t *testing.T) {
@@ -94,7 +96,7 @@ func TestUnknownVariableWarnedOnce(t *testing.T) {
 		[]string{"AUTORELOAD_EXTS=go", "AUTORELOAD_ENV=true", "AUTORELOAD_CHANGED=/src/a.go"},
 		"-q", "--", helper, "env", out)
 	e := s.await("unknown variable", nil)
-	waitFile(t, out, 1) // COMMAND runs: autoreload takes signals
+	testkit.WaitLines(t, out, 1) // COMMAND runs: autoreload takes signals
 	if e["name"] != "AUTORELOAD_EXTS" || e["meant"] != "AUTORELOAD_EXT" || e["level"] != "WARN" {
 		t.Errorf("unknown variable = %v, want name AUTORELOAD_EXTS, meant AUTORELOAD_EXT, level WARN", e)
 	}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestReadmeFromFreshClone walks README.md's quick start as a new user
@@ -50,7 +52,7 @@ func TestReadmeFromFreshClone(t *testing.T) {
 	project := filepath.Join(scratch, "your-project")
 	starts := filepath.Join(scratch, "starts")
 	must(t, os.Mkdir(project, 0o755))
-	writeFile(t, filepath.Join(project, "go.mod"), "module example.com/yours\n\ngo 1.22\n")
+	testkit.Write(t, filepath.Join(project, "go.mod"), "module example.com/yours\n\ngo 1.22\n")
 	program := func(note string) string {
 		return `package main // ` + note + `
 
@@ -67,7 +69,7 @@ func main() {
 }
 `
 	}
-	writeFile(t, filepath.Join(project, "main.go"), program("first"))
+	testkit.Write(t, filepath.Join(project, "main.go"), program("first"))
 
 	args := strings.Fields(first)[1:] // the README's command, after "autoreload"
 	mark := "walkthrough-" + time.Now().Format("150405.000000000")
@@ -91,9 +93,9 @@ func main() {
 			t.Errorf("left behind: %v", left)
 		}
 	}()
-	waitFile(t, starts, 1)
+	testkit.WaitLines(t, starts, 1)
 	replaceFile(t, filepath.Join(project, "main.go"), program("second"))
-	waitFile(t, starts, 2)
+	testkit.WaitLines(t, starts, 2)
 	if !strings.Contains(log.String(), "autoreload: changed main.go") {
 		t.Errorf("no 'changed main.go' in the log:\n%s", log)
 	}

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestSpawnedWatchmanSurvivesRestarts: `watchman get-sockname` starts the
@@ -26,7 +28,7 @@ func TestSpawnedWatchmanSurvivesRestarts(t *testing.T) {
 sh -c 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > "$1"' sh "$FAKE_DAEMON_PID"
 echo '{"version": "4.9.0", "sockname": "/nonexistent/autoreload-test/sock"}'
 `
-	writeFile(t, filepath.Join(bin, "watchman"), fake)
+	testkit.Write(t, filepath.Join(bin, "watchman"), fake)
 	if err := os.Chmod(filepath.Join(bin, "watchman"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +38,7 @@ echo '{"version": "4.9.0", "sockname": "/nonexistent/autoreload-test/sock"}'
 		"PATH=" + bin + ":" + os.Getenv("PATH"), "WATCHMAN_SOCK=", "FAKE_DAEMON_PID=" + daemonPid,
 	}, "--reloader=auto", "--", helper, "env", out)
 	s.ready()
-	pidText := waitFile(t, daemonPid, 1)[0]
+	pidText := testkit.WaitLines(t, daemonPid, 1)[0]
 	pid, err := strconv.Atoi(strings.TrimSpace(pidText))
 	if err != nil {
 		t.Fatalf("daemon pid %q: %v", pidText, err)
@@ -55,11 +57,11 @@ echo '{"version": "4.9.0", "sockname": "/nonexistent/autoreload-test/sock"}'
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	waitFile(t, out, 1)
-	writeFile(t, filepath.Join(dir, "main.go"), "package main\n")
+	testkit.WaitLines(t, out, 1)
+	testkit.Write(t, filepath.Join(dir, "main.go"), "package main\n")
 	s.await("changed", nil, "started")
 	s.await("started", nil)
-	waitFile(t, out, 2)
+	testkit.WaitLines(t, out, 2)
 	if !exists(daemon) {
 		t.Fatal("a restart of COMMAND killed the Watchman daemon autoreload started")
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // The end-to-end tests of issue 16: --socket and --build with a real
@@ -129,14 +131,14 @@ func TestSocketServesThroughRestarts(t *testing.T) {
 	t.Parallel()
 	dir, out := t.TempDir(), t.TempDir()
 	src := filepath.Join(dir, "main.go")
-	writeFile(t, src, "package main\n")
+	testkit.Write(t, src, "package main\n")
 	info, version := filepath.Join(out, "info"), filepath.Join(out, "version")
-	writeFile(t, version, "v1")
+	testkit.Write(t, version, "v1")
 	addr := freeAddr(t)
 	s := startAutoreloadEnv(t, dir, []string{serverVar + "=1"},
 		append([]string{"--socket", "web=" + addr, "--"}, serverCommand(info, version)...)...)
 	first := s.ready()
-	got := strings.Fields(waitFile(t, info, 1)[0])
+	got := strings.Fields(testkit.WaitLines(t, info, 1)[0])
 	want := []string{strconv.Itoa(first.pid()), "1", "mine", "web", addr, "0,1,2,3"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("the server was given %q, want %q (pid, LISTEN_FDS, LISTEN_PID its own, LISTEN_FDNAMES, fd 3's address, descriptors)", got, want)
@@ -163,7 +165,7 @@ func TestSocketServesThroughRestarts(t *testing.T) {
 	if len(h.failures) > 0 {
 		t.Errorf("%d of %d requests failed through 8 restarts, the first: %s", len(h.failures), h.sent, h.failures[0])
 	}
-	for i, line := range waitFile(t, info, 9) {
+	for i, line := range testkit.WaitLines(t, info, 9) {
 		if f := strings.Fields(line); len(f) < 6 || f[2] != "mine" || f[4] != addr || f[5] != "0,1,2,3" {
 			t.Errorf("start %d was given %q", i+1, line)
 		}
@@ -248,10 +250,10 @@ func TestDescriptorsOfCommandAndBuild(t *testing.T) {
 			s := startSession(t, t.TempDir(), env, []*os.File{w}, args...)
 			s.await("built", nil, "build failed")
 			s.await("exited", nil)
-			if got := waitFile(t, cmdFDs, 1)[0]; got != tc.command {
+			if got := testkit.WaitLines(t, cmdFDs, 1)[0]; got != tc.command {
 				t.Errorf("COMMAND has descriptors %q, want %q", got, tc.command)
 			}
-			if got, want := waitFile(t, buildFDs, 1)[0], `0 1 2 | "" unset ""`; got != want {
+			if got, want := testkit.WaitLines(t, buildFDs, 1)[0], `0 1 2 | "" unset ""`; got != want {
 				t.Errorf("the build has descriptors and LISTEN_* %q, want %q", got, want)
 			}
 			s.stop()

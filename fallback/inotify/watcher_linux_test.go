@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // waitLimit bounds every wait for the kernel: generous on a loaded machine.
@@ -243,7 +245,7 @@ func TestNoLeakOverCycles(t *testing.T) {
 	for i := range 10 {
 		os.Mkdir(filepath.Join(dir, fmt.Sprint(i)), 0o755)
 	}
-	before := openFDs(t)
+	before := testkit.OpenFDs(t, os.Getpid())
 	for range 300 {
 		w, err := New(Options{})
 		if err != nil {
@@ -257,15 +259,7 @@ func TestNoLeakOverCycles(t *testing.T) {
 		w.Read(ctx)
 		w.Close()
 	}
-	if after := openFDs(t); after != before {
+	if after := testkit.OpenFDs(t, os.Getpid()); after != before {
 		t.Fatalf("%d descriptors open before 300 watchers, %d after", before, after)
 	}
-}
-
-func openFDs(t *testing.T) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip(err)
-	}
-	return len(entries)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // benchTree makes files in dirs directories (ten top directories, the
@@ -52,10 +53,10 @@ func benchTree(b *testing.B, files, dirs int) string {
 		}
 	}
 	for _, ignored := range []string{".git/objects/ab/cdef", "node_modules/lib/index.js", "pkg00/__pycache__/m.pyc"} {
-		write(b, filepath.Join(root, ignored), "")
+		testkit.Write(b, filepath.Join(root, ignored), "")
 	}
 	if done != "" {
-		write(b, done, "")
+		testkit.Write(b, done, "")
 	}
 	return root
 }

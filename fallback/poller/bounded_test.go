@@ -10,6 +10,7 @@ import (
 
 	"github.com/autoreload/autoreload/fallback/mounts"
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 func edenCheckout(t *testing.T, dir string) {
@@ -70,16 +71,16 @@ func TestBoundedEdenRootIsNeverListed(t *testing.T) {
 			opened := countOpens(p)
 			scanNow(t, p)
 
-			write(t, filepath.Join(dir, "a/other.go"), "not in the list")
-			write(t, used, "changed")
+			testkit.Write(t, filepath.Join(dir, "a/other.go"), "not in the list")
+			testkit.Write(t, used, "changed")
 			expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a/used.go": true})
-			write(t, filepath.Join(dir, "a/missing.go"), "created")
+			testkit.Write(t, filepath.Join(dir, "a/missing.go"), "created")
 			expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a/missing.go": true})
 
 			// Joining the list is no change; a change after it is one.
 			list.set(used, later)
 			expectNone(t, p, 200*time.Millisecond)
-			write(t, later, "changed")
+			testkit.Write(t, later, "changed")
 			expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"b/later.go": true})
 
 			if got := opened(); len(got) != 0 {
@@ -101,7 +102,7 @@ func TestBoundedEdenWithoutAListWatchesNothing(t *testing.T) {
 	p := newPoller(t, spec.Options{Watch: []string{dir}}, Options{Interval: 20 * time.Millisecond})
 	opened := countOpens(p)
 	scanNow(t, p)
-	write(t, filepath.Join(dir, "a.go"), "changed")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "changed")
 	expectNone(t, p, 300*time.Millisecond)
 	if got := opened(); len(got) != 0 {
 		t.Errorf("listed %q in an Eden checkout", got)
@@ -135,9 +136,9 @@ func TestBoundedEdenMountBelowARoot(t *testing.T) {
 	if !slices.Contains(opened(), dir) {
 		t.Fatalf("the root %s was not scanned: %q", dir, opened())
 	}
-	write(t, filepath.Join(dir, "a.go"), "changed")
-	write(t, filepath.Join(checkout, "c.go"), "changed, not in the list")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "changed")
+	testkit.Write(t, filepath.Join(checkout, "c.go"), "changed, not in the list")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
-	write(t, b, "changed")
+	testkit.Write(t, b, "changed")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"eden/src/b.go": true})
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // The reader's lstat passes a listed name to the kernel in place; any
@@ -16,7 +18,7 @@ func TestDirReaderStatsListedNamesInPlace(t *testing.T) {
 	dir := t.TempDir()
 	names := []string{"a.py", "ab.py", "with space", "new\nline", "\xff\xfe.py"}
 	for i, n := range names {
-		write(t, filepath.Join(dir, n), strings.Repeat("x", i+1))
+		testkit.Write(t, filepath.Join(dir, n), strings.Repeat("x", i+1))
 	}
 	fd, _, err := openDir(dir, true)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/autoreload/autoreload/fallback/inotify"
 	"github.com/autoreload/autoreload/fallback/mounts"
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // The event path's tests use an interval of an hour where only events can
@@ -90,16 +91,16 @@ func TestEventsDeliverEachKindOfChangeOnce(t *testing.T) {
 	}
 	at := func(name string) string { return filepath.Join(dir, name) }
 
-	write(t, at("a.go"), "modified")
+	testkit.Write(t, at("a.go"), "modified")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
-	write(t, at("sub/new.go"), "created")
+	testkit.Write(t, at("sub/new.go"), "created")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"sub/new.go": true})
 	os.Remove(at("gone.go"))
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"gone.go": false})
-	write(t, at(".a.go.tmp"), "saved")
+	testkit.Write(t, at(".a.go.tmp"), "saved")
 	os.Rename(at(".a.go.tmp"), at("a.go"))
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
-	write(t, at("fresh/deeper/c.go"), "in a directory made a moment before")
+	testkit.Write(t, at("fresh/deeper/c.go"), "in a directory made a moment before")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"fresh/deeper/c.go": true})
 	if s := p.Stats(); s.WatchedDirs != 4 {
 		t.Errorf("%d directories watched, want 4 with the new ones", s.WatchedDirs)
@@ -167,9 +168,9 @@ func TestEventsSkipIgnoredDirectories(t *testing.T) {
 	if s := p.Stats(); s.WatchedDirs != 1 {
 		t.Fatalf("%d directories watched, want only the root", s.WatchedDirs)
 	}
-	write(t, filepath.Join(dir, "node_modules/m/x.go"), "changed")
-	write(t, filepath.Join(dir, "build/y.go"), "changed")
-	write(t, filepath.Join(dir, "build/new/z.go"), "new")
+	testkit.Write(t, filepath.Join(dir, "node_modules/m/x.go"), "changed")
+	testkit.Write(t, filepath.Join(dir, "build/y.go"), "changed")
+	testkit.Write(t, filepath.Join(dir, "build/new/z.go"), "new")
 	expectNone(t, p, 200*time.Millisecond)
 }
 
@@ -196,9 +197,9 @@ func TestEventsOnAWatchLimitPollThatSubtree(t *testing.T) {
 	if n := strings.Count(logs.String(), "sysctl=fs.inotify.max_user_watches"); n != 1 {
 		t.Fatalf("the sysctl named %d times, want one warning:\n%s", n, logs)
 	}
-	write(t, filepath.Join(dir, "full/deep/c.go"), "changed")
+	testkit.Write(t, filepath.Join(dir, "full/deep/c.go"), "changed")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"full/deep/c.go": true})
-	write(t, filepath.Join(dir, "a.go"), "changed") // the rest still on events
+	testkit.Write(t, filepath.Join(dir, "a.go"), "changed") // the rest still on events
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
 }
 
@@ -221,7 +222,7 @@ func TestEventsOverflowRewatchesAReplacedDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"sub/b.go": false})
-	write(t, filepath.Join(sub, "c.go"), "in the new directory")
+	testkit.Write(t, filepath.Join(sub, "c.go"), "in the new directory")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"sub/c.go": true})
 }
 
@@ -232,8 +233,8 @@ func TestEventsOverflowScansEverything(t *testing.T) {
 		return slices.ContainsFunc(b, func(e inotify.Event) bool { return e.Name == "lost.go" })
 	}}
 	p, logs := eventPoller(t, dir, Options{Interval: never, Faults: faults})
-	write(t, filepath.Join(dir, "sub/b.go"), "changed before") // in the same batch, maybe
-	write(t, filepath.Join(dir, "lost.go"), "its event is lost")
+	testkit.Write(t, filepath.Join(dir, "sub/b.go"), "changed before") // in the same batch, maybe
+	testkit.Write(t, filepath.Join(dir, "lost.go"), "its event is lost")
 	got := changes(dir, next(t, p, 10*time.Second))
 	if !got["lost.go"] {
 		got2 := changes(dir, next(t, p, 10*time.Second))
@@ -265,7 +266,7 @@ func TestEventsUntrustedFilesystemPolls(t *testing.T) {
 	if !strings.Contains(logs.String(), "fstype=nfs4") {
 		t.Errorf("the polled filesystem is not logged:\n%s", logs)
 	}
-	write(t, filepath.Join(dir, "share/b.go"), "changed on the server")
+	testkit.Write(t, filepath.Join(dir, "share/b.go"), "changed on the server")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"share/b.go": true})
 }
 
@@ -329,8 +330,8 @@ func TestEventsHeldByAVCSLock(t *testing.T) {
 	os.Mkdir(filepath.Join(dir, ".git"), 0o755)
 	p, _ := eventPoller(t, dir, Options{Interval: 50 * time.Millisecond})
 	lock := filepath.Join(dir, ".git", "index.lock")
-	write(t, lock, "")
-	write(t, filepath.Join(dir, "a.go"), "checked out")
+	testkit.Write(t, lock, "")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "checked out")
 	expectNone(t, p, 200*time.Millisecond)
 	os.Remove(lock)
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
@@ -339,22 +340,22 @@ func TestEventsHeldByAVCSLock(t *testing.T) {
 func TestEventsReleasedForWatchman(t *testing.T) {
 	dir := t.TempDir()
 	tree(t, dir, map[string]string{"a.go": "a", "sub/b.go": "b"})
-	base := inotifyFDs(t)
+	base := testkit.InotifyFDs(t, os.Getpid())
 	p, _ := eventPoller(t, dir, Options{Interval: 50 * time.Millisecond})
-	if inotifyFDs(t) != base+1 {
-		t.Fatalf("%d inotify descriptors, want %d", inotifyFDs(t), base+1)
+	if testkit.InotifyFDs(t, os.Getpid()) != base+1 {
+		t.Fatalf("%d inotify descriptors, want %d", testkit.InotifyFDs(t, os.Getpid()), base+1)
 	}
 	p.ReleaseWatches()
-	if n := inotifyFDs(t); n != base {
+	if n := testkit.InotifyFDs(t, os.Getpid()); n != base {
 		t.Fatalf("%d inotify descriptors after ReleaseWatches, want %d", n, base)
 	}
-	write(t, filepath.Join(dir, "sub/b.go"), "seen by a scan")
+	testkit.Write(t, filepath.Join(dir, "sub/b.go"), "seen by a scan")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"sub/b.go": true})
 	if s := p.Stats(); s.Events {
 		t.Fatalf("Stats after release = %+v", s)
 	}
 	p.ResumeEvents()
-	write(t, filepath.Join(dir, "a.go"), "seen by a scan or an event")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "seen by a scan or an event")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
 	if s := p.Stats(); !s.Events || s.WatchedDirs != 2 {
 		t.Fatalf("Stats after resume = %+v", s)
@@ -369,7 +370,7 @@ func TestEventsResumedWatchFileRoots(t *testing.T) {
 	}
 	dir := t.TempDir()
 	main := filepath.Join(dir, "main.go")
-	write(t, main, "a")
+	testkit.Write(t, main, "a")
 	p := newPoller(t, spec.Options{Watch: []string{main}}, Options{Interval: never})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -377,11 +378,11 @@ func TestEventsResumedWatchFileRoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.ReleaseWatches()
-	write(t, main, "seen by a scan")
+	testkit.Write(t, main, "seen by a scan")
 	next(t, p, 10*time.Second)
 	p.ResumeEvents()
 	expectNone(t, p, 300*time.Millisecond) // a new watcher meanwhile
-	write(t, main, "seen by an event")
+	testkit.Write(t, main, "seen by an event")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"main.go": true})
 }
 
@@ -392,7 +393,7 @@ func TestEventsLeakNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fds := openFDs(t)
+	fds := testkit.OpenFDs(t, os.Getpid())
 	for range 50 {
 		p := New(sp, Options{Interval: never})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
@@ -401,31 +402,9 @@ func TestEventsLeakNothing(t *testing.T) {
 		p.ReleaseWatches()
 		p.Close()
 	}
-	if n := openFDs(t); n != fds {
+	if n := testkit.OpenFDs(t, os.Getpid()); n != fds {
 		t.Fatalf("%d descriptors open after 50 pollers, %d before", n, fds)
 	}
-}
-
-func openFDs(t *testing.T) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip(err)
-	}
-	return len(entries)
-}
-
-func inotifyFDs(t *testing.T) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip(err)
-	}
-	n := 0
-	for _, e := range entries {
-		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == "anon_inode:inotify" {
-			n++
-		}
-	}
-	return n
 }
 
 // TestEventsAboutUnselectedFilesHoldNothing: a churn of files the spec
@@ -435,13 +414,13 @@ func TestEventsAboutUnselectedFilesHoldNothing(t *testing.T) {
 	dir := t.TempDir()
 	p, _ := eventPoller(t, dir, Options{Interval: never})
 	for i := range 200 {
-		write(t, filepath.Join(dir, fmt.Sprintf("obj%d.o", i)), "x")
+		testkit.Write(t, filepath.Join(dir, fmt.Sprintf("obj%d.o", i)), "x")
 	}
 	expectNone(t, p, 500*time.Millisecond) // the events are read and looked at
 	if p.hb.events != 0 || p.hb.burst || len(p.dirty) != 0 {
 		t.Fatalf("after unselected churn: %d events held, burst %v, %d directories noted", p.hb.events, p.hb.burst, len(p.dirty))
 	}
-	write(t, filepath.Join(dir, "a.go"), "saved")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "saved")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
 }
 
@@ -489,7 +468,7 @@ func TestEventsWithoutAnInstancePoll(t *testing.T) {
 	if s := p.Stats(); s.Events {
 		t.Fatalf("Stats = %+v, want no events", s)
 	}
-	write(t, filepath.Join(dir, "a.go"), "polled")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "polled")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"a.go": true})
 	if n := strings.Count(logs.String(), "sysctl=fs.inotify.max_user_instances"); n != 1 {
 		t.Errorf("the sysctl named %d times, want once:\n%s", n, logs)
@@ -520,6 +499,6 @@ func TestEventsRootDeletedAndBack(t *testing.T) {
 	if s := p.Stats(); s.WatchedDirs != 1 {
 		t.Errorf("%d directories watched after the root came back, want 1", s.WatchedDirs)
 	}
-	write(t, filepath.Join(dir, "c.go"), "by event")
+	testkit.Write(t, filepath.Join(dir, "c.go"), "by event")
 	expect(t, dir, next(t, p, 10*time.Second), map[string]bool{"c.go": true})
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // BenchmarkScanIgnoredNodeModules scans, side by side, a repository of
@@ -22,7 +23,7 @@ func BenchmarkScanIgnoredNodeModules(b *testing.B) {
 	if out, err := exec.Command("git", "init", "-q", root).CombinedOutput(); err != nil {
 		b.Fatalf("git init: %v: %s", err, out)
 	}
-	write(b, filepath.Join(root, ".gitignore"), "node_modules/\n")
+	testkit.Write(b, filepath.Join(root, ".gitignore"), "node_modules/\n")
 	makeFiles(b, filepath.Join(root, "src"), 1_000, 50)
 	makeFiles(b, filepath.Join(root, "node_modules"), 50_000, 1_000)
 	for _, c := range []struct {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -162,7 +163,7 @@ func TestPollerIgnoredWritesAreQuiet(t *testing.T) {
 			t.Fatalf("the poller lstat'ed %s inside an ignored directory", s)
 		}
 	}
-	write(t, filepath.Join(dir, "main.go"), "changed")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "changed")
 	expect(t, dir, scanNow(t, p), map[string]bool{"main.go": true})
 }
 
@@ -184,32 +185,32 @@ func TestPollerReloadsIgnoreFiles(t *testing.T) {
 	}
 
 	// Un-ignore build/, ignore gen/: nothing to report.
-	write(t, filepath.Join(dir, ".gitignore"), "/gen/\n")
+	testkit.Write(t, filepath.Join(dir, ".gitignore"), "/gen/\n")
 	expectQuiet(t, p, dir, 2)
 	if got := p.trackedPaths(); !slices.Equal(got, []string{filepath.Join(dir, "build/out.go"), filepath.Join(dir, "main.go"), filepath.Join(dir, "src/s.go")}) {
 		t.Fatalf("after the reload the poller tracks %q", got)
 	}
-	write(t, filepath.Join(dir, "gen", "g.go"), "ignored now")
-	write(t, filepath.Join(dir, "build", "out.go"), "watched now")
+	testkit.Write(t, filepath.Join(dir, "gen", "g.go"), "ignored now")
+	testkit.Write(t, filepath.Join(dir, "build", "out.go"), "watched now")
 	expect(t, dir, scanNow(t, p), map[string]bool{"build/out.go": true})
 
 	// A nested .gitignore appearing, and a file created with it.
-	write(t, filepath.Join(dir, "src", ".gitignore"), "s.go\n")
-	write(t, filepath.Join(dir, "src", "new.go"), "")
+	testkit.Write(t, filepath.Join(dir, "src", ".gitignore"), "s.go\n")
+	testkit.Write(t, filepath.Join(dir, "src", "new.go"), "")
 	expect(t, dir, scanNow(t, p), map[string]bool{"src/new.go": true})
-	write(t, filepath.Join(dir, "src", "s.go"), "ignored now")
+	testkit.Write(t, filepath.Join(dir, "src", "s.go"), "ignored now")
 	expectQuiet(t, p, dir, 1)
 
 	// info/exclude changes the rules of every directory.
-	write(t, filepath.Join(dir, ".git", "info", "exclude"), "main.go\n")
+	testkit.Write(t, filepath.Join(dir, ".git", "info", "exclude"), "main.go\n")
 	expectQuiet(t, p, dir, 1)
-	write(t, filepath.Join(dir, "main.go"), "ignored now")
+	testkit.Write(t, filepath.Join(dir, "main.go"), "ignored now")
 	expectQuiet(t, p, dir, 1)
 
 	// With a spec that selects it, the ignore file is a change itself.
 	p2 := newPoller(t, spec.Options{Watch: []string{dir}}, Options{})
 	scanNow(t, p2)
-	write(t, filepath.Join(dir, ".gitignore"), "/gen/\n/build/\n")
+	testkit.Write(t, filepath.Join(dir, ".gitignore"), "/gen/\n/build/\n")
 	expect(t, dir, scanNow(t, p2), map[string]bool{".gitignore": true})
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -23,17 +24,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func tree(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for rel, data := range files {
-		write(t, filepath.Join(dir, rel), data)
-	}
-}
-
-func write(t testing.TB, path, data string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
+		testkit.Write(t, filepath.Join(dir, rel), data)
 	}
 }
 
@@ -116,20 +107,20 @@ func TestPollerEveryKindOfChangeOnce(t *testing.T) {
 	at := func(name string) string { return filepath.Join(dir, name) }
 	fi, _ := os.Stat(at("mtime.go"))
 	os.Chtimes(at("mtime.go"), time.Time{}, fi.ModTime().Add(time.Nanosecond)) // one nanosecond later
-	write(t, at("size.go"), "12")
+	testkit.Write(t, at("size.go"), "12")
 	os.Chtimes(at("size.go"), time.Time{}, fi.ModTime()) // same mtime, new size
 	os.Chtimes(at("older.go"), time.Time{}, fi.ModTime().Add(-time.Hour))
 	// Same size and mtime, new inode: only the inode tells.
 	ino, _ := os.Stat(at("inode.go"))
-	write(t, at("inode.tmp"), "same")
+	testkit.Write(t, at("inode.tmp"), "same")
 	os.Chtimes(at("inode.tmp"), time.Time{}, ino.ModTime())
 	os.Rename(at("inode.tmp"), at("inode.go"))
 	os.Remove(at("gone.go"))
-	write(t, at("atomic.go.tmp~"), "new content") // an editor's atomic save
+	testkit.Write(t, at("atomic.go.tmp~"), "new content") // an editor's atomic save
 	os.Rename(at("atomic.go.tmp~"), at("atomic.go"))
 	os.Rename(at("moved.go"), at("d/moved.go"))
-	write(t, at("new.go"), "n")
-	write(t, at("newdir/z.go"), "z")
+	testkit.Write(t, at("new.go"), "n")
+	testkit.Write(t, at("newdir/z.go"), "z")
 	os.RemoveAll(at("d/e"))
 
 	expect(t, dir, scanNow(t, p), map[string]bool{
@@ -141,10 +132,10 @@ func TestPollerEveryKindOfChangeOnce(t *testing.T) {
 
 	// A directory replaced by a file of the same name, and back.
 	os.RemoveAll(at("newdir"))
-	write(t, at("newdir"), "now a file")
+	testkit.Write(t, at("newdir"), "now a file")
 	expect(t, dir, scanNow(t, p), map[string]bool{"newdir/z.go": false, "newdir": true})
 	os.Remove(at("newdir"))
-	write(t, at("newdir/z.go"), "z")
+	testkit.Write(t, at("newdir/z.go"), "z")
 	expect(t, dir, scanNow(t, p), map[string]bool{"newdir": false, "newdir/z.go": true})
 	expectQuiet(t, p, dir, 3)
 }
@@ -155,7 +146,7 @@ func TestPollerSpecSelection(t *testing.T) {
 	p := newPoller(t, spec.Options{Watch: []string{dir}, Patterns: []string{"*.go"}, Ignores: []string{"vendor/", "*_test.go"}}, Options{})
 	scanNow(t, p)
 	for _, rel := range []string{"a.go", "a.txt", "vendor/v.go", "x/a_test.go", "b.go", "b.txt", "vendor/w.go", "x/b.go.swp"} {
-		write(t, filepath.Join(dir, rel), "changed")
+		testkit.Write(t, filepath.Join(dir, rel), "changed")
 	}
 	expect(t, dir, scanNow(t, p), map[string]bool{"a.go": true, "b.go": true})
 }
@@ -163,15 +154,15 @@ func TestPollerSpecSelection(t *testing.T) {
 func TestPollerFileRoot(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "settings.yaml")
-	write(t, file, "a")
+	testkit.Write(t, file, "a")
 	p := newPoller(t, spec.Options{Watch: []string{file}}, Options{})
 	scanNow(t, p)
-	write(t, file, "ab")
+	testkit.Write(t, file, "ab")
 	expect(t, dir, scanNow(t, p), map[string]bool{"settings.yaml": true})
 	os.Remove(file)
 	expect(t, dir, scanNow(t, p), map[string]bool{"settings.yaml": false})
 	expectQuiet(t, p, dir, 2)
-	write(t, file, "c")
+	testkit.Write(t, file, "c")
 	expect(t, dir, scanNow(t, p), map[string]bool{"settings.yaml": true})
 }
 
@@ -210,7 +201,7 @@ func TestPollerTimeBaseline(t *testing.T) {
 	os.MkdirAll(at("pycache/__pycache__"), 0o755)
 	touch("pycache/__pycache__") // gained only an ignored entry
 	touch("pycache")
-	write(t, at("grew/other.txt"), "")
+	testkit.Write(t, at("grew/other.txt"), "")
 	touch("grew/other.txt") // gained only an unselected entry
 	touch("grew")
 	touch("explained/new.py")
@@ -245,7 +236,7 @@ func TestPollerTimeBaseline(t *testing.T) {
 
 func TestPollerNeverStatsIgnored(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, ".watchmanconfig"), `{"ignore_dirs": ["build"]}`)
+	testkit.Write(t, filepath.Join(dir, ".watchmanconfig"), `{"ignore_dirs": ["build"]}`)
 	tree(t, dir, map[string]string{
 		"main.go": "", "README.md": "",
 		"node_modules/a/b.go": "", "x/node_modules/c.go": "", ".git/HEAD": "", "sub/.hg/store": "",
@@ -272,8 +263,8 @@ func TestPollerFileRootInsideDirRoot(t *testing.T) {
 	tree(t, dir, map[string]string{"a.go": "", "Makefile": ""})
 	p := newPoller(t, spec.Options{Watch: []string{dir, filepath.Join(dir, "a.go"), filepath.Join(dir, "Makefile")}, Patterns: []string{"*.go"}}, Options{})
 	scanNow(t, p)
-	write(t, filepath.Join(dir, "a.go"), "1")
-	write(t, filepath.Join(dir, "Makefile"), "1")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "1")
+	testkit.Write(t, filepath.Join(dir, "Makefile"), "1")
 	expect(t, dir, scanNow(t, p), map[string]bool{"a.go": true, "Makefile": true})
 }
 
@@ -297,7 +288,7 @@ func TestPollerNext(t *testing.T) {
 		got <- b
 	}()
 	<-scanned
-	write(t, filepath.Join(dir, "b.go"), "")
+	testkit.Write(t, filepath.Join(dir, "b.go"), "")
 	select {
 	case b := <-got:
 		expect(t, dir, b, map[string]bool{"b.go": true})
@@ -345,7 +336,7 @@ func TestPollerCancelledScanLosesNothing(t *testing.T) {
 	scanNow(t, p)
 	want := map[string]bool{}
 	for rel := range files {
-		write(t, filepath.Join(dir, rel), "22")
+		testkit.Write(t, filepath.Join(dir, rel), "22")
 		want[rel] = true
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -407,17 +398,17 @@ func TestPollerListingOrderHint(t *testing.T) {
 	expectQuiet(t, p, dir, 2) // the second records the listing order
 	for i := range 40 {
 		name := fmt.Sprintf("f%02d.go", i)
-		write(t, filepath.Join(dir, name), strings.Repeat("y", i+2))
+		testkit.Write(t, filepath.Join(dir, name), strings.Repeat("y", i+2))
 		expect(t, dir, scanNow(t, p), map[string]bool{name: true})
 	}
 	// Same number of entries, different names: positions shift.
 	os.Remove(filepath.Join(dir, "f07.go"))
-	write(t, filepath.Join(dir, "g07.go"), "g")
+	testkit.Write(t, filepath.Join(dir, "g07.go"), "g")
 	os.Remove(filepath.Join(dir, "n09.txt"))
-	write(t, filepath.Join(dir, "f09.go.txt"), "not selected")
+	testkit.Write(t, filepath.Join(dir, "f09.go.txt"), "not selected")
 	expect(t, dir, scanNow(t, p), map[string]bool{"f07.go": false, "g07.go": true})
 	expectQuiet(t, p, dir, 3)
-	write(t, filepath.Join(dir, "f39.go"), "last")
+	testkit.Write(t, filepath.Join(dir, "f39.go"), "last")
 	expect(t, dir, scanNow(t, p), map[string]bool{"f39.go": true})
 	if n := p.tracked(); n != 40 {
 		t.Fatalf("tracked %d files, want 40", n)

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // Names, links and a tree that changes under the walk: skipped or handled,
@@ -29,7 +30,7 @@ func TestPollerBadNames(t *testing.T) {
 	expectQuiet(t, p, dir, 3)
 	want := map[string]bool{}
 	for rel := range files {
-		write(t, filepath.Join(dir, rel), "v22")
+		testkit.Write(t, filepath.Join(dir, rel), "v22")
 		want[rel] = true
 	}
 	expect(t, dir, scanNow(t, p), want)
@@ -61,8 +62,8 @@ func TestPollerVanishingFiles(t *testing.T) {
 	p := newPoller(t, spec.Options{Watch: []string{dir}}, Options{})
 	scanNow(t, p)
 	p.workers = 1
-	write(t, filepath.Join(dir, "fleeting.go"), "")
-	write(t, filepath.Join(dir, "b.go"), "changed")
+	testkit.Write(t, filepath.Join(dir, "fleeting.go"), "")
+	testkit.Write(t, filepath.Join(dir, "b.go"), "changed")
 	// Between the listing and the lstat, a.go and fleeting.go go away,
 	// and so does sub before it is opened.
 	p.onStat = func(d, name string) {
@@ -103,8 +104,8 @@ func TestPollerUnreadableDir(t *testing.T) {
 	}
 	denied.Store(true)
 	expectQuiet(t, p, dir, 2)
-	write(t, filepath.Join(locked, "b.go"), "changed while unreadable")
-	write(t, filepath.Join(dir, "a.go"), "changed")
+	testkit.Write(t, filepath.Join(locked, "b.go"), "changed while unreadable")
+	testkit.Write(t, filepath.Join(dir, "a.go"), "changed")
 	expect(t, dir, scanNow(t, p), map[string]bool{"a.go": true})
 	denied.Store(false)
 	expect(t, dir, scanNow(t, p), map[string]bool{"locked/b.go": true})

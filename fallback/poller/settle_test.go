@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestPollerSettlesAWriteInProgress: a scan that catches a file half
@@ -16,7 +17,7 @@ import (
 func TestPollerSettlesAWriteInProgress(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "server.bin")
-	write(t, path, "old")
+	testkit.Write(t, path, "old")
 	p := newPoller(t, spec.Options{Watch: []string{dir}}, Options{Interval: 10 * time.Millisecond, NoEvents: true})
 	scanNow(t, p)
 
@@ -62,18 +63,18 @@ func TestPollerSettleRecordsNestedAndFileRoots(t *testing.T) {
 	dir := t.TempDir()
 	deep := filepath.Join(dir, "a", "b", "c.go")
 	other := filepath.Join(t.TempDir(), "single.go")
-	write(t, deep, "1")
-	write(t, other, "1")
+	testkit.Write(t, deep, "1")
+	testkit.Write(t, other, "1")
 	p := newPoller(t, spec.Options{Watch: []string{dir, other}}, Options{Interval: 10 * time.Millisecond, NoEvents: true})
 	scanNow(t, p)
-	write(t, deep, "22")
-	write(t, other, "22")
+	testkit.Write(t, deep, "22")
+	testkit.Write(t, other, "22")
 	looks := 0
 	p.onSettle = func() {
 		looks++
 		if looks == 1 {
-			write(t, deep, "333")
-			write(t, other, "333")
+			testkit.Write(t, deep, "333")
+			testkit.Write(t, other, "333")
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // TestPollerTransientInOneBatchIsNoChange: a file that one scan saw
@@ -21,9 +22,9 @@ func TestPollerTransientInOneBatchIsNoChange(t *testing.T) {
 	p := newPoller(t, spec.Options{Watch: []string{dir}}, Options{Interval: time.Millisecond, NoEvents: true})
 	scanNow(t, p)
 
-	write(t, lock, "")
+	testkit.Write(t, lock, "")
 	tmp := filepath.Join(dir, "sedAb12Cd.go") // the spec here selects *.go
-	write(t, tmp, "2")
+	testkit.Write(t, tmp, "2")
 	if !step(t, p) {
 		t.Fatal("a scan while index.lock exists was not held back")
 	}
@@ -52,7 +53,7 @@ func TestPollerVanishedCreationSeenByAScan(t *testing.T) {
 	scanNow(t, p)
 
 	tmp := filepath.Join(dir, ".app.txt.tmp")
-	write(t, tmp, "2")
+	testkit.Write(t, tmp, "2")
 	looks := 0
 	p.onSettle = func() {
 		looks++
@@ -71,7 +72,7 @@ func TestPollerVanishedCreationSeenByAScan(t *testing.T) {
 	expectQuiet(t, p, dir, 3)
 
 	// The same name, created again and kept, is a change.
-	write(t, tmp, "3")
+	testkit.Write(t, tmp, "3")
 	expect(t, dir, scanNow(t, p), map[string]bool{".app.txt.tmp": true})
 }
 
@@ -84,7 +85,7 @@ func TestEventsVanishedCreationWaitsForTheRename(t *testing.T) {
 	tree(t, dir, map[string]string{"app.go": "1"})
 	p, _ := eventPoller(t, dir, Options{Interval: time.Hour})
 	tmp := filepath.Join(dir, ".app.go.tmp.go")
-	write(t, tmp, "2")
+	testkit.Write(t, tmp, "2")
 	awaitPending(t, p, tmp)
 	if err := os.Rename(tmp, filepath.Join(dir, "app.go")); err != nil {
 		t.Fatal(err)
@@ -105,7 +106,7 @@ func TestEventsSlowTransientWaitsForTheRename(t *testing.T) {
 	tree(t, dir, map[string]string{"app.go": "1"})
 	p, _ := eventPoller(t, dir, Options{Interval: time.Hour})
 	tmp := filepath.Join(dir, "sedAb12Cd.go") // the spec here selects *.go
-	write(t, tmp, "2")
+	testkit.Write(t, tmp, "2")
 	awaitPending(t, p, tmp)
 	if p.ready(time.Now().Add(4 * settlePeriod)) {
 		t.Fatalf("a batch of only the new %s would go out after %s", tmp, 4*settlePeriod)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 func testLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
@@ -32,13 +33,13 @@ func TestPollerHoldsBackDuringGitLock(t *testing.T) {
 	p := newPoller(t, spec.Options{Watch: []string{root}}, Options{Interval: time.Millisecond})
 	scanNow(t, p)
 
-	write(t, lock, "")
-	write(t, filepath.Join(root, "a.go"), "22")
+	testkit.Write(t, lock, "")
+	testkit.Write(t, filepath.Join(root, "a.go"), "22")
 	if !step(t, p) {
 		t.Fatal("a scan while index.lock exists was not held back")
 	}
-	write(t, filepath.Join(root, "b.go"), "22")
-	write(t, filepath.Join(root, "a.go"), "333")
+	testkit.Write(t, filepath.Join(root, "b.go"), "22")
+	testkit.Write(t, filepath.Join(root, "a.go"), "333")
 	if !step(t, p) {
 		t.Fatal("second scan while index.lock exists was not held back")
 	}
@@ -61,7 +62,7 @@ func TestPollerLockDuringWalk(t *testing.T) {
 	p := newPoller(t, spec.Options{Watch: []string{repo}}, Options{})
 	scanNow(t, p)
 	lock := filepath.Join(repo, ".hg", "wlock")
-	write(t, filepath.Join(repo, "a.go"), "22")
+	testkit.Write(t, filepath.Join(repo, "a.go"), "22")
 	p.onStat = func(string, string) { os.Symlink("host:1234", lock) } // hg's locks are symlinks
 	if !step(t, p) {
 		t.Fatal("a scan during which wlock appeared was not held back")
@@ -84,7 +85,7 @@ func TestPollerStaleLock(t *testing.T) {
 	p := newPoller(t, spec.Options{Watch: []string{repo}}, Options{Logger: testLogger(&logs)})
 	scanNow(t, p)
 	for i := range 3 {
-		write(t, filepath.Join(repo, "a.go"), strings.Repeat("x", i+2))
+		testkit.Write(t, filepath.Join(repo, "a.go"), strings.Repeat("x", i+2))
 		if step(t, p) {
 			t.Fatalf("scan %d held back by a lock older than %v", i, staleLockAge)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -22,7 +23,7 @@ func trickyTree(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": ["build", "src/gen"]}`)
+	testkit.Write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": ["build", "src/gen"]}`)
 	var files []string
 	for _, dir := range []string{"", "src/", "src/app/", "src/dir with space/", "src/.hidden/", "src/{b,r}/", "src/new\nline/", "docs/", "src/a.b/"} {
 		for _, name := range []string{
@@ -43,7 +44,7 @@ func trickyTree(t *testing.T) string {
 		"src/dir-\xe9t\xe9/x.go", "src/dir-\xe9t\xe9/y\xff.py",
 	)
 	for _, f := range files {
-		write(t, filepath.Join(project, f), f)
+		testkit.Write(t, filepath.Join(project, f), f)
 	}
 	for link, target := range map[string]string{
 		"link.go": "main.go", "src/dirlink": "app", "dangling.py": "missing", "self": "self",

@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/autoreload/autoreload/watchman/bser"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -85,13 +85,6 @@ func realRoot(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(root, ".watchmanconfig"), "{}")
+	testkit.Write(t, filepath.Join(root, ".watchmanconfig"), "{}")
 	return root
-}
-
-func writeFile(t testing.TB, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

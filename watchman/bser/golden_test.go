@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/autoreload/autoreload/watchman/bser"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -28,8 +29,8 @@ func TestCaptureGolden(t *testing.T) {
 	}
 	d := watchmantest.Start(t)
 	root := realRoot(t)
-	writeFile(t, filepath.Join(root, "ok.go"), "package ok\n")
-	writeFile(t, filepath.Join(root, badName), "x")
+	testkit.Write(t, filepath.Join(root, "ok.go"), "package ok\n")
+	testkit.Write(t, filepath.Join(root, badName), "x")
 	save := func(name string, raw []byte) {
 		t.Helper()
 		if err := os.MkdirAll(filepath.Join("testdata", "golden"), 0o755); err != nil {
@@ -63,7 +64,7 @@ func TestCaptureGolden(t *testing.T) {
 	}
 	raw, _ = c.reply(bser.V2, "subscribe", root, "golden", sub)
 	save("subscribe.v2.bser", raw)
-	writeFile(t, filepath.Join(root, badName), "changed")
+	testkit.Write(t, filepath.Join(root, badName), "changed")
 	if err := os.Remove(filepath.Join(root, "ok.go")); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/autoreload/autoreload/watchman/bser"
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -18,7 +19,7 @@ func TestDaemonRoundTrip(t *testing.T) {
 	root := realRoot(t)
 	names := []string{badName, "latin1-caf\xe9.go", "ok.go", "ünïcode.go"}
 	for _, n := range names {
-		writeFile(t, filepath.Join(root, n), n)
+		testkit.Write(t, filepath.Join(root, n), n)
 	}
 	c := dialDaemon(t, d)
 	for _, ver := range []bser.Version{bser.V1, bser.V2} {

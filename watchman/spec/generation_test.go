@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -18,7 +19,7 @@ func TestEveryConsumerSeesARuleChange(t *testing.T) {
 	}
 	poller, sub := s.Generation(), s.Generation()
 
-	write(t, filepath.Join(dir, ".gitignore"), "# nothing ignored\n")
+	testkit.Write(t, filepath.Join(dir, ".gitignore"), "# nothing ignored\n")
 	if !s.IgnoreFilesChanged(dir, -1, poller) {
 		t.Fatal("the first consumer missed the edit")
 	}
@@ -38,7 +39,7 @@ func TestEveryConsumerSeesARuleChange(t *testing.T) {
 
 	exclude := filepath.Join(dir, ".git", "info", "exclude")
 	poller, sub = s.Generation(), s.Generation()
-	write(t, exclude, "*.tmp\n")
+	testkit.Write(t, exclude, "*.tmp\n")
 	if !s.SharedIgnoreFilesChanged(sub) || !s.SharedIgnoreFilesChanged(poller) {
 		t.Fatal("a consumer missed the edit of info/exclude")
 	}

@@ -1,21 +1,9 @@
 package spec
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 )
-
-func write(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func newSpec(t testing.TB, opts Options) *Spec {
 	t.Helper()

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
@@ -63,8 +64,8 @@ func TestGlobalExcludesFile(t *testing.T) {
 	}
 	// core.excludesFile wins over the default place.
 	home := os.Getenv("HOME")
-	write(t, filepath.Join(home, "my-excludes"), "*.go\n")
-	write(t, filepath.Join(home, ".gitconfig"), "[core]\n\texcludesFile = ~/my-excludes\n")
+	testkit.Write(t, filepath.Join(home, "my-excludes"), "*.go\n")
+	testkit.Write(t, filepath.Join(home, ".gitconfig"), "[core]\n\texcludesFile = ~/my-excludes\n")
 	spec = newSpec(t, Options{Watch: []string{dir}})
 	if !spec.Selects(filepath.Join(dir, "a.secret")) || spec.Selects(filepath.Join(dir, "b.go")) {
 		t.Error("core.excludesFile is not applied instead of the default place")
@@ -82,7 +83,7 @@ func TestIgnoreFilesOutsideGit(t *testing.T) {
 	watchmantest.GitRepo(t, "*.go\n", nil) // a global excludes file that must not apply
 	dir := t.TempDir()
 	for rel, data := range map[string]string{".gitignore": "*.txt\n", ".ignore": "*.md\n", "sub/.ignore": "/x\n"} {
-		write(t, filepath.Join(dir, rel), data)
+		testkit.Write(t, filepath.Join(dir, rel), data)
 	}
 	spec := newSpec(t, Options{Watch: []string{dir}})
 	for rel, want := range map[string]bool{"a.txt": true, "b.go": true, "c.md": false, "sub/x": false, "x": true} {
@@ -111,8 +112,8 @@ func TestIgnoreFileWinsOverGitignore(t *testing.T) {
 func TestInfoExcludeOfWorktree(t *testing.T) {
 	dir := watchmantest.GitRepo(t, "", map[string]string{".git/info/exclude": "*.local\n"})
 	wt := filepath.Join(t.TempDir(), "wt")
-	write(t, filepath.Join(wt, ".git"), "gitdir: "+filepath.Join(dir, ".git", "worktrees", "wt")+"\n")
-	write(t, filepath.Join(dir, ".git", "worktrees", "wt", "commondir"), "../..\n")
+	testkit.Write(t, filepath.Join(wt, ".git"), "gitdir: "+filepath.Join(dir, ".git", "worktrees", "wt")+"\n")
+	testkit.Write(t, filepath.Join(dir, ".git", "worktrees", "wt", "commondir"), "../..\n")
 	spec := newSpec(t, Options{Watch: []string{wt}})
 	if spec.Selects(filepath.Join(wt, "a.local")) || !spec.Selects(filepath.Join(wt, "a.go")) {
 		t.Error("the worktree does not apply the common info/exclude")

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 func TestSpecSelects(t *testing.T) {
@@ -99,7 +101,7 @@ func TestSpecSkipDir(t *testing.T) {
 
 func TestSpecWatchmanConfig(t *testing.T) {
 	project := t.TempDir()
-	write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": ["build", "src/gen", "elsewhere/x"]}`)
+	testkit.Write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": ["build", "src/gen", "elsewhere/x"]}`)
 	os.MkdirAll(filepath.Join(project, "src", "gen"), 0o755)
 
 	s := newSpec(t, Options{Watch: []string{project}})
@@ -119,7 +121,7 @@ func TestSpecWatchmanConfig(t *testing.T) {
 		t.Errorf("root %s: SkipDir(gen) = false", sub)
 	}
 
-	write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": [`)
+	testkit.Write(t, filepath.Join(project, ".watchmanconfig"), `{"ignore_dirs": [`)
 	if _, err := New(Options{Watch: []string{project}}); err == nil {
 		t.Errorf("New with a broken .watchmanconfig: no error")
 	}
@@ -127,7 +129,7 @@ func TestSpecWatchmanConfig(t *testing.T) {
 
 func TestSpecRoots(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "Makefile"), "")
+	testkit.Write(t, filepath.Join(dir, "Makefile"), "")
 	os.MkdirAll(filepath.Join(dir, "src", "app"), 0o755)
 	s := newSpec(t, Options{
 		Watch:    []string{filepath.Join(dir, "src", "app"), dir, filepath.Join(dir, "src"), filepath.Join(dir, "Makefile"), dir + "/Makefile"},

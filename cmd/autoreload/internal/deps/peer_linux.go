@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 type peer struct{ pid, uid int }
@@ -47,36 +47,14 @@ func inTree(pid, command int) bool {
 		if pid == self {
 			return false // above COMMAND's tree
 		}
-		ppid, pgrp, ok := readStat(pid)
+		p, ok := proctree.ReadStat(pid)
 		if !ok {
 			return false
 		}
-		if pgrp == command {
+		if p.Pgid == command {
 			return true
 		}
-		pid = ppid
+		pid = p.PPid
 	}
 	return false
-}
-
-// readStat reads the parent and process group of pid from
-// /proc/PID/stat: "pid (comm) state ppid pgrp ...", where comm may hold
-// anything, ')' included.
-func readStat(pid int) (ppid, pgrp int, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 3 {
-		return 0, 0, false
-	}
-	ppid, err1 := strconv.Atoi(f[1])
-	pgrp, err2 := strconv.Atoi(f[2])
-	return ppid, pgrp, err1 == nil && err2 == nil
 }

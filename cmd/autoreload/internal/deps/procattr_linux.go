@@ -1,9 +1,9 @@
 package deps
 
 import (
-	"os"
-	"strconv"
 	"syscall"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 // procAttr has the kernel kill the command should autoreload die without
@@ -15,17 +15,7 @@ func procAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: sy
 // its group cannot be signalled, and a `sleep` under `sh -c` would
 // outlive a kill of the shell alone.
 func killTree(pid int) error {
-	children := map[int][]int{}
-	names, _ := os.ReadDir("/proc")
-	for _, n := range names {
-		p, err := strconv.Atoi(n.Name())
-		if err != nil {
-			continue
-		}
-		if ppid, _, ok := readStat(p); ok {
-			children[ppid] = append(children[ppid], p)
-		}
-	}
+	children := proctree.Children(proctree.Snapshot())
 	tree := []int{pid}
 	for i := 0; i < len(tree); i++ {
 		tree = append(tree, children[tree[i]]...)

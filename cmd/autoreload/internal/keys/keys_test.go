@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
 const waitLimit = 30 * time.Second
@@ -210,13 +211,12 @@ func waitState(t *testing.T, pid int, state string) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
+		p, ok := proctree.ReadStat(pid)
+		if !ok {
 			time.Sleep(100 * time.Millisecond)
 			return
 		}
-		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-		if len(fields) > 0 && fields[0] == state {
+		if string(p.State) == state {
 			return
 		}
 		if time.Now().After(deadline) {

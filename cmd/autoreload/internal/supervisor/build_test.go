@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // logLines is a JSON log the test reads message by message.
@@ -100,7 +102,7 @@ func TestFailedBuildKeepsCommand(t *testing.T) {
 	runAsync(t, s)
 	log.next(t, "built")
 	log.next(t, "started")
-	first := lines(t, file, 1)[0]
+	first := testkit.WaitLines(t, file, 1)[0]
 	pid, _ := strconv.Atoi(strings.Fields(first)[0])
 
 	if err := os.WriteFile(bad, nil, 0o644); err != nil {
@@ -118,7 +120,7 @@ func TestFailedBuildKeepsCommand(t *testing.T) {
 	os.Remove(bad)
 	s.Restart([]string{"y"})
 	log.next(t, "built")
-	if got := lines(t, file, 2)[1]; !strings.HasSuffix(got, " x,y") {
+	if got := testkit.WaitLines(t, file, 2)[1]; !strings.HasSuffix(got, " x,y") {
 		t.Errorf("the start after the fixed build recorded %q, want AUTORELOAD_CHANGED x and y", got)
 	}
 }
@@ -155,7 +157,7 @@ func TestChangeDuringBuildCancelsIt(t *testing.T) {
 	if e := log.next(t, "built", "build failed", "started"); e["msg"] != "built" {
 		t.Fatalf("%v, want built", e)
 	}
-	if got := lines(t, file, 2)[1]; !strings.HasSuffix(got, " p0,p1,p2,p3") {
+	if got := testkit.WaitLines(t, file, 2)[1]; !strings.HasSuffix(got, " p0,p1,p2,p3") {
 		t.Errorf("the start after the cancelled builds recorded %q, want every change", got)
 	}
 }

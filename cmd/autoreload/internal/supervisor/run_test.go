@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // The Run tests are not parallel: a supervisor reaps every child of its
@@ -60,23 +62,6 @@ func runAsync(t *testing.T, s *Supervisor) (cancel func(), done <-chan error) {
 	return cancel, errc
 }
 
-// lines waits until file holds at least n lines and returns them.
-func lines(t *testing.T, file string, n int) []string {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		data, _ := os.ReadFile(file)
-		got := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-		if len(data) > 0 && len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: want %d lines within %v, have %q", file, n, waitLimit, data)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // gone reports whether pid no longer exists, not even as a zombie.
 func gone(pid int) bool { return syscall.Kill(pid, 0) == syscall.ESRCH }
 
@@ -88,13 +73,13 @@ func TestRunRestartsAndStops(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "starts")
 	s := New(child(t, "record", file))
 	cancel, done := runAsync(t, s)
-	first := strings.Fields(lines(t, file, 1)[0])
+	first := strings.Fields(testkit.WaitLines(t, file, 1)[0])
 	if len(first) != 1 {
 		t.Fatalf("first start recorded %q, want a pid and no changed paths", first)
 	}
 	s.Restart([]string{"/src/a.go"})
 	s.Restart([]string{"/src/b.go", "/src/a.go"})
-	second := strings.Fields(lines(t, file, 2)[1])
+	second := strings.Fields(testkit.WaitLines(t, file, 2)[1])
 	// The second request may arrive after the restart took the first.
 	if len(second) != 2 || !strings.HasPrefix(second[1], "/src/a.go") {
 		t.Fatalf("second start recorded %q, want a pid and /src/a.go first", second)
@@ -112,7 +97,7 @@ func TestRunRestartsAndStops(t *testing.T) {
 	case <-time.After(waitLimit):
 		t.Fatal("Run did not return after cancel")
 	}
-	for _, l := range lines(t, file, 2) {
+	for _, l := range testkit.WaitLines(t, file, 2) {
 		pid, _ := strconv.Atoi(strings.Fields(l)[0])
 		if !gone(pid) {
 			t.Errorf("COMMAND %d still there after Run returned", pid)

@@ -5,17 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func write(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+	"github.com/autoreload/autoreload/watchman/testkit"
+)
 
 // ProjectRoot follows what watch-project answered on Watchman 4.9.0.
 func TestProjectRoot(t *testing.T) {
@@ -42,7 +34,7 @@ func TestProjectRoot(t *testing.T) {
 				if strings.HasSuffix(m, "/") {
 					os.MkdirAll(filepath.Join(dir, m), 0o755)
 				} else {
-					write(t, filepath.Join(dir, m), "{}")
+					testkit.Write(t, filepath.Join(dir, m), "{}")
 				}
 			}
 			if got, want := ProjectRoot(filepath.Join(dir, c.query)), filepath.Join(dir, c.want); got != want {
@@ -54,8 +46,8 @@ func TestProjectRoot(t *testing.T) {
 
 func TestLockOfWorktree(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "main/.git/worktrees/wt/HEAD"), "")
-	write(t, filepath.Join(dir, "wt/.git"), "gitdir: ../main/.git/worktrees/wt\n")
+	testkit.Write(t, filepath.Join(dir, "main/.git/worktrees/wt/HEAD"), "")
+	testkit.Write(t, filepath.Join(dir, "wt/.git"), "gitdir: ../main/.git/worktrees/wt\n")
 	got := Lock(filepath.Join(dir, "wt", "sub"))
 	want := filepath.Join(dir, "main", ".git", "worktrees", "wt", "index.lock")
 	if got != want {
@@ -64,7 +56,7 @@ func TestLockOfWorktree(t *testing.T) {
 	if got, want := GitCommonDir(filepath.Join(dir, "wt")), filepath.Join(dir, "main", ".git", "worktrees", "wt"); got != want {
 		t.Fatalf("GitCommonDir without commondir = %q, want %q", got, want)
 	}
-	write(t, filepath.Join(dir, "main/.git/worktrees/wt/commondir"), "../..\n")
+	testkit.Write(t, filepath.Join(dir, "main/.git/worktrees/wt/commondir"), "../..\n")
 	if got, want := GitCommonDir(filepath.Join(dir, "wt")), filepath.Join(dir, "main", ".git"); got != want {
 		t.Fatalf("GitCommonDir = %q, want %q", got, want)
 	}

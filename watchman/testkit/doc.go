@@ -1,0 +1,11 @@
+// Package testkit holds the test helpers that several packages' tests
+// need, one per concern: writing a file (Write, Saves), waiting for a
+// file's lines (WaitLines) and counting a process's descriptors and
+// inotify instances (OpenFiles, OpenFDs, InotifyFDs).
+// Reading /proc/PID/stat is not here: that is
+// cmd/autoreload/internal/proctree's, which tests below cmd/autoreload call.
+//
+// It sits under watchman/, the lowest layer, so that every package's tests
+// may import it. Only tests import it (TestImportsGoOneWay), and it imports nothing of
+// the project.
+package testkit
