@@ -16,8 +16,8 @@ const module = "github.com/autoreload/autoreload"
 // works": the supervisor imports only its siblings the guard, the gate and
 // the process tree (which import down that line only), the spec imports
 // neither backend, the poller only the spec and its kernel helpers, the
-// client only the spec and its BSER codec (helpers that import nothing of
-// ours), and the Watchman protocol library is the
+// client only the spec, its BSER codec and sockfile (helpers that import
+// nothing of ours), and the Watchman protocol library is the
 // client's alone. Test files are free.
 func TestImportsGoOneWay(t *testing.T) {
 	imports := projectImports(t, "../..")
@@ -53,8 +53,9 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {
-			return !isProject(p) || under(p, "watchman/spec") || under(p, "watchman/bser")
-		}, "imports only the spec and its codec"},
+			return !isProject(p) || under(p, "watchman/spec") || under(p, "watchman/bser") || under(p, "internal/sockfile")
+		}, "imports only the spec, its codec and sockfile"},
+		{"internal/sockfile", func(p string) bool { return !isProject(p) }, "imports no project package"},
 	}
 	checked := 0
 	for pkg, deps := range imports {
