@@ -38,7 +38,7 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"cmd/autoreload/internal/guard", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/proctree") },
 			"imports only the process tree"},
 		{"cmd/autoreload/internal/proctree", func(p string) bool { return !isProject(p) }, "imports no project package"},
-		{"cmd/autoreload/internal/socket", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/socket", func(p string) bool { return !isProject(p) || under(p, "internal/sockfile") }, "imports only sockfile"},
 		{"cmd/autoreload/internal/writers", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/spec", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports neither backend"},
 		{"fallback/poller", func(p string) bool {
@@ -49,7 +49,7 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"cmd/autoreload/internal/notify", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/tty") }, "imports only tty"},
 		{"fallback/inotify", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"cmd/autoreload/internal/projectfile", func(p string) bool { return !isProject(p) }, "imports no project package"},
-		{"cmd/autoreload/internal/deps", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/deps", func(p string) bool { return !isProject(p) || under(p, "internal/sockfile") }, "imports only sockfile"},
 		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {
