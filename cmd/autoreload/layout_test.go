@@ -4,7 +4,9 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,4 +117,23 @@ func projectImports(t *testing.T, root string) map[string][]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestBinaryImportsNoNet: of the packages linked into autoreload, only two
+// libraries import Go's net (pflag for its IP flag types, sjansen/watchman's
+// protocol for its dialer), neither of which we call into net through. Our
+// sockets go through internal/sockfile: net's dialer, listener and
+// resolver would add half a megabyte to every process running the binary.
+func TestBinaryImportsNoNet(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	allowed := map[string]bool{"github.com/spf13/pflag": true, "github.com/sjansen/watchman/protocol": true}
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) > 1 && slices.Contains(f[1:], "net") && !allowed[f[0]] {
+			t.Errorf("%s imports net; use internal/sockfile", f[0])
+		}
+	}
 }
