@@ -22,10 +22,10 @@ const backlog = 1 << 16
 
 // Listen binds a stream socket to sa (*syscall.SockaddrUnix,
 // *syscall.SockaddrInet4 or *syscall.SockaddrInet6) and listens on it. The
-// file is close-on-exec and non-blocking, on Go's poller (its Fd leaves
-// the mode alone). As net's listeners, a TCP socket may
-// bind a port still in TIME_WAIT, and an IPv6 one accepts IPv4 too. Errors
-// are *os.SyscallError around an errno (bind: address already in use).
+// file is close-on-exec and non-blocking, on Go's poller (its Fd leaves the
+// mode alone). As net's listeners, a TCP socket may bind a port still in
+// TIME_WAIT, and an IPv6 one accepts IPv4 too. Errors are *os.SyscallError
+// around an errno (bind: address already in use).
 func Listen(sa syscall.Sockaddr) (*os.File, error) {
 	family, name := describe(sa)
 	fd, err := socket(family)
