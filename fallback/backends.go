@@ -46,12 +46,14 @@ func locate(ctx context.Context, timeout time.Duration) (string, error) {
 	return watchman.FindSocket(ctx, "", timeout)
 }
 
-// subscribeWatchman subscribes; warnings is the watcher's, kept across its
-// re-subscriptions; crawl bounds the wait for the daemon's first crawl
+// subscribeWatchman subscribes on conn, a checked connection to sock, or
+// on a new one when conn is nil; warnings is the watcher's, kept across
+// its re-subscriptions; crawl bounds the wait for the daemon's first crawl
 // (zero: as long as it answers health requests).
-func subscribeWatchman(ctx context.Context, spec *spec.Spec, sock string, since time.Time, opts Options, warnings *watchman.WarningLog, crawl time.Duration) (subscription, error) {
+func subscribeWatchman(ctx context.Context, spec *spec.Spec, sock string, conn *watchman.Conn, since time.Time, opts Options, warnings *watchman.WarningLog, crawl time.Duration) (subscription, error) {
 	sub, err := watchman.Subscribe(ctx, spec, watchman.Options{
 		Sock:           sock,
+		Conn:           conn,
 		Timeout:        opts.WatchmanTimeout,
 		DeferStates:    opts.DeferStates,
 		Since:          since,

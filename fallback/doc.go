@@ -1,7 +1,8 @@
 // Package fallback is the switch between the two backends, the Watchman
 // client (package watchman) and the stat poller (package fallback/poller):
 // New picks Watchman when it is available (Django's
-// get_reloader), falls back to the poller when Watchman is lost at runtime
+// get_reloader; Choose makes that choice ahead of New for a caller that
+// must know it first, and New takes over its checked connection), falls back to the poller when Watchman is lost at runtime
 // (start_django's except clause), and goes back when it returns.
 //
 // Guarantees of a Watcher:

@@ -10,6 +10,10 @@ import "fmt"
 // switch back restarts COMMAND with an unknown batch, as after a fresh
 // instance: what changed meanwhile cannot be accounted for.
 
+// MsgEdenCheckout: the poller stands in for Watchman and a root is in an
+// Eden checkout, which it never lists (roots, polled, hint).
+const MsgEdenCheckout = "eden checkout"
+
 // warnEden says why a checkout is not watched, or only partly, while the
 // poller stands in for Watchman. With ReloaderStat and a bound (the
 // poller the user asked for) there is nothing to fix.
@@ -21,7 +25,7 @@ func (w *Watcher) warnEden() {
 	if len(st.Unlisted) == 0 {
 		return
 	}
-	w.log.Warn("eden checkout", "roots", st.Unlisted, "polled", st.Bounded,
+	w.log.Warn(MsgEdenCheckout, "roots", st.Unlisted, "polled", st.Bounded,
 		"hint", fmt.Sprintf("Watchman is required; start it with watchman watch-project %s or run eden doctor", st.Unlisted[0]))
 }
 

@@ -50,6 +50,10 @@ type recheckConfig struct {
 	release, resume func()
 }
 
+// MsgStillUnavailable: a re-check found Watchman still unusable (error;
+// debug level).
+const MsgStillUnavailable = "watchman still unavailable"
+
 // startRecheck makes its first attempt after delay, and one every
 // WatchmanRetry after each failure. parent is the watcher's closed context.
 func startRecheck(parent context.Context, cfg recheckConfig, delay time.Duration) *recheck {
@@ -80,14 +84,16 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 				// Watcher.startRecheck): look again, as at start.
 				sock, err = locate(ctx, cfg.opts.WatchmanTimeout)
 			}
+			var conn *watchman.Conn
 			if err == nil {
-				err = watchman.Check(ctx, sock, cfg.opts.WatchmanTimeout)
+				// Checked, then subscribed on the same connection.
+				conn, err = watchman.Connect(ctx, sock, cfg.opts.WatchmanTimeout)
 			}
 			var sub subscription
 			if err == nil {
 				call(cfg.release)
 				// The crawl unbounded: the poller goes on meanwhile.
-				if sub, err = subscribeWatchman(ctx, cfg.spec, sock, time.Time{}, cfg.opts, cfg.warnings, 0); err != nil {
+				if sub, err = subscribeWatchman(ctx, cfg.spec, sock, conn, time.Time{}, cfg.opts, cfg.warnings, 0); err != nil {
 					call(cfg.resume)
 				}
 			}
@@ -108,7 +114,7 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 				r.setFound()
 				return
 			}
-			cfg.log.Debug("watchman still unavailable", "error", err.Error())
+			cfg.log.Debug(MsgStillUnavailable, "error", err.Error())
 		}
 		t.Reset(cfg.opts.WatchmanRetry)
 	}

@@ -17,6 +17,16 @@ import (
 // root is deleted under it), and back once the recheck has found Watchman
 // again.
 
+// The switch's log messages; the command's text log words them.
+const (
+	// MsgFallback: Watchman was lost and the poller took over (error,
+	// reloader).
+	MsgFallback = "fallback"
+	// MsgRootDeleted: a watched root was deleted under Watchman, and the
+	// poller waits for it (roots, reloader). Never MsgFallback.
+	MsgRootDeleted = "root deleted"
+)
+
 // healthyMargin is taken off the last moment Watchman was known healthy
 // before the poller's first scan after a fallback: a change made shortly
 // before the daemon died may not have reached us yet.
@@ -40,7 +50,7 @@ func (w *Watcher) nextFromWatchman(ctx context.Context) (b spec.Batch, deleted b
 	since := w.fallbackBaseline()
 	w.sub.Close()
 	w.sub = nil
-	w.log.Warn("fallback", "error", err.Error(), "reloader", "stat")
+	w.log.Warn(MsgFallback, "error", err.Error(), "reloader", "stat")
 	w.startPoller(since, true, false)
 	w.startRecheck(w.opts.WatchmanRetry)
 	w.switchedAt, w.firstScanDue = time.Now(), true
@@ -83,7 +93,7 @@ func (w *Watcher) rootGone(err error) spec.Batch {
 	since := w.fallbackBaseline()
 	w.sub.Close()
 	w.sub = nil
-	w.log.Warn("root deleted", "roots", gone, "reloader", "stat")
+	w.log.Warn(MsgRootDeleted, "roots", gone, "reloader", "stat")
 	w.startPoller(since, true, false)
 	w.startRecheck(w.opts.WatchmanRetry)
 	w.switchedAt, w.firstScanDue = time.Now(), true

@@ -72,6 +72,9 @@ type Options struct {
 	// which it never lists (see poller.Options.Bounded): the files COMMAND
 	// uses. Nil: while Watchman is away nothing is watched there.
 	Bounded func() []string
+	// Choice, when set, is the decision Choose made ahead of New, with
+	// the same Reloader; New takes over its connection. Nil: New decides.
+	Choice *Choice
 
 	// sock, when set, is the socket instead of the one FindSocket finds:
 	// tests with a private daemon each, run in parallel, cannot all set
@@ -79,15 +82,20 @@ type Options struct {
 	sock string
 }
 
-func (o *Options) fill(s *spec.Spec) {
+// fillChoice sets the defaults Choose needs.
+func (o *Options) fillChoice() {
 	if o.Reloader == "" {
 		o.Reloader = ReloaderAuto
 	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = poller.DefaultInterval
-	}
 	if o.WatchmanTimeout <= 0 {
 		o.WatchmanTimeout = watchman.DefaultTimeout
+	}
+}
+
+func (o *Options) fill(s *spec.Spec) {
+	o.fillChoice()
+	if o.PollInterval <= 0 {
+		o.PollInterval = poller.DefaultInterval
 	}
 	if o.WatchmanRetry <= 0 {
 		o.WatchmanRetry = DefaultWatchmanRetry
@@ -141,31 +149,34 @@ type Watcher struct {
 	firstScanDue bool
 }
 
-// New chooses the backend (get_reloader in Django) and makes it ready: a
-// change made after New returns is delivered. With ReloaderWatchman, an
-// unavailable Watchman is an error matching watchman.ErrUnavailable, and a
-// first crawl still running after CrawlLimit one matching
-// watchman.ErrCrawling too; a root deleted meanwhile is not an error.
+// New chooses the backend (see Choose), unless Options.Choice gives the
+// choice, and makes it ready: a change made after New returns is
+// delivered. With ReloaderWatchman, an unavailable Watchman is an error
+// matching watchman.ErrUnavailable, and a first crawl still running after
+// CrawlLimit one matching watchman.ErrCrawling too; a root deleted
+// meanwhile is not an error.
 func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 	opts.fill(spec)
+	ch := opts.Choice
+	if ch == nil {
+		var err error
+		if ch, err = Choose(ctx, opts); err != nil {
+			return nil, err
+		}
+	} else if ch.reloader != opts.Reloader {
+		return nil, fmt.Errorf("a choice made for reloader %q given to a watcher for %q", ch.reloader, opts.Reloader)
+	}
 	w := &Watcher{spec: spec, opts: opts, log: opts.Logger, delivered: newRecent(), warnings: &watchman.WarningLog{}}
 	w.closed, w.close = context.WithCancel(context.Background())
-	switch opts.Reloader {
-	case ReloaderStat:
+	if ch.reloader == ReloaderStat {
 		w.startPoller(opts.Since, false, false)
 		w.logWatching(ctx, nil)
 		return w, nil
-	case ReloaderAuto, ReloaderWatchman:
-	default:
-		return nil, fmt.Errorf("unknown reloader %q", opts.Reloader)
 	}
-	sock, err := opts.sock, error(nil)
-	if sock == "" {
-		sock, err = locate(ctx, opts.WatchmanTimeout)
-	}
+	w.sock = ch.sock
+	err := ch.reason
 	if err == nil {
-		w.sock = sock
-		err = w.subscribeAtStart(ctx)
+		err = w.subscribeAtStart(ctx, ch.conn)
 	}
 	if err != nil {
 		// A root deleted while subscribing is no failure of Watchman, even
@@ -197,15 +208,16 @@ func New(ctx context.Context, spec *spec.Spec, opts Options) (*Watcher, error) {
 // WatchmanTimeout means Watchman is not available yet (New lets the poller
 // stand in, and its recheck waits for the rest of the crawl); with
 // ReloaderWatchman the crawl is logged and waited for up to CrawlLimit.
-func (w *Watcher) subscribeAtStart(ctx context.Context) error {
+// The first attempt takes over conn, the choice's checked connection.
+func (w *Watcher) subscribeAtStart(ctx context.Context, conn *watchman.Conn) error {
 	first := w.opts.WatchmanTimeout
 	if w.opts.Reloader == ReloaderWatchman {
 		first = min(first, w.opts.CrawlLimit)
 	}
-	sub, err := subscribeWatchman(ctx, w.spec, w.sock, w.opts.Since, w.opts, w.warnings, first)
+	sub, err := subscribeWatchman(ctx, w.spec, w.sock, conn, w.opts.Since, w.opts, w.warnings, first)
 	if errors.Is(err, watchman.ErrCrawling) && w.opts.Reloader == ReloaderWatchman && w.opts.CrawlLimit > first {
-		w.log.Info("watchman still crawling", "roots", w.spec.Roots(), "limit", w.opts.CrawlLimit.String())
-		sub, err = subscribeWatchman(ctx, w.spec, w.sock, w.opts.Since, w.opts, w.warnings, w.opts.CrawlLimit-first)
+		w.log.Info(MsgStillCrawling, "roots", w.spec.Roots(), "limit", w.opts.CrawlLimit.String())
+		sub, err = subscribeWatchman(ctx, w.spec, w.sock, nil, w.opts.Since, w.opts, w.warnings, w.opts.CrawlLimit-first)
 		if ce := (*watchman.CrawlError)(nil); errors.As(err, &ce) {
 			ce.After = w.opts.CrawlLimit // in all, not since the log line
 		}
@@ -216,6 +228,16 @@ func (w *Watcher) subscribeAtStart(ctx context.Context) error {
 	w.sub, w.subscribedAt, w.coveredSince = sub, time.Now(), w.opts.Since
 	return nil
 }
+
+// The watcher's own log messages.
+const (
+	// MsgWatching: a backend is ready (reloader, roots; on the poller
+	// events, watched_dirs, poll_only; reason when Watchman was not used).
+	MsgWatching = "watching"
+	// MsgStillCrawling: with ReloaderWatchman, New waits for the daemon's
+	// first crawl (roots, limit).
+	MsgStillCrawling = "watchman still crawling"
+)
 
 // logWatching logs the backend in use. On the poller it first takes the
 // baseline, which adds the kernel watches, so that the line says how many
@@ -237,7 +259,7 @@ func (w *Watcher) logWatching(ctx context.Context, reason error) {
 	if reason != nil {
 		attrs = append(attrs, "reason", reason.Error())
 	}
-	w.log.Info("watching", attrs...)
+	w.log.Info(MsgWatching, attrs...)
 }
 
 // startPoller starts the poller from since; takeover is set at a fallback

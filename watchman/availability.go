@@ -10,10 +10,9 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/sjansen/watchman/protocol"
 )
 
 // FindSocket returns the daemon's socket: WATCHMAN_SOCK, else what `binary
@@ -96,6 +95,42 @@ func Check(ctx context.Context, sock string, timeout time.Duration) error {
 	return c.Close()
 }
 
+// Conn is a connection to a daemon that passed Check, kept for a Subscribe
+// to take over (Options.Conn): deciding that Watchman is usable and
+// subscribing then cost one connection and one handshake.
+type Conn struct {
+	c atomic.Pointer[conn] // nil once taken over or closed
+}
+
+// Connect is Check that keeps the connection for a Subscribe. The caller
+// closes it if no Subscribe takes it over.
+func Connect(ctx context.Context, sock string, timeout time.Duration) (*Conn, error) {
+	c, err := connect(ctx, sock, timeout)
+	if err != nil {
+		return nil, err
+	}
+	cn := &Conn{}
+	cn.c.Store(c)
+	return cn, nil
+}
+
+// take hands the connection over, once; nil after that, or for a nil Conn.
+func (cn *Conn) take() *conn {
+	if cn == nil {
+		return nil
+	}
+	return cn.c.Swap(nil)
+}
+
+// Close closes the connection unless a Subscribe took it over; any number
+// of times, from any goroutine.
+func (cn *Conn) Close() error {
+	if c := cn.take(); c != nil {
+		return c.Close()
+	}
+	return nil
+}
+
 // connect is Check that keeps the connection open for the caller.
 func connect(ctx context.Context, sock string, timeout time.Duration) (*conn, error) {
 	if timeout <= 0 {
@@ -117,23 +152,23 @@ func connect(ctx context.Context, sock string, timeout time.Duration) (*conn, er
 
 func (c *conn) checkCapabilities(ctx context.Context, timeout time.Duration) error {
 	op := "list-capabilities " + c.sock
-	pdu, err := c.request(ctx, op, &protocol.ListCapabilitiesRequest{}, timeout)
+	pdu, err := c.request(ctx, op, listCapabilitiesRequest(), timeout)
 	if err != nil {
 		return err
 	}
-	res, err := translate(pdu, protocol.NewListCapabilitiesResponse)
+	version, names, err := parseCapabilities(pdu)
 	if err != nil {
 		return unavailable(op, ReasonProtocol, err)
 	}
-	if !atLeast(res.Version(), 4, 9) {
-		v := res.Version()
+	if !atLeast(version, 4, 9) {
+		v := version
 		if v == "" {
 			v = "unknown"
 		}
 		return unavailable(op, ReasonOldVersion, fmt.Errorf("version %s, need 4.9 or later", v))
 	}
-	have := make(map[string]bool, len(res.Capabilities()))
-	for _, name := range res.Capabilities() {
+	have := make(map[string]bool, len(names))
+	for _, name := range names {
 		have[name] = true
 	}
 	var missing []string

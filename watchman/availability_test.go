@@ -40,6 +40,48 @@ func TestCheckRealDaemon(t *testing.T) {
 	}
 }
 
+// A Conn from Connect is taken over by one Subscribe, which makes no
+// handshake of its own; a second Subscribe with it is refused, and Close
+// after the take closes nothing. A Conn no Subscribe took is closed by
+// Close.
+func TestConnectThenSubscribeHandshakesOnce(t *testing.T) {
+	d := watchmantest.Start(t)
+	h := d.CountHandshakes(t)
+	dir := project(t)
+	s := newSpec(t, spec.Options{Watch: []string{dir}})
+	c, err := Connect(t.Context(), h.Sock, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := Subscribe(t.Context(), s, Options{Conn: c, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if n := h.Count(); n != 1 {
+		t.Errorf("%d handshakes for Connect and Subscribe, want 1", n)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close after the take: %v", err)
+	}
+	write(t, filepath.Join(dir, "a.go"), "package a")
+	collect(t, sub, filepath.Join(dir, "a.go")) // the connection is the subscription's
+	if _, err := Subscribe(t.Context(), s, Options{Conn: c}); !errors.Is(err, errConnTaken) {
+		t.Errorf("a second Subscribe with the Conn: %v, want errConnTaken", err)
+	}
+
+	unused, err := Connect(t.Context(), h.Sock, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unused.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Subscribe(t.Context(), s, Options{Conn: unused}); !errors.Is(err, errConnTaken) {
+		t.Errorf("Subscribe with a closed Conn: %v, want errConnTaken", err)
+	}
+}
+
 func TestCheckFakeReplies(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	caps := func(drop string) []string {

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sjansen/watchman/protocol"
-
 	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
@@ -60,11 +58,11 @@ func BenchmarkDecodeNotification(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(line)))
 			for b.Loop() {
-				var pdu protocol.ResponsePDU
+				var pdu response
 				if err := json.Unmarshal(line, &pdu); err != nil {
 					b.Fatal(err)
 				}
-				if len(protocol.NewSubscription(pdu).Files()) != files {
+				if f, _ := notificationFiles(pdu); len(f) != files {
 					b.Fatal("files lost")
 				}
 			}

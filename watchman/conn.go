@@ -9,16 +9,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sjansen/watchman/protocol"
-
 	"github.com/autoreload/autoreload/internal/sockfile"
 )
 
 // conn is one connection to the daemon, in JSON or BSER (enc). Unlike
-// protocol.Connection it can be bounded: every request has a deadline or a
+// the protocol library's Connection it can be bounded: every request has a deadline or a
 // context, replies are capped, and Close works at any moment (it unblocks a
-// pending read). Requests are the protocol package's Request values (or
-// ours, in requests.go), encoded here and nowhere else.
+// pending read). Requests (protocol.go, requests.go) are encoded here and
+// nowhere else.
 //
 // Reads happen either synchronously in request (before a subscription's
 // reader goroutine starts) or only in that goroutine (after); writes are
@@ -34,7 +32,7 @@ type conn struct {
 	wmu sync.Mutex
 	// queued holds unilateral PDUs read while waiting for a reply during
 	// set-up: replies and notifications share the connection.
-	queued []protocol.ResponsePDU
+	queued []response
 }
 
 // dial connects to the socket within timeout. Connection refused or a
@@ -73,7 +71,7 @@ func isTimeout(err error) bool {
 func (c *conn) Close() error { return c.nc.Close() }
 
 // send writes one request in the connection's encoding.
-func (c *conn) send(req protocol.Request, deadline time.Time) error {
+func (c *conn) send(req request, deadline time.Time) error {
 	if c.enc == encBSER {
 		if err := checkPaths(req.Args()); err != nil {
 			return err
@@ -91,7 +89,7 @@ func (c *conn) send(req protocol.Request, deadline time.Time) error {
 }
 
 // recv reads and decodes one PDU, with the read deadline given (zero: none).
-func (c *conn) recv(deadline time.Time) (protocol.ResponsePDU, error) {
+func (c *conn) recv(deadline time.Time) (response, error) {
 	c.nc.SetReadDeadline(deadline)
 	var v any
 	var err error
@@ -111,7 +109,7 @@ func (c *conn) recv(deadline time.Time) (protocol.ResponsePDU, error) {
 // arrive first. A zero timeout means no deadline (the first crawl); ctx
 // cancellation closes the connection. Every failure is an ErrUnavailable
 // naming op.
-func (c *conn) request(ctx context.Context, op string, req protocol.Request, timeout time.Duration) (protocol.ResponsePDU, error) {
+func (c *conn) request(ctx context.Context, op string, req request, timeout time.Duration) (response, error) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
@@ -126,7 +124,7 @@ func (c *conn) request(ctx context.Context, op string, req protocol.Request, tim
 		if err != nil {
 			return nil, c.classify(ctx, op, err)
 		}
-		if pdu.IsUnilateral() {
+		if pdu.unilateral() {
 			c.queued = append(c.queued, pdu)
 			continue
 		}

@@ -3,8 +3,6 @@ package watchman
 import (
 	"encoding/json"
 	"fmt"
-
-	"github.com/sjansen/watchman/protocol"
 )
 
 // maxReply caps one reply, a JSON line or a BSER PDU. A fresh-instance
@@ -19,12 +17,12 @@ var errReplyTooLong = fmt.Errorf("reply longer than %d bytes", maxReply)
 // pduOf checks a decoded reply, JSON or BSER: it must be an object, and an
 // "error" field makes it a *CommandError; any other defect is a protocol
 // error. It never panics.
-func pduOf(v any) (protocol.ResponsePDU, error) {
+func pduOf(v any) (response, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("decode reply: %s, not an object", kindOf(v))
 	}
-	pdu := protocol.ResponsePDU(m)
+	pdu := response(m)
 	if e, ok := pdu["error"]; ok {
 		msg, ok := e.(string)
 		if !ok {
@@ -54,19 +52,8 @@ func kindOf(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// translate runs one of the protocol package's translators, turning its
-// panics (it asserts element types without checking) into errors.
-func translate[T any](pdu protocol.ResponsePDU, fn func(protocol.ResponsePDU) T) (res T, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("malformed reply: %v", p)
-		}
-	}()
-	return fn(pdu), nil
-}
-
 // stringField returns a field that must be a string when present.
-func stringField(pdu protocol.ResponsePDU, key string) (string, bool, error) {
+func stringField(pdu response, key string) (string, bool, error) {
 	v, ok := pdu[key]
 	if !ok {
 		return "", false, nil

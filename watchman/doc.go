@@ -35,7 +35,8 @@
 // does) then speaks BSER v2 (package watchman/bser), in which file names
 // are bytes (in JSON, 4.9 never sends a name that is not UTF-8: the
 // connection goes silent). github.com/sjansen/watchman/protocol supplies
-// the request and response types, whose translators' panics are recovered.
+// the request types and reply translators it has, through one file
+// (protocol.go), which recovers the translators' panics.
 //
 // Ignore files: the spec's ignore files are themselves in every directory
 // subscription's expression, so their changes arrive as notifications and

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"testing"
-
-	"github.com/sjansen/watchman/protocol"
 )
 
 // Replies as Watchman 4.9 sends them, and damaged ones.
@@ -63,11 +61,11 @@ func FuzzDecodeReply(f *testing.F) {
 					}
 				}
 			}
-			translate(pdu, protocol.NewListCapabilitiesResponse)
-			translate(pdu, protocol.NewWatchProjectResponse)
-			translate(pdu, protocol.NewClockResponse)
-			translate(pdu, protocol.NewSubscribeResponse)
-			translate(pdu, protocol.NewWatchListResponse)
+			parseCapabilities(pdu)
+			parseWatchProject(pdu)
+			parseClock(pdu)
+			parseSubscribeWarning(pdu)
+			notificationFiles(pdu)
 		}
 	})
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sjansen/watchman/protocol"
-
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -38,7 +36,7 @@ type fileInfo struct {
 
 // parseNotice decodes a unilateral PDU, strictly: a field of the wrong type
 // is an error, because skipping it could lose a change. It never panics.
-func parseNotice(pdu protocol.ResponsePDU) (notice, error) {
+func parseNotice(pdu response) (notice, error) {
 	var n notice
 	var err error
 	if n.sub, _, err = stringField(pdu, "subscription"); err != nil {
@@ -78,17 +76,17 @@ func parseNotice(pdu protocol.ResponsePDU) (notice, error) {
 		// The daemon lists every file; only the fact matters.
 		return n, nil
 	}
-	sub, err := translate(pdu, protocol.NewSubscription)
+	files, err := notificationFiles(pdu)
 	if err != nil {
 		return n, err
 	}
-	// NewSubscription drops entries that are not objects; a dropped entry
+	// The translator drops entries that are not objects; a dropped entry
 	// would be a lost change, so insist on all of them.
-	if len(sub.Files()) != len(list) {
+	if len(files) != len(list) {
 		return n, errors.New("notification: a files entry is not an object")
 	}
 	n.files = make([]fileInfo, 0, len(list))
-	for _, f := range sub.Files() {
+	for _, f := range files {
 		fi, err := parseFile(f)
 		if err != nil {
 			return n, fmt.Errorf("notification: %w", err)

@@ -11,6 +11,10 @@ type Options struct {
 	// Sock is the daemon's socket; "" finds it with FindSocket (start-up
 	// only: re-checks should pass the socket found the first time).
 	Sock string
+	// Conn, when set, is the connection Subscribe takes over, checked
+	// already by Connect (Sock and Binary are then not used); Subscribe
+	// owns it from then on, and closes it if it fails.
+	Conn *Conn
 	// Binary is the watchman executable FindSocket runs; "" is "watchman".
 	Binary string
 	// Timeout bounds availability and health requests, not the first crawl

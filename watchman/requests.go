@@ -7,8 +7,9 @@ import (
 	"syscall"
 )
 
-// The protocol package's request types cover list-capabilities,
-// watch-project, clock and unsubscribe; these add what it lacks: subscribe
+// The protocol library's request types (protocol.go) cover
+// list-capabilities, watch-project, clock and unsubscribe; these add what
+// it lacks: subscribe
 // with a query, a plain query, and the cheap health request.
 
 // subscribeRequest is subscribe with our own query (the protocol package's

@@ -9,15 +9,18 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sjansen/watchman/protocol"
-
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
 var subscriptionSeq atomic.Int64
 
-// Subscribe checks that Watchman is available, watches the spec's roots and
-// subscribes to their changes on one connection. Every failure that means
+// errConnTaken is a Conn handed to a second Subscribe, or after Close: a
+// caller's mistake.
+var errConnTaken = errors.New("watchman: Options.Conn already taken over or closed")
+
+// Subscribe checks that Watchman is available (or takes over Options.Conn,
+// checked already), watches the spec's roots and subscribes to their
+// changes on one connection. Every failure that means
 // "Watchman cannot serve us" is an ErrUnavailable; a root deleted or
 // replaced meanwhile, an ErrRootGone. On 4.9 watch-project
 // returns after the daemon's first crawl of a new root: that wait is bounded
@@ -26,19 +29,27 @@ var subscriptionSeq atomic.Int64
 // answers within Timeout.
 func Subscribe(ctx context.Context, spec *spec.Spec, opts Options) (*Subscription, error) {
 	opts = opts.withDefaults()
+	c := opts.Conn.take()
+	if opts.Conn != nil && c == nil {
+		return nil, errConnTaken
+	}
 	targets, err := plan(spec)
 	if err != nil {
+		if c != nil {
+			c.Close()
+		}
 		return nil, err
 	}
-	sock := opts.Sock
-	if sock == "" {
-		if sock, err = FindSocket(ctx, opts.Binary, opts.Timeout); err != nil {
+	if c == nil {
+		sock := opts.Sock
+		if sock == "" {
+			if sock, err = FindSocket(ctx, opts.Binary, opts.Timeout); err != nil {
+				return nil, err
+			}
+		}
+		if c, err = connect(ctx, sock, opts.Timeout); err != nil {
 			return nil, err
 		}
-	}
-	c, err := connect(ctx, sock, opts.Timeout)
-	if err != nil {
-		return nil, err
 	}
 	if opts.json {
 		c.enc = encJSON
@@ -107,13 +118,16 @@ func (s *Subscription) subscribeTargets(ctx context.Context, targets []*target) 
 		}
 		op := "clock " + t.watch
 		syncMs := int(s.opts.Timeout / time.Millisecond)
-		pdu, err := s.c.request(ctx, op, &protocol.ClockRequest{Path: t.watch, SyncTimeout: max(syncMs, 1)}, 2*s.opts.Timeout)
+		pdu, err := s.c.request(ctx, op, clockRequest(t.watch, syncMs), 2*s.opts.Timeout)
 		if err != nil {
 			return err
 		}
-		clock := protocol.NewClockResponse(pdu).Clock()
-		if clock == "" {
-			return unavailable(op, ReasonProtocol, errors.New("reply without a clock"))
+		clock, err := parseClock(pdu)
+		if err == nil && clock == "" {
+			err = errors.New("reply without a clock")
+		}
+		if err != nil {
+			return unavailable(op, ReasonProtocol, err)
 		}
 		if s.opts.clock != "" {
 			clock = s.opts.clock
@@ -139,7 +153,7 @@ func (s *Subscription) subscribeTargets(ctx context.Context, targets []*target) 
 		if err != nil {
 			return err
 		}
-		if w := protocol.NewSubscribeResponse(pdu).Warning(); w != "" {
+		if w, _ := parseSubscribeWarning(pdu); w != "" {
 			s.warnOnce(t.watch, w)
 		}
 		s.targets[t.name] = t
@@ -162,7 +176,7 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 		defer time.AfterFunc(d, func() { cancel(&CrawlError{Root: t.dir, After: d}) }).Stop()
 	}
 	op := "watch-project " + t.dir
-	pdu, err := s.c.request(ctx, op, &protocol.WatchProjectRequest{Path: t.dir}, 0)
+	pdu, err := s.c.request(ctx, op, watchProjectRequest(t.dir), 0)
 	var crawling *CrawlError
 	if err != nil && errors.As(context.Cause(ctx), &crawling) {
 		err = crawling
@@ -172,14 +186,17 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 	if err != nil {
 		return err
 	}
-	res := protocol.NewWatchProjectResponse(pdu)
-	if res.Watch() == "" {
-		return unavailable(op, ReasonProtocol, errors.New("reply without a watch"))
+	watch, rel, warning, err := parseWatchProject(pdu)
+	if err == nil && watch == "" {
+		err = errors.New("reply without a watch")
 	}
-	if w := res.Warning(); w != "" {
-		s.warnOnce(res.Watch(), w)
+	if err != nil {
+		return unavailable(op, ReasonProtocol, err)
 	}
-	t.watch, t.rel = res.Watch(), res.RelativePath()
+	if warning != "" {
+		s.warnOnce(watch, warning)
+	}
+	t.watch, t.rel = watch, rel
 	return nil
 }
 
@@ -222,7 +239,7 @@ func ping(ctx context.Context, sock string, enc encoding, timeout time.Duration)
 
 // checkPid accepts a get-pid reply as health only when it is well formed:
 // a daemon that answers anything at all is not necessarily a Watchman.
-func checkPid(op string, pdu protocol.ResponsePDU) error {
+func checkPid(op string, pdu response) error {
 	if pid, err := intField(pdu, "pid"); err != nil || pid <= 0 {
 		return unavailable(op, ReasonProtocol, errors.New("get-pid reply without a pid"))
 	}

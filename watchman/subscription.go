@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sjansen/watchman/protocol"
-
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -60,7 +58,7 @@ type Subscription struct {
 }
 
 type reply struct {
-	pdu protocol.ResponsePDU
+	pdu response
 	err error
 }
 
@@ -190,7 +188,7 @@ func (s *Subscription) Close() error {
 			// not yet found out must not hold up a Ctrl-C for the timeout.
 			ctx, cancel := context.WithTimeout(context.Background(), min(s.opts.Timeout, unsubscribeTimeout))
 			for _, t := range s.targetList() {
-				req := &protocol.UnsubscribeRequest{Root: t.watch, Name: t.name}
+				req := unsubscribeRequest(t.watch, t.name)
 				if _, err := s.roundTrip(ctx, "unsubscribe "+t.dir, req); err != nil {
 					break // gone or hung: closing is all that is left
 				}
@@ -240,12 +238,12 @@ func (s *Subscription) readLoop() {
 	for {
 		pdu, err := s.c.recv(time.Time{})
 		var ce *CommandError
-		if err != nil && !(errors.As(err, &ce) && !pdu.IsUnilateral()) {
+		if err != nil && !(errors.As(err, &ce) && !pdu.unilateral()) {
 			s.fail(classify(op, err))
 			return
 		}
 		s.lastRead.Store(time.Now().UnixNano())
-		if !pdu.IsUnilateral() {
+		if !pdu.unilateral() {
 			select {
 			case s.replies <- reply{pdu, err}:
 			default:
@@ -264,7 +262,7 @@ func (s *Subscription) readLoop() {
 }
 
 // handle applies one unilateral PDU.
-func (s *Subscription) handle(pdu protocol.ResponsePDU) error {
+func (s *Subscription) handle(pdu response) error {
 	n, err := parseNotice(pdu)
 	if err != nil {
 		return unavailable("subscription "+s.c.sock, ReasonProtocol, err)
@@ -356,6 +354,10 @@ func (s *Subscription) push(b spec.Batch) {
 	}
 }
 
+// MsgWarning is the daemon's warning about a watch, logged once per watch
+// (watch, warning, remedy).
+const MsgWarning = "watchman warning (shown once per watch)"
+
 // warnOnce logs the daemon's warning for a watch the first time only: the
 // recrawl warning repeats on every later notification with a growing count.
 func (s *Subscription) warnOnce(watch, warning string) {
@@ -368,7 +370,7 @@ func (s *Subscription) warnOnce(watch, warning string) {
 		remedy = "the daemon lost events and rescanned; raise fs.inotify.max_user_watches " +
 			"(sysctl) and run `watchman watch-del " + watch + "`, then restart autoreload"
 	}
-	s.opts.Logger.Warn("watchman warning (shown once per watch)",
+	s.opts.Logger.Warn(MsgWarning,
 		"watch", watch, "warning", oneLine(warning), "remedy", remedy)
 }
 
@@ -410,7 +412,7 @@ func (s *Subscription) healthLoop(ctx context.Context) {
 // which the reader routes here (it may follow queued notifications). The
 // daemon has Timeout to answer; reading anything meanwhile extends it,
 // since a daemon streaming a large notification is not hung.
-func (s *Subscription) roundTrip(ctx context.Context, op string, req protocol.Request) (protocol.ResponsePDU, error) {
+func (s *Subscription) roundTrip(ctx context.Context, op string, req request) (response, error) {
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
 	timeout := s.opts.Timeout

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sjansen/watchman/protocol"
-
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -88,7 +86,7 @@ func (s *Subscription) targetList() []*target {
 // file first (this subscription, or the poller that runs beside it while
 // the watcher switches back), the rules' generation tells it moved: every
 // target then refreshes since the clock that preceded this notification.
-func (s *Subscription) noteRules(t *target, pdu protocol.ResponsePDU, b spec.Batch) {
+func (s *Subscription) noteRules(t *target, pdu response, b spec.Batch) {
 	s.spec.SharedIgnoreFilesChanged(0)
 	for _, c := range b.Changes {
 		if spec.IsIgnoreFileName(filepath.Base(c.Path)) {
@@ -189,7 +187,7 @@ func (s *Subscription) refreshIfNeeded(ctx context.Context) error {
 		}
 		s.tmu.Unlock()
 		if err == nil {
-			_, err = s.roundTrip(ctx, "unsubscribe "+t.dir, &protocol.UnsubscribeRequest{Root: t.watch, Name: t.name})
+			_, err = s.roundTrip(ctx, "unsubscribe "+t.dir, unsubscribeRequest(t.watch, t.name))
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sjansen/watchman/protocol"
-
 	"github.com/autoreload/autoreload/watchman/spec"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
@@ -373,9 +371,9 @@ func TestGoneNonUTF8PathSparesTheDaemon(t *testing.T) {
 	if c.enc != encBSER {
 		t.Fatalf("speaking %v to 4.9, want bser-v2", c.enc)
 	}
-	for _, req := range []protocol.Request{
-		&protocol.WatchProjectRequest{Path: gone},
-		&protocol.UnsubscribeRequest{Root: gone, Name: "x"},
+	for _, req := range []request{
+		watchProjectRequest(gone),
+		unsubscribeRequest(gone, "x"),
 		&queryRequest{watch: filepath.Dir(gone), query: map[string]any{"relative_root": filepath.Base(gone)}},
 	} {
 		_, err := c.request(t.Context(), "test", req, time.Second)

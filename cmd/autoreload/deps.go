@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/deps"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 	"github.com/autoreload/autoreload/fallback"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
@@ -96,7 +97,7 @@ func (h *depsLogHandler) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (h *depsLogHandler) Handle(ctx context.Context, r slog.Record) error {
 	switch r.Message {
-	case "started":
+	case supervisor.MsgStarted:
 		if h.d.channel != nil {
 			r.Attrs(func(a slog.Attr) bool {
 				if a.Key == "pid" {
@@ -105,7 +106,7 @@ func (h *depsLogHandler) Handle(ctx context.Context, r slog.Record) error {
 				return true
 			})
 		}
-	case "watching":
+	case fallback.MsgWatching:
 		r = r.Clone()
 		if n := h.d.count.Load(); n >= 0 {
 			r.AddAttrs(slog.Int64("deps", n))
@@ -338,6 +339,14 @@ func (w *depsWatcher) setHeld(cs []spec.Change) {
 	w.hold(cs)
 }
 
+// The --deps-from log messages: a source answered (from; count and
+// duration, or error), and the changes COMMAND does not use (paths, count;
+// debug level).
+const (
+	msgDeps    = "deps"
+	msgNotUsed = "not used"
+)
+
 func (w *depsWatcher) logNotUsed(cs []spec.Change) {
 	if len(cs) == 0 {
 		return
@@ -346,7 +355,7 @@ func (w *depsWatcher) logNotUsed(cs []spec.Change) {
 	for _, c := range cs[:min(len(cs), maxLoggedPaths)] {
 		paths = append(paths, c.Path)
 	}
-	w.log.Debug("not used", "paths", paths, "count", len(cs))
+	w.log.Debug(msgNotUsed, "paths", paths, "count", len(cs))
 }
 
 // apply takes a source's answer: logs it, makes it the set, watches what
@@ -360,10 +369,10 @@ func (w *depsWatcher) apply(r deps.Result) (spec.Batch, bool) {
 	}
 	if r.Err != nil {
 		delete(w.sets, r.Source)
-		w.log.Warn("deps", "from", r.Source, "error", r.Err.Error())
+		w.log.Warn(msgDeps, "from", r.Source, "error", r.Err.Error())
 	} else {
 		w.sets[r.Source] = r.Set
-		w.log.Info("deps", "from", r.Source, "count", r.Set.Len(), "duration", r.Duration)
+		w.log.Info(msgDeps, "from", r.Source, "count", r.Set.Len(), "duration", r.Duration)
 	}
 	w.union = nil
 	if len(w.sets) == len(w.refreshers)+w.channelCount() {
@@ -419,7 +428,7 @@ func (w *depsWatcher) watchOutside(set *deps.Set, since time.Time) {
 		extra, err := w.newExtra(w.ctx, paths, since)
 		if err != nil {
 			if w.ctx.Err() == nil {
-				w.log.Warn("deps", "error", fmt.Sprintf("watching %d paths outside --watch: %v", len(paths), err))
+				w.log.Warn(msgDeps, "error", fmt.Sprintf("watching %d paths outside --watch: %v", len(paths), err))
 			}
 			return
 		}
@@ -509,7 +518,7 @@ func outsideWatcher(cfg *config, d *depsSources, logger *slog.Logger) func(conte
 		if err != nil {
 			return nil, err
 		}
-		return newWatcher(ctx, ws, cfg, since, d.boundedFiles, logger.With("deps_outside", true))
+		return newWatcher(ctx, ws, cfg, since, d.boundedFiles, nil, logger.With("deps_outside", true))
 	}
 }
 

@@ -46,10 +46,13 @@ func ownReloaderHint(command []string) string {
 	return ""
 }
 
+// msgOwnReloader warns that COMMAND runs a reloader of its own (hint).
+const msgOwnReloader = "own reloader"
+
 // warnOwnReloader logs ownReloaderHint once, at start.
 func warnOwnReloader(logger *slog.Logger, command []string) {
 	if hint := ownReloaderHint(command); hint != "" {
-		logger.Warn("own reloader", "hint", hint)
+		logger.Warn(msgOwnReloader, "hint", hint)
 	}
 }
 

@@ -46,6 +46,15 @@ func (t *terminal) hold() (release func()) {
 	return sup.Hold()
 }
 
+// The terminal's log messages: the keys read (keys), or why none are (no
+// keys: reason), and the p key's pause and resume (key; count resumed).
+const (
+	msgKeys    = "keys"
+	msgNoKeys  = "no keys"
+	msgPaused  = "paused"
+	msgResumed = "resumed"
+)
+
 // openTerminal prepares what cfg asks of the terminal. -I without a
 // terminal, or in the background, is a warning, not an error: a script
 // that sets AUTORELOAD_KEYS still runs where there are no keys to read.
@@ -60,7 +69,7 @@ func openTerminal(cfg *config, logger *slog.Logger) (*terminal, error) {
 		t.clear = func() {
 			clear()
 			if t.keys != nil {
-				logger.Info("keys", "keys", keysHelp) // the screen's first line
+				logger.Info(msgKeys, "keys", keysHelp) // the screen's first line
 			}
 		}
 	}
@@ -68,16 +77,16 @@ func openTerminal(cfg *config, logger *slog.Logger) (*terminal, error) {
 		return t, nil
 	}
 	if !tty.IsTerminal(os.Stdin) {
-		logger.Warn("no keys", "reason", "stdin is not a terminal")
+		logger.Warn(msgNoKeys, "reason", "stdin is not a terminal")
 		return t, nil
 	}
 	r, err := keys.Open("/dev/tty", t.hold)
 	switch {
 	case errors.Is(err, keys.ErrBackground):
-		logger.Warn("no keys", "reason", "autoreload is not in the terminal's foreground")
+		logger.Warn(msgNoKeys, "reason", "autoreload is not in the terminal's foreground")
 		return t, nil
 	case err != nil:
-		logger.Warn("no keys", "reason", err.Error())
+		logger.Warn(msgNoKeys, "reason", err.Error())
 		return t, nil
 	}
 	null, err := os.Open(os.DevNull)
@@ -86,7 +95,7 @@ func openTerminal(cfg *config, logger *slog.Logger) (*terminal, error) {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
 	t.keys, t.stdin = r, null
-	logger.Info("keys", "keys", keysHelp)
+	logger.Info(msgKeys, "keys", keysHelp)
 	return t, nil
 }
 
@@ -121,12 +130,12 @@ func (t *terminal) readKeys(ctx context.Context, pressed chan<- byte, logger *sl
 			}
 		case 'p':
 			if paused, held := t.gate.toggle(); paused {
-				logger.Info("paused", "key", "p")
+				logger.Info(msgPaused, "key", "p")
 			} else {
-				logger.Info("resumed", "key", "p", "count", held)
+				logger.Info(msgResumed, "key", "p", "count", held)
 			}
 		case '?':
-			logger.Info("keys", "keys", keysHelp)
+			logger.Info(msgKeys, "keys", keysHelp)
 		}
 	}
 }

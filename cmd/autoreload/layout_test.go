@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -76,7 +77,7 @@ func TestImportsGoOneWay(t *testing.T) {
 			}
 		}
 		for _, d := range deps {
-			if strings.HasPrefix(d, "github.com/sjansen/watchman") && pkg != "watchman" {
+			if isProtocolLibrary(d) && pkg != "watchman" {
 				t.Errorf("%s imports %s: only the Watchman client may", pkg, d)
 			}
 		}
@@ -89,6 +90,18 @@ func TestImportsGoOneWay(t *testing.T) {
 // projectImports returns, for each package directory below root (relative,
 // slash-separated), what its non-test files import.
 func projectImports(t *testing.T, root string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for file, imports := range fileImports(t, root) {
+		pkg := path.Dir(file)
+		out[pkg] = append(out[pkg], imports...)
+	}
+	return out
+}
+
+// fileImports returns, for each non-test Go file below root (relative,
+// slash-separated), what it imports.
+func fileImports(t *testing.T, root string) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
@@ -105,11 +118,12 @@ func projectImports(t *testing.T, root string) map[string][]string {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(root, filepath.Dir(path))
-		pkg := filepath.ToSlash(rel)
+		rel, _ := filepath.Rel(root, path)
+		file := filepath.ToSlash(rel)
+		out[file] = []string{}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
-			out[pkg] = append(out[pkg], p)
+			out[file] = append(out[file], p)
 		}
 		return nil
 	})
@@ -136,4 +150,25 @@ func TestBinaryImportsNoNet(t *testing.T) {
 			t.Errorf("%s imports net; use internal/sockfile", f[0])
 		}
 	}
+}
+
+// TestProtocolLibraryInOneFile: the Watchman protocol library, the
+// design's dependency, is imported by one file of the client,
+// watchman/protocol.go; the rest of the client speaks that file's types,
+// so the library can be replaced there alone. Test files are free.
+func TestProtocolLibraryInOneFile(t *testing.T) {
+	var importers []string
+	for file, imports := range fileImports(t, "../..") {
+		if slices.ContainsFunc(imports, isProtocolLibrary) {
+			importers = append(importers, file)
+		}
+	}
+	slices.Sort(importers)
+	if want := []string{"watchman/protocol.go"}; !slices.Equal(importers, want) {
+		t.Errorf("non-test files importing github.com/sjansen/watchman: %q; want %q alone", importers, want)
+	}
+}
+
+func isProtocolLibrary(p string) bool {
+	return p == "github.com/sjansen/watchman" || strings.HasPrefix(p, "github.com/sjansen/watchman/")
 }

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/fallback"
 )
 
 // newLogger logs to w: one JSON object a line, or short text lines prefixed
@@ -174,7 +175,7 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 		v := a.Value.Resolve()
 		if list, ok := v.Any().([]string); ok && (a.Key == "paths" || a.Key == "roots" || a.Key == "poll_only") {
-			if r.Message == "changed" || r.Message == "running" || r.Message == "not used" {
+			if r.Message == msgChanged || r.Message == msgRunning || r.Message == msgNotUsed {
 				list = list[:min(len(list), maxTextPaths)]
 			}
 			rel := make([]string, len(list))
@@ -237,13 +238,13 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	done := map[string]bool{}
 	var s string
 	switch msg {
-	case "watching":
+	case fallback.MsgWatching:
 		s = watchingSentence(attrs, str, list, has)
 		for _, k := range []string{"roots", "reloader", "events", "watched_dirs", "poll_only", "poll_interval",
 			"reason", "files", "dirs", "more_files", "patterns", "ignores", "config", "deps", "deps_outside"} {
 			done[k] = true
 		}
-	case "changed":
+	case msgChanged:
 		s = "changed " + list("paths")
 		if n, ok := attrs["count"].Any().(int64); ok {
 			if shown, ok := attrs["paths"].Any().([]string); ok && int(n) > len(shown) {
@@ -277,10 +278,10 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			}
 		}
 		done["signal"], done["code"], done["stopped"], done["then"], done["delay"] = true, true, true, true, true
-	case "fallback":
+	case fallback.MsgFallback:
 		s = fmt.Sprintf("fallback to %s: %s", str("reloader"), str("error"))
 		done["reloader"], done["error"] = true, true
-	case "eden checkout":
+	case fallback.MsgEdenCheckout:
 		s = "Eden checkout: " + str("hint")
 		if n, _ := attrs["polled"].Any().(int64); n > 0 {
 			s += fmt.Sprintf("; polling the %d files of the --deps-from set meanwhile", n)
@@ -288,10 +289,10 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += "; nothing there is watched meanwhile"
 		}
 		done["hint"], done["polled"], done["roots"] = true, true, true
-	case "root deleted":
+	case fallback.MsgRootDeleted:
 		s = fmt.Sprintf("root deleted %s (%s until it is back)", list("roots"), str("reloader"))
 		done["roots"], done["reloader"] = true, true
-	case "unknown variable":
+	case msgUnknownVariable:
 		s = "unknown variable " + str("name") + " ignored"
 		if has("meant") {
 			s += "; did you mean " + str("meant") + "?"
@@ -299,13 +300,13 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s += " (autoreload --help lists the variables)"
 		}
 		done["name"], done["meant"] = true, true
-	case "running":
+	case msgRunning:
 		s = "running " + str("run") + " for " + list("paths")
 		done["run"], done["paths"] = true, true
-	case "ran":
+	case msgRan:
 		s = "ran " + str("run") + " in " + str("duration")
 		done["run"], done["duration"] = true, true
-	case "side command failed":
+	case msgSideFailed:
 		switch {
 		case has("signal"):
 			s = "side command failed (" + str("signal") + "): " + str("run")
@@ -315,10 +316,10 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s = "side command failed: " + str("run") + ": " + str("error")
 		}
 		done["run"], done["signal"], done["code"], done["error"] = true, true, true, true
-	case "own reloader":
+	case msgOwnReloader:
 		s = "COMMAND runs its own reloader under autoreload's, which makes each restart slower: " + str("hint")
 		done["hint"] = true
-	case "matches no file":
+	case msgMatchesNoFile:
 		s = fmt.Sprintf("%s '%s' matches no file", str("flag"), str("value"))
 		if has("hint") {
 			s += "; " + str("hint")
@@ -352,7 +353,7 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case supervisor.MsgBuildLoop:
 		s = "build loop: " + str("hint")
 		done["hint"], done["count"] = true, true
-	case "deps":
+	case msgDeps:
 		if has("error") {
 			s = "deps failed, so every change counts until it succeeds: " + str("error")
 		} else {
@@ -363,10 +364,10 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 			s = fmt.Sprintf("deps: %s paths from %s in %s", str("count"), str("from"), took)
 		}
 		done["error"], done["count"], done["from"], done["duration"] = true, true, true, true
-	case "not used":
+	case msgNotUsed:
 		s = "not used by COMMAND: " + list("paths")
 		done["paths"], done["count"] = true, true
-	case "listening":
+	case msgListening:
 		s = "listening on " + list("addrs")
 		done["addrs"] = true
 	case msgPanic:
@@ -385,19 +386,19 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	case supervisor.MsgTerminalStop:
 		s = fmt.Sprintf("pid %s stopped by %s: %s", str("pid"), str("signal"), str("hint"))
 		done["pid"], done["signal"], done["hint"] = true, true, true
-	case "pid":
+	case msgPid:
 		s = fmt.Sprintf("pid %s (kill -USR1 %[1]s restarts COMMAND)", str("pid"))
 		done["pid"] = true
-	case "keys":
+	case msgKeys:
 		s = "keys: " + str("keys")
 		done["keys"] = true
-	case "no keys":
+	case msgNoKeys:
 		s = "no keys (-I): " + str("reason")
 		done["reason"] = true
-	case "notify off":
+	case msgNotifyOff:
 		s = "no notifications (--notify): " + str("error")
 		done["error"] = true
-	case "postponed":
+	case msgPostponed:
 		s = "COMMAND starts on the first change (--postpone)"
 	case supervisor.MsgRestartLoop:
 		s = "restart loop: " + list("paths") + ": " + str("hint")
@@ -405,7 +406,7 @@ func sentence(msg string, attrs map[string]slog.Value, order []string) string {
 	default:
 		s = msg
 	}
-	done["pid"] = done["pid"] || strings.HasPrefix(s, "started") || msg == supervisor.MsgExited
+	done["pid"] = done["pid"] || msg == supervisor.MsgStarted || msg == supervisor.MsgExited
 	for _, k := range order {
 		if !done[k] {
 			s += " " + k + "=" + list(k)

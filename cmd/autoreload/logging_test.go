@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -185,4 +190,90 @@ func TestLogEscapesPaths(t *testing.T) {
 	if w := `"watch /src/bad\xff: gone"`; e.Error != w {
 		t.Errorf("JSON error %q, want %q", e.Error, w)
 	}
+}
+
+// TestMessagesInREADME: every log message is a constant beside its
+// emitter (Msg… in the supervisor, the switch, the client and the deps
+// channel; msg… in the command), and the README's messages table names
+// each, so that scripts following the JSON log can rely on the table.
+func TestMessagesInREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := "| `msg` | Attributes | When |\n"
+	_, table, ok := strings.Cut(string(readme), head)
+	if !ok {
+		t.Fatalf("README.md has no messages table (%q)", head)
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	found := 0
+	for _, dir := range []string{".", "internal/supervisor", "internal/deps", "../../fallback", "../../watchman"} {
+		pkg := filepath.Base(dir)
+		if dir == "." {
+			pkg = "main"
+		}
+		for name, msg := range messageConstants(t, dir) {
+			found++
+			if !strings.Contains(table, "`"+msg+"`") {
+				t.Errorf("%s.%s = %q: not in README.md's messages table", pkg, name, msg)
+			}
+		}
+	}
+	if found < 30 {
+		t.Fatalf("found %d message constants, want every message of the log", found)
+	}
+}
+
+// messageConstants returns the string constants named Msg… or msg… that
+// the non-test files of the package in dir declare.
+func messageConstants(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, s := range g.Specs {
+				vs := s.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					lit, ok := valueAt(vs.Values, i).(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING || !isMessageName(n.Name) {
+						continue
+					}
+					out[n.Name], _ = strconv.Unquote(lit.Value)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func valueAt(values []ast.Expr, i int) ast.Expr {
+	if i < len(values) {
+		return values[i]
+	}
+	return nil
+}
+
+// isMessageName: Msg or msg and then a capital (not msgs, message).
+func isMessageName(name string) bool {
+	rest, ok := strings.CutPrefix(name, "Msg")
+	if !ok {
+		rest, ok = strings.CutPrefix(name, "msg")
+	}
+	return ok && rest != "" && unicode.IsUpper(rune(rest[0]))
 }

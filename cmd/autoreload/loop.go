@@ -19,6 +19,7 @@ import (
 	"unicode"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/fallback"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -32,13 +33,25 @@ type watcher interface {
 // maxLoggedPaths bounds the paths of one "changed" line; count has them all.
 const maxLoggedPaths = 100
 
+// The command's own log messages about its run (the supervisor's and the
+// watcher's are theirs): a batch of changes (paths, count, unknown,
+// paused), autoreload's pid (debug level), COMMAND postponed, and a signal
+// or key acted on (signal or key; supervisor.MsgStopping for a stop).
+const (
+	msgChanged   = "changed"
+	msgPid       = "pid"
+	msgPostponed = "postponed"
+	msgKilling   = "killing"
+	msgRestart   = "restart"
+)
+
 // errStopped is the cause of a stop asked for by a signal: a clean end.
 var errStopped = errors.New("stopped by signal")
 
 // autoreload watches, supervises and handles signals until a signal or a
 // failure ends it.
 func autoreload(cfg *config, logger *slog.Logger) error {
-	logger.Debug("pid", "pid", os.Getpid())
+	logger.Debug(msgPid, "pid", os.Getpid())
 	ws, err := newSpec(cfg)
 	if err != nil {
 		return err
@@ -97,14 +110,15 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		Postpone:    cfg.postpone,
 	})
 	term.attach(sup)
-	if cfg.reloader == "watchman" {
-		// No fallback was asked for: an unusable Watchman ends autoreload
-		// before COMMAND ever starts. (After supervisor.Setup in main, so
-		// that a daemon get-sockname starts is known as autoreload's own.)
-		if err := checkWatchman(cfg.watchmanTimeout); err != nil {
-			return err
-		}
+	// With --reloader watchman no fallback was asked for: an unusable
+	// Watchman ends autoreload before COMMAND ever starts. (After
+	// supervisor.Setup in main, so that a daemon get-sockname starts is
+	// known as autoreload's own.)
+	choice, err := chooseFirst(cfg)
+	if err != nil {
+		return err
 	}
+	defer choice.Close() // unless the watcher took it over
 
 	// Signals are taken before COMMAND starts, so none is lost, on a
 	// buffered channel, so a second Ctrl-C can still kill.
@@ -151,13 +165,13 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	}
 	wg.Go(func() {
 		defer stopOnPanic(cancel, logger)
-		if err := watch(ctx, ws, cfg, since, dw, term.gate, side, logger); err != nil {
+		if err := watch(ctx, ws, cfg, since, choice, dw, term.gate, side, logger); err != nil {
 			cancel(err)
 		}
 	})
 
 	if cfg.postpone {
-		logger.Info("postponed")
+		logger.Info(msgPostponed)
 	}
 	err = sup.Run(ctx)
 	close(supervised)
@@ -259,10 +273,11 @@ func isNotFound(err error) bool {
 }
 
 // watch pulls batches from the watcher and asks the supervisor to restart,
-// until ctx ends; it returns the watcher's failure. With dw, only the
-// changes it passes on count.
-func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, dw *depsWatcher, sup restarter, side *sideRunner, logger *slog.Logger) error {
-	w, err := newWatcher(ctx, spec, cfg, since, dw.bounded(), logger)
+// until ctx ends; it returns the watcher's failure. The watcher takes
+// choice over (nil: it chooses). With dw, only the changes it passes on
+// count.
+func watch(ctx context.Context, spec *spec.Spec, cfg *config, since time.Time, choice *fallback.Choice, dw *depsWatcher, sup restarter, side *sideRunner, logger *slog.Logger) error {
+	w, err := newWatcher(ctx, spec, cfg, since, dw.bounded(), choice, logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -313,7 +328,7 @@ func follow(ctx context.Context, w watcher, roots []string, sup restarter, split
 			if paused {
 				attrs = append(attrs, "paused", true) // held until the p key resumes
 			}
-			logger.Info("changed", attrs...)
+			logger.Info(msgChanged, attrs...)
 			if faultWatchPanic {
 				panic("fault injected: watch-panic")
 			}
@@ -366,21 +381,21 @@ func handleSignals(sigs <-chan os.Signal, pressed <-chan byte, supervised <-chan
 		}
 		switch {
 		case sig == syscall.SIGQUIT: // with -I only: quit at once
-			logger.Info("killing", by...)
+			logger.Info(msgKilling, by...)
 			stopping = true
 			sup.Kill()
 			stop(errStopped)
 		case sig == syscall.SIGUSR1:
 			if !stopping {
-				logger.Info("restart", by...)
+				logger.Info(msgRestart, by...)
 				sup.Restart(nil)
 			}
 		case !stopping:
 			stopping = true
-			logger.Info("stopping", by...)
+			logger.Info(supervisor.MsgStopping, by...)
 			stop(errStopped)
 		default:
-			logger.Info("killing", by...)
+			logger.Info(msgKilling, by...)
 			sup.Kill()
 		}
 	}

@@ -54,7 +54,7 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 	case code == 2: // usage errors found late, such as a --watch path
 		fmt.Fprintf(stderr, "autoreload: %v\n", err)
 	default:
-		logger.Error("failed", "error", err.Error())
+		logger.Error(supervisor.MsgFailed, "error", err.Error()) // the word of a COMMAND that cannot start
 	}
 	return exitCode(err)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/notify"
+	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 // notifying is a log handler that passes every record on and, for the two
@@ -49,6 +50,9 @@ func (l *limit) allow() bool {
 	return true
 }
 
+// msgNotifyOff warns that --notify has no way to notify (error).
+const msgNotifyOff = "notify off"
+
 // withNotifications returns logger with --notify's handler, and the
 // Notifier to close; without a way to notify it warns once.
 func withNotifications(cfg *config, logger *slog.Logger) (*slog.Logger, *notify.Notifier) {
@@ -57,7 +61,7 @@ func withNotifications(cfg *config, logger *slog.Logger) (*slog.Logger, *notify.
 	}
 	n, err := notify.New(os.Stderr, os.Getenv)
 	if err != nil {
-		logger.Warn("notify off", "error", err.Error())
+		logger.Warn(msgNotifyOff, "error", err.Error())
 		return logger, nil
 	}
 	return slog.New(newNotifying(logger.Handler(), n, cfg.command[0], time.Now)), n
@@ -109,9 +113,9 @@ func (h *notifying) body(r slog.Record) string {
 		return ""
 	}
 	switch r.Message {
-	case "build failed":
+	case supervisor.MsgBuildFailed:
 		return fmt.Sprintf("build failed (%s)", how())
-	case "exited":
+	case supervisor.MsgExited:
 		// then: it ended by itself and autoreload goes on. Code 0 is no
 		// failure, code 3 a request to restart.
 		_, then := attrs["then"]

@@ -61,3 +61,21 @@ func TestReloaderWatchmanLostAtRuntime(t *testing.T) {
 		t.Errorf("left behind: %v", left)
 	}
 }
+
+// --reloader=watchman decides before COMMAND starts, and the watcher built
+// beside COMMAND subscribes on the connection of that decision: one
+// handshake with the daemon, not a check and then another.
+func TestReloaderWatchmanChecksOnce(t *testing.T) {
+	t.Parallel()
+	d := watchmantest.Start(t)
+	h := d.CountHandshakes(t)
+	s := startAutoreloadEnv(t, agedTree(t), []string{"WATCHMAN_SOCK=" + h.Sock},
+		"--reloader=watchman", "--watchman-timeout=5s", "--", "sleep", "1000")
+	if w, _ := s.readyEvents(); w["reloader"] != "watchman" {
+		t.Fatalf("watching %v, want watchman", w)
+	}
+	if n := h.Count(); n != 1 {
+		t.Errorf("%d handshakes (list-capabilities) with the daemon, want 1", n)
+	}
+	s.stop()
+}

@@ -112,8 +112,16 @@ func (r *sideRunner) next() (int, []string, bool) {
 	return 0, nil, false
 }
 
+// A side command's log messages: it started (run, paths), succeeded (run,
+// duration; debug level) or failed (run; code, signal or error).
+const (
+	msgRunning    = "running"
+	msgRan        = "ran"
+	msgSideFailed = "side command failed"
+)
+
 func (r *sideRunner) runOne(ctx context.Context, c sideCommand, paths []string) {
-	r.logger.Info("running", "run", c.run, "paths", paths)
+	r.logger.Info(msgRunning, "run", c.run, "paths", paths)
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", c.run)
 	// In autoreload's own process group: the supervisor reaps only
 	// children outside it, and leaves this one to cmd.Wait.
@@ -130,14 +138,14 @@ func (r *sideRunner) runOne(ctx context.Context, c sideCommand, paths []string) 
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		r.logger.Debug("ran", "run", c.run, "duration", time.Since(start))
+		r.logger.Debug(msgRan, "run", c.run, "duration", time.Since(start))
 	case errors.As(err, &exit) && exit.ExitCode() >= 0:
-		r.logger.Warn("side command failed", "run", c.run, "code", exit.ExitCode())
+		r.logger.Warn(msgSideFailed, "run", c.run, "code", exit.ExitCode())
 	case errors.As(err, &exit):
 		ws, _ := exit.Sys().(syscall.WaitStatus)
-		r.logger.Warn("side command failed", "run", c.run, "signal", supervisor.SignalName(ws.Signal()))
+		r.logger.Warn(msgSideFailed, "run", c.run, "signal", supervisor.SignalName(ws.Signal()))
 	default:
-		r.logger.Warn("side command failed", "run", c.run, "error", err.Error())
+		r.logger.Warn(msgSideFailed, "run", c.run, "error", err.Error())
 	}
 }
 

@@ -132,6 +132,10 @@ type include struct {
 	spec        *spec.Spec
 }
 
+// msgMatchesNoFile warns of a filter that selects no file at start (flag,
+// value, hint).
+const msgMatchesNoFile = "matches no file"
+
 // warnUnmatched logs one warning for each --pattern, --ext and --watch
 // that selects no file: such a filter is a mistake that otherwise passes
 // in silence (-p '.txt' meant as an extension never restarts anything).
@@ -193,7 +197,7 @@ func warnUnmatched(ctx context.Context, opts spec.Options, quiet []string, logge
 		if hint := unmatchedHint(p.flag, p.value); hint != "" {
 			attrs = append(attrs, "hint", hint)
 		}
-		logger.Warn("matches no file", attrs...)
+		logger.Warn(msgMatchesNoFile, attrs...)
 	}
 }
 

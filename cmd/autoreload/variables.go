@@ -53,6 +53,10 @@ func unknownVariables(environ []string) []unknownVariable {
 	return out
 }
 
+// msgUnknownVariable warns of an AUTORELOAD_ variable that sets no flag
+// (name, meant).
+const msgUnknownVariable = "unknown variable"
+
 // warnUnknownVariables logs one warning for each AUTORELOAD_* variable
 // autoreload ignores: a typo (AUTORELOAD_EXTS) would otherwise pass in
 // silence.
@@ -62,7 +66,7 @@ func warnUnknownVariables(logger *slog.Logger, environ []string) {
 		if u.meant != "" {
 			attrs = append(attrs, "meant", u.meant)
 		}
-		logger.Warn("unknown variable", attrs...)
+		logger.Warn(msgUnknownVariable, attrs...)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/autoreload/autoreload/fallback"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -16,7 +17,7 @@ type watchingHandler struct {
 }
 
 func (h watchingHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == "watching" {
+	if r.Message == fallback.MsgWatching {
 		reloader := ""
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == "reloader" {

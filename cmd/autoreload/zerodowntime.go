@@ -6,6 +6,9 @@ import (
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/socket"
 )
 
+// msgListening says the --socket addresses are bound (addrs).
+const msgListening = "listening"
+
 // listen opens the --socket addresses for autoreload's whole life; one that
 // cannot be opened is bad usage (exit 2): in use, no such address, no
 // permission.
@@ -15,7 +18,7 @@ func listen(cfg *config, logger *slog.Logger) (*socket.Set, error) {
 		return nil, &usageError{err}
 	}
 	if set.Len() > 0 {
-		logger.Info("listening", "addrs", set.Bound())
+		logger.Info(msgListening, "addrs", set.Bound())
 	}
 	return set, nil
 }

@@ -124,17 +124,21 @@ func (c *Channel) Serve(ctx context.Context, out chan<- Result) {
 	}
 }
 
+// MsgRefused is the warning logged for a connection the channel turns
+// away (pid, error).
+const MsgRefused = "deps refused"
+
 // serveConn checks the peer, then reads its lines into the set.
 func (c *Channel) serveConn(ctx context.Context, conn *os.File, out chan<- Result) {
 	start := time.Now()
 	peer, err := peerOf(conn)
 	if err != nil {
-		c.log.Warn("deps refused", "error", err.Error())
+		c.log.Warn(MsgRefused, "error", err.Error())
 		return
 	}
 	gen, why := c.admit(ctx, peer)
 	if gen == 0 {
-		c.log.Warn("deps refused", "pid", peer.pid, "error", why)
+		c.log.Warn(MsgRefused, "pid", peer.pid, "error", why)
 		return
 	}
 	sc := bufio.NewScanner(conn)

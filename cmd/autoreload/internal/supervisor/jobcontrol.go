@@ -26,6 +26,13 @@ import (
 // terminal, was stopped for reading it or setting its modes.
 const MsgTerminalStop = "stopped by terminal"
 
+// MsgSuspended and MsgContinued note, at debug level, a stop of COMMAND
+// relayed to the job (pid, signal) and its continuation (pid, foreground).
+const (
+	MsgSuspended = "suspended"
+	MsgContinued = "continued"
+)
+
 // isTerminalStop reports whether sig is one of the signals by which a
 // terminal stops a job: Ctrl-Z, or a read or a mode change from the
 // background.
@@ -38,7 +45,7 @@ func isTerminalStop(sig syscall.Signal) bool {
 // stopped it meant; a restart or an end still stops it (stop continues a
 // stopped group so it can die).
 func (s *Supervisor) relayStop(ctx context.Context, g *group, sig syscall.Signal) {
-	s.log.Debug("suspended", "pid", g.pid, "signal", SignalName(sig))
+	s.log.Debug(MsgSuspended, "pid", g.pid, "signal", SignalName(sig))
 	if s.term == nil && sig != syscall.SIGTSTP && isTerminalStop(sig) {
 		// COMMAND read or set a terminal it does not hold (autoreload -I
 		// keeps it): nobody will continue it, so say why it went quiet.
@@ -64,7 +71,7 @@ func (s *Supervisor) resume(g *group, foreground bool) {
 	if foreground {
 		s.term.give(g.pgid)
 	}
-	s.log.Debug("continued", "pid", g.pid, "foreground", foreground)
+	s.log.Debug(MsgContinued, "pid", g.pid, "foreground", foreground)
 	_ = syscall.Kill(-g.pgid, syscall.SIGCONT)
 }
 

@@ -15,7 +15,7 @@ import (
 const (
 	MsgStarted  = "started"  // pid
 	MsgExited   = "exited"   // pid, code or signal, stopped or then (and delay)
-	MsgFailed   = "failed"   // error: COMMAND could not be started
+	MsgFailed   = "failed"   // error: COMMAND could not be started (main logs its own end so too, exit 1)
 	MsgStopping = "stopping" // signal: the supervisor stops COMMAND and ends (pid too, at debug level)
 )
 
