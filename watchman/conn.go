@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/sockfile"
 )
 
 // conn is one connection to the daemon, in JSON or BSER (enc). Unlike
@@ -22,7 +23,7 @@ import (
 // serialised by wmu.
 type conn struct {
 	sock string
-	nc   net.Conn
+	nc   *os.File // non-blocking, so its deadlines work
 	r    *bufio.Reader
 	// enc is set before the connection is shared: by checkCapabilities, or
 	// by whoever dials a daemon already known to speak BSER.
@@ -37,30 +38,34 @@ type conn struct {
 // dial connects to the socket within timeout. Connection refused or a
 // missing socket file means no daemon runs there.
 func dial(ctx context.Context, sock string, timeout time.Duration) (*conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	nc, err := d.DialContext(ctx, "unix", sock)
+	nc, err := sockfile.DialUnix(ctx, sock, timeout)
 	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		if isTimeout(err) {
 			return nil, unavailable("connect "+sock, ReasonTimeout, err)
 		}
-		return nil, unavailable("connect "+sock, ReasonNoSocket, unwrapOpError(err))
+		return nil, unavailable("connect "+sock, ReasonNoSocket, bareCause(err))
 	}
 	return &conn{sock: sock, nc: nc, r: bufio.NewReaderSize(nc, 64<<10)}, nil
 }
 
-// unwrapOpError drops net.OpError's repetition of the address, which our
-// messages already name.
-func unwrapOpError(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		var se *os.SyscallError
-		if errors.As(oe.Err, &se) {
-			return se.Err
-		}
-		return oe.Err
+// bareCause drops what the file's error repeats around the system call's
+// (read /path/sock: …, connect: …), since our messages name the socket.
+func bareCause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err
 	}
 	return err
+}
+
+// isTimeout reports a deadline that ran out.
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
 }
 
 func (c *conn) Close() error { return c.nc.Close() }
@@ -136,17 +141,16 @@ func (c *conn) classify(ctx context.Context, op string, err error) error {
 }
 
 func classify(op string, err error) error {
-	var ne net.Error
 	var ce *CommandError
 	switch {
 	case errors.As(err, &ce):
 		return unavailable(op, ReasonRefused, err)
-	case errors.As(err, &ne) && ne.Timeout():
+	case isTimeout(err):
 		return unavailable(op, ReasonTimeout, errors.New("no answer within the timeout"))
 	case errors.Is(err, errReplyTooLong), errors.Is(err, errMalformed):
 		return unavailable(op, ReasonProtocol, err)
 	case isDisconnect(err):
-		return unavailable(op, ReasonDisconnected, unwrapOpError(err))
+		return unavailable(op, ReasonDisconnected, bareCause(err))
 	default:
 		return unavailable(op, ReasonProtocol, err)
 	}

@@ -108,7 +108,7 @@ func (e *UnavailableError) Error() string {
 	return oneLine(msg)
 }
 
-// Unwrap gives the underlying error (a net.Error, a CommandError, ...).
+// Unwrap gives the underlying error (a syscall.Errno, a timeout, a CommandError, ...).
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // Is makes every UnavailableError match ErrUnavailable.

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"os"
 	"runtime/debug"
 
 	"github.com/autoreload/autoreload/watchman/bser"
@@ -113,8 +113,8 @@ func readJSON(r *bufio.Reader, max int) (any, error) {
 
 // isConnError reports an error of the connection rather than of the bytes.
 func isConnError(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, errReplyTooLong) || isDisconnect(err)
+	var pe *os.PathError // reading the socket's file failed
+	return errors.As(err, &pe) || errors.Is(err, errReplyTooLong) || isDisconnect(err)
 }
 
 // lineReader reads one line from r, newline included, then reports EOF; it

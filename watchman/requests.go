@@ -3,7 +3,7 @@ package watchman
 import (
 	"errors"
 	"io"
-	"net"
+	"os"
 	"syscall"
 )
 
@@ -54,7 +54,7 @@ var required = []string{
 // isDisconnect reports a closed or reset connection.
 func isDisconnect(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, os.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ENOENT)
 }

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -20,8 +21,8 @@ const module = "github.com/autoreload/autoreload"
 // works": the supervisor imports only its siblings the guard, the gate and
 // the process tree (which import down that line only), the spec imports
 // neither backend, the poller only the spec and its kernel helpers, the
-// client only the spec and its BSER codec (helpers that import nothing of
-// ours), and the Watchman protocol library is the
+// client only the spec, its BSER codec and sockfile (helpers that import
+// nothing of ours), and the Watchman protocol library is the
 // client's alone. Test files are free; the test-support packages
 // (watchman/testkit, cmd/autoreload/internal/jobshell) are for them only.
 func TestImportsGoOneWay(t *testing.T) {
@@ -43,7 +44,7 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"cmd/autoreload/internal/guard", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/proctree") },
 			"imports only the process tree"},
 		{"cmd/autoreload/internal/proctree", func(p string) bool { return !isProject(p) }, "imports no project package"},
-		{"cmd/autoreload/internal/socket", func(p string) bool { return !isProject(p) }, "imports no project package"},
+		{"cmd/autoreload/internal/socket", func(p string) bool { return !isProject(p) || under(p, "watchman/sockfile") }, "imports only sockfile"},
 		{"cmd/autoreload/internal/writers", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/spec", func(p string) bool { return !isProject(p) || under(p, "watchman/spec") }, "imports neither backend"},
 		{"fallback/poller", func(p string) bool {
@@ -54,8 +55,9 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"cmd/autoreload/internal/notify", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/tty") }, "imports only tty"},
 		{"fallback/inotify", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"cmd/autoreload/internal/projectfile", func(p string) bool { return !isProject(p) }, "imports no project package"},
-		{"cmd/autoreload/internal/deps", func(p string) bool { return !isProject(p) || under(p, "cmd/autoreload/internal/proctree") },
-			"imports only the process tree"},
+		{"cmd/autoreload/internal/deps", func(p string) bool {
+			return !isProject(p) || under(p, "cmd/autoreload/internal/proctree") || under(p, "watchman/sockfile")
+		}, "imports only the process tree and sockfile"},
 		{"watchman/testkit", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"cmd/autoreload/internal/jobshell", func(p string) bool {
 			return !isProject(p) || under(p, "cmd/autoreload/internal/guard") || under(p, "cmd/autoreload/internal/proctree") ||
@@ -64,8 +66,9 @@ func TestImportsGoOneWay(t *testing.T) {
 		{"fallback/mounts", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman/bser", func(p string) bool { return !isProject(p) }, "imports no project package"},
 		{"watchman", func(p string) bool {
-			return !isProject(p) || under(p, "watchman/spec") || under(p, "watchman/bser")
-		}, "imports only the spec and its codec"},
+			return !isProject(p) || under(p, "watchman/spec") || under(p, "watchman/bser") || under(p, "watchman/sockfile")
+		}, "imports only the spec, its codec and sockfile"},
+		{"watchman/sockfile", func(p string) bool { return !isProject(p) }, "imports no project package"},
 	}
 	// Test support: packages for tests only.
 	testSupport := map[string]bool{"watchman/testkit": true, "cmd/autoreload/internal/jobshell": true}
@@ -184,6 +187,25 @@ func fileImports(t *testing.T, root string) map[string][]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestBinaryImportsNoNet: of the packages linked into autoreload, only two
+// libraries import Go's net (pflag for its IP flag types, sjansen/watchman's
+// protocol for its dialer), neither of which we call into net through. Our
+// sockets go through watchman/sockfile: net's dialer, listener and
+// resolver would add half a megabyte to every process running the binary.
+func TestBinaryImportsNoNet(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	allowed := map[string]bool{"github.com/spf13/pflag": true, "github.com/sjansen/watchman/protocol": true}
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) > 1 && slices.Contains(f[1:], "net") && !allowed[f[0]] {
+			t.Errorf("%s imports net; use watchman/sockfile", f[0])
+		}
+	}
 }
 
 // TestProtocolLibraryInOneFile: the Watchman protocol library, the

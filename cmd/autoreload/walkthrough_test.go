@@ -5,6 +5,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,8 +43,14 @@ func TestReadmeFromFreshClone(t *testing.T) {
 	// machine's go env says.
 	env := []string{"GOBIN=" + gobin, "GOFLAGS=-buildvcs=auto"}
 	words := strings.Fields(install)
+	for len(words) > 0 && strings.Contains(words[0], "=") { // the line's own variables
+		env, words = append(env, words[0]), words[1:]
+	}
 	runIn(t, clone, env, words[0], words[1:]...)
 	bin := filepath.Join(gobin, "autoreload")
+	if interp := interpreter(t, bin); interp != "" {
+		t.Errorf("the README's install line built a dynamically linked binary (interpreter %s): every process of autoreload's maps the C library", interp)
+	}
 	head := strings.TrimSpace(runIn(t, clone, nil, "git", "rev-parse", "--short=12", "HEAD"))
 	if v := runIn(t, clone, nil, bin, "--version"); !strings.Contains(v, "autoreload "+release) || !strings.Contains(v, head) {
 		t.Errorf("installed --version printed %q, want release %s and commit %s", v, release, head)
@@ -120,7 +128,7 @@ func readmeQuickStart(t *testing.T) (install, first string) {
 		}
 		switch {
 		case !inCode:
-		case install == "" && strings.HasPrefix(line, "go install ./cmd/autoreload"):
+		case install == "" && strings.Contains(line, "go install ./cmd/autoreload"):
 			install = line
 		case install != "" && first == "" && strings.HasPrefix(line, "autoreload "):
 			first = line
@@ -130,6 +138,27 @@ func readmeQuickStart(t *testing.T) (install, first string) {
 		t.Fatalf("README.md: go install line %q, first command %q; want both in code blocks, in that order", install, first)
 	}
 	return install, first
+}
+
+// interpreter is the dynamic loader an ELF executable asks for (its
+// PT_INTERP), or "" for a static one.
+func interpreter(t *testing.T, path string) string {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b, err := io.ReadAll(p.Open())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.TrimRight(string(b), "\x00")
+		}
+	}
+	return ""
 }
 
 // runIn runs a command to completion in dir and returns its stdout.

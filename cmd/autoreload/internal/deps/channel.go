@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/autoreload/autoreload/watchman/sockfile"
 )
 
 // ChildPreset is the --deps-from value that lets COMMAND declare its files.
@@ -36,7 +38,7 @@ const commandWait = time.Second
 type Channel struct {
 	dir, path string
 	wd        string
-	ln        *net.UnixListener
+	ln        *os.File // a listening socket on Go's poller
 	log       *slog.Logger
 
 	mu      sync.Mutex
@@ -72,7 +74,7 @@ func Listen(wd string, log *slog.Logger) (*Channel, error) {
 		return nil, fmt.Errorf("deps channel: %w", err)
 	}
 	path := filepath.Join(dir, "deps.sock")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	ln, err := sockfile.Listen(&syscall.SockaddrUnix{Name: path})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("deps channel: %w", err)
@@ -110,7 +112,7 @@ func (c *Channel) Serve(ctx context.Context, out chan<- Result) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		conn, err := c.ln.AcceptUnix()
+		conn, err := sockfile.Accept(c.ln)
 		if err != nil {
 			return
 		}
@@ -127,7 +129,7 @@ func (c *Channel) Serve(ctx context.Context, out chan<- Result) {
 const MsgRefused = "deps refused"
 
 // serveConn checks the peer, then reads its lines into the set.
-func (c *Channel) serveConn(ctx context.Context, conn *net.UnixConn, out chan<- Result) {
+func (c *Channel) serveConn(ctx context.Context, conn *os.File, out chan<- Result) {
 	start := time.Now()
 	peer, err := peerOf(conn)
 	if err != nil {

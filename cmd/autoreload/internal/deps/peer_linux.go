@@ -2,7 +2,6 @@ package deps
 
 import (
 	"fmt"
-	"net"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -17,7 +16,7 @@ func ChildSupported() error { return nil }
 
 // peerOf reads the connecting process's credentials, as the kernel
 // recorded them at connect (SO_PEERCRED).
-func peerOf(conn *net.UnixConn) (peer, error) {
+func peerOf(conn *os.File) (peer, error) {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return peer{}, err

@@ -4,7 +4,7 @@ package deps
 
 import (
 	"errors"
-	"net"
+	"os"
 )
 
 type peer struct{ pid, uid int }
@@ -15,6 +15,6 @@ func ChildSupported() error {
 	return errors.New("--deps-from child needs Linux (a peer's process tree cannot be checked here)")
 }
 
-func peerOf(*net.UnixConn) (peer, error) { return peer{}, errors.ErrUnsupported }
+func peerOf(*os.File) (peer, error) { return peer{}, errors.ErrUnsupported }
 
 func inTree(pid, command int) bool { return false }

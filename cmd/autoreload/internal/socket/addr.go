@@ -3,7 +3,7 @@ package socket
 import (
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -64,21 +64,42 @@ func Parse(s string) (Addr, error) {
 		a.Network, a.Address = "unix", path
 		return a, nil
 	}
-	host, port, err := net.SplitHostPort(rest)
-	if err != nil {
+	host, port, ok := splitHostPort(rest)
+	if !ok {
 		return Addr{}, ErrSyntax
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || port == "" {
 		return Addr{}, fmt.Errorf("port %q is not a number from 0 to 65535", port)
 	}
-	if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+	if ip, err := netip.ParseAddr(host); strings.Contains(host, ":") && (err != nil || ip.Zone() != "") {
 		return Addr{}, fmt.Errorf("%q is not an IPv6 address", host)
 	}
 	if strings.ContainsAny(host, " \t\n/") {
 		return Addr{}, ErrSyntax
 	}
-	a.Network, a.Address = "tcp", net.JoinHostPort(host, port)
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	a.Network, a.Address = "tcp", host+":"+port
 	return a, nil
+}
+
+// splitHostPort splits HOST:PORT, or [HOST]:PORT where HOST holds
+// colons, as net.SplitHostPort does.
+func splitHostPort(s string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return "", "", false
+	}
+	host, port = s[:i], s[i+1:]
+	if h, ok := strings.CutPrefix(host, "["); ok {
+		if host, ok = strings.CutSuffix(h, "]"); !ok {
+			return "", "", false
+		}
+	} else if strings.Contains(host, ":") {
+		return "", "", false
+	}
+	return host, port, !strings.ContainsAny(host, "[]") && !strings.ContainsAny(port, "[]")
 }
 
 // checkName applies systemd's rules for a name in LISTEN_FDNAMES: 1 to

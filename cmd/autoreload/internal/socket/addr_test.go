@@ -1,6 +1,7 @@
 package socket
 
 import (
+	"net"
 	"strings"
 	"testing"
 )
@@ -84,6 +85,21 @@ func FuzzParse(f *testing.F) {
 		}
 		if b, err := Parse(a.String()); err != nil || b != a {
 			t.Fatalf("Parse(%q) = %+v, but its String %q parses as %+v, %v", s, a, a.String(), b, err)
+		}
+	})
+}
+
+// FuzzSplitHostPortAsNet: the split of --socket values is net's, which
+// the binary does without.
+func FuzzSplitHostPortAsNet(f *testing.F) {
+	for _, s := range []string{":80", "[::1]:80", "::1:80", "[::1]", "a]:80", "[a]b:80", "[a:b]:80", "[[a]:80", "[a]:8]0", "h:", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		host, port, ok := splitHostPort(s)
+		nhost, nport, err := net.SplitHostPort(s)
+		if ok != (err == nil) || ok && (host != nhost || port != nport) {
+			t.Fatalf("splitHostPort(%q) = %q, %q, %v; net.SplitHostPort: %q, %q, %v", s, host, port, ok, nhost, nport, err)
 		}
 	})
 }

@@ -1,14 +1,21 @@
 package socket
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/autoreload/autoreload/watchman/sockfile"
 )
+
+// hostsFile is where host names other than localhost are looked up.
+const hostsFile = "/etc/hosts"
 
 // Set is the open listening sockets, in the order of their addresses.
 type Set struct {
@@ -45,34 +52,120 @@ func Listen(addrs []Addr) (*Set, error) {
 	return s, nil
 }
 
-// listen opens one socket and returns it as a file of its own: the
-// listener net made is closed, its descriptor duplicated first.
+// listen opens one socket and returns it with the address it is bound to.
 func listen(a Addr) (*os.File, string, error) {
-	l, err := net.Listen(a.Network, a.Address)
-	if err != nil && a.Network == "unix" && errors.Is(err, syscall.EADDRINUSE) && removeStale(a.Address) {
-		l, err = net.Listen(a.Network, a.Address)
+	sa, err := sockaddr(a)
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := sockfile.Listen(sa)
+	switch {
+	case err == nil:
+	case a.Network == "unix" && errors.Is(err, syscall.EADDRINUSE) && removeStale(a.Address):
+		f, err = sockfile.Listen(sa)
+	case errors.Is(err, syscall.EAFNOSUPPORT) && isWildcard6(sa):
+		// No IPv6 here: all interfaces are IPv4's.
+		f, err = sockfile.Listen(&syscall.SockaddrInet4{Port: sa.(*syscall.SockaddrInet6).Port})
 	}
 	if err != nil {
 		return nil, "", cause(err)
 	}
-	var f *os.File
-	switch l := l.(type) {
-	case *net.TCPListener:
-		f, err = l.File()
-	case *net.UnixListener:
-		// The socket file must outlive this listener: Close removes it.
-		l.SetUnlinkOnClose(false)
-		f, err = l.File()
+	bound, err := sockfile.Addr(f)
+	if err == nil {
+		// Blocking, as systemd passes sockets; COMMAND sets the mode it
+		// wants. autoreload itself never accepts on it.
+		err = control(f, func(fd int) error { return syscall.SetNonblock(fd, false) })
 	}
-	bound := l.Addr().String()
-	l.Close()
 	if err != nil {
+		f.Close()
 		return nil, "", cause(err)
 	}
-	// Fd makes it blocking, as systemd passes sockets; COMMAND sets the
-	// mode it wants.
-	f.Fd()
 	return f, bound, nil
+}
+
+// control runs fn on f's descriptor.
+func control(f *os.File, fn func(fd int) error) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// sockaddr is where a listens. An empty host is every interface, IPv6 and
+// IPv4 (as net.Listen does); a host name is looked up in /etc/hosts only.
+func sockaddr(a Addr) (syscall.Sockaddr, error) {
+	if a.Network == "unix" {
+		return &syscall.SockaddrUnix{Name: a.Address}, nil
+	}
+	host, p, _ := splitHostPort(a.Address)
+	port, _ := strconv.Atoi(p)
+	if host == "" {
+		return &syscall.SockaddrInet6{Port: port}, nil
+	}
+	ip, err := resolve(host)
+	if err != nil {
+		return nil, err
+	}
+	if ip.Is4() {
+		return &syscall.SockaddrInet4{Port: port, Addr: ip.As4()}, nil
+	}
+	return &syscall.SockaddrInet6{Port: port, Addr: ip.As16()}, nil
+}
+
+func isWildcard6(sa syscall.Sockaddr) bool {
+	s, ok := sa.(*syscall.SockaddrInet6)
+	return ok && s.Addr == [16]byte{}
+}
+
+// resolve is host's address: an IP address itself, else what /etc/hosts
+// gives the name (its first IPv4 address, else its first IPv6 one: what
+// net.Listen binds), else for localhost the IPv4 loopback. DNS is not
+// asked: a name only DNS knows names no address of this machine anyway.
+func resolve(host string) (netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap(), nil
+	}
+	if ip, ok := lookupHosts(hostsFile, host); ok {
+		return ip, nil
+	}
+	if name := strings.ToLower(strings.TrimSuffix(host, ".")); name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1}), nil
+	}
+	return netip.Addr{}, fmt.Errorf("host %q is not an IP address, localhost or a name in %s", host, hostsFile)
+}
+
+// lookupHosts finds name in a hosts(5) file: the first IPv4 address given
+// for it, else the first IPv6 one.
+func lookupHosts(path, name string) (netip.Addr, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	name = strings.TrimSuffix(name, ".")
+	var v6 netip.Addr
+	for line := range strings.Lines(string(b)) {
+		line, _, _ = strings.Cut(line, "#")
+		f := strings.Fields(line)
+		if len(f) < 2 || !slices.ContainsFunc(f[1:], func(n string) bool { return strings.EqualFold(strings.TrimSuffix(n, "."), name) }) {
+			continue
+		}
+		ip, err := netip.ParseAddr(f[0])
+		if err != nil || ip.Zone() != "" {
+			continue
+		}
+		if ip = ip.Unmap(); ip.Is4() {
+			return ip, true
+		}
+		if !v6.IsValid() {
+			v6 = ip
+		}
+	}
+	return v6, v6.IsValid()
 }
 
 // removeStale removes a unix socket file that nothing listens on any more
@@ -83,7 +176,7 @@ func removeStale(path string) bool {
 	if err != nil || fi.Mode()&os.ModeSocket == 0 {
 		return false
 	}
-	c, err := net.Dial("unix", path)
+	c, err := sockfile.DialUnix(context.Background(), path, 0)
 	if err == nil {
 		c.Close()
 		return false
@@ -94,16 +187,12 @@ func removeStale(path string) bool {
 	return os.Remove(path) == nil
 }
 
-// cause strips what net adds around a system call's error ("listen tcp
-// 127.0.0.1:80: bind: "), since Error names the address already.
+// cause strips the system call's name ("bind: "), since Error names the
+// address already.
 func cause(err error) error {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
 		return errno
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		return oe.Err
 	}
 	return err
 }

@@ -175,3 +175,66 @@ func TestEmptySet(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestListenHosts: what each kind of host binds, as net.Listen did, with
+// names from /etc/hosts only.
+func TestListenHosts(t *testing.T) {
+	for _, tc := range []struct{ addr, bound string }{
+		{"127.0.0.1:0", "127.0.0.1:"},
+		{"localhost:0", "127.0.0.1:"},
+		{":0", "[::]:"}, // every interface, IPv4 too
+	} {
+		s, err := Listen([]Addr{mustParse(t, tc.addr)})
+		if errors.Is(err, syscall.EAFNOSUPPORT) {
+			continue
+		}
+		if err != nil {
+			t.Errorf("Listen(%s): %v", tc.addr, err)
+			continue
+		}
+		bound := s.Bound()[0]
+		_, port, _ := net.SplitHostPort(bound)
+		if bound != tc.bound+port {
+			t.Errorf("Listen(%s) bound %s, want %sPORT", tc.addr, bound, tc.bound)
+		}
+		if c, err := net.Dial("tcp4", "127.0.0.1:"+port); err != nil {
+			t.Errorf("Listen(%s): IPv4 loopback: %v", tc.addr, err)
+		} else {
+			c.Close()
+		}
+		s.Close()
+	}
+	_, err := Listen([]Addr{mustParse(t, "no-such-host.invalid:80")})
+	if want := `--socket no-such-host.invalid:80: host "no-such-host.invalid" is not an IP address, localhost or a name in /etc/hosts`; err == nil || err.Error() != want {
+		t.Errorf("an unknown name: %v, want %q", err, want)
+	}
+}
+
+func TestLookupHosts(t *testing.T) {
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(hosts, []byte(`# comment
+::1	localhost ip6-localhost
+127.0.0.1	localhost
+fe80::1%lo	linklocal
+10.0.0.2	web.lan web # the box
+fd00::5	only6
+fd00::6	only6 dev.
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, want string }{
+		{"localhost", "127.0.0.1"}, // IPv4 first, as net.Listen
+		{"WEB", "10.0.0.2"},
+		{"web.lan.", "10.0.0.2"},
+		{"only6", "fd00::5"},
+		{"dev", "fd00::6"},
+		{"comment", ""},
+		{"the", ""},
+		{"linklocal", ""}, // a zone cannot be bound by address alone
+	} {
+		ip, ok := lookupHosts(hosts, tc.name)
+		if got := ip.String(); !ok && tc.want != "" || ok && got != tc.want {
+			t.Errorf("lookupHosts(%q) = %s, %v; want %q", tc.name, got, ok, tc.want)
+		}
+	}
+}
