@@ -249,11 +249,18 @@ func (s *Subscription) catchUp(ctx context.Context, t *target, root *rootSnapsho
 	// 4.9), so a deletion is judged by its directory instead (see
 	// rootSnapshot.deletedBefore). (Missed, a deletion would be lost, for
 	// the subscription starts after it.)
+	//
+	// The since terms come first: after a first crawl the generator yields
+	// every file of the tree (the daemon observed them all just now), and
+	// allof stops at the first term that fails, so a file changed before
+	// that second costs two integer comparisons instead of the spec's
+	// dozens of wildmatches (a quarter of a second on 100,000 files).
 	since := s.opts.Since
 	sec := since.Unix()
-	expr := append(t.expression(s.spec), []any{"anyof",
+	changed := []any{"anyof",
 		[]any{"allof", []any{"exists"}, []any{"anyof", []any{"since", sec, "mtime"}, []any{"since", sec, "ctime"}}},
-		[]any{"not", "exists"}})
+		[]any{"not", "exists"}}
+	expr := append([]any{"allof", changed}, t.expression(s.spec)[1:]...)
 	q := map[string]any{"since": sec - 1, "expression": expr, "dedup_results": true,
 		"fields": []string{"name", "exists", "mtime_ns", "ctime_ns", "size"}}
 	if t.rel != "" {
