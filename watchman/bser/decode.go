@@ -352,6 +352,12 @@ func (d *decoder) templateRow(keys []string, depth int) (map[string]any, error) 
 	if !d.discard {
 		m = make(map[string]any, len(keys))
 	}
+	return m, d.templateRowInto(m, keys, depth)
+}
+
+// templateRowInto decodes one object of a template into m (nil: checked
+// only).
+func (d *decoder) templateRowInto(m map[string]any, keys []string, depth int) error {
 	for _, k := range keys {
 		if d.left() >= 1 && d.data[d.pos] == typeSkip {
 			d.pos++
@@ -359,11 +365,11 @@ func (d *decoder) templateRow(keys []string, depth int) (map[string]any, error) 
 		}
 		v, err := d.value(depth)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if m != nil {
 			m[k] = v
 		}
 	}
-	return m, nil
+	return nil
 }

@@ -22,6 +22,8 @@ func (r Raw) IsList() bool {
 // Each decodes r, a list (IsList), one element at a time, and calls fn with
 // each until fn returns an error, which Each returns. Only the element
 // being handed over is built: what fn does not keep is garbage at once.
+// The objects of a template are decoded into one map, cleared between
+// elements: fn must not keep it (its values it may).
 func (r Raw) Each(fn func(v any) error) error {
 	d := decoder{data: r}
 	if !r.IsList() {
@@ -47,9 +49,10 @@ func (r Raw) Each(fn func(v any) error) error {
 		if err != nil {
 			return err
 		}
+		m := make(map[string]any, len(keys))
 		for range n {
-			m, err := d.templateRow(keys, 1)
-			if err != nil {
+			clear(m)
+			if err := d.templateRowInto(m, keys, 1); err != nil {
 				return err
 			}
 			if err := fn(m); err != nil {

@@ -2,6 +2,7 @@ package bser
 
 import (
 	"bytes"
+	"maps"
 	"reflect"
 	"testing"
 )
@@ -66,7 +67,7 @@ func undefer(t *testing.T, v any, key string) any {
 		m[key] = w
 		return m
 	}
-	if err := raw.Each(func(e any) error { list = append(list, e); return nil }); err != nil {
+	if err := raw.Each(func(e any) error { list = append(list, kept(e)); return nil }); err != nil {
 		t.Fatalf("Each of a value DecodeDeferring accepted: %v", err)
 	}
 	if list == nil {
@@ -74,6 +75,14 @@ func undefer(t *testing.T, v any, key string) any {
 	}
 	m[key] = list
 	return m
+}
+
+// kept copies an element Each hands over: a template's map is reused.
+func kept(e any) any {
+	if m, ok := e.(map[string]any); ok {
+		return maps.Clone(m)
+	}
+	return e
 }
 
 // equalValues is reflect.DeepEqual where NaN equals NaN.
