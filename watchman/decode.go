@@ -3,6 +3,8 @@ package watchman
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/autoreload/autoreload/watchman/bser"
 )
 
 // maxReply caps one reply, a JSON line or a BSER PDU. A fresh-instance
@@ -35,7 +37,7 @@ func pduOf(v any) (response, error) {
 
 // kindOf names a decoded value's kind the same way for both encodings.
 func kindOf(v any) string {
-	switch v.(type) {
+	switch v := v.(type) {
 	case nil:
 		return "null"
 	case map[string]any:
@@ -48,6 +50,15 @@ func kindOf(v any) string {
 		return "a boolean"
 	case json.Number, int64, float64:
 		return "a number"
+	case bser.Raw:
+		if v.IsList() {
+			return "a list"
+		}
+		d, err := bser.Decode(v)
+		if err != nil {
+			return "a malformed value"
+		}
+		return kindOf(d)
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -76,6 +87,45 @@ func boolField(m map[string]any, key string) (bool, error) {
 		return false, fmt.Errorf("field %q is %s, not a boolean", key, kindOf(v))
 	}
 	return b, nil
+}
+
+// eachFile calls fn with each entry of a reply's "files", which must be a
+// list of objects: decoded already (JSON), or left encoded (BSER, see
+// readBSER) and decoded here one entry at a time. It stops at fn's first
+// error.
+func eachFile(files any, fn func(map[string]any) error) error {
+	visit := func(e any) error {
+		f, ok := e.(map[string]any)
+		if !ok {
+			return fmt.Errorf("a files entry is %s, not an object", kindOf(e))
+		}
+		return fn(f)
+	}
+	switch list := files.(type) {
+	case []any:
+		for _, e := range list {
+			if err := visit(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	case bser.Raw:
+		if list.IsList() {
+			return list.Each(visit)
+		}
+	}
+	return fmt.Errorf("files is %s, not a list", kindOf(files))
+}
+
+// isList reports whether a reply's "files" is a list, decoded or not.
+func isList(files any) bool {
+	switch list := files.(type) {
+	case []any:
+		return true
+	case bser.Raw:
+		return list.IsList()
+	}
+	return false
 }
 
 // intField returns a field that must be an integer when present.

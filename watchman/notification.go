@@ -1,7 +1,6 @@
 package watchman
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -68,30 +67,22 @@ func parseNotice(pdu response) (notice, error) {
 	if n.fresh, err = boolField(pdu, "is_fresh_instance"); err != nil {
 		return n, err
 	}
-	list, ok := raw.([]any)
-	if !ok {
-		return n, fmt.Errorf("notification: files is %T, not a list", raw)
+	if !isList(raw) {
+		return n, fmt.Errorf("notification: files is %s, not a list", kindOf(raw))
 	}
 	if n.fresh {
 		// The daemon lists every file; only the fact matters.
 		return n, nil
 	}
-	files, err := notificationFiles(pdu)
-	if err != nil {
-		return n, err
-	}
-	// The translator drops entries that are not objects; a dropped entry
-	// would be a lost change, so insist on all of them.
-	if len(files) != len(list) {
-		return n, errors.New("notification: a files entry is not an object")
-	}
-	n.files = make([]fileInfo, 0, len(list))
-	for _, f := range files {
+	err = eachFile(raw, func(f map[string]any) error {
 		fi, err := parseFile(f)
-		if err != nil {
-			return n, fmt.Errorf("notification: %w", err)
+		if err == nil {
+			n.files = append(n.files, fi)
 		}
-		n.files = append(n.files, fi)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("notification: %w", err)
 	}
 	return n, nil
 }

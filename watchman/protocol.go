@@ -78,16 +78,6 @@ func parseSubscribeWarning(r response) (string, error) {
 	return res.Warning(), nil
 }
 
-// notificationFiles are a notification's files entries that are objects
-// (the translator drops the others: the caller counts them).
-func notificationFiles(r response) ([]map[string]any, error) {
-	res, err := translate(r, protocol.NewSubscription)
-	if err != nil {
-		return nil, err
-	}
-	return res.Files(), nil
-}
-
 // translate runs one of the protocol package's translators, turning its
 // panics (it asserts element types without checking) into errors.
 func translate[T any](r response, fn func(protocol.ResponsePDU) T) (res T, err error) {

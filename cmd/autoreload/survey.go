@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/autoreload/autoreload/fallback/mounts"
+	"github.com/autoreload/autoreload/fallback/poller"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -23,6 +24,16 @@ import (
 // listed (listing fetches it): a root in one, or a mount of one below a
 // root, is passed over too, and walkSelected returns those roots.
 func walkSelected(ctx context.Context, s *spec.Spec, visit func(path string, dir bool) bool) (eden []string) {
+	return walkRoots(s, visit, func(root string, skip []string) bool {
+		return walkDir(ctx, s, root, root, "", skip, visit)
+	})
+}
+
+// walkRoots is what walkSelected and countTree share: a file root that
+// exists is visited, a directory root is walked with walk, which passes
+// over skip, the EdenFS mounts below it, and a root in an EdenFS checkout
+// is passed over and returned. It stops when visit or walk returns false.
+func walkRoots(s *spec.Spec, visit func(path string, dir bool) bool, walk func(root string, skip []string) bool) (eden []string) {
 	table, _ := mounts.Load() // without one, only the .eden links tell
 	for _, root := range s.Roots() {
 		if s.IsFileRoot(root) {
@@ -35,8 +46,7 @@ func walkSelected(ctx context.Context, s *spec.Spec, visit func(path string, dir
 			eden = append(eden, root)
 			continue
 		}
-		skip := mounts.EdenBelow(table, root)
-		if !walkDir(ctx, s, root, root, "", skip, visit) {
+		if !walk(root, mounts.EdenBelow(table, root)) {
 			return eden
 		}
 	}
@@ -110,19 +120,59 @@ type treeCount struct {
 
 func countTree(s *spec.Spec) treeCount {
 	var c treeCount
-	walkSelected(context.Background(), s, func(_ string, dir bool) bool {
-		if dir {
-			c.dirs++
-			return true
-		}
-		if c.files == maxCounted {
-			c.more = true
-			return false
-		}
-		c.files++
-		return true
+	l := poller.NewLister()
+	walkRoots(s, func(string, bool) bool { return c.addFile() }, func(root string, skip []string) bool {
+		return c.addDir(l, s, root, root, "", skip)
 	})
 	return c
+}
+
+// addFile counts a file; false once the bound is reached.
+func (c *treeCount) addFile() bool {
+	if c.files == maxCounted {
+		c.more = true
+		return false
+	}
+	c.files++
+	return true
+}
+
+// addDir counts the directory dir and what it holds, as walkDir walks it,
+// but listed the poller's way: the count runs at every start, and the
+// entries, names and paths os.ReadDir and walkDir make (about 150 bytes a
+// file) were most of autoreload's own memory on a large tree, garbage no
+// collection had visited yet. Subdirectories are counted after the
+// listing, whose names are views of the lister's buffer.
+func (c *treeCount) addDir(l *poller.Lister, s *spec.Spec, root, dir, rel string, skip []string) bool {
+	if slices.Contains(skip, dir) {
+		return true
+	}
+	c.dirs++
+	w := s.WalkDir(root, rel)
+	var subdirs []string
+	more := true
+	_ = l.List(dir, func(name string, isDir bool) { // an unreadable directory is passed over
+		switch {
+		case !more:
+		case isDir:
+			if !w.SkipsDir(name) {
+				subdirs = append(subdirs, strings.Clone(name))
+			}
+		case w.SelectsEntry(name):
+			more = c.addFile()
+		}
+	})
+	for _, name := range subdirs {
+		if !more {
+			break
+		}
+		sub := name
+		if rel != "" {
+			sub = rel + "/" + name
+		}
+		more = c.addDir(l, s, root, filepath.Join(dir, name), sub, skip)
+	}
+	return more
 }
 
 // include is one --pattern, --ext or --watch the user gave, with the spec

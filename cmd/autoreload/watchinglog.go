@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/autoreload/autoreload/fallback"
 	"github.com/autoreload/autoreload/watchman/spec"
@@ -40,10 +41,15 @@ func (h watchingHandler) WithGroup(name string) slog.Handler {
 }
 
 // withWatchDescription returns logger whose "watching" records describe
-// the watch of s as cfg asked for it.
+// the watch of s as cfg asked for it. The tree is counted from now, beside
+// the backend's start (Watchman's first crawl takes most of a second on a
+// large tree): counted when the line is logged, it would delay the first
+// batch of changes.
 func withWatchDescription(logger *slog.Logger, s *spec.Spec, cfg *config) *slog.Logger {
+	count := sync.OnceValue(func() treeCount { return countTree(s) })
+	go count()
 	return slog.New(watchingHandler{logger.Handler(), func(reloader string) []slog.Attr {
-		n := countTree(s)
+		n := count()
 		attrs := []slog.Attr{slog.Int("files", n.files), slog.Int("dirs", n.dirs)}
 		if n.more {
 			attrs = append(attrs, slog.Bool("more_files", true))

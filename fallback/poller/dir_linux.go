@@ -2,6 +2,7 @@ package poller
 
 import (
 	"bytes"
+	"encoding/binary"
 	"syscall"
 	"unsafe"
 
@@ -31,10 +32,12 @@ func (r *dirReader) list(fd int, fn func(name string, typ entryType)) error {
 			return nil
 		}
 		for off := 0; off < n; {
-			d := (*unix.Dirent)(unsafe.Pointer(&r.buf[off]))
-			reclen := int(d.Reclen)
-			nameStart := off + int(unsafe.Offsetof(d.Name))
-			raw := r.buf[nameStart : off+reclen]
+			// The fields are read where they lie: a whole unix.Dirent
+			// (its Name is 256 bytes) at the last entry would reach past
+			// the buffer, which checkptr refuses under -race.
+			reclen := int(binary.NativeEndian.Uint16(r.buf[off+direntReclen:]))
+			typ := r.buf[off+direntTypeAt]
+			raw := r.buf[off+direntName : off+reclen]
 			if i := bytes.IndexByte(raw, 0); i >= 0 {
 				raw = raw[:i]
 			}
@@ -42,10 +45,17 @@ func (r *dirReader) list(fd int, fn func(name string, typ entryType)) error {
 			if len(raw) == 0 || raw[0] == '.' && (len(raw) == 1 || len(raw) == 2 && raw[1] == '.') {
 				continue
 			}
-			fn(unsafe.String(&raw[0], len(raw)), direntType(d.Type))
+			fn(unsafe.String(&raw[0], len(raw)), direntType(typ))
 		}
 	}
 }
+
+// Offsets of the fields of a linux_dirent64.
+var (
+	direntReclen = int(unsafe.Offsetof(unix.Dirent{}.Reclen))
+	direntTypeAt = int(unsafe.Offsetof(unix.Dirent{}.Type))
+	direntName   = int(unsafe.Offsetof(unix.Dirent{}.Name))
+)
 
 func direntType(t uint8) entryType {
 	switch t {

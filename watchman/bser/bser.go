@@ -9,6 +9,9 @@
 // length prefix exceeds its limit before reading anything more; malformed
 // input of any kind is an error, never a panic, and nesting is bounded by
 // MaxDepth. Integers travel in host byte order, as Watchman writes them.
+// DecodeDeferring leaves one list of a reply encoded, checked, for Raw.Each
+// to decode an element at a time: a whole tree's files, held as a few tens
+// of bytes each rather than a map each.
 package bser
 
 import (

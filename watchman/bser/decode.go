@@ -11,13 +11,17 @@ import (
 // value must span data exactly. Strings are copied: data may be reused once
 // Decode returns.
 func Decode(data []byte) (any, error) {
-	d := decoder{data: data}
+	return decoder{data: data}.whole()
+}
+
+// whole decodes d's data, which must be one value exactly.
+func (d decoder) whole() (any, error) {
 	v, err := d.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if d.pos != len(data) {
-		return nil, d.errorf(nil, "%d bytes after the value", len(data)-d.pos)
+	if d.pos != len(d.data) {
+		return nil, d.errorf(nil, "%d bytes after the value", len(d.data)-d.pos)
 	}
 	return v, nil
 }
@@ -29,6 +33,11 @@ type decoder struct {
 	// keys interns object keys: a files list repeats the same few names in
 	// every entry, and one string each saves an allocation per entry.
 	keys map[string]string
+	// deferKey, when set, is the key of the top-level object whose value
+	// is checked but left encoded (DecodeDeferring).
+	deferKey string
+	// discard checks values without building them: value returns nil.
+	discard bool
 }
 
 func (d *decoder) errorf(err error, format string, args ...any) error {
@@ -48,15 +57,31 @@ func (d *decoder) value(depth int) (any, error) {
 	switch t := d.data[d.pos]; t {
 	case typeArray:
 		d.pos++
-		return d.array(depth + 1)
+		a, err := d.array(depth + 1)
+		if a == nil {
+			return nil, err // not a nil []any
+		}
+		return a, err
 	case typeObject:
 		d.pos++
-		return d.object(depth + 1)
+		m, err := d.object(depth + 1)
+		if m == nil {
+			return nil, err
+		}
+		return m, err
 	case typeBytes, typeUTF8:
 		d.pos++
+		if d.discard {
+			_, err := d.bytes()
+			return nil, err
+		}
 		return d.str()
 	case typeInt8, typeInt16, typeInt32, typeInt64:
-		return d.int()
+		n, err := d.int()
+		if err != nil || d.discard {
+			return nil, err
+		}
+		return n, nil
 	case typeReal:
 		d.pos++
 		if d.left() < 8 {
@@ -64,6 +89,9 @@ func (d *decoder) value(depth int) (any, error) {
 		}
 		f := math.Float64frombits(binary.NativeEndian.Uint64(d.data[d.pos:]))
 		d.pos += 8
+		if d.discard {
+			return nil, nil
+		}
 		return f, nil
 	case typeTrue:
 		d.pos++
@@ -76,7 +104,11 @@ func (d *decoder) value(depth int) (any, error) {
 		return nil, nil
 	case typeTemplate:
 		d.pos++
-		return d.template(depth + 1)
+		a, err := d.template(depth + 1)
+		if a == nil {
+			return nil, err
+		}
+		return a, err
 	case typeSkip:
 		return nil, d.errorf(nil, "skip marker outside a template")
 	default:
@@ -150,7 +182,7 @@ func (d *decoder) key() (string, error) {
 	}
 	d.pos++
 	b, err := d.bytes()
-	if err != nil {
+	if err != nil || d.discard {
 		return "", err
 	}
 	if len(b) > 64 {
@@ -182,6 +214,14 @@ func (d *decoder) array(depth int) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.discard {
+		for range n {
+			if _, err := d.value(depth); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
 	a := make([]any, n)
 	for i := range a {
 		if a[i], err = d.value(depth); err != nil {
@@ -201,41 +241,88 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]any, n)
+	var m map[string]any
+	if !d.discard {
+		m = make(map[string]any, n)
+	}
 	for range n {
 		k, err := d.key()
 		if err != nil {
 			return nil, err
 		}
-		if m[k], err = d.value(depth); err != nil {
+		var v any
+		if depth == 1 && k == d.deferKey && d.deferKey != "" {
+			v, err = d.deferred(depth)
+		} else {
+			v, err = d.value(depth)
+		}
+		if err != nil {
 			return nil, err
+		}
+		if m != nil {
+			m[k] = v
 		}
 	}
 	return m, nil
+}
+
+// deferred checks the value at d.pos without building it, and returns its
+// encoding.
+func (d *decoder) deferred(depth int) (Raw, error) {
+	start := d.pos
+	d.discard = true
+	_, err := d.value(depth)
+	d.discard = false
+	if err != nil {
+		return nil, err
+	}
+	return Raw(d.data[start:d.pos:d.pos]), nil
 }
 
 // template decodes the compact form of an array of objects: an array of
 // field names, a count, then each object's values in field order, with a
 // skip marker for a field the object lacks.
 func (d *decoder) template(depth int) ([]any, error) {
-	if err := d.checkDepth(depth); err != nil {
+	keys, n, err := d.templateHeader(depth)
+	if err != nil {
 		return nil, err
+	}
+	var out []any
+	if !d.discard {
+		out = make([]any, n)
+	}
+	for i := range n {
+		m, err := d.templateRow(keys, depth)
+		if err != nil {
+			return nil, err
+		}
+		if out != nil {
+			out[i] = m
+		}
+	}
+	return out, nil
+}
+
+// templateHeader decodes a template's field names and object count.
+func (d *decoder) templateHeader(depth int) ([]string, int, error) {
+	if err := d.checkDepth(depth); err != nil {
+		return nil, 0, err
 	}
 	if d.left() < 1 || d.data[d.pos] != typeArray {
 		if d.left() < 1 {
-			return nil, d.truncated("a template")
+			return nil, 0, d.truncated("a template")
 		}
-		return nil, d.errorf(nil, "template field names are not an array")
+		return nil, 0, d.errorf(nil, "template field names are not an array")
 	}
 	d.pos++
 	nk, err := d.count("template field count", 3)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	keys := make([]string, nk)
 	for i := range keys {
 		if keys[i], err = d.key(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	// Every object takes at least one byte per field; objects without
@@ -244,31 +331,45 @@ func (d *decoder) template(depth int) ([]any, error) {
 		at := d.pos
 		n, err := d.int()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if n != 0 {
 			d.pos = at
-			return nil, d.errorf(nil, "template of %d objects without fields", n)
+			return nil, 0, d.errorf(nil, "template of %d objects without fields", n)
 		}
-		return []any{}, nil
+		return keys, 0, nil
 	}
 	n, err := d.count("template object count", nk)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	out := make([]any, n)
-	for i := range out {
-		m := make(map[string]any, nk)
-		for _, k := range keys {
-			if d.left() >= 1 && d.data[d.pos] == typeSkip {
-				d.pos++
-				continue
-			}
-			if m[k], err = d.value(depth); err != nil {
-				return nil, err
-			}
+	return keys, n, nil
+}
+
+// templateRow decodes one object of a template (nil when discarding).
+func (d *decoder) templateRow(keys []string, depth int) (map[string]any, error) {
+	var m map[string]any
+	if !d.discard {
+		m = make(map[string]any, len(keys))
+	}
+	return m, d.templateRowInto(m, keys, depth)
+}
+
+// templateRowInto decodes one object of a template into m (nil: checked
+// only).
+func (d *decoder) templateRowInto(m map[string]any, keys []string, depth int) error {
+	for _, k := range keys {
+		if d.left() >= 1 && d.data[d.pos] == typeSkip {
+			d.pos++
+			continue
 		}
-		out[i] = m
+		v, err := d.value(depth)
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			m[k] = v
+		}
 	}
-	return out, nil
+	return nil
 }

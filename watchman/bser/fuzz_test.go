@@ -2,6 +2,7 @@ package bser
 
 import (
 	"bytes"
+	"maps"
 	"reflect"
 	"testing"
 )
@@ -20,8 +21,15 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		v, err := Decode(body)
+		deferred, derr := DecodeDeferring(body, "files")
+		if (err == nil) != (derr == nil) {
+			t.Fatalf("Decode: %v; DecodeDeferring: %v", err, derr)
+		}
 		if err != nil {
 			return
+		}
+		if !equalValues(v, undefer(t, deferred, "files")) {
+			t.Fatalf("DecodeDeferring then Each gave %#v, Decode %#v", deferred, v)
 		}
 		for _, ver := range []Version{V1, V2} {
 			pdu, err := Encode(v, ver, 0)
@@ -37,6 +45,44 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// undefer decodes what DecodeDeferring left encoded under key with Each,
+// into what Decode gives.
+func undefer(t *testing.T, v any, key string) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	raw, ok := m[key].(Raw)
+	if !ok {
+		return v
+	}
+	var list []any
+	if !raw.IsList() {
+		w, err := Decode(raw) // not a list: Each refuses it
+		if err != nil {
+			t.Fatalf("a deferred value does not decode: %v", err)
+		}
+		m[key] = w
+		return m
+	}
+	if err := raw.Each(func(e any) error { list = append(list, kept(e)); return nil }); err != nil {
+		t.Fatalf("Each of a value DecodeDeferring accepted: %v", err)
+	}
+	if list == nil {
+		list = []any{}
+	}
+	m[key] = list
+	return m
+}
+
+// kept copies an element Each hands over: a template's map is reused.
+func kept(e any) any {
+	if m, ok := e.(map[string]any); ok {
+		return maps.Clone(m)
+	}
+	return e
 }
 
 // equalValues is reflect.DeepEqual where NaN equals NaN.

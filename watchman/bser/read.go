@@ -91,7 +91,9 @@ func readLength(r io.Reader, scratch []byte) (int64, error) {
 }
 
 // readBody reads exactly n bytes into buf or, when buf is too small, into a
-// buffer that grows with what actually arrives.
+// buffer that grows with what actually arrives: to four times what it
+// holds, so that a body of a few MiB (a whole tree's files) is copied once
+// or twice, not once per doubling, each copy garbage of its own size.
 func readBody(r io.Reader, n int, buf []byte) ([]byte, error) {
 	if cap(buf) < n {
 		buf = make([]byte, 0, min(n, max(growStep, cap(buf))))
@@ -99,7 +101,7 @@ func readBody(r io.Reader, n int, buf []byte) ([]byte, error) {
 	b := buf[:0]
 	for len(b) < n {
 		if len(b) == cap(b) {
-			nb := make([]byte, len(b), min(n, 2*cap(b)))
+			nb := make([]byte, len(b), min(n, 4*cap(b)))
 			copy(nb, b)
 			b = nb
 		}
