@@ -88,16 +88,42 @@ func reapOthers(cmd int, cmdDone bool) (childless bool) {
 	}
 }
 
-// signalTree sends sig to every descendant of the guard, then to its group
-// (signalGroup).
+// signalTree sends sig to every live descendant of the guard, by pid: the
+// guard leads their group, and SIGKILL must not reach it.
 func (g *guard) signalTree(sig syscall.Signal) {
+	for _, pid := range descendants(false) {
+		_ = syscall.Kill(pid, sig)
+	}
+}
+
+// signalOutsiders sends the stop signal, and SIGCONT, to the live
+// descendants that left the guard's group (setsid, a daemon), which the
+// signal to the group missed.
+func (g *guard) signalOutsiders() {
+	g.outsidersDone = true
+	if g.killing {
+		return // SIGKILL goes to all of them anyway
+	}
+	for _, pid := range descendants(true) {
+		_ = syscall.Kill(pid, g.stopSig)
+		_ = syscall.Kill(pid, syscall.SIGCONT)
+	}
+}
+
+// descendants are the guard's live descendants; outsiders only: those
+// outside its group.
+func descendants(outsiders bool) []int {
 	live := slices.DeleteFunc(proctree.Snapshot(), proctree.Stat.Zombie)
 	tree := map[int]bool{}
 	proctree.AddDescendants(proctree.Children(live), tree, syscall.Getpid())
-	for pid := range tree {
-		_ = syscall.Kill(pid, sig)
+	pgrp := syscall.Getpgrp()
+	var pids []int
+	for _, p := range live {
+		if tree[p.Pid] && (!outsiders || p.Pgid != pgrp) {
+			pids = append(pids, p.Pid)
+		}
 	}
-	signalGroup(sig)
+	return pids
 }
 
 // awaitHandled waits, up to limit, until sig is no longer pending for the

@@ -31,8 +31,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	r := &run{s: s, ctx: ctx}
 	defer r.restartT.stop()
 	defer r.loopT.stop()
-	defer s.awaitReleased()
-	defer s.dismissSpare()
+	defer s.closeGuard()
 	r.first()
 	for !r.over {
 		select {
@@ -44,8 +43,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			r.onLoopBackoffOver()
 		case <-r.restartT.c:
 			r.onRestartDue()
-		case <-s.reaper.C:
+		case <-s.reports:
 			r.onReport()
+		case <-s.reaper.C:
+			r.onChild()
 		}
 		if !r.over {
 			r.settle()
@@ -130,12 +131,15 @@ func (r *run) onRestartDue() {
 	case buildEnded:
 		r.end(nil)
 	case built:
-		r.replace(nil)
+		r.g, r.over = r.s.replace(r.ctx, r.g, &cause{})
 	}
 }
 
-// onReport handles SIGCHLD or a guard's report: reaps what ended.
-func (r *run) onReport() { r.s.sweep(r.g) }
+// onReport takes what the guard reported of COMMAND.
+func (r *run) onReport() { r.s.take(r.g) }
+
+// onChild handles SIGCHLD: reaps what ended.
+func (r *run) onChild() { r.s.sweep(r.g) }
 
 // restart builds first (with --build), then stops COMMAND and starts the
 // next one for the pending request.
@@ -155,29 +159,8 @@ func (r *run) restart() {
 		}
 	}
 	r.restartT.stop()
-	r.s.prestart()
-	r.s.stop(r.g)
-	if r.ctx.Err() != nil {
-		r.over = true
-		return
-	}
-	if r.s.opts.Build == "" {
-		// What changed while COMMAND stopped joins this start.
-		changed, m, _ = r.s.takePending()
-	}
-	r.s.noteRestartCause(r.g, changed, m)
-	r.g = r.s.start(changed)
-}
-
-// replace stops COMMAND and starts it again, for changed.
-func (r *run) replace(changed []string) {
-	r.s.prestart()
-	r.s.stop(r.g)
-	if r.ctx.Err() != nil {
-		r.over = true
-		return
-	}
-	r.g = r.s.start(changed)
+	// Without a build, what is requested until the start joins it.
+	r.g, r.over = r.s.replace(r.ctx, r.g, &cause{changed: changed, m: m, request: true, more: r.s.opts.Build == ""})
 }
 
 // settle acts on what the last event left: Ctrl-Cs, a stop of COMMAND by
@@ -186,6 +169,7 @@ func (r *run) settle() {
 	s, g := r.s, r.g
 	if s.takeInterrupts(g) {
 		s.log.Info(MsgStopping, "signal", "SIGINT")
+		s.letCtrlCLand(g)
 		r.end(nil)
 		return
 	}
@@ -292,98 +276,227 @@ func notStarted() *group {
 	return &group{failed: errNotStarted, handled: true, started: time.Now()}
 }
 
-// start starts COMMAND under a guard of its own, with the sockets; a
-// failure is returned in the group.
+// start starts COMMAND for changed; a failure is returned in the group.
 func (s *Supervisor) start(changed []string) *group {
 	if s.opts.Build == "" {
 		s.beforeStart()
 	}
+	return s.launch(changed)
+}
+
+// launch starts COMMAND under the run's guard, started first if none
+// runs.
+func (s *Supervisor) launch(changed []string) *group {
 	path, err := lookPath(s.opts.Command[0])
 	if err != nil {
 		return &group{failed: err, started: time.Now()}
 	}
-	poke := func() {
-		select {
-		case s.reaper.C <- syscall.SIGCHLD:
-		default:
-		}
-	}
-	// What is known only now goes with the go-ahead; the rest the guard,
-	// maybe started ahead, has already.
-	fg, env := s.term.startsInForeground(), []string{"AUTORELOAD_CHANGED=" + changedList(changed)}
+	fg := s.term.startsInForeground()
 	var c *guard.Child
-	var begun time.Time // what COMMAND writes is stamped no earlier
 	for try := 1; ; try++ {
-		sp := s.takeSpare(path)
-		if sp == nil {
-			if sp, err = guard.Prestart(s.guardConfig(path)); err != nil {
-				break
-			}
+		var gd *guard.Guard
+		if gd, err = s.guardFor(path); err != nil {
+			break
 		}
-		// Read at the go-ahead, not as the start began: a person's save
-		// while the old tree stopped is often reported only after this
-		// start, and is not its write.
-		begun = writers.Floor()
-		c, err = sp.Go(fg, env, poke)
+		c, err = gd.Start(fg, startEnv(changed))
 		if err != guard.ErrGuardEnded || try == startAttempts {
 			break
 		}
+		s.closeGuard()
 	}
+	return s.started(c, err)
+}
+
+// started is the group of a start that returned c or err.
+func (s *Supervisor) started(c *guard.Child, err error) *group {
 	if err != nil {
 		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
 	}
-	g := &group{pid: c.Pid, pgid: c.Guard, started: c.Started, child: c, writes: writers.Record(c.Pid, begun, c.Started)}
+	g := &group{pid: c.Pid, pgid: c.Guard, started: c.Started, child: c, writes: writers.Record(c.Pid, c.Begun, c.Started)}
 	s.running.Store(int64(g.pgid))
 	s.log.Info(MsgStarted, "pid", g.pid)
 	return g
 }
 
-// guardConfig is what every guard of COMMAND at path gets ahead of its
-// go-ahead.
+// startEnv is what a start adds to COMMAND's environment, known only then.
+func startEnv(changed []string) []string {
+	return []string{"AUTORELOAD_CHANGED=" + changedList(changed)}
+}
+
+// cause is what a start is for: the changed paths and their modification
+// times; request: a request's start (the restart-loop rule counts it);
+// more: what is requested until the start joins it.
+type cause struct {
+	changed []string
+	m       modified
+	request bool
+	more    bool
+}
+
+// takeMore adds the pending request to c.
+func (s *Supervisor) takeMore(c *cause) {
+	if !c.more {
+		return
+	}
+	more, m, _ := s.takePending()
+	c.changed = union(c.changed, more)
+	for p, t := range m.times {
+		c.m.add(p, t)
+	}
+	c.m.unknown = c.m.unknown || m.unknown
+}
+
+// replace stops g's tree and starts COMMAND again for c. g's guard does
+// both on one order, so nothing but the stop and the exec lies between
+// this call and COMMAND's first instruction; without it (lost, or
+// COMMAND's path changed) it is a stop, then a start. A request arriving
+// during the stop holds the guard's start, which then follows with it.
+// over reports that ctx ended first.
+func (s *Supervisor) replace(ctx context.Context, g *group, c *cause) (next *group, over bool) {
+	path, err := lookPath(s.opts.Command[0])
+	gd := s.guard
+	if err != nil || gd == nil || gd.Ended() || g.child == nil || g.child.Of() != gd || s.guardPath != path {
+		s.stop(g)
+		return s.startAfterStop(ctx, g, c)
+	}
+	s.takeMore(c)
+	if s.opts.Build == "" {
+		s.beforeStart()
+	}
+	s.term.take() // so that a Ctrl-C during the stop reaches the supervisor
+	if s.take(g); g.status == nil {
+		g.stopping = true
+		s.log.Debug(MsgStopping, "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
+	}
+	hold, held := s.holdOn(ctx, c.more)
+	child, err := gd.Restart(s.term.startsInForeground(), startEnv(c.changed), s.kill, hold)
+	held()
+	s.take(g)
+	s.logExit(g)
+	s.release(g)
+	switch err {
+	case guard.ErrHeld:
+		s.restoreTerminal()
+		return s.startAfterStop(ctx, g, c)
+	case guard.ErrGuardEnded:
+		s.guardLost(g, true)
+		s.stop(g)
+		return s.startAfterStop(ctx, g, c)
+	}
+	s.noteCause(g, c)
+	return s.started(child, err), false
+}
+
+// startAfterStop starts COMMAND for c once g's tree is gone, unless ctx
+// ended.
+func (s *Supervisor) startAfterStop(ctx context.Context, g *group, c *cause) (next *group, over bool) {
+	if ctx.Err() != nil {
+		return g, true
+	}
+	s.takeMore(c)
+	s.noteCause(g, c)
+	return s.launch(c.changed), false
+}
+
+// noteCause applies the restart-loop rule to a request's start.
+func (s *Supervisor) noteCause(prev *group, c *cause) {
+	if c.request {
+		s.noteRestartCause(prev, c.changed, c.m)
+	}
+}
+
+// holdOn returns a channel closed when ctx ends or, with onRequest, a
+// restart is requested: either holds a restart's start that still waits
+// for its stop. held ends the watch.
+func (s *Supervisor) holdOn(ctx context.Context, onRequest bool) (hold <-chan struct{}, held func()) {
+	h, done, over := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	wake := s.wake
+	if !onRequest {
+		wake = nil
+	}
+	go func() {
+		defer close(over)
+		for {
+			select {
+			case <-ctx.Done():
+				close(h)
+				return
+			case <-wake:
+				if s.restartRequested() {
+					s.wakeUp() // for the loop, if the start came first
+					close(h)
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return h, func() {
+		close(done)
+		<-over
+	}
+}
+
+// wakeUp makes Run look for a request.
+func (s *Supervisor) wakeUp() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// poke makes Run take the guard's reports.
+func (s *Supervisor) poke() {
+	select {
+	case s.reports <- struct{}{}:
+	default:
+	}
+}
+
+// guardConfig is what the guard of COMMAND at path gets.
 func (s *Supervisor) guardConfig(path string) guard.Config {
 	return guard.Config{Path: path, Argv: s.opts.Command, Env: append(environ(s.opts.Env, nil), s.opts.SocketEnv...),
 		Files:      append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...),
 		StopSignal: s.opts.StopSignal, Grace: s.opts.Grace}
 }
 
-// prestart starts the next COMMAND's guard ahead, as the old tree is
-// stopped, so that its start is off the critical path of a restart. A
-// failure here is tried again, and reported, by start.
-func (s *Supervisor) prestart() {
-	if s.spare != nil {
-		return
+// guardFor returns the run's guard for COMMAND at path, starting it if
+// none runs (or the one running starts another path).
+func (s *Supervisor) guardFor(path string) (*guard.Guard, error) {
+	if gd := s.guard; gd != nil && (gd.Ended() || s.guardPath != path) {
+		s.closeGuard()
 	}
-	path, err := lookPath(s.opts.Command[0])
-	if err != nil {
-		return
+	if s.guard == nil {
+		gd, err := guard.New(s.guardConfig(path), s.poke)
+		if err != nil {
+			return nil, err
+		}
+		gd.Clock = writers.Floor
+		s.guard, s.guardPath = gd, path
+		s.reaper.keep[gd.Pid] = true // reaped by closeGuard only, never by a sweep
 	}
-	if sp, err := guard.Prestart(s.guardConfig(path)); err == nil {
-		s.spare = sp
-		s.reaper.keep[sp.Pid] = true // neither COMMAND's nor to be reaped by a sweep
-	}
+	return s.guard, nil
 }
 
-// takeSpare returns the guard started ahead, if it is for path.
-func (s *Supervisor) takeSpare(path string) *guard.Spare {
-	sp := s.spare
-	if sp == nil {
-		return nil
+// closeGuard lets the run's guard go and reaps it. Called when its tree
+// is stopped (or it is lost): it has nothing left to stop, and exits.
+func (s *Supervisor) closeGuard() {
+	gd := s.guard
+	if gd == nil {
+		return
 	}
-	s.spare = nil
-	delete(s.reaper.keep, sp.Pid)
-	if sp.Path != path {
-		sp.Dismiss()
-		return nil
-	}
-	return sp
+	s.guard = nil
+	gd.Close()
+	gd.Await()
+	delete(s.reaper.keep, gd.Pid)
 }
 
-// dismissSpare ends a guard started ahead that no start took.
-func (s *Supervisor) dismissSpare() {
-	if sp := s.spare; sp != nil {
-		s.spare = nil
-		delete(s.reaper.keep, sp.Pid)
-		sp.Dismiss()
+// take takes what the guard reported of g's leader (reapLeader).
+func (s *Supervisor) take(g *group) {
+	reapLeader(g)
+	if g.status != nil {
+		s.running.CompareAndSwap(int64(g.pgid), 0)
 	}
 }
 
@@ -432,13 +545,28 @@ func outcome(delay time.Duration, restart bool, err error, interrupted bool) []a
 
 // stop ends g's whole tree: the stop signal, SIGKILL after the grace period
 // (or at once after Kill), and returns only when no process of it is alive
-// and the leader is reaped.
+// and the leader is reaped. Its guard does it; a lost guard left the tree
+// to the supervisor, its subreaper, which does it itself.
 func (s *Supervisor) stop(g *group) {
 	if g.failed != nil {
 		return
 	}
 	defer s.release(g)
 	defer s.logExit(g) // an end by itself just before the stop
+	if gd := g.guard(); gd != nil && !gd.Ended() && !gd.Closed() {
+		s.term.take() // so that a Ctrl-C during the stop reaches the supervisor
+		if s.take(g); g.status == nil {
+			g.stopping = true
+			s.log.Debug(MsgStopping, "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
+		}
+		err := gd.Stop(s.kill)
+		s.take(g)
+		if err == nil {
+			s.restoreTerminal()
+			return
+		}
+		s.guardLost(g, false) // died during the stop: the rest is the supervisor's
+	}
 	t := &commandTree{s: s, g: g, groupDone: map[syscall.Signal]bool{}}
 	if reapLeader(g); g.status == nil && !s.killed() {
 		// The group id is surely COMMAND's: signal it at once, before the

@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"os"
-	"os/signal"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -56,20 +55,11 @@ func (t *terminal) take() {
 	proctree.SetForeground(t.fd, t.pgrp)
 }
 
-// restoreEcho turns echo back on when COMMAND left it off (a program killed
-// while reading a password), as Django's ensure_echo_on does.
+// restoreEcho turns echo back on when COMMAND left it off.
 func (t *terminal) restoreEcho() {
-	if !t.held() {
-		return
+	if t.held() {
+		proctree.RestoreEcho(t.fd)
 	}
-	tio, err := unix.IoctlGetTermios(t.fd, getTermios)
-	if err != nil || tio.Lflag&unix.ECHO != 0 {
-		return
-	}
-	tio.Lflag |= unix.ECHO
-	signal.Ignore(syscall.SIGTTOU)
-	_ = unix.IoctlSetTermios(t.fd, setTermios, tio)
-	signal.Reset(syscall.SIGTTOU)
 }
 
 // foreground is the terminal's foreground process group, or -1.
