@@ -218,3 +218,21 @@ func TestClosedGuardStopsTheTree(t *testing.T) {
 		}
 	}
 }
+
+// TestStopBySIGKILL: with SIGKILL as the stop signal, a stop kills the
+// tree and not the guard, which leads its group.
+func TestStopBySIGKILL(t *testing.T) {
+	cfg := config(time.Minute, "/bin/sh", "-c", `trap "" TERM; sleep 1000`)
+	cfg.StopSignal = syscall.SIGKILL
+	g, wake := newGuard(t, cfg)
+	c, err := g.Start(false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Stop(nil); err != nil || g.Ended() {
+		t.Fatalf("Stop: %v (guard ended %v), want the guard still there", err, g.Ended())
+	}
+	if end := awaitStatus(t, c, wake); end.Status == nil || end.Status.Signal != syscall.SIGKILL {
+		t.Errorf("COMMAND's end %+v, want SIGKILL", end)
+	}
+}

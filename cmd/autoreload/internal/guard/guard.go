@@ -162,7 +162,9 @@ func (g *guard) beginStop() {
 	if g.stopping {
 		return // the stop under way serves this order too
 	}
-	g.stopping, g.outsidersDone, g.killing = true, false, g.killAll
+	// A SIGKILL stop signal goes to the tree's pids, as an escalation does:
+	// sent to the group, it would end the guard.
+	g.stopping, g.outsidersDone, g.killing = true, false, g.killAll || g.stopSig == syscall.SIGKILL
 	g.pollEvery = time.Millisecond / 2
 	g.nextPoll()
 	if g.cmdDone && g.childless {
