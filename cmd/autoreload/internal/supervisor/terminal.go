@@ -38,10 +38,10 @@ func controllingTerminal(f *os.File) *terminal {
 	return &terminal{fd: fd, pgrp: pgrp, background: fg != pgrp}
 }
 
-// startsInForeground reports whether the new COMMAND is to take the
-// foreground itself, between its setpgid and its exec (the exec shim does
-// it), so it never runs a moment in the background. Started in the
-// background, as the job is, it does not.
+// startsInForeground reports whether the new COMMAND's group is to take
+// the foreground before COMMAND is executed (its guard, the group's
+// leader, sets it), so it never runs a moment in the background. Started
+// in the background, as the job is, it does not.
 func (t *terminal) startsInForeground() bool {
 	return t != nil && t.inForeground()
 }
