@@ -198,3 +198,23 @@ func TestOneGuardForTheRun(t *testing.T) {
 	}
 	s.stop()
 }
+
+// TestKilledIdleGuardIsReplacedQuietly: a guard killed while no COMMAND
+// runs (it exited, autoreload waits for a change) had nothing to guard:
+// the next start gets a new guard, without a warning.
+func TestKilledIdleGuardIsReplacedQuietly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	parents := filepath.Join(t.TempDir(), "parents")
+	s := startAutoreload(t, dir, "--", "sh", "-c", `echo $PPID >> "$1"`, "sh", parents)
+	s.ready()
+	s.await("exited", nil)
+	guards := awaitTree(t, s, 0)
+	syscall.Kill(guards[0].pid, syscall.SIGKILL)
+	writeFile(t, filepath.Join(dir, "src.txt"), "changed")
+	s.await("started", nil, "guard lost", "failed")
+	if got := waitFile(t, parents, 2); got[1] == strconv.Itoa(guards[0].pid) {
+		t.Errorf("COMMAND started under the killed guard %d", guards[0].pid)
+	}
+	s.stop()
+}

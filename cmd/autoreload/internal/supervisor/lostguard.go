@@ -28,7 +28,13 @@ func (s *Supervisor) lostGuard(g *group) bool {
 			return true
 		}
 	}
-	return g.status == nil
+	if g.status == nil {
+		return true
+	}
+	if s.guard == gd {
+		s.closeGuard() // nothing was left to it: reaped now, and the next start gets a new one
+	}
+	return false
 }
 
 // replaceLostGuard stops the tree of a group whose guard was lost and, when
