@@ -24,8 +24,14 @@ const (
 // selfExe is the running program, even if its file was replaced since.
 func selfExe() string { return "/proc/self/exe" }
 
+// nameGuard names the process Comm. /proc/self/comm names the process's
+// main thread, whose name ps and /proc/PID/stat show; prctl would name
+// the calling thread, which need not be the main one by the time main
+// runs.
 func nameGuard() {
-	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(Comm + "\x00")[0])), 0, 0, 0)
+	if os.WriteFile("/proc/self/comm", []byte(Comm), 0) != nil {
+		_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(Comm + "\x00")[0])), 0, 0, 0)
+	}
 }
 
 // peekCommand reports a stop of COMMAND (consuming it), or its end without
