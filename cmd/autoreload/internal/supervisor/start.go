@@ -95,6 +95,9 @@ func (s *Supervisor) replace(ctx context.Context, g *group, c *cause) (next *gro
 	gd := s.guard
 	if err != nil || gd == nil || gd.Ended() || g.child == nil || g.child.Of() != gd || s.guardPath != path {
 		s.stop(g)
+		if s.opts.Build == "" && ctx.Err() == nil {
+			s.beforeStart()
+		}
 		return s.startAfterStop(ctx, g, c)
 	}
 	s.takeMore(c)
