@@ -33,8 +33,9 @@ type guard struct {
 	stopping bool
 	next     *control
 	held     bool // next is dropped: answered with ECANCELED
-	// outsidersDone: the stop signal went to what left the group too.
-	outsidersDone bool
+	// outsidersDone: the stop signal went to what left the group too;
+	// scanDue: it is time to look for them (a poll of the stop came).
+	outsidersDone, scanDue bool
 	// killAll: every stop sends SIGKILL at once (the kill order);
 	// killing: this stop is past its grace period.
 	killAll, killing bool
@@ -84,8 +85,8 @@ func runGuard(argv []string) int {
 		if g.stopping {
 			if g.cmdDone && g.childless {
 				g.stopped()
-			} else if g.cmdDone && !g.outsidersDone {
-				g.signalOutsiders() // what is left of the tree left the group
+			} else if (g.cmdDone || g.scanDue) && !g.outsidersDone {
+				g.signalOutsiders() // what is left of the tree may have left the group
 			}
 		}
 		if g.orphaned && !g.stopping {
@@ -113,9 +114,7 @@ func runGuard(argv []string) int {
 			g.killing = true
 		case <-g.poll:
 			g.nextPoll()
-			if !g.outsidersDone {
-				g.signalOutsiders()
-			}
+			g.scanDue = true // once collect saw the tree still there
 		}
 	}
 }
@@ -164,7 +163,7 @@ func (g *guard) beginStop() {
 	}
 	// A SIGKILL stop signal goes to the tree's pids, as an escalation does:
 	// sent to the group, it would end the guard.
-	g.stopping, g.outsidersDone, g.killing = true, false, g.killAll || g.stopSig == syscall.SIGKILL
+	g.stopping, g.outsidersDone, g.scanDue, g.killing = true, false, false, g.killAll || g.stopSig == syscall.SIGKILL
 	g.pollEvery = time.Millisecond / 2
 	g.nextPoll()
 	if g.cmdDone && g.childless {
