@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -131,38 +133,90 @@ func killAndAwaitNothingLeft(t *testing.T, s *session, limit time.Duration) {
 	s.wait()
 }
 
-// TestKilledSpareIsReplaced: while a restart stops an old COMMAND that
-// ignores the stop signal, the next COMMAND's guard waits, started ahead.
-// A SIGKILL of every guard at once — the old one and that spare — is
-// survived: the old tree is still stopped, the next COMMAND starts under
-// a fresh guard, and a SIGKILL of autoreload then leaves nothing.
-func TestKilledSpareIsReplaced(t *testing.T) {
+// TestKilledGuardDuringRestart: the guard stops the old tree and starts
+// the next COMMAND itself, on one order. A SIGKILL of it while it waits
+// for an old COMMAND that catches the stop signal and goes on is survived:
+// autoreload says so, stops the old tree itself, starts the next COMMAND
+// under a fresh guard, and a SIGKILL of autoreload then leaves nothing.
+func TestKilledGuardDuringRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ready := filepath.Join(t.TempDir(), "ready")
-	s := startAutoreload(t, dir, "--grace=3s", "--", "sh", "-c", `trap "" TERM; sleep 1000 & echo up >> "$1"; wait`, "sh", ready)
-	s.ready()
-	waitFile(t, ready, 1)
+	log := filepath.Join(t.TempDir(), "log")
+	s := startAutoreload(t, dir, "--grace=3s", "--", "sh", "-c",
+		`trap 'echo term >> "$1"' TERM; echo up >> "$1"; while :; do sleep 0.05; done`, "sh", log)
+	first := s.ready()
+	waitFile(t, log, 1)
+	guards := awaitTree(t, s, 2)
 	testkit.Write(t, filepath.Join(dir, "src.txt"), "changed")
 	s.await("changed", nil)
-	deadline := time.Now().Add(waitLimit)
-	var guards []procID
-	for len(guards) < 2 { // the old guard and the spare
-		if time.Now().After(deadline) {
-			t.Fatalf("no guard started ahead within %v: %v", waitLimit, marked(s.mark))
-		}
-		time.Sleep(5 * time.Millisecond) // nothing to await: a poll of /proc
-		guards = slices.DeleteFunc(marked(s.mark), func(p procID) bool { return !isGuard(p) })
-	}
+	waitFile(t, log, 2) // "term": the guard is stopping the old tree
 	for _, g := range guards {
 		syscall.Kill(g.pid, syscall.SIGKILL)
 	}
+	lost := s.await("guard lost", nil, "started", "failed")
+	if lost.pid() != first.pid() || lost["signal"] != "SIGKILL" || lost["then"] != "restart" {
+		t.Errorf("guard lost = %v, want pid %d, signal SIGKILL, then restart", lost, first.pid())
+	}
 	s.await("started", nil, "failed")
-	waitFile(t, ready, 2)
+	deadline := time.Now().Add(waitLimit)
+	got, _ := os.ReadFile(log)
+	for strings.Count(string(got), "up\n") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("log %q: the next COMMAND not up within %v", got, waitLimit)
+		}
+		time.Sleep(10 * time.Millisecond) // nothing to await: COMMAND writes a file
+		got, _ = os.ReadFile(log)
+	}
+	if !strings.HasSuffix(string(got), "term\nup\n") {
+		t.Errorf("log %q: want the old COMMAND gone (no term after it) once the next one is up", got)
+	}
 	for _, g := range awaitTree(t, s, 2) {
 		if slices.Contains(guards, g) {
 			t.Errorf("a killed guard %v still runs", g)
 		}
 	}
 	killAndAwaitNothingLeft(t, s, 3*time.Second)
+}
+
+// TestOneGuardForTheRun: every start of COMMAND runs under the one guard
+// of the run, so a restart never has two guards alive at once.
+func TestOneGuardForTheRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	parents := filepath.Join(t.TempDir(), "parents")
+	s := startAutoreload(t, dir, "--", "sh", "-c", `echo $PPID >> "$1"; exec sleep 1000`, "sh", parents)
+	s.ready()
+	guards := awaitTree(t, s, 1)
+	for i := 2; i <= 4; i++ {
+		testkit.Write(t, filepath.Join(dir, "src.txt"), strconv.Itoa(i))
+		s.await("started", nil, "failed")
+		got := waitFile(t, parents, i)
+		if got[i-1] != strconv.Itoa(guards[0].pid) {
+			t.Errorf("start %d: COMMAND's parent %s, want the run's guard %d", i, got[i-1], guards[0].pid)
+		}
+		if now := awaitTree(t, s, 1); now[0] != guards[0] {
+			t.Errorf("start %d: guard %v, want the run's %v", i, now, guards)
+		}
+	}
+	s.stop()
+}
+
+// TestKilledIdleGuardIsReplacedQuietly: a guard killed while no COMMAND
+// runs (it exited, autoreload waits for a change) had nothing to guard:
+// the next start gets a new guard, without a warning.
+func TestKilledIdleGuardIsReplacedQuietly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	parents := filepath.Join(t.TempDir(), "parents")
+	s := startAutoreload(t, dir, "--", "sh", "-c", `echo $PPID >> "$1"`, "sh", parents)
+	s.ready()
+	s.await("exited", nil)
+	guards := awaitTree(t, s, 0)
+	syscall.Kill(guards[0].pid, syscall.SIGKILL)
+	testkit.Write(t, filepath.Join(dir, "src.txt"), "changed")
+	s.await("started", nil, "guard lost", "failed")
+	if got := waitFile(t, parents, 2); got[1] == strconv.Itoa(guards[0].pid) {
+		t.Errorf("COMMAND started under the killed guard %d", guards[0].pid)
+	}
+	s.stop()
 }

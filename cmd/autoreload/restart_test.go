@@ -259,7 +259,7 @@ func TestExitCode3LoopBacksOff(t *testing.T) {
 // stop by SIGINT is ours, not the user's Ctrl-C: COMMAND is restarted.
 func TestStopSignalFlag(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct{ flag, want string }{{"HUP", "SIGHUP"}, {"2", "SIGINT"}} {
+	for _, c := range []struct{ flag, want string }{{"HUP", "SIGHUP"}, {"2", "SIGINT"}, {"KILL", "SIGKILL"}} {
 		t.Run(c.want, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()

@@ -6,7 +6,7 @@
 // Guarantees: Wait returns only once nothing of the build is left: a
 // build's job is done when its shell exits, so what it left running is
 // killed then. A cancelled build gets the stop signal, and SIGKILL after
-// the grace period (proctree.Stop); its Result says Cancelled, never a
+// the grace period (the guard's stop); its Result says Cancelled, never a
 // failure. Run under a guard, nothing the build started survives a
 // SIGKILL of autoreload: the guard stops the build's whole tree with the
 // stop signal (SIGTERM when the stop signal is SIGINT, which a shell's

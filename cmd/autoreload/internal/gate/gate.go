@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -35,6 +34,7 @@ func (r Result) OK() bool { return !r.Cancelled && r.Status.OK() }
 
 // Build is one running build.
 type Build struct {
+	guard *guard.Guard
 	child *guard.Child
 	opts  Options
 	wake  chan os.Signal // a report of the guard
@@ -62,10 +62,17 @@ func Start(cmdline string, opts Options) (*Build, error) {
 	}
 	defer null.Close()
 	b := &Build{opts: opts, wake: make(chan os.Signal, 1), kill: make(chan struct{})}
-	b.child, err = guard.Start(guard.Config{
+	// A guard of its own: the build runs beside COMMAND, under COMMAND's.
+	b.guard, err = guard.New(guard.Config{
 		Path: opts.Shell, Argv: []string{"sh", "-c", cmdline}, Env: opts.Env, Dir: opts.Dir,
 		Files: []*os.File{null, opts.Stdout, opts.Stderr}, StopSignal: opts.StopSignal, Grace: opts.Grace,
 	}, b.poke)
+	if err == nil {
+		if b.child, err = b.guard.Start(false, nil); err != nil {
+			b.guard.Close()
+			b.guard.Await()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build: start %s: %w", opts.Shell, err)
 	}
@@ -82,31 +89,34 @@ func (b *Build) poke() {
 // Guard is the pid of the build's guard, the process's own child: whoever
 // reaps children of this process must leave it to Wait, and what is below
 // it is the build's, not COMMAND's.
-func (b *Build) Guard() int { return b.child.Guard }
+func (b *Build) Guard() int { return b.guard.Pid }
 
 // Wait waits for the build to end, stopping it when ctx ends first, and
 // returns once nothing of it is left. It is called once.
 func (b *Build) Wait(ctx context.Context) Result {
-	t := tree{b}
 	cancelled := false
 	for p := b.child.Take(); !cancelled && p.Status == nil && !p.Ended; p = b.child.Take() {
 		select {
 		case <-b.wake:
 		case <-b.kill:
 			cancelled = true
-			t.Signal(syscall.SIGKILL)
 		case <-ctx.Done():
 			cancelled = true
 		}
 	}
 	if cancelled {
-		proctree.Stop(t, b.opts.StopSignal, b.opts.Grace, b.wake, b.kill)
+		_ = b.guard.Stop(b.kill)
 	} else {
 		// Its shell exited: what it left running is killed.
-		proctree.Stop(t, syscall.SIGKILL, 0, b.wake, nil)
+		b.guard.Kill()
+		_ = b.guard.Stop(nil)
 	}
+	// A guard that died instead left the tree to this process, its
+	// subreaper: the guard's Close then has nothing to stop, the zombies
+	// are the caller's to reap.
+	b.guard.Close()
+	b.guard.Await()
 	status := b.child.Take().Status
-	b.child.Release()
 	r := Result{Duration: time.Since(b.child.Started), Cancelled: cancelled}
 	if status != nil {
 		r.Status = *status
@@ -119,35 +129,3 @@ func (b *Build) Wait(ctx context.Context) Result {
 // Kill ends the build at once, without the grace period, from any
 // goroutine: the user's second Ctrl-C.
 func (b *Build) Kill() { b.once.Do(func() { close(b.kill) }) }
-
-// tree is the build's tree as Stop sees it: the guard's descendants. The
-// guard is spared (it reaps and reports, and exits once they are gone);
-// the shell's group gets the signal too while the shell is unreaped, so
-// that a process forked meanwhile gets it.
-type tree struct{ b *Build }
-
-func (t tree) Sweep() bool {
-	if !t.b.child.Ended() {
-		return false
-	}
-	t.b.child.AwaitGuard()
-	return true
-}
-
-func (t tree) Signal(sig syscall.Signal) {
-	c := t.b.child
-	if sig != syscall.SIGKILL && c.Take().Status == nil {
-		_ = syscall.Kill(-c.Guard, sig) // the guard catches it
-	}
-	procs := proctree.Snapshot()
-	if procs == nil { // no /proc: the group is all there is to signal
-		_ = syscall.Kill(-c.Guard, sig)
-		return
-	}
-	below := map[int]bool{}
-	live := slices.DeleteFunc(procs, proctree.Stat.Zombie)
-	proctree.AddDescendants(proctree.Children(live), below, c.Guard)
-	for pid := range below {
-		_ = syscall.Kill(pid, sig)
-	}
-}

@@ -3,6 +3,9 @@ package guard
 import (
 	"errors"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,83 +18,221 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func config(argv ...string) Config {
+func config(grace time.Duration, argv ...string) Config {
 	return Config{Path: argv[0], Argv: argv, Env: os.Environ(), Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
-		StopSignal: syscall.SIGTERM, Grace: time.Second}
+		StopSignal: syscall.SIGTERM, Grace: grace}
 }
 
-// awaitEnd waits for the guard's reports to end and returns the last state.
-func awaitEnd(t *testing.T, c *Child, wake <-chan struct{}) Pending {
+// newGuard starts a guard whose pokes wake the returned channel, and
+// closes and reaps it at the end of the test.
+func newGuard(t *testing.T, cfg Config) (*Guard, <-chan struct{}) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case <-c.Done():
-			c.AwaitGuard()
-			return c.Take()
-		case <-wake:
-		case <-deadline:
-			t.Fatal("the guard's reports did not end within 10s")
-		}
-	}
-}
-
-// TestStartReportsTheEnd: a guard starts COMMAND, reports its exit code,
-// waits for what COMMAND left running, and exits.
-func TestStartReportsTheEnd(t *testing.T) {
 	wake := make(chan struct{}, 1)
-	poke := func() {
+	g, err := New(cfg, func() {
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
-	}
-	c, err := Start(config("/bin/sh", "-c", "sleep 0.2 & exit 3"), poke)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Release()
-	if c.Pid <= 0 || c.Guard <= 0 || c.Pid == c.Guard {
-		t.Fatalf("Start = pid %d, guard %d", c.Pid, c.Guard)
+	t.Cleanup(func() {
+		g.Close()
+		g.Await()
+	})
+	return g, wake
+}
+
+// awaitStatus waits for c's end to be reported.
+func awaitStatus(t *testing.T, c *Child, wake <-chan struct{}) Pending {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		if p := c.Take(); p.Status != nil || p.Ended {
+			return p
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			t.Fatal("COMMAND's end not reported within 10s")
+		}
 	}
-	if p, ok := proctree.ReadStat(c.Pid); ok && p.Pgid != c.Guard {
-		t.Errorf("COMMAND's group is %d, want its guard's %d", p.Pgid, c.Guard)
+}
+
+// pids reads the pids a COMMAND wrote to file, one a line, once there are n.
+func pids(t *testing.T, file string, n int) []int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		data, _ := os.ReadFile(file)
+		lines := strings.Fields(string(data))
+		if len(lines) >= n {
+			var out []int
+			for _, l := range lines {
+				pid, _ := strconv.Atoi(l)
+				out = append(out, pid)
+			}
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s holds %q, want %d pids, within 10s", file, data, n)
+		}
+		time.Sleep(5 * time.Millisecond) // nothing to await: COMMAND writes a file
 	}
-	end := awaitEnd(t, c, wake)
-	if end.Status == nil || *end.Status != (proctree.Status{Code: 3}) || !end.Ended {
-		t.Errorf("reports %+v, want exit code 3 and the end", end)
+}
+
+func alive(pid int) bool {
+	p, ok := proctree.ReadStat(pid)
+	return ok && !p.Zombie()
+}
+
+// TestStartReportsTheEnd: a guard starts COMMAND in its own group and
+// reports its exit code; a stop then ends what COMMAND left running, and
+// the guard stays for the next start.
+func TestStartReportsTheEnd(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "pids")
+	g, wake := newGuard(t, config(time.Second, "/bin/sh", "-c", `sleep 1000 & echo $! > "$0"; exit 3`, file))
+	c, err := g.Start(false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Pid <= 0 || c.Guard != g.Pid || c.Pid == c.Guard {
+		t.Fatalf("Start = pid %d, guard %d (%d)", c.Pid, c.Guard, g.Pid)
+	}
+	if p, ok := proctree.ReadStat(c.Pid); ok && p.Pgid != g.Pid {
+		t.Errorf("COMMAND's group is %d, want its guard's %d", p.Pgid, g.Pid)
+	}
+	left := pids(t, file, 1)[0]
+	if end := awaitStatus(t, c, wake); end.Status == nil || *end.Status != (proctree.Status{Code: 3}) || end.Ended {
+		t.Errorf("reports %+v, want exit code 3, the guard still there", end)
+	}
+	if !alive(left) {
+		t.Fatalf("COMMAND's background sleep %d ended before the stop", left)
+	}
+	if err := g.Stop(nil); err != nil {
+		t.Fatal(err)
+	}
+	if alive(left) {
+		t.Errorf("the background sleep %d runs after the stop", left)
+	}
+	if c, err := g.Start(false, []string{"X=1"}); err != nil || awaitStatus(t, c, wake).Status.Code != 3 {
+		t.Errorf("a second start under the same guard: %v", err)
 	}
 }
 
 // TestStartFailsWithTheErrno: a COMMAND that cannot be executed is the
-// exec's errno, and the guard is gone.
+// exec's errno; the guard stays.
 func TestStartFailsWithTheErrno(t *testing.T) {
-	_, err := Start(config("/no/such/command"), func() {})
-	if !errors.Is(err, syscall.ENOENT) {
+	g, _ := newGuard(t, config(time.Second, "/no/such/command"))
+	if _, err := g.Start(false, nil); !errors.Is(err, syscall.ENOENT) {
 		t.Errorf("Start of a missing COMMAND: %v, want ENOENT", err)
+	}
+	if err := g.Stop(nil); err != nil || g.Ended() {
+		t.Errorf("Stop after a failed start: %v (ended %v), want the guard still there", err, g.Ended())
 	}
 }
 
-// TestDismissedSpareExits: a guard started ahead and never given its
-// go-ahead starts nothing and exits when dismissed; one killed before its
-// go-ahead makes Go fail with ErrGuardEnded.
-func TestDismissedSpareExits(t *testing.T) {
-	sp, err := Prestart(config("/bin/sh", "-c", "echo must not run >&2; exit 1"))
+// TestRestartStopsTheWholeTreeFirst: a restart stops the tree — a
+// process that left the group (setsid) included — before the next COMMAND
+// starts, under the same guard, with the environment of this start.
+func TestRestartStopsTheWholeTreeFirst(t *testing.T) {
+	dir := t.TempDir()
+	file, env := filepath.Join(dir, "pids"), filepath.Join(dir, "env")
+	g, wake := newGuard(t, config(10*time.Second, "/bin/sh", "-c",
+		`setsid sleep 1000 & echo $! >> "$0"; echo "$N" >> "$1"; exec sleep 1000`, file, env))
+	first, err := g.Start(false, []string{"N=1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp.Dismiss() // reaps it: returns once it exited
-	if syscall.Kill(sp.Pid, 0) == nil {
-		if p, ok := proctree.ReadStat(sp.Pid); ok && !p.Zombie() {
-			t.Errorf("the dismissed spare %d still runs", sp.Pid)
+	old := append(pids(t, file, 1), first.Pid)
+	second, err := g.Restart(false, []string{"N=2"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range old {
+		if alive(pid) {
+			t.Errorf("%d of the old tree runs beside the new COMMAND", pid)
 		}
 	}
-	sp, err = Prestart(config("/bin/true"))
+	if end := awaitStatus(t, first, wake); end.Status == nil || end.Status.Signal != syscall.SIGTERM {
+		t.Errorf("the old COMMAND's end: %+v, want SIGTERM", end)
+	}
+	if second.Guard != first.Guard || second.Pid == first.Pid {
+		t.Errorf("second start %+v, first %+v: want the same guard, another COMMAND", second, first)
+	}
+	pids(t, file, 2)
+	if data, _ := os.ReadFile(env); string(data) != "1\n2\n" {
+		t.Errorf("the starts' N: %q, want 1 then 2", data)
+	}
+}
+
+// TestHeldRestartStartsNothing: a hold while the stop is under way drops
+// the start; a kill ends the stop at once.
+func TestHeldRestartStartsNothing(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ran")
+	g, _ := newGuard(t, config(time.Minute, "/bin/sh", "-c", `trap "" TERM; echo ran >> "$0"; while :; do sleep 0.05; done`, file))
+	if _, err := g.Start(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	pids(t, file, 1) // "ran": its trap is set
+	hold, kill := make(chan struct{}), make(chan struct{})
+	close(hold)
+	go func() {
+		time.Sleep(50 * time.Millisecond) // the stop under way, held already
+		close(kill)
+	}()
+	began := time.Now()
+	if _, err := g.Restart(false, nil, kill, hold); err != ErrHeld {
+		t.Errorf("a held restart: %v, want ErrHeld", err)
+	}
+	if d := time.Since(began); d > 10*time.Second {
+		t.Errorf("the kill did not end the stop at once: %v", d)
+	}
+	if data, _ := os.ReadFile(file); string(data) != "ran\n" {
+		t.Errorf("COMMAND ran %q, want once", data)
+	}
+}
+
+// TestClosedGuardStopsTheTree: the end of the control pipe (the supervisor
+// killed) makes the guard stop the tree, SIGKILL after min(grace, 1s), and
+// exit.
+func TestClosedGuardStopsTheTree(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "pids")
+	g, _ := newGuard(t, config(time.Minute, "/bin/sh", "-c", `trap "" TERM; setsid sleep 1000 & echo $! >> "$0"; echo $$ >> "$0"; wait`, file))
+	if _, err := g.Start(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	tree := pids(t, file, 2)
+	closed := time.Now()
+	g.Close()
+	if ws := g.Await(); !ws.Exited() || ws.ExitStatus() != 0 {
+		t.Errorf("the guard ended %v, want exit 0", ws)
+	}
+	if d := time.Since(closed); d > 3*time.Second {
+		t.Errorf("the guard took %v to stop a tree that ignores the stop signal, want about 1s", d)
+	}
+	for _, pid := range tree {
+		if alive(pid) {
+			t.Errorf("%d runs on after its guard ended", pid)
+		}
+	}
+}
+
+// TestStopBySIGKILL: with SIGKILL as the stop signal, a stop kills the
+// tree and not the guard, which leads its group.
+func TestStopBySIGKILL(t *testing.T) {
+	cfg := config(time.Minute, "/bin/sh", "-c", `trap "" TERM; sleep 1000`)
+	cfg.StopSignal = syscall.SIGKILL
+	g, wake := newGuard(t, cfg)
+	c, err := g.Start(false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	syscall.Kill(sp.Pid, syscall.SIGKILL)
-	if _, err := sp.Go(false, nil, func() {}); err != ErrGuardEnded {
-		t.Errorf("Go of a killed spare: %v, want ErrGuardEnded", err)
+	if err := g.Stop(nil); err != nil || g.Ended() {
+		t.Fatalf("Stop: %v (guard ended %v), want the guard still there", err, g.Ended())
+	}
+	if end := awaitStatus(t, c, wake); end.Status == nil || end.Status.Signal != syscall.SIGKILL {
+		t.Errorf("COMMAND's end %+v, want SIGKILL", end)
 	}
 }

@@ -13,17 +13,39 @@ import (
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
-// guard is the process between the supervisor and COMMAND.
+// guard is the process between the supervisor and COMMAND, for the
+// whole run: it starts COMMAND, stops its tree and starts it again as the
+// supervisor orders (control).
 type guard struct {
-	cmd     int // COMMAND's pid and process group id
+	args    guardArgs
 	stopSig syscall.Signal
 	grace   time.Duration
 	report  *os.File
 	caught  []os.Signal
 	sigc    chan os.Signal
-	// cmdDone is set once COMMAND's end was reported and it was reaped;
+	// cmd is the last COMMAND's pid; cmdDone is set once its end was
+	// reported and it was reaped (and while none was started);
 	// childless once the guard has no child left, zombies included.
+	cmd                int
 	cmdDone, childless bool
+	// stopping is set from a stop or restart order until the tree is
+	// gone; next is the restart's start, to follow it.
+	stopping bool
+	next     *control
+	held     bool // next is dropped: answered with ECANCELED
+	// outsidersDone: the stop signal went to what left the group too;
+	// scanDue: it is time to look for them (a poll of the stop came).
+	outsidersDone, scanDue bool
+	// killAll: every stop sends SIGKILL at once (the kill order);
+	// killing: this stop is past its grace period.
+	killAll, killing bool
+	graceT           *time.Timer
+	poll             <-chan time.Time // while stopping
+	pollEvery        time.Duration
+	// mute: a SIGINT handled now is the guard's own stop signal.
+	mute bool
+	// orphaned: the supervisor is gone; the guard exits once the tree is.
+	orphaned bool
 }
 
 // runGuard is the guard's main; args are its argv after argv[0].
@@ -32,6 +54,9 @@ func runGuard(argv []string) int {
 	// Neither pipe may reach COMMAND.
 	syscall.CloseOnExec(fdControl)
 	syscall.CloseOnExec(fdReport)
+	for i := range listenFDs() { // COMMAND gets copies; every start needs them
+		syscall.CloseOnExec(fdGuardSockets + i)
+	}
 	ctl, report := os.NewFile(fdControl, "control"), os.NewFile(fdReport, "report")
 	args, err := decodeGuardArgs(argv)
 	if err != nil {
@@ -39,14 +64,164 @@ func runGuard(argv []string) int {
 	}
 	nameGuard()
 	proctree.BecomeSubreaper()
-	g := &guard{stopSig: args.stopSignal, grace: args.grace, report: report}
+	g := &guard{args: args, stopSig: args.stopSignal, grace: args.grace, report: report, cmdDone: true}
 	g.catch()
-	ctlR := bufio.NewReader(ctl)
-	ahead, err := decodeGoAhead(ctlR)
-	if err != nil {
-		return 0 // not needed after all (a spare), or the supervisor is gone
+	orders := make(chan control)
+	go func() { // ends with the supervisor's end of the pipe, or the process
+		defer close(orders)
+		rd := bufio.NewReader(ctl)
+		for {
+			m, err := decodeControl(rd)
+			if err == io.EOF {
+				return
+			}
+			if err == nil {
+				orders <- m
+			}
+		}
+	}()
+	for {
+		g.collect()
+		if g.stopping {
+			if g.cmdDone && g.childless {
+				g.stopped()
+			} else if (g.cmdDone || g.scanDue) && !g.outsidersDone {
+				g.signalOutsiders() // what is left of the tree may have left the group
+			}
+		}
+		if g.orphaned && !g.stopping {
+			return 0
+		}
+		if g.stopping && g.killing {
+			g.signalTree(syscall.SIGKILL) // newcomers too
+		}
+		var graceC <-chan time.Time
+		if g.stopping && g.graceT != nil {
+			graceC = g.graceT.C
+		}
+		select {
+		case s := <-g.sigc:
+			g.handle(s)
+		case m, ok := <-orders:
+			if !ok {
+				orders = nil
+				g.orphan()
+			} else {
+				g.obey(m)
+			}
+		case <-graceC:
+			g.graceT = nil
+			g.killing = true
+		case <-g.poll:
+			g.nextPoll()
+			g.scanDue = true // once collect saw the tree still there
+		}
 	}
-	for _, kv := range ahead.env {
+}
+
+// nextPoll is the safety net of a stop: every death in the tree wakes the
+// guard with SIGCHLD, but a poll growing from a millisecond to 64 ms also
+// catches what that could miss, and lets the stop signal reach what left
+// the group within a millisecond or two when the tree does not end at once.
+func (g *guard) nextPoll() {
+	g.pollEvery = min(2*g.pollEvery, 64*time.Millisecond)
+	g.poll = time.After(g.pollEvery)
+}
+
+// obey carries out one order of the supervisor's.
+func (g *guard) obey(m control) {
+	switch m.op {
+	case opGo:
+		if g.stopping || !g.cmdDone {
+			g.say(Report{Failed, int(syscall.EBUSY)}) // the supervisor's mistake: a go while one runs
+			return
+		}
+		g.start(m)
+	case opRestart:
+		g.next = &m
+		g.beginStop()
+	case opStop:
+		g.beginStop()
+	case opHold:
+		g.held = g.next != nil
+	case opKill:
+		g.killAll = true
+		if g.stopping {
+			g.killing = true
+		}
+	}
+}
+
+// beginStop stops the tree: the stop signal and SIGCONT (a stopped process
+// must wake to die) to the guard's group, COMMAND's, at once, and to what
+// left the group once COMMAND ended or a millisecond passed (a scan of
+// /proc, which a tree that ends at once never needs); SIGKILL to every
+// process of the tree after the grace period, or at once after kill.
+func (g *guard) beginStop() {
+	if g.stopping {
+		return // the stop under way serves this order too
+	}
+	// A SIGKILL stop signal goes to the tree's pids, as an escalation does:
+	// sent to the group, it would end the guard.
+	g.stopping, g.outsidersDone, g.scanDue, g.killing = true, false, false, g.killAll || g.stopSig == syscall.SIGKILL
+	g.pollEvery = time.Millisecond / 2
+	g.nextPoll()
+	if g.cmdDone && g.childless {
+		return
+	}
+	if !g.killing {
+		signalGroup(g.stopSig) // the guard catches it
+		signalGroup(syscall.SIGCONT)
+		g.graceT = time.NewTimer(g.grace)
+	}
+}
+
+// stopped ends a stop once the tree is gone: reports it, and starts the
+// restart's COMMAND.
+func (g *guard) stopped() {
+	g.stopping, g.poll = false, nil
+	if g.graceT != nil {
+		g.graceT.Stop()
+		g.graceT = nil
+	}
+	if g.stopSig == syscall.SIGINT {
+		// The group's SIGINT was the guard's own: no Ctrl-C to report.
+		awaitHandled(syscall.SIGINT, ctrlCHandledLimit)
+		g.mute = true
+		g.flushSignals()
+		g.mute = false
+	}
+	g.say(Report{Kind: Gone})
+	m, held := g.next, g.held
+	g.next, g.held = nil, false
+	switch {
+	case m == nil || g.orphaned:
+	case held:
+		g.say(Report{Failed, int(syscall.ECANCELED)})
+	default:
+		g.start(*m)
+	}
+}
+
+// orphan stops the tree when the supervisor is gone (killed, so it could
+// not): the stop signal, and SIGKILL after the grace period, but never
+// later than a second from now, so that nothing is left within two.
+func (g *guard) orphan() {
+	g.orphaned, g.next = true, nil
+	limit := min(g.grace, time.Second)
+	if g.stopping {
+		if g.graceT != nil && g.graceT.Stop() {
+			g.graceT.Reset(limit)
+		}
+		return
+	}
+	g.grace = limit
+	g.beginStop()
+}
+
+// start starts COMMAND as m says and reports it.
+func (g *guard) start(m control) {
+	for _, kv := range m.env {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
@@ -54,40 +229,22 @@ func runGuard(argv []string) int {
 	// it as the leader of one), so a Ctrl-C for COMMAND reaches the guard
 	// from COMMAND's first instruction on, and the foreground is COMMAND's
 	// before it runs.
-	if ahead.foreground {
+	if m.foreground {
 		proctree.SetForeground(0, syscall.Getpgrp())
 		signal.Notify(g.sigc, g.caught...) // SetForeground reset SIGTTOU
+		proctree.RestoreEcho(0)            // the last COMMAND may have left it off
 	}
-	pid, err := g.start(args)
+	pid, err := g.exec()
 	if err != nil {
 		errno, ok := err.(syscall.Errno)
 		if !ok {
 			errno = syscall.EINVAL
 		}
 		g.say(Report{Failed, int(errno)})
-		return 0
+		return
 	}
-	g.cmd = pid
+	g.cmd, g.cmdDone = pid, false
 	g.say(Report{Started, pid})
-
-	orphaned := make(chan struct{})
-	go func() { // ends with the supervisor's end of the pipe, or the process
-		_, _ = io.Copy(io.Discard, ctlR)
-		close(orphaned)
-	}()
-	for {
-		g.collect()
-		if g.cmdDone && g.childless {
-			return 0
-		}
-		select {
-		case s := <-g.sigc:
-			g.handle(s)
-		case <-orphaned:
-			g.stopTree()
-			return 0
-		}
-	}
 }
 
 // catch takes every signal a terminal or a stop sends COMMAND's group, so
@@ -107,9 +264,10 @@ func (g *guard) catch() {
 }
 
 // handle acts on a caught signal: a SIGINT is a Ctrl-C for the supervisor
-// to know of; SIGCHLD only wakes the loop; the rest are for COMMAND.
+// to know of, unless it is the guard's own stop signal; SIGCHLD only wakes
+// the loop; the rest are for COMMAND.
 func (g *guard) handle(s os.Signal) {
-	if s == syscall.SIGINT {
+	if s == syscall.SIGINT && !g.mute && !(g.stopping && g.stopSig == syscall.SIGINT) {
 		g.say(Report{Kind: Interrupted})
 	}
 }
@@ -151,16 +309,14 @@ func (g *guard) collect() {
 	for !g.cmdDone {
 		stop, exit := peekCommand(g.cmd)
 		switch {
+		case exit != nil && g.stopping:
+			// Stopped by order: no Ctrl-C can change what follows, so
+			// none is awaited on the restart's path.
+			g.sayEnd(*exit)
 		case exit != nil:
 			awaitHandled(syscall.SIGINT, ctrlCHandledLimit)
 			g.flushSignals()
-			if exit.Signal != 0 {
-				g.say(Report{Killed, int(exit.Signal)})
-			} else {
-				g.say(Report{Exited, exit.Code})
-			}
-			reapCommand(g.cmd)
-			g.cmdDone = true
+			g.sayEnd(*exit)
 		case stop != 0:
 			g.say(Report{Stopped, int(stop)})
 			continue
@@ -170,49 +326,36 @@ func (g *guard) collect() {
 	g.childless = reapOthers(g.cmd, g.cmdDone)
 }
 
-// stopTree ends COMMAND's tree when the supervisor is gone (killed, so it
-// could not): the stop signal, and SIGKILL after the grace period, but
-// never later than a second, so that nothing is left within two.
-func (g *guard) stopTree() {
-	proctree.Stop(orphanedTree{g}, g.stopSig, min(g.grace, time.Second), g.sigc, nil)
+// sayEnd reports COMMAND's end, then reaps it.
+func (g *guard) sayEnd(exit proctree.Status) {
+	if exit.Signal != 0 {
+		g.say(Report{Killed, int(exit.Signal)})
+	} else {
+		g.say(Report{Exited, exit.Code})
+	}
+	reapCommand(g.cmd)
+	g.cmdDone = true
 }
 
-// signalGroup sends sig to the guard's process group, COMMAND's: the guard
-// catches the stop signal, and SIGKILL, the last resort, is sent once the
-// rest of the tree is killed, so the guard's end then is the tree's.
+// signalGroup sends sig to the guard's process group, COMMAND's; the guard
+// catches it (never SIGKILL: that goes to the tree's pids, signalTree).
 func signalGroup(sig syscall.Signal) { _ = syscall.Kill(0, sig) }
 
-// orphanedTree is COMMAND's tree as the guard stops it.
-type orphanedTree struct{ g *guard }
-
-func (t orphanedTree) Sweep() bool {
-	t.g.collect()
-	return t.g.cmdDone && t.g.childless
-}
-
-func (t orphanedTree) Signal(sig syscall.Signal) { t.g.signalTree(sig) }
-
-// start starts COMMAND in the guard's process group and returns its pid
+// exec starts COMMAND in the guard's process group and returns its pid
 // once it was executed, or why it could not be. With sockets (LISTEN_FDS)
 // it goes through the exec shim, which sets LISTEN_PID to its own pid,
 // COMMAND's to be; otherwise COMMAND is executed directly.
-func (g *guard) start(args guardArgs) (int, error) {
+func (g *guard) exec() (int, error) {
+	args := g.args
 	sys := &syscall.SysProcAttr{Setpgid: true, Pgid: syscall.Getpgrp()}
 	sockets := listenFDs()
 	if sockets == 0 {
 		return syscall.ForkExec(args.path, args.argv, &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{0, 1, 2}, Sys: sys})
 	}
 	files := []uintptr{0, 1, 2}
-	for i := range sockets {
-		// The shim gets copies from fdShimSockets on; these must not follow them.
-		syscall.CloseOnExec(fdGuardSockets + i)
+	for i := range sockets { // the shim gets copies from fdShimSockets on
 		files = append(files, uintptr(fdGuardSockets+i))
 	}
-	defer func() {
-		for i := range sockets { // COMMAND has them now
-			syscall.Close(fdGuardSockets + i)
-		}
-	}()
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, err

@@ -24,8 +24,14 @@ const (
 // selfExe is the running program, even if its file was replaced since.
 func selfExe() string { return "/proc/self/exe" }
 
+// nameGuard names the process Comm. /proc/self/comm names the process's
+// main thread, whose name ps and /proc/PID/stat show; prctl would name
+// the calling thread, which need not be the main one by the time main
+// runs.
 func nameGuard() {
-	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(Comm + "\x00")[0])), 0, 0, 0)
+	if os.WriteFile("/proc/self/comm", []byte(Comm), 0) != nil {
+		_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(Comm + "\x00")[0])), 0, 0, 0)
+	}
 }
 
 // peekCommand reports a stop of COMMAND (consuming it), or its end without
@@ -88,16 +94,42 @@ func reapOthers(cmd int, cmdDone bool) (childless bool) {
 	}
 }
 
-// signalTree sends sig to every descendant of the guard, then to its group
-// (signalGroup).
+// signalTree sends sig to every live descendant of the guard, by pid: the
+// guard leads their group, and SIGKILL must not reach it.
 func (g *guard) signalTree(sig syscall.Signal) {
+	for _, pid := range descendants(false) {
+		_ = syscall.Kill(pid, sig)
+	}
+}
+
+// signalOutsiders sends the stop signal, and SIGCONT, to the live
+// descendants that left the guard's group (setsid, a daemon), which the
+// signal to the group missed.
+func (g *guard) signalOutsiders() {
+	g.outsidersDone = true
+	if g.killing {
+		return // SIGKILL goes to all of them anyway
+	}
+	for _, pid := range descendants(true) {
+		_ = syscall.Kill(pid, g.stopSig)
+		_ = syscall.Kill(pid, syscall.SIGCONT)
+	}
+}
+
+// descendants are the guard's live descendants; outsiders only: those
+// outside its group.
+func descendants(outsiders bool) []int {
 	live := slices.DeleteFunc(proctree.Snapshot(), proctree.Stat.Zombie)
 	tree := map[int]bool{}
 	proctree.AddDescendants(proctree.Children(live), tree, syscall.Getpid())
-	for pid := range tree {
-		_ = syscall.Kill(pid, sig)
+	pgrp := syscall.Getpgrp()
+	var pids []int
+	for _, p := range live {
+		if tree[p.Pid] && (!outsiders || p.Pgid != pgrp) {
+			pids = append(pids, p.Pid)
+		}
 	}
-	signalGroup(sig)
+	return pids
 }
 
 // awaitHandled waits, up to limit, until sig is no longer pending for the

@@ -56,8 +56,16 @@ func reapOthers(cmd int, cmdDone bool) (childless bool) {
 	}
 }
 
-// signalTree sends sig to COMMAND's group: all the guard can see here.
-func (g *guard) signalTree(sig syscall.Signal) { signalGroup(sig) }
+// signalTree sends sig to COMMAND: without a subreaper and /proc, the
+// rest of the tree cannot be found, and the group holds the guard.
+func (g *guard) signalTree(sig syscall.Signal) {
+	if !g.cmdDone {
+		_ = syscall.Kill(g.cmd, sig)
+	}
+}
+
+// signalOutsiders does nothing where what left the group cannot be found.
+func (g *guard) signalOutsiders() { g.outsidersDone = true }
 
 // awaitHandled is a no-op where the kernel's pending signals cannot be
 // read: a Ctrl-C can then, rarely, be told after COMMAND's end.

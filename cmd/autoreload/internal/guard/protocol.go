@@ -30,7 +30,7 @@ const (
 // end means the supervisor is gone), the report pipe, and from
 // fdGuardSockets on the sockets LISTEN_FDS announces.
 const (
-	fdControl      = 3 // the go-ahead (goAhead) first, then nothing until its end
+	fdControl      = 3 // the supervisor's orders (control) until its end
 	fdReport       = 4
 	fdGuardSockets = 5
 )
@@ -49,53 +49,81 @@ type guardArgs struct {
 	argv       []string // COMMAND's argv
 }
 
-// goAhead is what the guard waits for on the control pipe before it starts
-// COMMAND, so that it can be started ahead (while the previous COMMAND
-// stops): whether COMMAND takes the terminal's foreground, and the
-// environment entries known only then (AUTORELOAD_CHANGED). Its wire form:
-// "go FG N\n", then N entries, each "LEN\n" and LEN bytes.
-type goAhead struct {
-	foreground bool
+// control is one message on the control pipe, the supervisor's orders to
+// a guard that lives as long as the run and starts COMMAND again and
+// again:
+//
+//	go FG N      start COMMAND (none runs); FG: it takes the terminal's
+//	             foreground; then N environment entries known only now
+//	             (AUTORELOAD_CHANGED), each "LEN\n" and LEN bytes
+//	restart FG N stop the running tree, then start COMMAND as go does
+//	stop         stop the running tree
+//	hold         drop the start of a restart still stopping (the run ends)
+//	kill         SIGKILL at once in this and every later stop
+//
+// Each restart and stop is answered by Gone once the tree is gone, each go
+// and restart by Started or Failed (a held one: Failed with ECANCELED).
+// The end of the pipe means the supervisor is gone.
+type control struct {
+	op         string // one of the op* words
+	foreground bool   // go, restart
 	env        []string
 }
 
-func (g goAhead) encode() []byte {
-	b := []byte("go " + boolArg(g.foreground) + " " + strconv.Itoa(len(g.env)) + "\n")
-	for _, kv := range g.env {
+const (
+	opGo      = "go"
+	opRestart = "restart"
+	opStop    = "stop"
+	opHold    = "hold"
+	opKill    = "kill"
+)
+
+// starts reports whether the message starts COMMAND, and so carries FG
+// and the environment.
+func (m control) starts() bool { return m.op == opGo || m.op == opRestart }
+
+func (m control) encode() []byte {
+	if !m.starts() {
+		return []byte(m.op + "\n")
+	}
+	b := []byte(m.op + " " + boolArg(m.foreground) + " " + strconv.Itoa(len(m.env)) + "\n")
+	for _, kv := range m.env {
 		b = append(append(strconv.AppendInt(b, int64(len(kv)), 10), '\n'), kv...)
 	}
 	return b
 }
 
-// decodeGoAhead reads a go-ahead; io.EOF before one means the guard is
-// not needed after all.
-func decodeGoAhead(r *bufio.Reader) (goAhead, error) {
+// decodeControl reads one message; io.EOF means the supervisor is gone.
+func decodeControl(r *bufio.Reader) (control, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
-		return goAhead{}, io.EOF
+		return control{}, io.EOF
 	}
 	f := strings.Fields(line)
+	if len(f) == 1 && (f[0] == opStop || f[0] == opHold || f[0] == opKill) {
+		return control{op: f[0]}, nil
+	}
 	n, nerr := 0, errArgs
-	if len(f) == 3 && f[0] == "go" && (f[1] == "0" || f[1] == "1") {
+	if len(f) == 3 && (f[0] == opGo || f[0] == opRestart) && (f[1] == "0" || f[1] == "1") {
 		n, nerr = strconv.Atoi(f[2])
 	}
 	if nerr != nil || n < 0 || n > 1000 {
-		return goAhead{}, errArgs
+		return control{}, errArgs
 	}
-	g := goAhead{foreground: f[1] == "1"}
+	m := control{op: f[0], foreground: f[1] == "1"}
 	for range n {
 		line, err := r.ReadString('\n')
 		size, serr := strconv.Atoi(strings.TrimSuffix(line, "\n"))
 		if err != nil || serr != nil || size < 0 || size > 1<<24 {
-			return goAhead{}, errArgs
+			return control{}, errArgs
 		}
 		kv := make([]byte, size)
 		if _, err := io.ReadFull(r, kv); err != nil {
-			return goAhead{}, errArgs
+			return control{}, errArgs
 		}
-		g.env = append(g.env, string(kv))
+		m.env = append(m.env, string(kv))
 	}
-	return g, nil
+	return m, nil
 }
 
 func boolArg(b bool) string {
@@ -145,19 +173,21 @@ func decodeShimArgs(args []string) (shimArgs, error) {
 type Kind uint8
 
 const (
-	Started     Kind = iota + 1 // COMMAND runs; Value is its pid and group id
+	Started     Kind = iota + 1 // COMMAND runs; Value is its pid
 	Failed                      // COMMAND could not be executed; Value is the errno
 	Stopped                     // COMMAND was stopped; Value is the signal (job control)
 	Interrupted                 // a Ctrl-C reached COMMAND's group
 	Exited                      // COMMAND exited; Value is its code
 	Killed                      // a signal ended COMMAND; Value is the signal
+	Gone                        // what a stop or restart stopped is all gone
 )
 
 var kindWords = [...]string{Started: "started", Failed: "failed", Stopped: "stopped",
-	Interrupted: "interrupt", Exited: "exited", Killed: "killed"}
+	Interrupted: "interrupt", Exited: "exited", Killed: "killed", Gone: "gone"}
 
-// Report is one line the guard writes on its report pipe: Started or
-// Failed first, then any of the others, Exited or Killed last.
+// Report is one line the guard writes on its report pipe. For each
+// COMMAND: Started or Failed first, then any of Stopped and Interrupted,
+// then Exited or Killed; Gone answers each stop and restart.
 type Report struct {
 	Kind  Kind
 	Value int

@@ -12,7 +12,7 @@ import (
 
 func TestReportsRoundTrip(t *testing.T) {
 	for _, r := range []Report{{Started, 42}, {Failed, int(syscall.ENOENT)}, {Stopped, int(syscall.SIGTSTP)},
-		{Interrupted, 0}, {Exited, 3}, {Killed, int(syscall.SIGKILL)}} {
+		{Interrupted, 0}, {Exited, 3}, {Killed, int(syscall.SIGKILL)}, {Gone, 0}} {
 		got, err := DecodeReport(r.Encode())
 		if err != nil || got != r {
 			t.Errorf("DecodeReport(%q) = %v, %v; want %v", r.Encode(), got, err, r)
@@ -48,19 +48,20 @@ func TestArgsRoundTrip(t *testing.T) {
 	}
 }
 
-func TestGoAheadRoundTrip(t *testing.T) {
-	for _, g := range []goAhead{{}, {foreground: true, env: []string{"AUTORELOAD_CHANGED=a\nb c\n", "X=", ""}}} {
-		got, err := decodeGoAhead(bufio.NewReader(bytes.NewReader(append(g.encode(), "rest"...))))
-		if err != nil || got.foreground != g.foreground || !slices.Equal(got.env, g.env) {
-			t.Errorf("decodeGoAhead(%q) = %+v, %v; want %+v", g.encode(), got, err, g)
+func TestControlRoundTrip(t *testing.T) {
+	for _, m := range []control{{op: opGo}, {op: opRestart, foreground: true, env: []string{"AUTORELOAD_CHANGED=a\nb c\n", "X=", ""}},
+		{op: opStop}, {op: opHold}, {op: opKill}} {
+		got, err := decodeControl(bufio.NewReader(bytes.NewReader(append(m.encode(), "rest"...))))
+		if err != nil || got.op != m.op || got.foreground != m.foreground || !slices.Equal(got.env, m.env) {
+			t.Errorf("decodeControl(%q) = %+v, %v; want %+v", m.encode(), got, err, m)
 		}
 	}
-	if _, err := decodeGoAhead(bufio.NewReader(bytes.NewReader(nil))); err != io.EOF {
-		t.Errorf("decodeGoAhead of nothing: %v, want io.EOF", err)
+	if _, err := decodeControl(bufio.NewReader(bytes.NewReader(nil))); err != io.EOF {
+		t.Errorf("decodeControl of nothing: %v, want io.EOF", err)
 	}
-	for _, bad := range []string{"go 2 0\n", "go 1 1\n", "go 1 1\n5\nab", "stop\n"} {
-		if g, err := decodeGoAhead(bufio.NewReader(bytes.NewReader([]byte(bad)))); err == nil {
-			t.Errorf("decodeGoAhead(%q) = %+v, want an error", bad, g)
+	for _, bad := range []string{"go 2 0\n", "go 1 1\n", "restart 1 1\n5\nab", "stop 1\n", "halt\n"} {
+		if m, err := decodeControl(bufio.NewReader(bytes.NewReader([]byte(bad)))); err == nil {
+			t.Errorf("decodeControl(%q) = %+v, want an error", bad, m)
 		}
 	}
 }

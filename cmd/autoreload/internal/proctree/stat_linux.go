@@ -44,20 +44,38 @@ func Snapshot() []Stat {
 
 // readStat parses "pid (comm) state ppid pgrp ...", where comm may itself
 // hold spaces and parentheses, so fields are counted from the last ')'.
+// It allocates next to nothing (a guard scans /proc during its stops, and
+// its heap is to stay small): raw system calls into buf, and the fields
+// it needs only.
 func readStat(pid int, buf []byte) (Stat, bool) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/stat")
+	fd, err := syscall.Open("/proc/"+strconv.Itoa(pid)+"/stat", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return Stat{}, false
 	}
-	n, _ := f.Read(buf)
-	f.Close()
+	n, err := syscall.Read(fd, buf)
+	syscall.Close(fd)
+	if err != nil || n <= 0 {
+		return Stat{}, false
+	}
 	line := buf[:n]
 	open, i := bytes.IndexByte(line, '('), bytes.LastIndexByte(line, ')')
 	if open < 0 || i < open {
 		return Stat{}, false
 	}
-	fields := bytes.Fields(line[i+1:])
-	if len(fields) < 20 || len(fields[0]) != 1 {
+	var fields [20][]byte // state, ppid, pgrp, … starttime (the 20th)
+	rest, k := line[i+1:], 0
+	for ; k < len(fields); k++ {
+		rest = bytes.TrimLeft(rest, " \n")
+		end := bytes.IndexAny(rest, " \n")
+		if end < 0 {
+			end = len(rest)
+		}
+		if end == 0 {
+			break
+		}
+		fields[k], rest = rest[:end], rest[end:]
+	}
+	if k < len(fields) || len(fields[0]) != 1 {
 		return Stat{}, false
 	}
 	ppid, err1 := strconv.Atoi(string(fields[1]))

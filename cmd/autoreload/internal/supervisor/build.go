@@ -121,22 +121,21 @@ func (s *Supervisor) runBuild(ctx context.Context, g *group, changed []string) (
 			if s.restartRequested() {
 				// A change came as the build ended: its wake-up was
 				// taken here, and the loop must still see it.
-				select {
-				case s.wake <- struct{}{}:
-				default:
-				}
+				s.wakeUp()
 			}
 			return r, interrupted, nil
 		case <-s.reaper.C:
 			s.sweep(g)
-			if len(g.interrupts) > 0 {
-				interrupted = true
-				cancel()
-			}
+		case <-s.reports:
+			s.take(g)
 		case <-s.wake:
 			if s.restartRequested() {
 				cancel()
 			}
+		}
+		if len(g.interrupts) > 0 && !interrupted {
+			interrupted = true
+			cancel()
 		}
 	}
 }

@@ -66,3 +66,29 @@ func (s *Supervisor) userInterrupted(g *group) bool {
 	return g.status.Signal == syscall.SIGINT ||
 		(!g.interrupted.IsZero() && time.Since(g.interrupted) <= s.interruptGrace())
 }
+
+// ctrlCLanding is how long a COMMAND that catches SIGINT gets to act on
+// the Ctrl-C that ends the supervisor (a REPL saying KeyboardInterrupt, a
+// server saving its state) before the stop signal, which would otherwise
+// follow within a millisecond and cut its handler short.
+const ctrlCLanding = 250 * time.Millisecond
+
+// letCtrlCLand waits, up to ctrlCLanding, for g's leader to end by itself
+// after the Ctrl-C that ends the supervisor, unless it ignores SIGINT, has
+// ended already, or Kill was called.
+func (s *Supervisor) letCtrlCLand(g *group) {
+	if g.status != nil || g.child == nil || proctree.IgnoresSignal(g.pid, syscall.SIGINT) {
+		return
+	}
+	t := time.NewTimer(ctrlCLanding)
+	defer t.Stop()
+	for s.take(g); g.status == nil; s.take(g) {
+		select {
+		case <-s.reports:
+		case <-t.C:
+			return
+		case <-s.kill:
+			return
+		}
+	}
+}

@@ -59,13 +59,14 @@
 // SIGCHLD — and settle, which acts on what an event left (Ctrl-C, job
 // control, an end of COMMAND, a lost guard).
 //
-// Each start runs COMMAND under a guard (package guard): autoreload's own
-// executable run again as its child, COMMAND's parent and the subreaper of
-// its tree, which reports COMMAND's state and stops the tree itself if the
-// supervisor dies. A --build runs under a guard too (package gate). The
-// supervisor stops a group with proctree.Stop, signalling the group and
-// every descendant it finds below itself (the guard included: SIGKILL ends
-// it too, and its orphans then come to the supervisor). The guard's
+// Every start runs COMMAND under the run's one guard (package guard):
+// autoreload's own executable run again as its child, COMMAND's parent and
+// the subreaper of its tree, which stops the tree and starts COMMAND again
+// on one order (a restart), reports COMMAND's state, and stops the tree
+// itself if the supervisor dies. A guard that dies is replaced: its tree
+// comes to the supervisor, which stops it with proctree.Stop, signalling
+// the group and every descendant it finds below itself. A --build runs
+// under a guard of its own (package gate), beside COMMAND's. The guard's
 // environment is COMMAND's, without AUTORELOAD_HELPER_OF, so it is never
 // taken for a daemon of the supervisor's own helpers and spared.
 package supervisor

@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"slices"
 	"syscall"
 	"time"
 
@@ -10,8 +9,8 @@ import (
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/writers"
 )
 
-// group is one run of COMMAND: its guard, which leads its process group,
-// its leader COMMAND, and every descendant, wherever it went.
+// group is one run of COMMAND: its leader COMMAND, and every descendant,
+// wherever it went, in the process group of the run's guard.
 type group struct {
 	pid     int // COMMAND's
 	pgid    int // the guard's pid
@@ -45,54 +44,30 @@ type group struct {
 // groupHeld reports whether g's group id is surely still g's: COMMAND,
 // in it, is unreaped, or the guard, its leader, is.
 func (g *group) groupHeld() bool {
-	return g.status == nil || (g.child != nil && !g.child.GuardReaped())
+	return g.status == nil || (g.child != nil && !g.child.Of().Reaped())
+}
+
+// guard is g's guard; nil without one.
+func (g *group) guard() *guard.Guard {
+	if g == nil || g.child == nil {
+		return nil
+	}
+	return g.child.Of()
 }
 
 // guardPid is the guard's pid; 0 without one.
 func (g *group) guardPid() int {
-	if g == nil || g.child == nil {
-		return 0
+	if gd := g.guard(); gd != nil {
+		return gd.Pid
 	}
-	return g.child.Guard
+	return 0
 }
 
-// release lets g's guard go once the group is over: it exits by itself,
-// and Run waits for it only as it returns (awaitReleased).
+// release ends what g's run does beside COMMAND once it is over.
 func (s *Supervisor) release(g *group) {
-	if g != nil && g.child != nil && !g.child.Released() {
-		g.child.Release()
+	if g != nil {
 		g.writes.Stop()
-		s.released = append(slices.DeleteFunc(s.released, s.reapReleased), g.child)
-		s.reaper.keep[g.child.Guard] = true
 	}
-}
-
-// reapReleased reaps c, a guard let go, if it exited, and reports whether
-// it did. Released guards are reaped here only, never by the reaper's
-// sweep, so that a pid is never waited for after another reaped it.
-func (s *Supervisor) reapReleased(c *guard.Child) bool {
-	select {
-	case <-c.Done():
-	default:
-		return false
-	}
-	if !c.ReapGuard() {
-		return false
-	}
-	delete(s.reaper.keep, c.Guard)
-	return true
-}
-
-// awaitReleased waits until every guard let go has exited and reaps it:
-// Run leaves no process behind, not even a guard about to exit. Each has
-// no child left, so this takes a moment.
-func (s *Supervisor) awaitReleased() {
-	for _, c := range s.released {
-		<-c.Done()
-		c.AwaitGuard()
-		delete(s.reaper.keep, c.Guard)
-	}
-	s.released = nil
 }
 
 // reapLeader takes what the guard reported of g's leader: its end, or that
@@ -127,7 +102,7 @@ func reapLeader(g *group) (reaped bool) {
 		st := proctree.StatusOf(ws)
 		g.status, g.stopSig = &st, 0
 		return true
-	case rep.Ended && syscall.Kill(g.pid, 0) == syscall.ESRCH:
+	case rep.Ended && syscall.Kill(g.pid, 0) == syscall.ESRCH && !g.child.Of().Closed():
 		// The guard reaped it and died before it could say how it ended
 		// (only where it cannot report before reaping): killed, as the
 		// guard was.

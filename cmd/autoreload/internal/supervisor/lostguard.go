@@ -12,24 +12,29 @@ import "context"
 // MsgGuardLost is the warning logged when a guard was lost.
 const MsgGuardLost = "guard lost"
 
-// lostGuard reports whether g's guard ended before its work was done:
-// before it told COMMAND's end, or with processes of the tree left. A
-// guard ends by itself only once COMMAND ended and its tree is empty.
+// lostGuard reports whether g's guard ended without being told to, with
+// work left: COMMAND running, or processes of its tree. A guard that ends
+// with nothing left costs nothing but a new one at the next start.
 func (s *Supervisor) lostGuard(g *group) bool {
-	if g == nil || g.child == nil || g.guardLost || g.stopping || g.child.Released() || !g.child.Ended() {
+	gd := g.guard()
+	if gd == nil || g.guardLost || g.stopping || gd.Closed() || !gd.Ended() {
 		return false
 	}
 	if g.status != nil && !g.handled {
 		return false // its end is handled first
 	}
-	// The reports ended before this sweep's snapshot: a guard that ended
-	// by itself left nothing in it but, for a moment, itself.
 	for _, p := range s.sweep(g) {
-		if p.Pid != g.child.Guard {
+		if p.Pid != gd.Pid {
 			return true
 		}
 	}
-	return g.status == nil
+	if g.status == nil {
+		return true
+	}
+	if s.guard == gd {
+		s.closeGuard() // nothing was left to it: reaped now, and the next start gets a new one
+	}
+	return false
 }
 
 // replaceLostGuard stops the tree of a group whose guard was lost and, when
@@ -37,10 +42,25 @@ func (s *Supervisor) lostGuard(g *group) bool {
 // COMMAND had ended already, only what it left running is stopped, and the
 // group stays as it was for the OnExit policy.
 func (s *Supervisor) replaceLostGuard(ctx context.Context, g *group) *group {
-	g.guardLost = true
 	restart := g.status == nil
-	attrs := []any{"pid", g.pid, "guard", g.child.Guard}
-	if ws := g.child.AwaitGuard(); ws.Signaled() {
+	s.guardLost(g, restart)
+	s.stop(g)
+	if !restart || ctx.Err() != nil {
+		return g
+	}
+	return s.start(nil)
+}
+
+// guardLost warns that g's guard was lost, reaps it and lets it go: the
+// next start gets a new one. then says whether COMMAND starts again.
+func (s *Supervisor) guardLost(g *group, restart bool) {
+	gd := g.guard()
+	if gd == nil || g.guardLost {
+		return
+	}
+	g.guardLost = true
+	attrs := []any{"pid", g.pid, "guard", gd.Pid}
+	if ws := gd.Await(); ws.Signaled() {
 		attrs = append(attrs, "signal", SignalName(ws.Signal()))
 	} else {
 		attrs = append(attrs, "code", ws.ExitStatus())
@@ -49,14 +69,10 @@ func (s *Supervisor) replaceLostGuard(ctx context.Context, g *group) *group {
 		attrs = append(attrs, "then", "restart")
 	}
 	s.log.Warn(MsgGuardLost, attrs...)
-	if restart {
-		s.prestart()
+	if s.guard == gd {
+		s.guard = nil
+		delete(s.reaper.keep, gd.Pid)
 	}
-	s.stop(g)
-	if !restart || ctx.Err() != nil {
-		return g
-	}
-	return s.start(nil)
 }
 
 // startAttempts is how often a start is tried whose guard was killed before

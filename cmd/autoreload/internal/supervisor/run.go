@@ -2,13 +2,10 @@ package supervisor
 
 import (
 	"context"
-	"os"
 	"syscall"
 	"time"
 
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/writers"
 )
 
 // The log messages of a run of COMMAND, for whoever formats them.
@@ -31,8 +28,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	r := &run{s: s, ctx: ctx}
 	defer r.restartT.stop()
 	defer r.loopT.stop()
-	defer s.awaitReleased()
-	defer s.dismissSpare()
+	defer s.closeGuard()
 	r.first()
 	for !r.over {
 		select {
@@ -44,8 +40,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			r.onLoopBackoffOver()
 		case <-r.restartT.c:
 			r.onRestartDue()
-		case <-s.reaper.C:
+		case <-s.reports:
 			r.onReport()
+		case <-s.reaper.C:
+			r.onChild()
 		}
 		if !r.over {
 			r.settle()
@@ -130,12 +128,15 @@ func (r *run) onRestartDue() {
 	case buildEnded:
 		r.end(nil)
 	case built:
-		r.replace(nil)
+		r.g, r.over = r.s.replace(r.ctx, r.g, &cause{})
 	}
 }
 
-// onReport handles SIGCHLD or a guard's report: reaps what ended.
-func (r *run) onReport() { r.s.sweep(r.g) }
+// onReport takes what the guard reported of COMMAND.
+func (r *run) onReport() { r.s.take(r.g) }
+
+// onChild handles SIGCHLD: reaps what ended.
+func (r *run) onChild() { r.s.sweep(r.g) }
 
 // restart builds first (with --build), then stops COMMAND and starts the
 // next one for the pending request.
@@ -155,29 +156,8 @@ func (r *run) restart() {
 		}
 	}
 	r.restartT.stop()
-	r.s.prestart()
-	r.s.stop(r.g)
-	if r.ctx.Err() != nil {
-		r.over = true
-		return
-	}
-	if r.s.opts.Build == "" {
-		// What changed while COMMAND stopped joins this start.
-		changed, m, _ = r.s.takePending()
-	}
-	r.s.noteRestartCause(r.g, changed, m)
-	r.g = r.s.start(changed)
-}
-
-// replace stops COMMAND and starts it again, for changed.
-func (r *run) replace(changed []string) {
-	r.s.prestart()
-	r.s.stop(r.g)
-	if r.ctx.Err() != nil {
-		r.over = true
-		return
-	}
-	r.g = r.s.start(changed)
+	// Without a build, what is requested until the start joins it.
+	r.g, r.over = r.s.replace(r.ctx, r.g, &cause{changed: changed, m: m, request: true, more: r.s.opts.Build == ""})
 }
 
 // settle acts on what the last event left: Ctrl-Cs, a stop of COMMAND by
@@ -186,6 +166,7 @@ func (r *run) settle() {
 	s, g := r.s, r.g
 	if s.takeInterrupts(g) {
 		s.log.Info(MsgStopping, "signal", "SIGINT")
+		s.letCtrlCLand(g)
 		r.end(nil)
 		return
 	}
@@ -292,101 +273,6 @@ func notStarted() *group {
 	return &group{failed: errNotStarted, handled: true, started: time.Now()}
 }
 
-// start starts COMMAND under a guard of its own, with the sockets; a
-// failure is returned in the group.
-func (s *Supervisor) start(changed []string) *group {
-	if s.opts.Build == "" {
-		s.beforeStart()
-	}
-	path, err := lookPath(s.opts.Command[0])
-	if err != nil {
-		return &group{failed: err, started: time.Now()}
-	}
-	poke := func() {
-		select {
-		case s.reaper.C <- syscall.SIGCHLD:
-		default:
-		}
-	}
-	// What is known only now goes with the go-ahead; the rest the guard,
-	// maybe started ahead, has already.
-	fg, env := s.term.startsInForeground(), []string{"AUTORELOAD_CHANGED=" + changedList(changed)}
-	var c *guard.Child
-	var begun time.Time // what COMMAND writes is stamped no earlier
-	for try := 1; ; try++ {
-		sp := s.takeSpare(path)
-		if sp == nil {
-			if sp, err = guard.Prestart(s.guardConfig(path)); err != nil {
-				break
-			}
-		}
-		// Read at the go-ahead, not as the start began: a person's save
-		// while the old tree stopped is often reported only after this
-		// start, and is not its write.
-		begun = writers.Floor()
-		c, err = sp.Go(fg, env, poke)
-		if err != guard.ErrGuardEnded || try == startAttempts {
-			break
-		}
-	}
-	if err != nil {
-		return &group{failed: &StartError{Command: s.opts.Command[0], Err: err}, started: time.Now()}
-	}
-	g := &group{pid: c.Pid, pgid: c.Guard, started: c.Started, child: c, writes: writers.Record(c.Pid, begun, c.Started)}
-	s.running.Store(int64(g.pgid))
-	s.log.Info(MsgStarted, "pid", g.pid)
-	return g
-}
-
-// guardConfig is what every guard of COMMAND at path gets ahead of its
-// go-ahead.
-func (s *Supervisor) guardConfig(path string) guard.Config {
-	return guard.Config{Path: path, Argv: s.opts.Command, Env: append(environ(s.opts.Env, nil), s.opts.SocketEnv...),
-		Files:      append([]*os.File{s.opts.Stdin, s.opts.Stdout, s.opts.Stderr}, s.opts.Sockets...),
-		StopSignal: s.opts.StopSignal, Grace: s.opts.Grace}
-}
-
-// prestart starts the next COMMAND's guard ahead, as the old tree is
-// stopped, so that its start is off the critical path of a restart. A
-// failure here is tried again, and reported, by start.
-func (s *Supervisor) prestart() {
-	if s.spare != nil {
-		return
-	}
-	path, err := lookPath(s.opts.Command[0])
-	if err != nil {
-		return
-	}
-	if sp, err := guard.Prestart(s.guardConfig(path)); err == nil {
-		s.spare = sp
-		s.reaper.keep[sp.Pid] = true // neither COMMAND's nor to be reaped by a sweep
-	}
-}
-
-// takeSpare returns the guard started ahead, if it is for path.
-func (s *Supervisor) takeSpare(path string) *guard.Spare {
-	sp := s.spare
-	if sp == nil {
-		return nil
-	}
-	s.spare = nil
-	delete(s.reaper.keep, sp.Pid)
-	if sp.Path != path {
-		sp.Dismiss()
-		return nil
-	}
-	return sp
-}
-
-// dismissSpare ends a guard started ahead that no start took.
-func (s *Supervisor) dismissSpare() {
-	if sp := s.spare; sp != nil {
-		s.spare = nil
-		delete(s.reaper.keep, sp.Pid)
-		sp.Dismiss()
-	}
-}
-
 // sweep reaps what exited and returns the live processes of g's tree. The
 // leader's end is logged here when the supervisor stopped it; an end by
 // itself is logged once Run knows what follows.
@@ -432,13 +318,28 @@ func outcome(delay time.Duration, restart bool, err error, interrupted bool) []a
 
 // stop ends g's whole tree: the stop signal, SIGKILL after the grace period
 // (or at once after Kill), and returns only when no process of it is alive
-// and the leader is reaped.
+// and the leader is reaped. Its guard does it; a lost guard left the tree
+// to the supervisor, its subreaper, which does it itself.
 func (s *Supervisor) stop(g *group) {
 	if g.failed != nil {
 		return
 	}
 	defer s.release(g)
 	defer s.logExit(g) // an end by itself just before the stop
+	if gd := g.guard(); gd != nil && !gd.Ended() && !gd.Closed() {
+		s.term.take() // so that a Ctrl-C during the stop reaches the supervisor
+		if s.take(g); g.status == nil {
+			g.stopping = true
+			s.log.Debug(MsgStopping, "pid", g.pid, "signal", SignalName(s.opts.StopSignal))
+		}
+		err := gd.Stop(s.kill)
+		s.take(g)
+		if err == nil {
+			s.restoreTerminal()
+			return
+		}
+		s.guardLost(g, false) // died during the stop: the rest is the supervisor's
+	}
 	t := &commandTree{s: s, g: g, groupDone: map[syscall.Signal]bool{}}
 	if reapLeader(g); g.status == nil && !s.killed() {
 		// The group id is surely COMMAND's: signal it at once, before the
@@ -469,7 +370,8 @@ func (s *Supervisor) killed() bool {
 	}
 }
 
-// commandTree is COMMAND's tree as proctree.Stop sees it.
+// commandTree is COMMAND's tree as proctree.Stop sees it: the tree of a
+// lost guard, which came to the supervisor.
 type commandTree struct {
 	s     *Supervisor
 	g     *group
@@ -480,8 +382,7 @@ type commandTree struct {
 }
 
 // Sweep reports the tree gone once COMMAND ended and nothing is left of
-// it but its guard, which exits by itself once it has reaped all: the next
-// COMMAND need not wait for that.
+// it but, for a moment, its lost guard's zombie.
 func (t *commandTree) Sweep() bool {
 	t.alive = t.s.sweep(t.g)
 	guardOnly := len(t.alive) == 1 && t.alive[0].Pid == t.g.guardPid()

@@ -92,13 +92,17 @@ type Supervisor struct {
 	term   *terminal
 	reload *backoff
 	crash  *backoff
+	// reports wakes Run when the guard reported what no order waits for:
+	// an end, a stop, a Ctrl-C, its own end.
+	reports chan struct{}
 	// lastInterrupt is the time of the last Ctrl-C seen by a guard.
 	lastInterrupt time.Time
 	loop          loopState
-	// released are the guards of stopped groups, which exit by themselves.
-	released []*guard.Child
-	// spare is the next COMMAND's guard, started ahead (prestart).
-	spare *guard.Spare
+	// guard starts, stops and restarts every COMMAND of the run: one
+	// process for the run, replaced only when lost; guardPath is the
+	// COMMAND executable it starts.
+	guard     *guard.Guard
+	guardPath string
 }
 
 // New returns a supervisor for opts; nothing runs until Run. It changes
@@ -123,14 +127,15 @@ func New(opts Options) *Supervisor {
 		opts.Stderr = os.Stderr
 	}
 	return &Supervisor{
-		opts:   opts,
-		log:    opts.Logger,
-		seen:   map[string]bool{},
-		wake:   make(chan struct{}, 1),
-		kill:   make(chan struct{}),
-		reload: reloadBackoff(),
-		crash:  crashBackoff(),
-		loop:   newLoopState(),
+		opts:    opts,
+		log:     opts.Logger,
+		seen:    map[string]bool{},
+		wake:    make(chan struct{}, 1),
+		reports: make(chan struct{}, 1),
+		kill:    make(chan struct{}),
+		reload:  reloadBackoff(),
+		crash:   crashBackoff(),
+		loop:    newLoopState(),
 	}
 }
 

@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"os"
-	"os/signal"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -39,10 +38,10 @@ func controllingTerminal(f *os.File) *terminal {
 	return &terminal{fd: fd, pgrp: pgrp, background: fg != pgrp}
 }
 
-// startsInForeground reports whether the new COMMAND is to take the
-// foreground itself, between its setpgid and its exec (the exec shim does
-// it), so it never runs a moment in the background. Started in the
-// background, as the job is, it does not.
+// startsInForeground reports whether the new COMMAND's group is to take
+// the foreground before COMMAND is executed (its guard, the group's
+// leader, sets it), so it never runs a moment in the background. Started
+// in the background, as the job is, it does not.
 func (t *terminal) startsInForeground() bool {
 	return t != nil && t.inForeground()
 }
@@ -56,20 +55,11 @@ func (t *terminal) take() {
 	proctree.SetForeground(t.fd, t.pgrp)
 }
 
-// restoreEcho turns echo back on when COMMAND left it off (a program killed
-// while reading a password), as Django's ensure_echo_on does.
+// restoreEcho turns echo back on when COMMAND left it off.
 func (t *terminal) restoreEcho() {
-	if !t.held() {
-		return
+	if t.held() {
+		proctree.RestoreEcho(t.fd)
 	}
-	tio, err := unix.IoctlGetTermios(t.fd, getTermios)
-	if err != nil || tio.Lflag&unix.ECHO != 0 {
-		return
-	}
-	tio.Lflag |= unix.ECHO
-	signal.Ignore(syscall.SIGTTOU)
-	_ = unix.IoctlSetTermios(t.fd, setTermios, tio)
-	signal.Reset(syscall.SIGTTOU)
 }
 
 // foreground is the terminal's foreground process group, or -1.

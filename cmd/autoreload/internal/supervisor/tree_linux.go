@@ -30,8 +30,8 @@ type reaper struct {
 	// spare is a child that is neither COMMAND's nor to be reaped here:
 	// the running build's guard, which its own Wait reaps.
 	spare int
-	// keep are the guards of stopped groups, exiting by themselves: not
-	// COMMAND's, and reaped by the supervisor's release only.
+	// keep is the run's guard (and, a moment, a lost one): not
+	// COMMAND's, and reaped by closeGuard or guardLost only.
 	keep map[int]bool
 }
 
@@ -115,7 +115,7 @@ func (r *reaper) isHelper(pid int) bool {
 func (r *reaper) reap(g *group, pid int) bool {
 	switch {
 	case pid == g.guardPid():
-		return g.child.ReapGuard()
+		return g.guard().Reap()
 	case g != nil && pid == g.pid && g.status == nil && reapLeader(g):
 		return true
 	}

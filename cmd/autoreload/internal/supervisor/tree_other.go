@@ -16,7 +16,7 @@ import (
 type reaper struct {
 	C     chan os.Signal
 	spare int          // the running build's guard (unused: only g's leader is reaped here)
-	keep  map[int]bool // guards of stopped groups, reaped by release only (unused here too)
+	keep  map[int]bool // the run's guard, reaped by closeGuard or guardLost only (unused here too)
 }
 
 func newReaper() *reaper {
@@ -35,7 +35,7 @@ func (r *reaper) sweep(g *group) []proctree.Stat {
 	}
 	reapLeader(g)
 	if g.child != nil {
-		g.child.ReapGuard()
+		g.guard().Reap()
 	}
 	if syscall.Kill(-g.pgid, 0) == nil {
 		return []proctree.Stat{{Pid: g.pid, Pgid: g.pgid}}

@@ -1,6 +1,6 @@
 //go:build darwin || freebsd || netbsd || openbsd || dragonfly
 
-package supervisor
+package proctree
 
 import "golang.org/x/sys/unix"
 

@@ -1,4 +1,4 @@
-package supervisor
+package proctree
 
 import "golang.org/x/sys/unix"
 
