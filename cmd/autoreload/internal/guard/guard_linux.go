@@ -100,28 +100,66 @@ func (g *guard) signalTree(sig syscall.Signal) {
 	signalGroup(sig)
 }
 
-// awaitHandled waits, up to limit, until sig is no longer pending for the
-// guard in the kernel (ShdPnd: sent to the process or its group, taken by
-// no thread yet). A Ctrl-C reaches the guard and COMMAND at once, but on a
-// loaded machine COMMAND can quit of it before any thread of the guard
-// takes it: it must be handled before COMMAND's end is reported, or that
-// end reads as COMMAND's own.
+// awaitHandled waits, up to limit, until sig reached the Go runtime of
+// the guard, if it was sent: a Ctrl-C reaches the guard and COMMAND at
+// once, but on a loaded machine COMMAND can quit of it before the guard's
+// handler ran, and the end would then read as COMMAND's own. Two waits:
+//   - until sig is no longer pending for the guard in the kernel (ShdPnd:
+//     sent to the process or its group, taken by no thread yet);
+//   - until every thread of the guard took a SIGURG sent to it after
+//     that: a thread that took sig runs the handler with every signal
+//     blocked, so it takes its SIGURG only once Go's handler had sig
+//     (signal.Stop, in flushSignals, then waits for the runtime to pass it
+//     on). Go's own preemption signal, SIGURG, sent spuriously, does
+//     nothing.
 func awaitHandled(sig syscall.Signal, limit time.Duration) {
-	mask := uint64(1) << (uint(sig) - 1)
 	deadline := time.Now().Add(limit)
-	for pendingSignals()&mask != 0 && time.Now().Before(deadline) {
+	for pendingSignals()&sigBit(sig) != 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond) // the kernel tells no one when a signal is taken
+	}
+	threads := guardThreads()
+	for _, tid := range threads {
+		_ = unix.Tgkill(os.Getpid(), tid, unix.SIGURG)
+	}
+	for _, tid := range threads {
+		for threadPending(tid)&sigBit(unix.SIGURG) != 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
 	}
 }
 
+func sigBit(sig syscall.Signal) uint64 { return 1 << (uint(sig) - 1) }
+
+// guardThreads lists the guard's threads.
+func guardThreads() []int {
+	names, _ := os.ReadDir("/proc/self/task")
+	tids := make([]int, 0, len(names))
+	for _, n := range names {
+		if tid, err := strconv.Atoi(n.Name()); err == nil {
+			tids = append(tids, tid)
+		}
+	}
+	return tids
+}
+
+// threadPending reads the signals pending for thread tid alone (SigPnd);
+// 0 once it is gone.
+func threadPending(tid int) uint64 {
+	return statusMask("/proc/self/task/"+strconv.Itoa(tid)+"/status", "SigPnd:")
+}
+
 // pendingSignals reads the guard's shared pending signal mask.
-func pendingSignals() uint64 {
-	status, err := os.ReadFile("/proc/self/status")
+func pendingSignals() uint64 { return statusMask("/proc/self/status", "ShdPnd:") }
+
+// statusMask reads the signal mask on the line of a status file that
+// starts with field.
+func statusMask(path, field string) uint64 {
+	status, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
 	for line := range strings.Lines(string(status)) {
-		if hex, ok := strings.CutPrefix(line, "ShdPnd:"); ok {
+		if hex, ok := strings.CutPrefix(line, field); ok {
 			mask, _ := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
 			return mask
 		}
