@@ -361,6 +361,19 @@ func (sh *shellSession) awaitLines(t *testing.T, file string, n int) []string {
 	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 }
 
+// awaitShellPrompt waits until bash shows its prompt again after the
+// typed command line: what that line's commands wrote precedes it.
+func (sh *shellSession) awaitShellPrompt(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for strings.Count(sh.output(), "$ ") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("bash shows no prompt after the command within %v\n%s", waitLimit, sh.output())
+		}
+		time.Sleep(5 * time.Millisecond) // nothing to await but the terminal's output
+	}
+}
+
 // awaitPrompts waits until the terminal shows n REPL prompts, as a person
 // waits for them.
 func (sh *shellSession) awaitPrompts(t *testing.T, n int) {
