@@ -24,6 +24,10 @@ type guard struct {
 	// cmdDone is set once COMMAND's end was reported and it was reaped;
 	// childless once the guard has no child left, zombies included.
 	cmdDone, childless bool
+	// stopped is set once the stop signal came (not SIGINT, which a Ctrl-C
+	// sends too): the tree is being stopped, and a Ctrl-C now decides
+	// nothing, so COMMAND's end is told without waiting for one.
+	stopped bool
 }
 
 // runGuard is the guard's main; args are its argv after argv[0].
@@ -109,8 +113,11 @@ func (g *guard) catch() {
 // handle acts on a caught signal: a SIGINT is a Ctrl-C for the supervisor
 // to know of; SIGCHLD only wakes the loop; the rest are for COMMAND.
 func (g *guard) handle(s os.Signal) {
-	if s == syscall.SIGINT {
+	switch s {
+	case syscall.SIGINT:
 		g.say(Report{Kind: Interrupted})
+	case g.stopSig:
+		g.stopped = true
 	}
 }
 
@@ -152,7 +159,9 @@ func (g *guard) collect() {
 		stop, exit := peekCommand(g.cmd)
 		switch {
 		case exit != nil:
-			awaitHandled(syscall.SIGINT, ctrlCHandledLimit)
+			if !g.stopped { // a restart's stop: no wait on its way
+				awaitHandled(syscall.SIGINT, ctrlCHandledLimit)
+			}
 			g.flushSignals()
 			if exit.Signal != 0 {
 				g.say(Report{Killed, int(exit.Signal)})

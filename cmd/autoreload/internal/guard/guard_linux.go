@@ -2,6 +2,7 @@ package guard
 
 import (
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,24 +107,31 @@ func (g *guard) signalTree(sig syscall.Signal) {
 // handler ran, and the end would then read as COMMAND's own. Two waits:
 //   - until sig is no longer pending for the guard in the kernel (ShdPnd:
 //     sent to the process or its group, taken by no thread yet);
-//   - until every thread of the guard took a SIGURG sent to it after
-//     that: a thread that took sig runs the handler with every signal
-//     blocked, so it takes its SIGURG only once Go's handler had sig
-//     (signal.Stop, in flushSignals, then waits for the runtime to pass it
-//     on). Go's own preemption signal, SIGURG, sent spuriously, does
-//     nothing.
+//   - until no thread of the guard is between taking sig and Go's handler
+//     for it (preempted on its way back to user mode). A thread asleep is
+//     not: it ran the handler before it slept again; nor is this one. Any
+//     other is sent a SIGURG (Go's preemption signal; a spurious one does
+//     nothing) and waited for until it took it: Go's handler runs with
+//     every signal blocked, so a thread that took sig takes its SIGURG
+//     only once the handler had sig.
+//
+// signal.Stop, in flushSignals, then waits for the runtime to pass sig on.
 func awaitHandled(sig syscall.Signal, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for pendingSignals()&sigBit(sig) != 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond) // the kernel tells no one when a signal is taken
 	}
-	threads := guardThreads()
-	for _, tid := range threads {
+	runtime.LockOSThread() // this thread is the one skipped
+	defer runtime.UnlockOSThread()
+	self := unix.Gettid()
+	for _, tid := range guardThreads() {
+		if st, ok := proctree.ReadStat(tid); tid == self || !ok || st.State == 'S' {
+			continue
+		}
+		task := "/proc/self/task/" + strconv.Itoa(tid) + "/status"
 		_ = unix.Tgkill(os.Getpid(), tid, unix.SIGURG)
-	}
-	for _, tid := range threads {
-		for threadPending(tid)&sigBit(unix.SIGURG) != 0 && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
+		for statusMask(task, "SigPnd:")&sigBit(unix.SIGURG) != 0 && time.Now().Before(deadline) {
+			runtime.Gosched() // it takes it as soon as it runs
 		}
 	}
 }
@@ -142,27 +150,28 @@ func guardThreads() []int {
 	return tids
 }
 
-// threadPending reads the signals pending for thread tid alone (SigPnd);
-// 0 once it is gone.
-func threadPending(tid int) uint64 {
-	return statusMask("/proc/self/task/"+strconv.Itoa(tid)+"/status", "SigPnd:")
-}
-
 // pendingSignals reads the guard's shared pending signal mask.
 func pendingSignals() uint64 { return statusMask("/proc/self/status", "ShdPnd:") }
 
-// statusMask reads the signal mask on the line of a status file that
-// starts with field.
+// statusMask reads the signal mask of a status file's field line; 0 once
+// the file is gone.
 func statusMask(path, field string) uint64 {
+	hex, _ := statusField(path, field)
+	mask, _ := strconv.ParseUint(hex, 16, 64)
+	return mask
+}
+
+// statusField reads the value of a status file's field line (field is
+// its name with the colon).
+func statusField(path, field string) (string, bool) {
 	status, err := os.ReadFile(path)
 	if err != nil {
-		return 0
+		return "", false
 	}
 	for line := range strings.Lines(string(status)) {
-		if hex, ok := strings.CutPrefix(line, field); ok {
-			mask, _ := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-			return mask
+		if v, ok := strings.CutPrefix(line, field); ok {
+			return strings.TrimSpace(v), true
 		}
 	}
-	return 0
+	return "", false
 }
