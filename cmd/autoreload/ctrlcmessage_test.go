@@ -22,6 +22,7 @@ func TestCtrlCEndIsNotWaiting(t *testing.T) {
 	if code := sh.exitCode(t); code != 0 {
 		t.Fatalf("autoreload exited %d after Ctrl-C, want 0\n%s", code, sh.output())
 	}
+	sh.awaitShellPrompt(t) // all autoreload wrote is on the terminal before it
 	// COMMAND's end reads "exited pid N with code 1", or "stopped pid N"
 	// when the supervisor heard of the Ctrl-C first and stopped it.
 	out := sh.output()

@@ -104,6 +104,22 @@ func (tl *terminalLeader) interrupt(t *testing.T) {
 	}
 }
 
+// awaitOutput waits until the terminal's output holds every one of want,
+// and returns it; ok is false if it does not within waitLimit.
+func (tl *terminalLeader) awaitOutput(want ...string) (out string, ok bool) {
+	deadline := time.Now().Add(waitLimit)
+	for {
+		out = tl.output()
+		if !slices.ContainsFunc(want, func(w string) bool { return !strings.Contains(out, w) }) {
+			return out, true
+		}
+		if time.Now().After(deadline) {
+			return out, false
+		}
+		time.Sleep(10 * time.Millisecond) // nothing to await but the terminal's output
+	}
+}
+
 // awaitMarked waits for a process called name among those marked.
 func awaitMarked(t *testing.T, mark, name string) {
 	t.Helper()
@@ -169,16 +185,10 @@ func TestWatcherPanicLeavesTerminalClean(t *testing.T) {
 	if left := marked(tl.mark); len(left) > 0 {
 		t.Errorf("left after the panic: %v", left)
 	}
-	// Written before autoreload exited, the stack may still be on its way
-	// through the terminal to the reader of its master side.
-	out := tl.output()
-	for deadline := time.Now().Add(waitLimit); !strings.Contains(out, "panic: fault injected: watch-panic") ||
-		!strings.Contains(out, "goroutine "); out = tl.output() {
-		if time.Now().After(deadline) {
-			t.Errorf("no panic with a stack in the log:\n%s", out)
-			break
-		}
-		time.Sleep(10 * time.Millisecond) // nothing to await but the terminal's output
+	// What autoreload wrote before it exited may still wait in the terminal
+	// to be read.
+	if out, ok := tl.awaitOutput("panic: fault injected: watch-panic", "goroutine "); !ok {
+		t.Errorf("no panic with a stack in the log:\n%s", out)
 	}
 	tio, err := unix.IoctlGetTermios(int(tl.slave.Fd()), unix.TCGETS)
 	if err != nil {

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,31 +133,77 @@ func descendants(outsiders bool) []int {
 	return pids
 }
 
-// awaitHandled waits, up to limit, until sig is no longer pending for the
-// guard in the kernel (ShdPnd: sent to the process or its group, taken by
-// no thread yet). A Ctrl-C reaches the guard and COMMAND at once, but on a
-// loaded machine COMMAND can quit of it before any thread of the guard
-// takes it: it must be handled before COMMAND's end is reported, or that
-// end reads as COMMAND's own.
+// awaitHandled waits, up to limit, until sig reached the Go runtime of
+// the guard, if it was sent: a Ctrl-C reaches the guard and COMMAND at
+// once, but on a loaded machine COMMAND can quit of it before the guard's
+// handler ran, and the end would then read as COMMAND's own. Two waits:
+//   - until sig is no longer pending for the guard in the kernel (ShdPnd:
+//     sent to the process or its group, taken by no thread yet);
+//   - until no thread of the guard is between taking sig and Go's handler
+//     for it (preempted on its way back to user mode). A thread asleep is
+//     not: it ran the handler before it slept again; nor is this one. Any
+//     other is sent a SIGURG (Go's preemption signal; a spurious one does
+//     nothing) and waited for until it took it: Go's handler runs with
+//     every signal blocked, so a thread that took sig takes its SIGURG
+//     only once the handler had sig.
+//
+// signal.Stop, in flushSignals, then waits for the runtime to pass sig on.
 func awaitHandled(sig syscall.Signal, limit time.Duration) {
-	mask := uint64(1) << (uint(sig) - 1)
 	deadline := time.Now().Add(limit)
-	for pendingSignals()&mask != 0 && time.Now().Before(deadline) {
+	for pendingSignals()&sigBit(sig) != 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond) // the kernel tells no one when a signal is taken
+	}
+	runtime.LockOSThread() // this thread is the one skipped
+	defer runtime.UnlockOSThread()
+	self := unix.Gettid()
+	for _, tid := range guardThreads() {
+		if st, ok := proctree.ReadStat(tid); tid == self || !ok || st.State == 'S' {
+			continue
+		}
+		task := "/proc/self/task/" + strconv.Itoa(tid) + "/status"
+		_ = unix.Tgkill(os.Getpid(), tid, unix.SIGURG)
+		for statusMask(task, "SigPnd:")&sigBit(unix.SIGURG) != 0 && time.Now().Before(deadline) {
+			runtime.Gosched() // it takes it as soon as it runs
+		}
 	}
 }
 
-// pendingSignals reads the guard's shared pending signal mask.
-func pendingSignals() uint64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(status)) {
-		if hex, ok := strings.CutPrefix(line, "ShdPnd:"); ok {
-			mask, _ := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-			return mask
+func sigBit(sig syscall.Signal) uint64 { return 1 << (uint(sig) - 1) }
+
+// guardThreads lists the guard's threads.
+func guardThreads() []int {
+	names, _ := os.ReadDir("/proc/self/task")
+	tids := make([]int, 0, len(names))
+	for _, n := range names {
+		if tid, err := strconv.Atoi(n.Name()); err == nil {
+			tids = append(tids, tid)
 		}
 	}
-	return 0
+	return tids
+}
+
+// pendingSignals reads the guard's shared pending signal mask.
+func pendingSignals() uint64 { return statusMask("/proc/self/status", "ShdPnd:") }
+
+// statusMask reads the signal mask of a status file's field line; 0 once
+// the file is gone.
+func statusMask(path, field string) uint64 {
+	hex, _ := statusField(path, field)
+	mask, _ := strconv.ParseUint(hex, 16, 64)
+	return mask
+}
+
+// statusField reads the value of a status file's field line (field is
+// its name with the colon).
+func statusField(path, field string) (string, bool) {
+	status, err := os.ReadFile(path)
+	if err != nil {
+		return "", false
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
 }
