@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -68,6 +69,9 @@ type Spare struct {
 	Path string // the COMMAND it will start
 	ctl  *os.File
 	rep  *os.File
+	// restore gives COMMAND back the environment entries guardEnv
+	// replaced in the guard's.
+	restore []string
 }
 
 // Prestart starts a guard for cfg that waits for Go; cfg.Foreground is
@@ -88,8 +92,9 @@ func Prestart(cfg Config) (*Spare, error) {
 		fds = append(fds, f.Fd())
 	}
 	args := guardArgs{stopSignal: cfg.StopSignal, grace: cfg.Grace, path: cfg.Path, argv: cfg.Argv}
+	env, restore := guardEnv(cfg.Env)
 	pid, err := syscall.ForkExec(selfExe(), args.encode(), &syscall.ProcAttr{
-		Env: append(cfg.Env, roleVar+"="+roleGuard), Files: fds, Dir: cfg.Dir,
+		Env: env, Files: fds, Dir: cfg.Dir,
 		// A group of its own, COMMAND's to be: a Ctrl-C for the supervisor
 		// never reaches it.
 		Sys: &syscall.SysProcAttr{Setpgid: true},
@@ -102,7 +107,7 @@ func Prestart(cfg Config) (*Spare, error) {
 		repR.Close()
 		return nil, fmt.Errorf("starting its guard: %w", err)
 	}
-	return &Spare{Pid: pid, Path: cfg.Path, ctl: ctlW, rep: repR}, nil
+	return &Spare{Pid: pid, Path: cfg.Path, ctl: ctlW, rep: repR, restore: restore}, nil
 }
 
 // Go tells the spare to start COMMAND, in the terminal's foreground or
@@ -111,7 +116,7 @@ func Prestart(cfg Config) (*Spare, error) {
 // ErrGuardEnded (the spare was killed meanwhile). poke is called from
 // another goroutine after each report.
 func (sp *Spare) Go(foreground bool, env []string, poke func()) (*Child, error) {
-	_, werr := sp.ctl.Write(goAhead{foreground: foreground, env: env}.encode())
+	_, werr := sp.ctl.Write(goAhead{foreground: foreground, env: slices.Concat(sp.restore, env)}.encode())
 	rd := bufio.NewReader(sp.rep)
 	first, _ := rd.ReadString('\n')
 	r, err := DecodeReport(first)

@@ -2,7 +2,11 @@ package guard
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -93,5 +97,53 @@ func TestDismissedSpareExits(t *testing.T) {
 	syscall.Kill(sp.Pid, syscall.SIGKILL)
 	if _, err := sp.Go(false, nil, func() {}); err != ErrGuardEnded {
 		t.Errorf("Go of a killed spare: %v, want ErrGuardEnded", err)
+	}
+}
+
+// TestGuardRuntimeSettingsStayTheGuards: the guard's own runtime settings
+// (guardRuntime) are in its environment, and COMMAND gets the environment
+// it was given: its own GOGC, or none.
+func TestGuardRuntimeSettingsStayTheGuards(t *testing.T) {
+	for _, gogc := range []string{"GOGC=77", ""} {
+		out := filepath.Join(t.TempDir(), "gogc")
+		cfg := config("/bin/sh", "-c", `printf %s "${GOGC-unset}" > "$1"`, "sh", out)
+		cfg.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOGC=") })
+		if gogc != "" {
+			cfg.Env = append(cfg.Env, gogc)
+		}
+		sp, err := Prestart(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", sp.Pid)); err == nil { // Linux
+			env := strings.Split(string(environ), "\x00")
+			for _, kv := range guardRuntime {
+				if !slices.Contains(env, kv) {
+					t.Errorf("the guard's environment lacks %s", kv)
+				}
+			}
+			if gogc != "" && slices.Contains(env, gogc) {
+				t.Errorf("the guard's environment holds COMMAND's %s", gogc)
+			}
+		}
+		wake := make(chan struct{}, 1)
+		c, err := sp.Go(false, nil, func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		awaitEnd(t, c, wake)
+		c.Release()
+		want := strings.TrimPrefix(gogc, "GOGC=")
+		if gogc == "" {
+			want = "unset"
+		}
+		if got, err := os.ReadFile(out); err != nil || string(got) != want {
+			t.Errorf("with %q COMMAND saw GOGC %q (%v), want %q", gogc, got, err, want)
+		}
 	}
 }

@@ -47,8 +47,11 @@ func runGuard(argv []string) int {
 		return 0 // not needed after all (a spare), or the supervisor is gone
 	}
 	for _, kv := range ahead.env {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			os.Setenv(k, v)
+		} else {
+			os.Unsetenv(k)
+		}
 	}
 	// COMMAND joins the guard's own process group (the supervisor started
 	// it as the leader of one), so a Ctrl-C for COMMAND reaches the guard

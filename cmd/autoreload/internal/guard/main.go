@@ -2,7 +2,6 @@ package guard
 
 import (
 	"os"
-	"runtime/debug"
 	"syscall"
 )
 
@@ -26,11 +25,6 @@ func Main() {
 	switch {
 	case !ok || len(os.Args) == 0:
 	case role == roleGuard && os.Args[0] == guardName:
-		// The guard keeps nothing of the watcher's: a small heap, collected
-		// often, keeps it light beside every COMMAND. (No memory limit: one
-		// below what the runtime itself takes, as under -race, would make
-		// it collect without end, and slow its stop.)
-		debug.SetGCPercent(20)
 		// syscall.Exit, not os.Exit: nothing to flush, and a race-enabled
 		// build would sleep a second in os.Exit, holding up every restart.
 		syscall.Exit(runGuard(os.Args[1:]))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +26,39 @@ const (
 	guardName = "autoreload-guard"
 	shimName  = "autoreload-exec"
 )
+
+// guardRuntime is the setting of the guard's own Go runtime, given in its
+// environment, which the runtime reads as it starts. The guard keeps
+// nothing of the watcher's: a small heap, collected often, keeps it light
+// beside every COMMAND. (No memory limit: one below what the runtime
+// itself takes, as under -race, would make it collect without end, and
+// slow its stop.) Not runtime/debug.SetGCPercent: importing runtime/debug
+// would make package guard's initialisation, which runs the guard, wait
+// for the packages initialised before it (regexp, log/slog, the
+// watchers'…), whose pages would then stay in every guard's memory.
+// COMMAND's own values come back with the go-ahead (guardEnv).
+var guardRuntime = []string{"GOGC=20"}
+
+// guardEnv is the guard's environment for COMMAND's cmdEnv: cmdEnv with
+// guardRuntime's settings in place of COMMAND's, and the role variable;
+// restore is what the go-ahead gives COMMAND back, for each setting
+// COMMAND's own entry or, without one, the bare key (goAhead).
+func guardEnv(cmdEnv []string) (env, restore []string) {
+	for _, kv := range guardRuntime {
+		key, _, _ := strings.Cut(kv, "=")
+		restore = append(restore, key)
+	}
+	for _, kv := range cmdEnv {
+		key, _, _ := strings.Cut(kv, "=")
+		i := slices.IndexFunc(guardRuntime, func(s string) bool { return strings.HasPrefix(s, key+"=") })
+		if i < 0 {
+			env = append(env, kv)
+		} else if restore[i] == key { // the first entry of a key is its value
+			restore[i] = kv
+		}
+	}
+	return append(append(env, guardRuntime...), roleVar+"="+roleGuard), restore
+}
 
 // The guard's descriptors: stdio for COMMAND, then the control pipe (its
 // end means the supervisor is gone), the report pipe, and from
@@ -52,7 +86,8 @@ type guardArgs struct {
 // goAhead is what the guard waits for on the control pipe before it starts
 // COMMAND, so that it can be started ahead (while the previous COMMAND
 // stops): whether COMMAND takes the terminal's foreground, and the
-// environment entries known only then (AUTORELOAD_CHANGED). Its wire form:
+// environment entries known only then (AUTORELOAD_CHANGED) or to restore
+// (guardEnv): KEY=VALUE sets KEY, a KEY without '=' unsets it. Its wire form:
 // "go FG N\n", then N entries, each "LEN\n" and LEN bytes.
 type goAhead struct {
 	foreground bool

@@ -64,3 +64,16 @@ func TestGoAheadRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestGuardEnv(t *testing.T) {
+	env, restore := guardEnv([]string{"A=1", "GOGC=50", "B=2", "GOGC=70"})
+	if want := append([]string{"A=1", "B=2"}, append(guardRuntime, roleVar+"="+roleGuard)...); !slices.Equal(env, want) {
+		t.Errorf("guardEnv: env %q, want %q", env, want)
+	}
+	if !slices.Equal(restore, []string{"GOGC=50"}) {
+		t.Errorf("guardEnv: restore %q, want the first GOGC", restore)
+	}
+	if _, restore := guardEnv([]string{"A=1"}); !slices.Equal(restore, []string{"GOGC"}) {
+		t.Errorf("guardEnv without GOGC: restore %q, want the bare key", restore)
+	}
+}
