@@ -106,16 +106,31 @@ func TestDismissedSpareExits(t *testing.T) {
 func TestGuardRuntimeSettingsStayTheGuards(t *testing.T) {
 	for _, gogc := range []string{"GOGC=77", ""} {
 		out := filepath.Join(t.TempDir(), "gogc")
-		cfg := config("/bin/sh", "-c", `printf %s "${GOGC-unset}" > "$1"`, "sh", out)
+		// COMMAND holds its guard until its stdin ends.
+		cfg := config("/bin/sh", "-c", `printf %s "${GOGC-unset}" > "$1"; read _`, "sh", out)
+		stdin, hold, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Files[0] = stdin
 		cfg.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOGC=") })
 		if gogc != "" {
 			cfg.Env = append(cfg.Env, gogc)
 		}
-		sp, err := Prestart(cfg)
+		wake := make(chan struct{}, 1)
+		c, err := Start(cfg, func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
+		stdin.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", sp.Pid)); err == nil { // Linux
+		// The guard runs (COMMAND waits): its environment is the one it was
+		// executed with.
+		if environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", c.Guard)); err == nil { // Linux
 			env := strings.Split(string(environ), "\x00")
 			for _, kv := range guardRuntime {
 				if !slices.Contains(env, kv) {
@@ -126,16 +141,7 @@ func TestGuardRuntimeSettingsStayTheGuards(t *testing.T) {
 				t.Errorf("the guard's environment holds COMMAND's %s", gogc)
 			}
 		}
-		wake := make(chan struct{}, 1)
-		c, err := sp.Go(false, nil, func() {
-			select {
-			case wake <- struct{}{}:
-			default:
-			}
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		hold.Close()
 		awaitEnd(t, c, wake)
 		c.Release()
 		want := strings.TrimPrefix(gogc, "GOGC=")
