@@ -9,23 +9,44 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
-// si_code values of SIGCHLD (<asm-generic/siginfo.h>), which x/sys lacks.
+// si_code values of SIGCHLD (<asm-generic/siginfo.h>), and waitid's
+// idtypes (<linux/wait.h>), which package syscall lacks. The guard calls
+// the system through syscall, not golang.org/x/sys/unix (see
+// prSetChildSubreaper in proctree).
 const (
 	cldExited = 1
 	cldKilled = 2
 	cldDumped = 3
+
+	pAll = 0
+	pPid = 1
 )
+
+// siginfo is the kernel's siginfo_t: signo, errno and code, then a union
+// (siginfoChild). MIPS, which swaps errno and code, is not supported.
+type siginfo struct {
+	Signo, Errno, Code int32
+	_                  [128 - 12]byte
+}
+
+// waitid is waitid(2), without the rusage.
+func waitid(idtype, id int, info *siginfo, options int) error {
+	_, _, errno := syscall.Syscall6(syscall.SYS_WAITID, uintptr(idtype), uintptr(id), uintptr(unsafe.Pointer(info)),
+		uintptr(options), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
 
 // selfExe is the running program, even if its file was replaced since.
 func selfExe() string { return "/proc/self/exe" }
 
 func nameGuard() {
-	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(Comm + "\x00")[0])), 0, 0, 0)
+	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(Comm + "\x00")[0])), 0)
 }
 
 // peekCommand reports a stop of COMMAND (consuming it), or its end without
@@ -33,8 +54,8 @@ func nameGuard() {
 // that if the guard dies in between, the supervisor (the subreaper) reaps
 // it and learns the status itself.
 func peekCommand(pid int) (stop syscall.Signal, exit *proctree.Status) {
-	var info unix.Siginfo
-	err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WSTOPPED|unix.WNOHANG|unix.WNOWAIT, nil)
+	var info siginfo
+	err := waitid(pPid, pid, &info, syscall.WEXITED|syscall.WSTOPPED|syscall.WNOHANG|syscall.WNOWAIT)
 	if err != nil || info.Signo == 0 {
 		return 0, nil
 	}
@@ -53,9 +74,9 @@ func peekCommand(pid int) (stop syscall.Signal, exit *proctree.Status) {
 }
 
 // siginfoChild reads si_pid and si_status of a SIGCHLD siginfo, which
-// x/sys leaves in an opaque union: the union follows three ints, aligned
+// the kernel keeps in a union: the union follows three ints, aligned
 // for a pointer; si_pid is its first field and si_status its third.
-func siginfoChild(info *unix.Siginfo) (pid, status int32) {
+func siginfoChild(info *siginfo) (pid, status int32) {
 	off := (12 + unsafe.Sizeof(uintptr(0)) - 1) &^ (unsafe.Sizeof(uintptr(0)) - 1)
 	base := unsafe.Pointer(info)
 	return *(*int32)(unsafe.Add(base, off)), *(*int32)(unsafe.Add(base, off+8))
@@ -71,8 +92,8 @@ func reapCommand(pid int) {
 // of COMMAND's tree, the guard gets every orphan of it.
 func reapOthers(cmd int, cmdDone bool) (childless bool) {
 	for {
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		var info siginfo
+		err := waitid(pAll, 0, &info, syscall.WEXITED|syscall.WNOHANG|syscall.WNOWAIT)
 		if err == syscall.ECHILD {
 			return true
 		}

@@ -3,8 +3,7 @@ package proctree
 import (
 	"os/signal"
 	"syscall"
-
-	"golang.org/x/sys/unix"
+	"unsafe"
 )
 
 // SetForeground makes pgid the foreground process group of the terminal
@@ -13,6 +12,7 @@ import (
 // started later would inherit an ignored disposition.
 func SetForeground(fd, pgid int) {
 	signal.Ignore(syscall.SIGTTOU)
-	_ = unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, pgid)
+	pgrp := int32(pgid) // a pid_t
+	_, _, _ = syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), syscall.TIOCSPGRP, uintptr(unsafe.Pointer(&pgrp)))
 	signal.Reset(syscall.SIGTTOU)
 }
