@@ -1,7 +1,6 @@
 package guard
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -117,7 +116,7 @@ func Prestart(cfg Config) (*Spare, error) {
 // another goroutine after each report.
 func (sp *Spare) Go(foreground bool, env []string, poke func()) (*Child, error) {
 	_, werr := sp.ctl.Write(goAhead{foreground: foreground, env: slices.Concat(sp.restore, env)}.encode())
-	rd := bufio.NewReader(sp.rep)
+	rd := newLineReader(sp.rep)
 	first, _ := rd.ReadString('\n')
 	r, err := DecodeReport(first)
 	if werr != nil || err != nil || r.Kind != Started || r.Value <= 0 {
@@ -154,7 +153,7 @@ func Start(cfg Config, poke func()) (*Child, error) {
 }
 
 // read collects the guard's reports until it ends; Release waits for it.
-func (c *Child) read(rd *bufio.Reader, f *os.File, poke func()) {
+func (c *Child) read(rd *lineReader, f *os.File, poke func()) {
 	defer close(c.done)
 	defer f.Close()
 	for {

@@ -1,12 +1,10 @@
 package guard
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -41,13 +39,13 @@ func runGuard(argv []string) int {
 	proctree.BecomeSubreaper()
 	g := &guard{stopSig: args.stopSignal, grace: args.grace, report: report}
 	g.catch()
-	ctlR := bufio.NewReader(ctl)
+	ctlR := newLineReader(ctl)
 	ahead, err := decodeGoAhead(ctlR)
 	if err != nil {
 		return 0 // not needed after all (a spare), or the supervisor is gone
 	}
 	for _, kv := range ahead.env {
-		if k, v, ok := strings.Cut(kv, "="); ok {
+		if k, v, ok := cut(kv, '='); ok {
 			os.Setenv(k, v)
 		} else {
 			os.Unsetenv(k)

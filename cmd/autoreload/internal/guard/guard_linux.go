@@ -1,10 +1,10 @@
 package guard
 
 import (
+	"bytes"
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 	"unsafe"
@@ -141,9 +141,9 @@ func pendingSignals() uint64 {
 	if err != nil {
 		return 0
 	}
-	for line := range strings.Lines(string(status)) {
-		if hex, ok := strings.CutPrefix(line, "ShdPnd:"); ok {
-			mask, _ := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+	for line := range bytes.Lines(status) {
+		if hex, ok := bytes.CutPrefix(line, []byte("ShdPnd:")); ok {
+			mask, _ := strconv.ParseUint(string(bytes.TrimSpace(hex)), 16, 64)
 			return mask
 		}
 	}

@@ -1,13 +1,11 @@
 package guard
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -47,12 +45,12 @@ var guardRuntime = []string{"GOGC=20", "GOMAXPROCS=1"}
 // COMMAND's own entry or, without one, the bare key (goAhead).
 func guardEnv(cmdEnv []string) (env, restore []string) {
 	for _, kv := range guardRuntime {
-		key, _, _ := strings.Cut(kv, "=")
+		key, _, _ := cut(kv, '=')
 		restore = append(restore, key)
 	}
 	for _, kv := range cmdEnv {
-		key, _, _ := strings.Cut(kv, "=")
-		i := slices.IndexFunc(guardRuntime, func(s string) bool { return strings.HasPrefix(s, key+"=") })
+		key, _, _ := cut(kv, '=')
+		i := slices.IndexFunc(guardRuntime, func(s string) bool { return hasPrefix(s, key+"=") })
 		if i < 0 {
 			env = append(env, kv)
 		} else if restore[i] == key { // the first entry of a key is its value
@@ -106,23 +104,24 @@ func (g goAhead) encode() []byte {
 
 // decodeGoAhead reads a go-ahead; io.EOF before one means the guard is
 // not needed after all.
-func decodeGoAhead(r *bufio.Reader) (goAhead, error) {
+func decodeGoAhead(r *lineReader) (goAhead, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return goAhead{}, io.EOF
 	}
-	f := strings.Fields(line)
+	word, rest, _ := cut(chomp(line), ' ')
+	fg, count, _ := cut(rest, ' ')
 	n, nerr := 0, errArgs
-	if len(f) == 3 && f[0] == "go" && (f[1] == "0" || f[1] == "1") {
-		n, nerr = strconv.Atoi(f[2])
+	if word == "go" && (fg == "0" || fg == "1") {
+		n, nerr = strconv.Atoi(count)
 	}
 	if nerr != nil || n < 0 || n > 1000 {
 		return goAhead{}, errArgs
 	}
-	g := goAhead{foreground: f[1] == "1"}
+	g := goAhead{foreground: fg == "1"}
 	for range n {
 		line, err := r.ReadString('\n')
-		size, serr := strconv.Atoi(strings.TrimSuffix(line, "\n"))
+		size, serr := strconv.Atoi(chomp(line))
 		if err != nil || serr != nil || size < 0 || size > 1<<24 {
 			return goAhead{}, errArgs
 		}
@@ -207,7 +206,7 @@ func (r Report) Encode() string {
 
 // DecodeReport reads one line Encode wrote (with or without its newline).
 func DecodeReport(line string) (Report, error) {
-	word, arg, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+	word, arg, _ := cut(chomp(line), ' ')
 	n, err := strconv.Atoi(arg)
 	for k, w := range kindWords {
 		if w == word && w != "" && err == nil {

@@ -1,7 +1,6 @@
 package guard
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"slices"
@@ -51,16 +50,16 @@ func TestArgsRoundTrip(t *testing.T) {
 
 func TestGoAheadRoundTrip(t *testing.T) {
 	for _, g := range []goAhead{{}, {foreground: true, env: []string{"AUTORELOAD_CHANGED=a\nb c\n", "X=", ""}}} {
-		got, err := decodeGoAhead(bufio.NewReader(bytes.NewReader(append(g.encode(), "rest"...))))
+		got, err := decodeGoAhead(newLineReader(bytes.NewReader(append(g.encode(), "rest"...))))
 		if err != nil || got.foreground != g.foreground || !slices.Equal(got.env, g.env) {
 			t.Errorf("decodeGoAhead(%q) = %+v, %v; want %+v", g.encode(), got, err, g)
 		}
 	}
-	if _, err := decodeGoAhead(bufio.NewReader(bytes.NewReader(nil))); err != io.EOF {
+	if _, err := decodeGoAhead(newLineReader(bytes.NewReader(nil))); err != io.EOF {
 		t.Errorf("decodeGoAhead of nothing: %v, want io.EOF", err)
 	}
 	for _, bad := range []string{"go 2 0\n", "go 1 1\n", "go 1 1\n5\nab", "stop\n"} {
-		if g, err := decodeGoAhead(bufio.NewReader(bytes.NewReader([]byte(bad)))); err == nil {
+		if g, err := decodeGoAhead(newLineReader(bytes.NewReader([]byte(bad)))); err == nil {
 			t.Errorf("decodeGoAhead(%q) = %+v, want an error", bad, g)
 		}
 	}
