@@ -6,8 +6,9 @@
 //
 // Start (or Prestart and Go) starts a guard and returns a Child handle once COMMAND runs; the
 // guard's reports (Started, Stopped, Interrupted, Exited…) arrive as
-// values on the handle. Main, the first call of the program's main, runs
-// the guard (and the exec shim it may start COMMAND through) when the
+// values on the handle. Main, which this package's initialisation calls
+// (before the program's other packages are initialised: see main.go),
+// runs the guard (and the exec shim it may start COMMAND through) when the
 // process was started as one. The wire protocol between the two sides —
 // role, argv and descriptor layout, report lines — is in protocol.go.
 //
