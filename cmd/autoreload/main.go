@@ -11,14 +11,14 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
+	_ "github.com/autoreload/autoreload/cmd/autoreload/internal/guard" // runs the guard and the exec shim
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 )
 
 func main() {
-	// First of all: this binary is also COMMAND's guard and exec shim,
-	// which the supervisor starts by running it again.
-	guard.Main()
+	// This binary is also COMMAND's guard and exec shim, which the
+	// supervisor starts by running it again: package guard's
+	// initialisation runs them, before this package's (see its Main).
 	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
 }
 

@@ -50,7 +50,10 @@ func (e encoder) value(b []byte, v reflect.Value, depth int) ([]byte, error) {
 	if !v.IsValid() {
 		return append(b, typeNull), nil
 	}
-	if v.Type() == templateType {
+	// Not a package variable: one set at initialisation would give the
+	// package init work, which autoreload's guard, beside every COMMAND,
+	// runs too (64 KiB of its resident memory).
+	if v.Type() == reflect.TypeFor[Template]() {
 		return e.template(b, v.Interface().(Template), depth)
 	}
 	switch v.Kind() {
@@ -134,8 +137,6 @@ type Template struct {
 	Fields  []string
 	Objects []map[string]any
 }
-
-var templateType = reflect.TypeFor[Template]()
 
 func (e encoder) template(b []byte, t Template, depth int) ([]byte, error) {
 	b = append(b, typeTemplate, typeArray)

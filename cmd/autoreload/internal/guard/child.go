@@ -1,11 +1,11 @@
 package guard
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -41,7 +41,10 @@ type Guard struct {
 	// Clock stamps each Child's Begun; nil: time.Now.
 	Clock func() time.Time
 
-	ctl     *os.File // orders; closing it tells the guard the supervisor is gone
+	ctl *os.File // orders; closing it tells the guard the supervisor is gone
+	// restore gives every COMMAND back the environment entries guardEnv
+	// replaced in the guard's (its runtime settings).
+	restore []string
 	answers chan answer
 	done    chan struct{} // closed when its reports ended: it exited
 	poke    func()
@@ -109,8 +112,9 @@ func New(cfg Config, poke func()) (*Guard, error) {
 		fds = append(fds, f.Fd())
 	}
 	args := guardArgs{stopSignal: cfg.StopSignal, grace: cfg.Grace, path: cfg.Path, argv: cfg.Argv}
+	env, restore := guardEnv(cfg.Env)
 	pid, err := syscall.ForkExec(selfExe(), args.encode(), &syscall.ProcAttr{
-		Env: append(cfg.Env, roleVar+"="+roleGuard), Files: fds, Dir: cfg.Dir,
+		Env: env, Files: fds, Dir: cfg.Dir,
 		// A group of its own, COMMAND's to be: a Ctrl-C for the supervisor
 		// never reaches it.
 		Sys: &syscall.SysProcAttr{Setpgid: true},
@@ -123,7 +127,7 @@ func New(cfg Config, poke func()) (*Guard, error) {
 		repR.Close()
 		return nil, fmt.Errorf("starting its guard: %w", err)
 	}
-	g := &Guard{Pid: pid, ctl: ctlW, answers: make(chan answer, 4), done: make(chan struct{}), poke: poke}
+	g := &Guard{Pid: pid, ctl: ctlW, restore: restore, answers: make(chan answer, 4), done: make(chan struct{}), poke: poke}
 	go g.read(repR)
 	return g, nil
 }
@@ -135,7 +139,7 @@ func (g *Guard) Start(foreground bool, env []string) (*Child, error) {
 	g.mu.Lock()
 	g.begun = g.now()
 	g.mu.Unlock()
-	g.order(control{op: opGo, foreground: foreground, env: env})
+	g.order(control{op: opGo, foreground: foreground, env: slices.Concat(g.restore, env)})
 	var never <-chan struct{}
 	return g.awaitStart(&never, &never)
 }
@@ -150,7 +154,7 @@ func (g *Guard) Restart(foreground bool, env []string, kill, hold <-chan struct{
 		g.order(control{op: opKill})
 		kill = nil
 	}
-	g.order(control{op: opRestart, foreground: foreground, env: env})
+	g.order(control{op: opRestart, foreground: foreground, env: slices.Concat(g.restore, env)})
 	if err := g.await(Gone, &kill, &hold); err != nil {
 		return nil, err
 	}
@@ -249,7 +253,7 @@ func isClosed(c <-chan struct{}) bool {
 func (g *Guard) read(f *os.File) {
 	defer close(g.done)
 	defer f.Close()
-	rd := bufio.NewReader(f)
+	rd := newLineReader(f)
 	for {
 		line, err := rd.ReadString('\n')
 		if r, bad := DecodeReport(line); bad == nil {

@@ -2,8 +2,10 @@ package guard
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -234,5 +236,59 @@ func TestStopBySIGKILL(t *testing.T) {
 	}
 	if end := awaitStatus(t, c, wake); end.Status == nil || end.Status.Signal != syscall.SIGKILL {
 		t.Errorf("COMMAND's end %+v, want SIGKILL", end)
+	}
+}
+
+// TestGuardRuntimeSettingsStayTheGuards: the guard's own runtime settings
+// (guardRuntime) are in its environment, and COMMAND gets the environment
+// it was given: its own GOGC, or none.
+func TestGuardRuntimeSettingsStayTheGuards(t *testing.T) {
+	for _, gogc := range []string{"GOGC=77", ""} {
+		out := filepath.Join(t.TempDir(), "gogc")
+		// COMMAND holds its guard until its stdin ends; it runs twice, so
+		// that a restart's COMMAND is seen to get its environment too.
+		cfg := config(time.Second, "/bin/sh", "-c", `printf '%s\n' "${GOGC-unset}" >> "$1"; read _`, "sh", out)
+		stdin, hold, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hold.Close()
+		cfg.Files[0] = stdin
+		cfg.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOGC=") })
+		if gogc != "" {
+			cfg.Env = append(cfg.Env, gogc)
+		}
+		g, _ := newGuard(t, cfg)
+		stdin.Close()
+		if _, err := g.Start(false, nil); err != nil {
+			t.Fatal(err)
+		}
+		// The guard runs (COMMAND waits): its environment is the one it was
+		// executed with.
+		if environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", g.Pid)); err == nil { // Linux
+			env := strings.Split(string(environ), "\x00")
+			for _, kv := range guardRuntime {
+				if !slices.Contains(env, kv) {
+					t.Errorf("the guard's environment lacks %s", kv)
+				}
+			}
+			if gogc != "" && slices.Contains(env, gogc) {
+				t.Errorf("the guard's environment holds COMMAND's %s", gogc)
+			}
+		}
+		pids(t, out, 1)
+		if _, err := g.Restart(false, nil, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		pids(t, out, 2)
+		hold.Close()
+		want := strings.TrimPrefix(gogc, "GOGC=")
+		if gogc == "" {
+			want = "unset"
+		}
+		got, err := os.ReadFile(out)
+		if err != nil || string(got) != want+"\n"+want+"\n" {
+			t.Errorf("with %q COMMAND saw GOGC %q (%v), want %q at each start", gogc, got, err, want)
+		}
 	}
 }

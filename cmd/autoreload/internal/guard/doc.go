@@ -6,10 +6,11 @@
 //
 // New starts a guard; Start, Restart and Stop order it, and a Child handle
 // per COMMAND carries the guard's reports as values (an end, a stop by job
-// control, a Ctrl-C). Main, the first call of the program's main, runs the
-// guard (and the exec shim it may start COMMAND through) when the process
-// was started as one. The wire protocol between the two sides — role,
-// argv and descriptor layout, orders and reports — is in protocol.go.
+// control, a Ctrl-C). Main, which this package's initialisation calls
+// (before the program's other packages are initialised: see main.go),
+// runs the guard (and the exec shim it may start COMMAND through) when the
+// process was started as one. The wire protocol between the two sides —
+// role, argv and descriptor layout, orders and reports — is in protocol.go.
 //
 //	supervisor ──fork/exec──▶ guard ──fork/exec──▶ COMMAND, then the next…      (no sockets)
 //	(its group)  orders ▶     (leads COMMAND's group,

@@ -1,12 +1,10 @@
 package guard
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -69,7 +67,7 @@ func runGuard(argv []string) int {
 	orders := make(chan control)
 	go func() { // ends with the supervisor's end of the pipe, or the process
 		defer close(orders)
-		rd := bufio.NewReader(ctl)
+		rd := newLineReader(ctl)
 		for {
 			m, err := decodeControl(rd)
 			if err == io.EOF {
@@ -222,8 +220,11 @@ func (g *guard) orphan() {
 // start starts COMMAND as m says and reports it.
 func (g *guard) start(m control) {
 	for _, kv := range m.env {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
+		if k, v, ok := cut(kv, '='); ok {
+			os.Setenv(k, v)
+		} else {
+			os.Unsetenv(k)
+		}
 	}
 	// COMMAND joins the guard's own process group (the supervisor started
 	// it as the leader of one), so a Ctrl-C for COMMAND reaches the guard

@@ -1,26 +1,47 @@
 package guard
 
 import (
+	"bytes"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
 )
 
-// si_code values of SIGCHLD (<asm-generic/siginfo.h>), which x/sys lacks.
+// si_code values of SIGCHLD (<asm-generic/siginfo.h>), and waitid's
+// idtypes (<linux/wait.h>), which package syscall lacks. The guard calls
+// the system through syscall, not golang.org/x/sys/unix (see
+// prSetChildSubreaper in proctree).
 const (
 	cldExited = 1
 	cldKilled = 2
 	cldDumped = 3
+
+	pAll = 0
+	pPid = 1
 )
+
+// siginfo is the kernel's siginfo_t: signo, errno and code, then a union
+// (siginfoChild). MIPS, which swaps errno and code, is not supported.
+type siginfo struct {
+	Signo, Errno, Code int32
+	_                  [128 - 12]byte
+}
+
+// waitid is waitid(2), without the rusage.
+func waitid(idtype, id int, info *siginfo, options int) error {
+	_, _, errno := syscall.Syscall6(syscall.SYS_WAITID, uintptr(idtype), uintptr(id), uintptr(unsafe.Pointer(info)),
+		uintptr(options), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
 
 // selfExe is the running program, even if its file was replaced since.
 func selfExe() string { return "/proc/self/exe" }
@@ -31,7 +52,7 @@ func selfExe() string { return "/proc/self/exe" }
 // runs.
 func nameGuard() {
 	if os.WriteFile("/proc/self/comm", []byte(Comm), 0) != nil {
-		_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(Comm + "\x00")[0])), 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(Comm + "\x00")[0])), 0)
 	}
 }
 
@@ -40,8 +61,8 @@ func nameGuard() {
 // that if the guard dies in between, the supervisor (the subreaper) reaps
 // it and learns the status itself.
 func peekCommand(pid int) (stop syscall.Signal, exit *proctree.Status) {
-	var info unix.Siginfo
-	err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WSTOPPED|unix.WNOHANG|unix.WNOWAIT, nil)
+	var info siginfo
+	err := waitid(pPid, pid, &info, syscall.WEXITED|syscall.WSTOPPED|syscall.WNOHANG|syscall.WNOWAIT)
 	if err != nil || info.Signo == 0 {
 		return 0, nil
 	}
@@ -60,9 +81,9 @@ func peekCommand(pid int) (stop syscall.Signal, exit *proctree.Status) {
 }
 
 // siginfoChild reads si_pid and si_status of a SIGCHLD siginfo, which
-// x/sys leaves in an opaque union: the union follows three ints, aligned
+// the kernel keeps in a union: the union follows three ints, aligned
 // for a pointer; si_pid is its first field and si_status its third.
-func siginfoChild(info *unix.Siginfo) (pid, status int32) {
+func siginfoChild(info *siginfo) (pid, status int32) {
 	off := (12 + unsafe.Sizeof(uintptr(0)) - 1) &^ (unsafe.Sizeof(uintptr(0)) - 1)
 	base := unsafe.Pointer(info)
 	return *(*int32)(unsafe.Add(base, off)), *(*int32)(unsafe.Add(base, off+8))
@@ -78,8 +99,8 @@ func reapCommand(pid int) {
 // of COMMAND's tree, the guard gets every orphan of it.
 func reapOthers(cmd int, cmdDone bool) (childless bool) {
 	for {
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		var info siginfo
+		err := waitid(pAll, 0, &info, syscall.WEXITED|syscall.WNOHANG|syscall.WNOWAIT)
 		if err == syscall.ECHILD {
 			return true
 		}
@@ -155,14 +176,14 @@ func awaitHandled(sig syscall.Signal, limit time.Duration) {
 	}
 	runtime.LockOSThread() // this thread is the one skipped
 	defer runtime.UnlockOSThread()
-	self := unix.Gettid()
+	self := syscall.Gettid()
 	for _, tid := range guardThreads() {
 		if st, ok := proctree.ReadStat(tid); tid == self || !ok || st.State == 'S' {
 			continue
 		}
 		task := "/proc/self/task/" + strconv.Itoa(tid) + "/status"
-		_ = unix.Tgkill(os.Getpid(), tid, unix.SIGURG)
-		for statusMask(task, "SigPnd:")&sigBit(unix.SIGURG) != 0 && time.Now().Before(deadline) {
+		_ = syscall.Tgkill(os.Getpid(), tid, syscall.SIGURG)
+		for statusMask(task, "SigPnd:")&sigBit(syscall.SIGURG) != 0 && time.Now().Before(deadline) {
 			runtime.Gosched() // it takes it as soon as it runs
 		}
 	}
@@ -200,9 +221,9 @@ func statusField(path, field string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, field); ok {
-			return strings.TrimSpace(v), true
+	for line := range bytes.Lines(status) {
+		if v, ok := bytes.CutPrefix(line, []byte(field)); ok {
+			return string(bytes.TrimSpace(v)), true
 		}
 	}
 	return "", false

@@ -1,12 +1,11 @@
 package guard
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -25,6 +24,41 @@ const (
 	guardName = "autoreload-guard"
 	shimName  = "autoreload-exec"
 )
+
+// guardRuntime are the settings of the guard's own Go runtime, given in
+// its environment, which the runtime reads as it starts. The guard keeps
+// nothing of the watcher's: a small heap, collected often, keeps it light
+// beside every COMMAND. (No memory limit: one below what the runtime
+// itself takes, as under -race, would make it collect without end, and
+// slow its stop.) One P: the guard mostly waits, and each P and thread
+// more costs resident memory (150 KiB of its peak RSS with two cores).
+// Not runtime/debug.SetGCPercent: importing runtime/debug
+// would make package guard's initialisation, which runs the guard, wait
+// for the packages initialised before it (regexp, log/slog, the
+// watchers'…), whose pages would then stay in every guard's memory.
+// COMMAND's own values come back with the go-ahead (guardEnv).
+var guardRuntime = []string{"GOGC=20", "GOMAXPROCS=1"}
+
+// guardEnv is the guard's environment for COMMAND's cmdEnv: cmdEnv with
+// guardRuntime's settings in place of COMMAND's, and the role variable;
+// restore is what the go-ahead gives COMMAND back, for each setting
+// COMMAND's own entry or, without one, the bare key (goAhead).
+func guardEnv(cmdEnv []string) (env, restore []string) {
+	for _, kv := range guardRuntime {
+		key, _, _ := cut(kv, '=')
+		restore = append(restore, key)
+	}
+	for _, kv := range cmdEnv {
+		key, _, _ := cut(kv, '=')
+		i := slices.IndexFunc(guardRuntime, func(s string) bool { return hasPrefix(s, key+"=") })
+		if i < 0 {
+			env = append(env, kv)
+		} else if restore[i] == key { // the first entry of a key is its value
+			restore[i] = kv
+		}
+	}
+	return append(append(env, guardRuntime...), roleVar+"="+roleGuard), restore
+}
 
 // The guard's descriptors: stdio for COMMAND, then the control pipe (its
 // end means the supervisor is gone), the report pipe, and from
@@ -55,7 +89,9 @@ type guardArgs struct {
 //
 //	go FG N      start COMMAND (none runs); FG: it takes the terminal's
 //	             foreground; then N environment entries known only now
-//	             (AUTORELOAD_CHANGED), each "LEN\n" and LEN bytes
+//	             (AUTORELOAD_CHANGED) or to restore (guardEnv), each
+//	             "LEN\n" and LEN bytes: KEY=VALUE sets KEY, a KEY
+//	             without '=' unsets it
 //	restart FG N stop the running tree, then start COMMAND as go does
 //	stop         stop the running tree
 //	hold         drop the start of a restart still stopping (the run ends)
@@ -94,26 +130,27 @@ func (m control) encode() []byte {
 }
 
 // decodeControl reads one message; io.EOF means the supervisor is gone.
-func decodeControl(r *bufio.Reader) (control, error) {
+func decodeControl(r *lineReader) (control, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return control{}, io.EOF
 	}
-	f := strings.Fields(line)
-	if len(f) == 1 && (f[0] == opStop || f[0] == opHold || f[0] == opKill) {
-		return control{op: f[0]}, nil
+	word, rest, _ := cut(chomp(line), ' ')
+	if rest == "" && (word == opStop || word == opHold || word == opKill) {
+		return control{op: word}, nil
 	}
+	fg, count, _ := cut(rest, ' ')
 	n, nerr := 0, errArgs
-	if len(f) == 3 && (f[0] == opGo || f[0] == opRestart) && (f[1] == "0" || f[1] == "1") {
-		n, nerr = strconv.Atoi(f[2])
+	if (word == opGo || word == opRestart) && (fg == "0" || fg == "1") {
+		n, nerr = strconv.Atoi(count)
 	}
 	if nerr != nil || n < 0 || n > 1000 {
 		return control{}, errArgs
 	}
-	m := control{op: f[0], foreground: f[1] == "1"}
+	m := control{op: word, foreground: fg == "1"}
 	for range n {
 		line, err := r.ReadString('\n')
-		size, serr := strconv.Atoi(strings.TrimSuffix(line, "\n"))
+		size, serr := strconv.Atoi(chomp(line))
 		if err != nil || serr != nil || size < 0 || size > 1<<24 {
 			return control{}, errArgs
 		}
@@ -200,7 +237,7 @@ func (r Report) Encode() string {
 
 // DecodeReport reads one line Encode wrote (with or without its newline).
 func DecodeReport(line string) (Report, error) {
-	word, arg, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+	word, arg, _ := cut(chomp(line), ' ')
 	n, err := strconv.Atoi(arg)
 	for k, w := range kindWords {
 		if w == word && w != "" && err == nil {

@@ -1,10 +1,10 @@
 package guard
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -51,17 +51,33 @@ func TestArgsRoundTrip(t *testing.T) {
 func TestControlRoundTrip(t *testing.T) {
 	for _, m := range []control{{op: opGo}, {op: opRestart, foreground: true, env: []string{"AUTORELOAD_CHANGED=a\nb c\n", "X=", ""}},
 		{op: opStop}, {op: opHold}, {op: opKill}} {
-		got, err := decodeControl(bufio.NewReader(bytes.NewReader(append(m.encode(), "rest"...))))
+		got, err := decodeControl(newLineReader(bytes.NewReader(append(m.encode(), "rest"...))))
 		if err != nil || got.op != m.op || got.foreground != m.foreground || !slices.Equal(got.env, m.env) {
 			t.Errorf("decodeControl(%q) = %+v, %v; want %+v", m.encode(), got, err, m)
 		}
 	}
-	if _, err := decodeControl(bufio.NewReader(bytes.NewReader(nil))); err != io.EOF {
+	if _, err := decodeControl(newLineReader(bytes.NewReader(nil))); err != io.EOF {
 		t.Errorf("decodeControl of nothing: %v, want io.EOF", err)
 	}
 	for _, bad := range []string{"go 2 0\n", "go 1 1\n", "restart 1 1\n5\nab", "stop 1\n", "halt\n"} {
-		if m, err := decodeControl(bufio.NewReader(bytes.NewReader([]byte(bad)))); err == nil {
+		if m, err := decodeControl(newLineReader(bytes.NewReader([]byte(bad)))); err == nil {
 			t.Errorf("decodeControl(%q) = %+v, want an error", bad, m)
+		}
+	}
+}
+
+func TestGuardEnv(t *testing.T) {
+	env, restore := guardEnv([]string{"A=1", "GOGC=50", "B=2", "GOGC=70"})
+	if want := append([]string{"A=1", "B=2"}, append(guardRuntime, roleVar+"="+roleGuard)...); !slices.Equal(env, want) {
+		t.Errorf("guardEnv: env %q, want %q", env, want)
+	}
+	if i := slices.Index(guardRuntime, "GOGC=20"); i < 0 || restore[i] != "GOGC=50" {
+		t.Errorf("guardEnv: restore %q, want the first GOGC", restore)
+	}
+	_, restore = guardEnv([]string{"A=1"})
+	for i, kv := range guardRuntime {
+		if key, _, _ := strings.Cut(kv, "="); restore[i] != key {
+			t.Errorf("guardEnv without %s: restore %q, want the bare key", key, restore)
 		}
 	}
 }

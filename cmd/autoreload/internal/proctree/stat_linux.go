@@ -5,8 +5,6 @@ import (
 	"os"
 	"strconv"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // BecomeSubreaper makes the process the subreaper of its descendants: a
@@ -14,7 +12,15 @@ import (
 // stays in its subtree, and its zombie is its to reap at once. Without it a
 // tree is still found by its group; only descendants that leave the group
 // are missed, so a failure is not fatal.
-func BecomeSubreaper() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }
+func BecomeSubreaper() { _, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0) }
+
+// prSetChildSubreaper is PR_SET_CHILD_SUBREAPER (<linux/prctl.h>), which
+// package syscall lacks. This package and the guard call the system
+// through syscall, not golang.org/x/sys/unix: a guard starts from its
+// package's initialisation, which waits for every package it imports, and
+// x/sys/unix comes late in the program's initialisation order (see
+// guard's Main).
+const prSetChildSubreaper = 36
 
 // ReadStat reads pid's line of /proc/PID/stat; ok is false when it is gone.
 func ReadStat(pid int) (Stat, bool) { return readStat(pid, make([]byte, 1024)) }

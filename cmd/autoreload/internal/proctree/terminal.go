@@ -3,8 +3,7 @@ package proctree
 import (
 	"os/signal"
 	"syscall"
-
-	"golang.org/x/sys/unix"
+	"unsafe"
 )
 
 // SetForeground makes pgid the foreground process group of the terminal
@@ -13,7 +12,8 @@ import (
 // started later would inherit an ignored disposition.
 func SetForeground(fd, pgid int) {
 	signal.Ignore(syscall.SIGTTOU)
-	_ = unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, pgid)
+	pgrp := int32(pgid) // a pid_t
+	_, _, _ = syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), syscall.TIOCSPGRP, uintptr(unsafe.Pointer(&pgrp)))
 	signal.Reset(syscall.SIGTTOU)
 }
 
@@ -21,12 +21,13 @@ func SetForeground(fd, pgid int) {
 // program left it off (one killed while reading a password), as Django's
 // ensure_echo_on does; it may be called from a background group.
 func RestoreEcho(fd int) {
-	tio, err := unix.IoctlGetTermios(fd, getTermios)
-	if err != nil || tio.Lflag&unix.ECHO != 0 {
+	var tio syscall.Termios
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), getTermios, uintptr(unsafe.Pointer(&tio))); errno != 0 ||
+		tio.Lflag&syscall.ECHO != 0 {
 		return
 	}
-	tio.Lflag |= unix.ECHO
+	tio.Lflag |= syscall.ECHO
 	signal.Ignore(syscall.SIGTTOU)
-	_ = unix.IoctlSetTermios(fd, setTermios, tio)
+	_, _, _ = syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), setTermios, uintptr(unsafe.Pointer(&tio)))
 	signal.Reset(syscall.SIGTTOU)
 }

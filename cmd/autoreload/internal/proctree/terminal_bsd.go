@@ -2,9 +2,9 @@
 
 package proctree
 
-import "golang.org/x/sys/unix"
+import "syscall"
 
 const (
-	getTermios = unix.TIOCGETA
-	setTermios = unix.TIOCSETA
+	getTermios = syscall.TIOCGETA
+	setTermios = syscall.TIOCSETA
 )

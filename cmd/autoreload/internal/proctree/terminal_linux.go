@@ -1,8 +1,8 @@
 package proctree
 
-import "golang.org/x/sys/unix"
+import "syscall"
 
 const (
-	getTermios = unix.TCGETS
-	setTermios = unix.TCSETS
+	getTermios = syscall.TCGETS
+	setTermios = syscall.TCSETS
 )
