@@ -135,7 +135,7 @@ func startShell(t *testing.T, env ...string) *shellSession {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh.output = drain(master)
+	sh.output = testkit.Drain(master)
 	t.Cleanup(func() {
 		sh.bash.Process.Kill()
 		sh.bash.Wait()
@@ -181,7 +181,7 @@ func (sh *shellSession) exitCode(t *testing.T) int {
 		}
 		time.Sleep(10 * time.Millisecond) // nothing to await: bash writes a file
 	}
-	line := waitFile(t, sh.result, 1)[0]
+	line := testkit.WaitLines(t, sh.result, 1)[0]
 	code, err := strconv.Atoi(strings.TrimPrefix(line, "exit="))
 	if err != nil {
 		t.Fatalf("result %q\n%s", line, sh.output())
@@ -239,12 +239,12 @@ func TestCtrlCQuits(t *testing.T) {
 			sh := startShell(t)
 			file := filepath.Join(t.TempDir(), "child")
 			sh.run(t, []string{"--on-exit=restart", "--grace=2s"}, "on-int", action, file)
-			waitFile(t, file, 1)
+			testkit.WaitLines(t, file, 1)
 			sh.send(t, "\x03")
 			if code := sh.exitCode(t); code != 0 {
 				t.Fatalf("autoreload exited %d after Ctrl-C, want 0\n%s", code, sh.output())
 			}
-			if got := waitFile(t, file, 1); slices.Contains(got[1:], "ready") {
+			if got := testkit.WaitLines(t, file, 1); slices.Contains(got[1:], "ready") {
 				t.Errorf("COMMAND was restarted after the Ctrl-C: %q", got)
 			}
 		})
@@ -259,11 +259,11 @@ func TestCtrlCCaughtKeepsRunning(t *testing.T) {
 	sh := startShell(t)
 	file := filepath.Join(t.TempDir(), "child")
 	sh.run(t, nil, "on-int", "continue", file)
-	waitFile(t, file, 1)
+	testkit.WaitLines(t, file, 1)
 	sh.send(t, "\x03")
-	waitFile(t, file, 2)
+	testkit.WaitLines(t, file, 2)
 	sh.send(t, "hello\n")
-	if got := waitFile(t, file, 3); got[2] != "got hello" {
+	if got := testkit.WaitLines(t, file, 3); got[2] != "got hello" {
 		t.Fatalf("COMMAND after a Ctrl-C: %q, want it reading \"hello\"\n%s", got, sh.output())
 	}
 	sh.quitBySecondCtrlC(t, file, 4)

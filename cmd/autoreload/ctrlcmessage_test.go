@@ -3,6 +3,8 @@
 package main
 
 import (
+	"github.com/autoreload/autoreload/watchman/testkit"
+
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,7 +19,7 @@ func TestCtrlCEndIsNotWaiting(t *testing.T) {
 	sh := startShell(t)
 	file := filepath.Join(t.TempDir(), "child")
 	sh.run(t, nil, "on-int", "exit1", file)
-	waitFile(t, file, 1)
+	testkit.WaitLines(t, file, 1)
 	sh.send(t, "\x03")
 	if code := sh.exitCode(t); code != 0 {
 		t.Fatalf("autoreload exited %d after Ctrl-C, want 0\n%s", code, sh.output())

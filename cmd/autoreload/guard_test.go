@@ -58,7 +58,7 @@ func TestKilledAutoreloadLeavesNoBuild(t *testing.T) {
 	s := startAutoreload(t, dir, "--grace=30s", "--build",
 		`sh -c 'trap "echo TERM > `+got+`; exit" TERM; echo up > `+ready+`; while :; do sleep 0.05; done' & exec sleep 1000`,
 		"--", "true")
-	waitFile(t, ready, 1)
+	testkit.WaitLines(t, ready, 1)
 	awaitMarked(t, s.mark, "sleep")
 	killAndAwaitNothingLeft(t, s, 3*time.Second)
 	if data, _ := os.ReadFile(got); string(data) != "TERM\n" {
@@ -145,11 +145,11 @@ func TestKilledGuardDuringRestart(t *testing.T) {
 	s := startAutoreload(t, dir, "--grace=3s", "--", "sh", "-c",
 		`trap 'echo term >> "$1"' TERM; echo up >> "$1"; while :; do sleep 0.05; done`, "sh", log)
 	first := s.ready()
-	waitFile(t, log, 1)
+	testkit.WaitLines(t, log, 1)
 	guards := awaitTree(t, s, 2)
 	testkit.Write(t, filepath.Join(dir, "src.txt"), "changed")
 	s.await("changed", nil)
-	waitFile(t, log, 2) // "term": the guard is stopping the old tree
+	testkit.WaitLines(t, log, 2) // "term": the guard is stopping the old tree
 	for _, g := range guards {
 		syscall.Kill(g.pid, syscall.SIGKILL)
 	}
@@ -190,7 +190,7 @@ func TestOneGuardForTheRun(t *testing.T) {
 	for i := 2; i <= 4; i++ {
 		testkit.Write(t, filepath.Join(dir, "src.txt"), strconv.Itoa(i))
 		s.await("started", nil, "failed")
-		got := waitFile(t, parents, i)
+		got := testkit.WaitLines(t, parents, i)
 		if got[i-1] != strconv.Itoa(guards[0].pid) {
 			t.Errorf("start %d: COMMAND's parent %s, want the run's guard %d", i, got[i-1], guards[0].pid)
 		}
@@ -215,7 +215,7 @@ func TestKilledIdleGuardIsReplacedQuietly(t *testing.T) {
 	syscall.Kill(guards[0].pid, syscall.SIGKILL)
 	testkit.Write(t, filepath.Join(dir, "src.txt"), "changed")
 	s.await("started", nil, "guard lost", "failed")
-	if got := waitFile(t, parents, 2); got[1] == strconv.Itoa(guards[0].pid) {
+	if got := testkit.WaitLines(t, parents, 2); got[1] == strconv.Itoa(guards[0].pid) {
 		t.Errorf("COMMAND started under the killed guard %d", guards[0].pid)
 	}
 	s.stop()

@@ -18,7 +18,6 @@ import (
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/guard"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
-	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // The end-to-end tests run the built binary on real files, with the test
@@ -395,10 +394,6 @@ func exists(id procID) bool {
 	now, ok := identify(id.pid)
 	return ok && now.start == id.start
 }
-
-// waitFile is testkit.WaitLines, under the name ctrlc_test.go and
-// guard_test.go (being rebuilt beside this change) call it by.
-func waitFile(t *testing.T, path string, n int) []string { return testkit.WaitLines(t, path, n) }
 
 // replaceFile gives path its new content in one step (a rename from
 // outside the watched tree, as many editors save), so a scan can never see

@@ -32,7 +32,7 @@ run = "echo side >> `+log+`"
 	s.await("started", nil)
 	// The side command runs beside the restart: its line may follow the
 	// start.
-	if got := waitFile(t, log, 5); !slices.Equal(got, []string{"build", "built", "build", "built", "side"}) {
+	if got := testkit.WaitLines(t, log, 5); !slices.Equal(got, []string{"build", "built", "build", "built", "side"}) {
 		t.Errorf("log %q, want the side command after the second build", got)
 	}
 	s.stop()

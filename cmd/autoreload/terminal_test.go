@@ -213,7 +213,3 @@ func TestCtrlZWithoutJobControl(t *testing.T) {
 	}
 	tl.interrupt(t)
 }
-
-// drain is testkit.Drain, under the name ctrlc_test.go (being rebuilt
-// beside this change) calls it by.
-func drain(master *os.File) func() string { return testkit.Drain(master) }
