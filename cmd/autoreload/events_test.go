@@ -287,7 +287,7 @@ func TestEventsAcrossWatchmanFlaps(t *testing.T) {
 		}
 		quiet(s, "the switch back", 300*time.Millisecond)
 		descriptors = append(descriptors, testkit.OpenFDs(t, pid))
-		threads = append(threads, threadCount(t, pid))
+		threads = append(threads, testkit.StatusNumber(t, pid, "Threads"))
 		restartedBy(s, filepath.Join(dir, "up.go"), strings.Repeat("u", i+1))
 	}
 	expectFlat(t, "threads", threads, threadSlack)

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,7 +172,7 @@ func TestFallbackFlappingLeaksNothing(t *testing.T) {
 		d.Restart()
 		s.await("watching", isWatching("watchman"), "changed")
 		quiet(s, "the switch back", 300*time.Millisecond)
-		threads = append(threads, threadCount(t, pid))
+		threads = append(threads, testkit.StatusNumber(t, pid, "Threads"))
 		descriptors = append(descriptors, testkit.OpenFDs(t, pid))
 		restartedBy(s, filepath.Join(dir, "up.go"), strings.Repeat("u", i+1))
 	}
@@ -196,27 +195,6 @@ func expectFlat(t *testing.T, what string, series []int, slack int) {
 	if last, early := series[len(series)-1], slices.Max(series[:3]); last > early+slack {
 		t.Errorf("%s grew over %d cycles: %v", what, len(series), series)
 	}
-}
-
-// threadCount is the Threads: line of /proc/PID/status: a goroutine stuck
-// in a system call holds a thread, so a leak of those shows here.
-func threadCount(t *testing.T, pid int) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				t.Fatalf("/proc/%d/status: %q", pid, line)
-			}
-			return n
-		}
-	}
-	t.Fatalf("/proc/%d/status has no Threads line", pid)
-	return 0
 }
 
 func TestFallbackSwitchAloneRestartsNothing(t *testing.T) {

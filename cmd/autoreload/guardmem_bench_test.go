@@ -3,13 +3,13 @@
 package main
 
 import (
+	"github.com/autoreload/autoreload/watchman/testkit"
+
 	"bufio"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -76,32 +76,14 @@ func guardPeakRSS(b *testing.B, bin, dir string) int {
 	}
 	// No event tells when the guard, past COMMAND's start, waits: its
 	// peak is read until it stays the same for 100 ms (5 reads).
-	peak, same := vmHWM(b, p.PPid), 0
+	peak, same := testkit.StatusNumber(b, p.PPid, "VmHWM"), 0
 	for deadline := time.Now().Add(5 * time.Second); same < 5 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
-		if now := vmHWM(b, p.PPid); now == peak {
+		if now := testkit.StatusNumber(b, p.PPid, "VmHWM"); now == peak {
 			same++
 		} else {
 			peak, same = now, 0
 		}
 	}
 	return peak
-}
-
-// vmHWM is the VmHWM line of /proc/PID/status, in KiB.
-func vmHWM(b *testing.B, pid int) int {
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kib, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			if err == nil {
-				return kib
-			}
-		}
-	}
-	b.Fatalf("/proc/%d/status has no VmHWM", pid)
-	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -45,4 +46,25 @@ func InotifyFDs(t testing.TB, pid int) int {
 		}
 	}
 	return n
+}
+
+// StatusNumber is the number on a field's line of /proc/PID/status (field
+// without its colon; a "kB" unit dropped): Threads, VmHWM…
+func StatusNumber(t testing.TB, pid int, field string) int {
+	t.Helper()
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			if err != nil {
+				t.Fatalf("/proc/%d/status: %q", pid, line)
+			}
+			return n
+		}
+	}
+	t.Fatalf("/proc/%d/status has no %s line", pid, field)
+	return 0
 }
