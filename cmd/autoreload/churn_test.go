@@ -88,12 +88,7 @@ func TestNestedDirectoryChurn(t *testing.T) {
 				return true
 			}, "started")
 			s.await("started", nil)
-			starts := 0
-			for _, e := range s.stop() {
-				if e.msg() == "started" {
-					starts++
-				}
-			}
+			starts := countMsg(s.stop(), "started")
 			if starts != 0 {
 				t.Errorf("%d starts after the one the change caused; log:\n%s", starts, s.logText())
 			}

@@ -317,6 +317,17 @@ func (s *session) wait() int {
 	return 0
 }
 
+// countMsg is how many of events carry msg.
+func countMsg(events []event, msg string) int {
+	n := 0
+	for _, e := range events {
+		if e.msg() == msg {
+			n++
+		}
+	}
+	return n
+}
+
 // stop sends SIGINT and expects a clean exit with nothing left running.
 func (s *session) stop() []event {
 	s.t.Helper()

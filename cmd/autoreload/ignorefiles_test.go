@@ -41,12 +41,7 @@ func testIgnoredWrites(t *testing.T, env []string, reloader string) {
 		t.Fatalf("changed paths = %v, want only %s", got, src)
 	}
 	s.await("started", nil)
-	starts := 0
-	for _, e := range s.stop() {
-		if e.msg() == "started" {
-			starts++
-		}
-	}
+	starts := countMsg(s.stop(), "started")
 	if starts != 0 {
 		t.Errorf("%d more starts after the one restart; log:\n%s", starts, s.logText())
 	}
