@@ -55,6 +55,12 @@ func runGuard(argv []string) int {
 	for i := range listenFDs() { // COMMAND gets copies; every start needs them
 		syscall.CloseOnExec(fdGuardSockets + i)
 	}
+	// The orders are read through Go's poller, not by a thread blocked in
+	// read(2): with the guard's one P, a goroutine blocked in a system
+	// call keeps the P until the runtime's monitor takes it back, and
+	// each order reached the loop through two more threads (order to stop
+	// signal 0.19-0.23 ms under perf trace; 0.16-0.17 so).
+	_ = syscall.SetNonblock(fdControl, true)
 	ctl, report := os.NewFile(fdControl, "control"), os.NewFile(fdReport, "report")
 	args, err := decodeGuardArgs(argv)
 	if err != nil {
