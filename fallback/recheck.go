@@ -3,9 +3,11 @@ package fallback
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
@@ -30,7 +32,7 @@ type recheck struct {
 
 	// Set by the goroutine before found is done; read after.
 	sub     subscription
-	err     error     // ReloaderWatchman only: Watchman lost with every root present
+	err     error     // Watchman lost with every root present (ReloaderWatchman only), or a *PanicError
 	started time.Time // when the successful attempt began: the subscription covers changes from then
 	at      time.Time // when the subscription was in place: its cookie files are older
 }
@@ -50,6 +52,17 @@ type recheckConfig struct {
 	release, resume func()
 }
 
+// PanicError is a panic of the watcher's own goroutine (a bug), returned
+// by Next instead of ending the process there.
+type PanicError struct {
+	Value any
+	Stack []byte // where it happened
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("panic in the Watchman re-check: %v", e.Value)
+}
+
 // MsgStillUnavailable: a re-check found Watchman still unusable (error;
 // debug level).
 const MsgStillUnavailable = "watchman still unavailable"
@@ -66,6 +79,15 @@ func startRecheck(parent context.Context, cfg recheckConfig, delay time.Duration
 
 func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duration) {
 	defer close(r.done)
+	// A panic here (a bug) would end the process at once, leaving the
+	// terminal as COMMAND left it; as an error of Next, the program ends
+	// as on any other.
+	defer func() {
+		if v := recover(); v != nil {
+			r.err = &PanicError{Value: v, Stack: debug.Stack()}
+			r.setFound()
+		}
+	}()
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	for {
@@ -76,6 +98,7 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 		}
 		// A missing root cannot be watched (watch-project refuses it): wait
 		// for it quietly, the poller watches the rest meanwhile.
+		call(cfg.opts.beforeRecheck)
 		if rootsPresent(cfg.spec) {
 			started := spec.FileTime()
 			sock, err := cfg.sock, error(nil)

@@ -136,7 +136,7 @@ func (w *Watcher) nextFromPoller(ctx context.Context) (spec.Batch, error) {
 // again: the poller's final scan, then the subscription.
 func (w *Watcher) switchBack(ctx context.Context) (spec.Batch, error) {
 	if err := w.recheck.err; err != nil {
-		return spec.Batch{}, err // ReloaderWatchman: Watchman lost
+		return spec.Batch{}, err // Watchman lost (ReloaderWatchman), or a panic
 	}
 	final, err := w.poller.Scan(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package fallback
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -194,4 +195,29 @@ func testReturnsToWatchman(t *testing.T, tm timers) {
 	d := filepath.Join(f.dir, "d.go")
 	testkit.Write(t, d, "package a")
 	f.expect("change under watchman again", 5*time.Second, d)
+}
+
+// A panic in the re-check's goroutine (a bug) comes out of Next as a
+// *PanicError, the watcher's end like any other, and not as the end of the
+// process, which would leave the terminal as COMMAND left it.
+func TestRecheckPanicIsNextsError(t *testing.T) {
+	t.Parallel()
+	f := newSwitchFixtureFrom(t, ReloaderAuto, fixtureConfig{
+		options: func(o *Options) { o.beforeRecheck = func() { panic("injected") } },
+	})
+	f.daemon.Kill()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := f.next(time.Until(deadline))
+		var pe *PanicError
+		if errors.As(err, &pe) {
+			if pe.Value != "injected" || len(pe.Stack) == 0 {
+				t.Fatalf("panic error %v, stack %d bytes", pe.Value, len(pe.Stack))
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Next: %v, want a *PanicError\nlog:\n%s", err, f.logs)
+		}
+	}
 }

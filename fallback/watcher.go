@@ -80,6 +80,9 @@ type Options struct {
 	// tests with a private daemon each, run in parallel, cannot all set
 	// WATCHMAN_SOCK.
 	sock string
+	// beforeRecheck, when set, runs before each re-check's attempt: a
+	// test's stand-in for a bug there.
+	beforeRecheck func()
 }
 
 // fillChoice sets the defaults Choose needs.
