@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -185,12 +186,33 @@ func newDepsWatcher(ctx context.Context, roots []string, d *depsSources, logger 
 	for _, src := range d.sources {
 		r := deps.NewRefresher(src, w.results)
 		w.refreshers = append(w.refreshers, r)
-		w.wg.Go(func() { r.Run(ctx) })
+		w.spawn(func() { r.Run(ctx) })
 	}
 	if d.channel != nil {
-		w.wg.Go(func() { d.channel.Serve(ctx, w.results) })
+		w.spawn(func() { d.channel.Serve(ctx, w.results) })
 	}
 	return w
+}
+
+// spawn runs f in a goroutine of w's. A panic of f (a bug) is logged with
+// its stack and comes out of Next as the watcher's error, so autoreload
+// ends as on any other (COMMAND stopped, the terminal restored, exit 1),
+// not at once from this goroutine.
+func (w *depsWatcher) spawn(f func()) {
+	w.wg.Go(func() {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			w.log.Error(msgPanic, "error", fmt.Sprint(v), "stack", string(debug.Stack()))
+			select {
+			case w.batches <- pumped{err: &panicError{v}}:
+			case <-w.ctx.Done():
+			}
+		}()
+		f()
+	})
 }
 
 // add pumps a backend's batches into w.batches until it fails or closes.
@@ -205,7 +227,7 @@ func (w *depsWatcher) add(b watcher, prior ...string) {
 		return
 	}
 	w.watchers = append(w.watchers, b)
-	w.wg.Go(func() {
+	w.spawn(func() {
 		for {
 			batch, err := b.Next(w.ctx)
 			if w.ctx.Err() != nil || errors.Is(err, fallback.ErrClosed) {
@@ -424,7 +446,7 @@ func (w *depsWatcher) watchOutside(set *deps.Set, since time.Time) {
 	}
 	prior := slices.Clone(w.covered)
 	w.covered = append(w.covered, paths...)
-	w.wg.Go(func() {
+	w.spawn(func() {
 		extra, err := w.newExtra(w.ctx, paths, since)
 		if err != nil {
 			if w.ctx.Err() == nil {

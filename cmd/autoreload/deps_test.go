@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -304,5 +305,34 @@ func TestDepsWatcherKeepsSideCommandPaths(t *testing.T) {
 	}
 	if n := w.refreshers[0].Asked(); n != 0 {
 		t.Errorf("%d refreshes asked for a change that restarts nothing", n)
+	}
+}
+
+// panickingSource is a source whose Load panics: a bug's stand-in.
+type panickingSource struct{}
+
+func (panickingSource) Name() string { return "panicking" }
+func (panickingSource) Load(context.Context) (*deps.Set, error) {
+	panic("injected")
+}
+
+// A panic in a goroutine of the deps watcher (a bug) comes out of Next as
+// a *panicError, logged with its stack, and does not end the process from
+// that goroutine, which would leave the terminal as COMMAND left it.
+func TestDepsWatcherPanicIsNextsError(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d := &depsSources{sources: []deps.Source{panickingSource{}}, count: new(atomic.Int64)}
+	d.count.Store(-1)
+	var logs lockedBuffer
+	w := newDepsWatcher(ctx, []string{"/"}, d, slog.New(slog.NewTextHandler(&logs, nil)), time.Now(), nil)
+	defer w.Close()
+	_, err := w.Next(ctx)
+	var pe *panicError
+	if !errors.As(err, &pe) || pe.value != "injected" {
+		t.Fatalf("Next: %v, want the injected panic", err)
+	}
+	if got := logs.String(); !strings.Contains(got, "msg="+msgPanic) || !strings.Contains(got, "stack=") {
+		t.Fatalf("the panic is not logged with its stack:\n%s", got)
 	}
 }
