@@ -50,6 +50,8 @@ func kindOf(v any) string {
 		return "a boolean"
 	case json.Number, int64, float64:
 		return "a number"
+	case bser.Listed:
+		return "a list"
 	case bser.Raw:
 		if v.IsList() {
 			return "a list"
@@ -94,13 +96,7 @@ func boolField(m map[string]any, key string) (bool, error) {
 // readBSER) and decoded here one entry at a time. It stops at fn's first
 // error.
 func eachFile(files any, fn func(map[string]any) error) error {
-	visit := func(e any) error {
-		f, ok := e.(map[string]any)
-		if !ok {
-			return fmt.Errorf("a files entry is %s, not an object", kindOf(e))
-		}
-		return fn(f)
-	}
+	visit := fileEntry(fn)
 	switch list := files.(type) {
 	case []any:
 		for _, e := range list {
@@ -115,6 +111,17 @@ func eachFile(files any, fn func(map[string]any) error) error {
 		}
 	}
 	return fmt.Errorf("files is %s, not a list", kindOf(files))
+}
+
+// fileEntry hands a files entry, which must be an object, to fn.
+func fileEntry(fn func(map[string]any) error) func(any) error {
+	return func(e any) error {
+		f, ok := e.(map[string]any)
+		if !ok {
+			return fmt.Errorf("a files entry is %s, not an object", kindOf(e))
+		}
+		return fn(f)
+	}
 }
 
 // isList reports whether a reply's "files" is a list, decoded or not.
