@@ -152,15 +152,15 @@ func cpuTime() time.Duration {
 // file comes back and none is a change. "decoded-at-once" decodes the
 // files list whole, as the client did first; "one-at-a-time" reads the body
 // whole and decodes the files from it one at a time (readBSER), as it did
-// next; "streamed" decodes them from the reader as they arrive
-// (readBSEREach), as catchUp does now. peak-MiB is the live heap above the
+// next; "streamed" reads each from the reader as it arrives, its fields
+// typed where they lie (readBSEREach, elemFields), as catchUp does now. peak-MiB is the live heap above the
 // reader's while the files are looked at, which is what the process's peak
 // resident memory grows by.
 func BenchmarkCatchUpReply(b *testing.B) {
 	const files = 100_000
 	pdu := catchUpReply(files, catchUpSince)
 	b.Run("decoded-at-once", func(b *testing.B) {
-		benchCatchUp(b, pdu, func(r *bufio.Reader, add func(map[string]any) error) error {
+		benchCatchUp(b, pdu, func(r *bufio.Reader, add func(fileFields) error) error {
 			_, body, err := bser.Read(r, maxReply, nil)
 			if err != nil {
 				return err
@@ -169,28 +169,28 @@ func BenchmarkCatchUpReply(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			return eachFile(v.(map[string]any)["files"], add)
+			return eachFile(v.(map[string]any)["files"], func(f map[string]any) error { return add(mapFields(f)) })
 		})
 	})
 	b.Run("one-at-a-time", func(b *testing.B) {
-		benchCatchUp(b, pdu, func(r *bufio.Reader, add func(map[string]any) error) error {
+		benchCatchUp(b, pdu, func(r *bufio.Reader, add func(fileFields) error) error {
 			var buf []byte
 			v, err := readBSER(r, maxReply, &buf)
 			if err != nil {
 				return err
 			}
-			return eachFile(v.(map[string]any)["files"], add)
+			return eachFile(v.(map[string]any)["files"], func(f map[string]any) error { return add(mapFields(f)) })
 		})
 	})
 	b.Run("streamed", func(b *testing.B) {
-		benchCatchUp(b, pdu, func(r *bufio.Reader, add func(map[string]any) error) error {
-			_, err := readBSEREach(r, maxReply, fileEntry(add))
+		benchCatchUp(b, pdu, func(r *bufio.Reader, add func(fileFields) error) error {
+			_, err := readBSEREach(r, maxReply, func(e *bser.Elem) error { return add(elemFields{e}) })
 			return err
 		})
 	})
 }
 
-func benchCatchUp(b *testing.B, data []byte, read func(*bufio.Reader, func(map[string]any) error) error) {
+func benchCatchUp(b *testing.B, data []byte, read func(*bufio.Reader, func(fileFields) error) error) {
 	b.ReportAllocs()
 	src := bytes.NewReader(data)
 	r := bufio.NewReaderSize(src, 64<<10)
@@ -200,7 +200,7 @@ func benchCatchUp(b *testing.B, data []byte, read func(*bufio.Reader, func(map[s
 		r.Reset(src)
 		probe := newHeapProbe(10_000)
 		found := &changedSince{dir: "/src/app", ns: catchUpSince}
-		err := read(r, func(f map[string]any) error {
+		err := read(r, func(f fileFields) error {
 			probe.tick()
 			return found.add(f)
 		})

@@ -92,7 +92,7 @@ func (c *conn) send(req request, deadline time.Time) error {
 // recv reads and decodes one PDU, with the read deadline given (zero: none).
 // each, when not nil, is handed the entries of a BSER PDU's "files" as they
 // are read (readBSEREach).
-func (c *conn) recv(deadline time.Time, each func(any) error) (response, error) {
+func (c *conn) recv(deadline time.Time, each func(*bser.Elem) error) (response, error) {
 	c.nc.SetReadDeadline(deadline)
 	var v any
 	var err error
@@ -121,26 +121,24 @@ func (c *conn) request(ctx context.Context, op string, req request, timeout time
 
 // requestFiles is request for a reply listing files, a whole tree's worth
 // at times: fn is handed each entry of its "files", which must be objects,
-// and the reply comes back without them (BSER: decoded from the socket as
-// they arrive, never held together; JSON: after the line is decoded). No
-// subscription may be active on the connection: the files of a
+// and the reply comes back without them (BSER: each left encoded, read from
+// the socket as it arrives, never held together; JSON: decoded, after the
+// line). No subscription may be active on the connection: the files of a
 // notification arriving first would go to fn as well (that is an error).
-func (c *conn) requestFiles(ctx context.Context, op string, req request, timeout time.Duration, fn func(map[string]any) error) (response, error) {
-	pdu, err := c.exchange(ctx, op, req, timeout, fileEntry(fn))
+func (c *conn) requestFiles(ctx context.Context, op string, req request, timeout time.Duration, fn func(fileFields) error) (response, error) {
+	pdu, err := c.exchange(ctx, op, req, timeout, eachElem(fn))
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := pdu["files"].(bser.Listed); !ok {
-		if err := eachFile(pdu["files"], fn); err != nil {
-			return nil, unavailable(op, ReasonProtocol, err)
-		}
+	if err := filesLeft(pdu, fn); err != nil {
+		return nil, unavailable(op, ReasonProtocol, err)
 	}
 	return pdu, nil
 }
 
 // exchange is request, handing the entries of BSER "files" to each as
 // they are read when each is not nil.
-func (c *conn) exchange(ctx context.Context, op string, req request, timeout time.Duration, each func(any) error) (response, error) {
+func (c *conn) exchange(ctx context.Context, op string, req request, timeout time.Duration, each func(*bser.Elem) error) (response, error) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)

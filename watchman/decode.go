@@ -96,7 +96,13 @@ func boolField(m map[string]any, key string) (bool, error) {
 // readBSER) and decoded here one entry at a time. It stops at fn's first
 // error.
 func eachFile(files any, fn func(map[string]any) error) error {
-	visit := fileEntry(fn)
+	visit := func(e any) error {
+		f, ok := e.(map[string]any)
+		if !ok {
+			return notObject(e)
+		}
+		return fn(f)
+	}
 	switch list := files.(type) {
 	case []any:
 		for _, e := range list {
@@ -111,17 +117,6 @@ func eachFile(files any, fn func(map[string]any) error) error {
 		}
 	}
 	return fmt.Errorf("files is %s, not a list", kindOf(files))
-}
-
-// fileEntry hands a files entry, which must be an object, to fn.
-func fileEntry(fn func(map[string]any) error) func(any) error {
-	return func(e any) error {
-		f, ok := e.(map[string]any)
-		if !ok {
-			return fmt.Errorf("a files entry is %s, not an object", kindOf(e))
-		}
-		return fn(f)
-	}
 }
 
 // isList reports whether a reply's "files" is a list, decoded or not.

@@ -88,9 +88,9 @@ func readBSER(r io.Reader, max int, buf *[]byte) (any, error) {
 // started, and its body of some 3.8 MB, held while it was decoded, made the
 // heap peak at twice that. The files' place holds a bser.Listed. each's
 // error comes back as it is, the rest of the PDU read and dropped.
-func readBSEREach(r io.Reader, max int, each func(any) error) (any, error) {
+func readBSEREach(r io.Reader, max int, each func(*bser.Elem) error) (any, error) {
 	var eachErr error
-	_, v, err := bser.ReadEach(r, max, "files", func(e any) error {
+	_, v, err := bser.ReadEach(r, max, "files", func(e *bser.Elem) error {
 		eachErr = each(e)
 		return eachErr
 	})

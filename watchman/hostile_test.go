@@ -107,7 +107,11 @@ func TestHostileCatchUp(t *testing.T) {
 		{"without a clock", map[string]string{"query": `{"version":"4.9.0","files":[]}` + "\n"}, ReasonProtocol},
 		{"files not a list", reply(`,"files":"x"`), ReasonProtocol},
 		{"file not an object", reply(`,"files":[1]`), ReasonProtocol},
-		{"name escapes the root", reply(`,"files":[{"name":"../x"}]`), ReasonProtocol},
+		// An entry changed before Since is dropped unread past its times;
+		// one changed after it is read whole.
+		{"name escapes the root", reply(`,"files":[{"name":"../x","mtime_ns":4000000000000000000}]`), ReasonProtocol},
+		{"name not a string", reply(`,"files":[{"name":7,"mtime_ns":4000000000000000000}]`), ReasonProtocol},
+		{"exists not a bool", reply(file(`,"exists":"yes"`)), ReasonProtocol},
 		{"mtime not a number", reply(file(`,"mtime_ns":"1"`)), ReasonProtocol},
 		{"ctime not a number", reply(file(`,"ctime_ns":"1"`)), ReasonProtocol},
 		{"bser notification listing files first", map[string]string{"query": notification(map[string]any{

@@ -309,7 +309,8 @@ func (s *Subscription) catchUp(ctx context.Context, t *target, root *rootSnapsho
 // dir, those at or after ns: the query's since terms compare whole seconds.
 // It is handed the files one at a time, as they are read, and drops those
 // changed before ns (most of them, when a whole tree was written in that
-// second) at once.
+// second) at once, having read their times only: in BSER, where they lie
+// in the read window, without an allocation.
 type changedSince struct {
 	dir     string
 	ns      int64
@@ -317,17 +318,27 @@ type changedSince struct {
 	changes []spec.Change
 }
 
-func (cs *changedSince) add(f map[string]any) error {
+func (cs *changedSince) add(f fileFields) error {
+	exists, err := entryExists(f)
+	if err != nil {
+		return err
+	}
+	mtime, err := f.intField("mtime_ns")
+	if err != nil {
+		return err
+	}
+	ctime, err := f.intField("ctime_ns")
+	if err != nil {
+		return err
+	}
+	if exists && mtime < cs.ns && ctime < cs.ns {
+		// Changed before since, in the same second: no change, whatever the
+		// rest of the entry says, which is not even read.
+		return nil
+	}
 	fi, err := parseFile(f)
 	if err != nil {
 		return err
-	}
-	ctime, err := intField(f, "ctime_ns")
-	if err != nil {
-		return err
-	}
-	if fi.exists && fi.mtime < cs.ns && ctime < cs.ns {
-		return nil // changed before since, in the same second
 	}
 	c := fi.change(cs.dir)
 	if !fi.exists && cs.root.deletedBefore(c.Path, cs.ns) {

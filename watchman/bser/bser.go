@@ -12,8 +12,9 @@
 // DecodeDeferring leaves one list of a reply encoded, checked, for Raw.Each
 // to decode an element at a time: a whole tree's files, held as a few tens
 // of bytes each rather than a map each. ReadEach goes further: it decodes a
-// PDU as it is read and hands that list's elements over one at a time,
-// holding neither the list nor the body.
+// PDU as it is read and hands that list's elements over one at a time, left
+// encoded (Elem, its fields typed by Raw's Int, Bool and Bytes), holding
+// neither the list nor the body.
 package bser
 
 import (

@@ -64,8 +64,19 @@ func FuzzDecode(f *testing.F) {
 // over back in place of the Listed: what Decode gives.
 func streamValue(pdu []byte, key string) (any, error) {
 	var list []any
-	_, v, err := readEach(bytes.NewReader(pdu), 1<<20, key, func(e any) error {
-		list = append(list, kept(e))
+	_, v, err := readEach(bytes.NewReader(pdu), 1<<20, key, func(e *Elem) error {
+		v, err := e.Decode()
+		if err != nil {
+			return fmt.Errorf("an element ReadEach checked does not decode: %w", err)
+		}
+		if m, ok := v.(map[string]any); ok {
+			for k, x := range m {
+				if f, ok := e.Field(k); !ok || !typedAsDecoded(f, x) {
+					return fmt.Errorf("field %q: %q, decoded %#v", k, f, x)
+				}
+			}
+		}
+		list = append(list, v)
 		return nil
 	}, 1+len(pdu)%7)
 	if err != nil {
@@ -83,6 +94,23 @@ func streamValue(pdu []byte, key string) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// typedAsDecoded reports whether Raw's typed views of f agree with x, its
+// decoded value.
+func typedAsDecoded(f Raw, x any) bool {
+	i, isInt := f.Int()
+	b, isBool := f.Bool()
+	s, isStr := f.Bytes()
+	switch x := x.(type) {
+	case int64:
+		return isInt && i == x && !isBool && !isStr
+	case bool:
+		return isBool && b == x && !isInt && !isStr
+	case string:
+		return isStr && string(s) == x && !isInt && !isBool
+	}
+	return !isInt && !isBool && !isStr
 }
 
 // undefer decodes what DecodeDeferring left encoded under key with Each,

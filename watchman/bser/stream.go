@@ -18,10 +18,10 @@ const readWindow = 64 << 10
 // ReadEach is Read and DecodeDeferring in one pass, for a PDU too large to
 // hold: it decodes the value as its bytes arrive from r, reading the body
 // through a window of modest size, never whole. When the value is an object
-// and key holds a list in it, each element of the list is handed to fn as
-// it is decoded, as Raw.Each does (the objects of a template are decoded
-// into one map: fn must not keep it), and the list's place in the object
-// holds a Listed. A whole tree's files thus cost what fn keeps of them.
+// and key holds a list in it, each element of the list is checked and
+// handed to fn as an Elem, left encoded (fn must not keep it), and the
+// list's place in the object holds a Listed. A whole tree's files thus
+// cost what fn keeps of them.
 //
 // Errors: Read's for the header (a *TooLargeError above max, before the
 // body is read) and for a body cut short (a read error, wrapping
@@ -30,11 +30,11 @@ const readWindow = 64 << 10
 // rest of the body is read and dropped, so that r is left at the end of
 // the PDU as after a success. key twice in the object is a syntax error:
 // its two lists would be handed over as one.
-func ReadEach(r io.Reader, max int, key string, fn func(v any) error) (Header, any, error) {
+func ReadEach(r io.Reader, max int, key string, fn func(e *Elem) error) (Header, any, error) {
 	return readEach(r, max, key, fn, readWindow)
 }
 
-func readEach(r io.Reader, max int, key string, fn func(v any) error, window int) (Header, any, error) {
+func readEach(r io.Reader, max int, key string, fn func(e *Elem) error, window int) (Header, any, error) {
 	h, err := readHeader(r, max)
 	if err != nil {
 		return h, nil, err
@@ -63,7 +63,7 @@ type stream struct {
 	buf            []byte
 	length, unread int // of the body, the bytes not yet read
 	window         int
-	fn             func(v any) error
+	fn             func(e *Elem) error
 	readErr        error // reading the body failed: nothing more to drain
 }
 
@@ -185,26 +185,22 @@ func (s *stream) list() (any, error) {
 	}
 	switch t {
 	case typeArray:
+		e := &Elem{}
 		for range n {
-			v, err := s.decode(2)
-			if err != nil {
+			if err := s.step(func(d *decoder) error { return d.elem(e, 2) }); err != nil {
 				return nil, err
 			}
-			if err := s.fn(v); err != nil {
+			if err := s.fn(e); err != nil {
 				return nil, err
 			}
 		}
 	case typeTemplate:
-		m := make(map[string]any, len(keys))
+		e := &Elem{object: true, keys: keys, vals: make([]Raw, len(keys))}
 		for range n {
-			err := s.step(func(d *decoder) error {
-				clear(m)
-				return d.templateRowInto(m, keys, 2)
-			})
-			if err != nil {
+			if err := s.step(func(d *decoder) error { return d.row(e, 2) }); err != nil {
 				return nil, err
 			}
-			if err := s.fn(m); err != nil {
+			if err := s.fn(e); err != nil {
 				return nil, err
 			}
 		}
