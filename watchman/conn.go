@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman/bser"
 	"github.com/autoreload/autoreload/watchman/sockfile"
 )
 
@@ -89,13 +90,18 @@ func (c *conn) send(req request, deadline time.Time) error {
 }
 
 // recv reads and decodes one PDU, with the read deadline given (zero: none).
-func (c *conn) recv(deadline time.Time) (response, error) {
+// each, when not nil, is handed the entries of a BSER PDU's "files" as they
+// are read (readBSEREach).
+func (c *conn) recv(deadline time.Time, each func(*bser.Elem) error) (response, error) {
 	c.nc.SetReadDeadline(deadline)
 	var v any
 	var err error
-	if c.enc == encBSER {
+	switch {
+	case c.enc == encBSER && each != nil:
+		v, err = readBSEREach(c.r, maxReply, each)
+	case c.enc == encBSER:
 		v, err = readBSER(c.r, maxReply, &c.buf)
-	} else {
+	default:
 		v, err = readJSON(c.r, maxReply)
 	}
 	if err != nil {
@@ -110,6 +116,29 @@ func (c *conn) recv(deadline time.Time) (response, error) {
 // cancellation closes the connection. Every failure is an ErrUnavailable
 // naming op.
 func (c *conn) request(ctx context.Context, op string, req request, timeout time.Duration) (response, error) {
+	return c.exchange(ctx, op, req, timeout, nil)
+}
+
+// requestFiles is request for a reply listing files, a whole tree's worth
+// at times: fn is handed each entry of its "files", which must be objects,
+// and the reply comes back without them (BSER: each left encoded, read from
+// the socket as it arrives, never held together; JSON: decoded, after the
+// line). No subscription may be active on the connection: the files of a
+// notification arriving first would go to fn as well (that is an error).
+func (c *conn) requestFiles(ctx context.Context, op string, req request, timeout time.Duration, fn func(fileFields) error) (response, error) {
+	pdu, err := c.exchange(ctx, op, req, timeout, eachElem(fn))
+	if err != nil {
+		return nil, err
+	}
+	if err := filesLeft(pdu, fn); err != nil {
+		return nil, unavailable(op, ReasonProtocol, err)
+	}
+	return pdu, nil
+}
+
+// exchange is request, handing the entries of BSER "files" to each as
+// they are read when each is not nil.
+func (c *conn) exchange(ctx context.Context, op string, req request, timeout time.Duration, each func(*bser.Elem) error) (response, error) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
@@ -120,9 +149,12 @@ func (c *conn) request(ctx context.Context, op string, req request, timeout time
 		return nil, c.classify(ctx, op, err)
 	}
 	for {
-		pdu, err := c.recv(deadline)
+		pdu, err := c.recv(deadline, each)
 		if err != nil {
 			return nil, c.classify(ctx, op, err)
+		}
+		if _, listed := pdu["files"].(bser.Listed); listed && pdu.unilateral() {
+			return nil, unavailable(op, ReasonProtocol, errors.New("a notification listing files came before the reply"))
 		}
 		if pdu.unilateral() {
 			c.queued = append(c.queued, pdu)

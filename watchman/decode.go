@@ -50,6 +50,8 @@ func kindOf(v any) string {
 		return "a boolean"
 	case json.Number, int64, float64:
 		return "a number"
+	case bser.Listed:
+		return "a list"
 	case bser.Raw:
 		if v.IsList() {
 			return "a list"
@@ -97,7 +99,7 @@ func eachFile(files any, fn func(map[string]any) error) error {
 	visit := func(e any) error {
 		f, ok := e.(map[string]any)
 		if !ok {
-			return fmt.Errorf("a files entry is %s, not an object", kindOf(e))
+			return notObject(e)
 		}
 		return fn(f)
 	}

@@ -53,18 +53,16 @@ func encodeRequest(e encoding, args []any) ([]byte, error) {
 
 // readBSER reads and decodes one BSER PDU of at most max bytes, reusing
 // *buf for small bodies. Its "files" stay encoded, a bser.Raw that
-// eachFile decodes one entry at a time: a first crawl's catch-up or a
-// fresh instance lists a whole tree, and decoded at once, 100,000 files
-// took some 50 MiB. The rest of the body is dropped after decoding
+// eachFile decodes one entry at a time: a fresh instance's notification
+// lists a whole tree, and decoded at once, 100,000 files took some 50 MiB.
+// (The catch-up query's reply, which lists one after a checkout, is not
+// even held: see readBSEREach.) The rest of the body is dropped after decoding
 // (strings are copied out of it), and the files with it unless the body
 // is small enough to be kept for the next read, when they are copied out.
 func readBSER(r io.Reader, max int, buf *[]byte) (any, error) {
 	_, body, err := bser.Read(r, max, *buf)
 	if err != nil {
-		if tl, ok := errors.AsType[*bser.TooLargeError](err); ok {
-			return nil, fmt.Errorf("%w: a BSER PDU of %d", errReplyTooLong, tl.Length)
-		}
-		return nil, err
+		return nil, readError(err)
 	}
 	v, err := bser.DecodeDeferring(body, "files")
 	if err != nil {
@@ -81,6 +79,36 @@ func readBSER(r io.Reader, max int, buf *[]byte) (any, error) {
 		*buf = body
 	}
 	return v, nil
+}
+
+// readBSEREach reads one BSER PDU of at most max bytes as readBSER does,
+// except that the entries of its "files" go to each as they are decoded
+// from r, and are not kept (bser.ReadEach): the reply to a catch-up query
+// lists a whole tree when the tree was written in the second autoreload
+// started, and its body of some 3.8 MB, held while it was decoded, made the
+// heap peak at twice that. The files' place holds a bser.Listed. each's
+// error comes back as it is, the rest of the PDU read and dropped.
+func readBSEREach(r io.Reader, max int, each func(*bser.Elem) error) (any, error) {
+	var eachErr error
+	_, v, err := bser.ReadEach(r, max, "files", func(e *bser.Elem) error {
+		eachErr = each(e)
+		return eachErr
+	})
+	if err == nil || eachErr != nil {
+		return v, err
+	}
+	if _, syntax := errors.AsType[*bser.SyntaxError](err); syntax {
+		return nil, fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	return nil, readError(err)
+}
+
+// readError is a failure to read a BSER PDU, the cap's in our terms.
+func readError(err error) error {
+	if tl, ok := errors.AsType[*bser.TooLargeError](err); ok {
+		return fmt.Errorf("%w: a BSER PDU of %d", errReplyTooLong, tl.Length)
+	}
+	return err
 }
 
 // readJSON decodes one newline-terminated JSON reply of at most max bytes

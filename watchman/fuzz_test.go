@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -65,6 +68,51 @@ func FuzzDecodeReply(f *testing.F) {
 			parseWatchProject(pdu)
 			parseClock(pdu)
 			parseSubscribeWarning(pdu)
+		}
+	})
+}
+
+// FuzzCatchUpReply reads a catch-up reply in BSER both ways: streamed, its
+// entries typed where they lie (readBSEREach, elemFields), and read whole,
+// its entries decoded (readBSER, mapFields). Both fail or both give the
+// same changes: the two readings of an entry agree.
+func FuzzCatchUpReply(f *testing.F) {
+	f.Add(catchUpReply(3, catchUpSince))
+	for _, files := range []string{
+		`[{"name":"a","exists":true,"mtime_ns":1795498397950000000,"ctime_ns":1,"size":3}]`,
+		`[{"name":"a","exists":false},{"name":"b","new":true,"mtime_ns":1795498397950000000}]`,
+		`[{"name":"../a","mtime_ns":1795498397950000000}]`,
+		`[{"name":"a","mtime_ns":"1"}]`, `[{"name":7,"exists":false}]`, `[1]`, `"x"`,
+	} {
+		f.Add([]byte(toBSER(`{"version":"4.9.0","clock":"c:1:2","files":` + files + "}\n")))
+		f.Add([]byte(toBSER(`{"version":"4.9.0","clock":"c:1:2","files":` + strings.ReplaceAll(files, "{", `{"z":null,`) + "}\n")))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		whole := &changedSince{dir: "/root", ns: catchUpSince}
+		var buf []byte
+		v, err := readBSER(bytes.NewReader(data), 1<<20, &buf)
+		if err == nil {
+			var pdu response
+			if pdu, err = pduOf(v); err == nil {
+				err = filesLeft(pdu, whole.add)
+			}
+		}
+		streamed := &changedSince{dir: "/root", ns: catchUpSince}
+		v, serr := readBSEREach(bytes.NewReader(data), 1<<20, eachElem(streamed.add))
+		if serr == nil {
+			var pdu response
+			if pdu, serr = pduOf(v); serr == nil {
+				serr = filesLeft(pdu, streamed.add)
+			}
+		}
+		if (err == nil) != (serr == nil) {
+			if strings.Contains(fmt.Sprint(serr), `key "files" twice`) {
+				return
+			}
+			t.Fatalf("read whole: %v; streamed: %v", err, serr)
+		}
+		if err == nil && !slices.Equal(whole.changes, streamed.changes) {
+			t.Fatalf("read whole: %v; streamed: %v", whole.changes, streamed.changes)
 		}
 	})
 }

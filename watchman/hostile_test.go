@@ -66,17 +66,62 @@ func TestHostileSubscription(t *testing.T) {
 		}{nc.name, nil, after(nc.note), nc.want})
 	}
 	for _, tc := range cases {
-		for _, inBSER := range []bool{false, true} {
-			name := tc.name + "/json"
-			f := fake
-			if inBSER {
-				name, f = tc.name+"/bser", fakeBSER
-			}
-			if !inBSER && strings.HasPrefix(tc.name, "bser ") || inBSER && tc.name == "truncated then EOF" {
-				continue // in the other encoding, one more garbage case
-			}
-			t.Run(name, func(t *testing.T) { hostileCase(t, f(t, tc.replies, tc.after), inBSER, tc.want) })
+		hostileInBoth(t, tc.name, tc.replies, tc.after, tc.want, Options{})
+	}
+}
+
+// hostileInBoth runs hostileCase against a fake speaking JSON and one
+// speaking BSER; a case named "bser …" runs in BSER only, and "truncated
+// then EOF" in JSON only (in the other encoding, one more garbage case).
+func hostileInBoth(t *testing.T, name string, replies, after map[string]string, want Reason, opts Options) {
+	for _, inBSER := range []bool{false, true} {
+		sub, f := name+"/json", fake
+		if inBSER {
+			sub, f = name+"/bser", fakeBSER
 		}
+		if !inBSER && strings.HasPrefix(name, "bser ") || inBSER && name == "truncated then EOF" {
+			continue
+		}
+		t.Run(sub, func(t *testing.T) { hostileCase(t, f(t, replies, after), inBSER, want, opts) })
+	}
+}
+
+// Faults in the catch-up query's reply, which BSER decodes from the socket
+// as it arrives (conn.requestFiles). A notification listing files cannot
+// come before it, every catch-up running before the first subscription;
+// one that did would have had its files taken for the reply's, so it fails
+// the start-up rather than lose or invent a change.
+func TestHostileCatchUp(t *testing.T) {
+	reply := func(fields string) map[string]string {
+		return map[string]string{"query": `{"version":"4.9.0","clock":"c:1:2:3:9"` + fields + "}\n"}
+	}
+	file := func(f string) string { return `,"files":[{"name":"a","exists":true` + f + `}]` }
+	cases := []struct {
+		name    string
+		replies map[string]string
+		want    Reason
+	}{
+		{"query hangs", map[string]string{"query": ""}, ReasonTimeout},
+		{"query refused", map[string]string{"query": `{"error":"nope"}` + "\n"}, ReasonRefused},
+		{"without files", reply(""), ReasonProtocol},
+		{"without a clock", map[string]string{"query": `{"version":"4.9.0","files":[]}` + "\n"}, ReasonProtocol},
+		{"files not a list", reply(`,"files":"x"`), ReasonProtocol},
+		{"file not an object", reply(`,"files":[1]`), ReasonProtocol},
+		// An entry changed before Since is dropped unread past its times;
+		// one changed after it is read whole.
+		{"name escapes the root", reply(`,"files":[{"name":"../x","mtime_ns":4000000000000000000}]`), ReasonProtocol},
+		{"name not a string", reply(`,"files":[{"name":7,"mtime_ns":4000000000000000000}]`), ReasonProtocol},
+		{"exists not a bool", reply(file(`,"exists":"yes"`)), ReasonProtocol},
+		{"mtime not a number", reply(file(`,"mtime_ns":"1"`)), ReasonProtocol},
+		{"ctime not a number", reply(file(`,"ctime_ns":"1"`)), ReasonProtocol},
+		{"bser notification listing files first", map[string]string{"query": notification(map[string]any{
+			"files": []any{map[string]any{"name": "a"}}}) + reply(`,"files":[]`)["query"]}, ReasonProtocol},
+		{"bser truncated PDU then EOF", map[string]string{"query": bserPrefix(reply(file(""))["query"], 30) + closeConn}, ReasonDisconnected},
+		{"bser value cut short in a whole PDU", map[string]string{"query": "\x00\x02\x00\x00\x00\x00\x03\x02\x00\x03"}, ReasonProtocol},
+		{"bser silence inside a PDU", map[string]string{"query": "\x00\x02\x00\x00\x00\x00\x03\x64\x01\x03"}, ReasonTimeout},
+	}
+	for _, tc := range cases {
+		hostileInBoth(t, tc.name, tc.replies, nil, tc.want, Options{Since: time.Now()})
 	}
 }
 
@@ -85,11 +130,11 @@ func bserPrefix(line string, n int) string { return toBSER(line)[:n] }
 
 // hostileCase subscribes through f and expects the subscription to fail
 // for want, promptly.
-func hostileCase(t *testing.T, f *fakeDaemon, inBSER bool, want Reason) {
+func hostileCase(t *testing.T, f *fakeDaemon, inBSER bool, want Reason, opts Options) {
 	const timeout = 300 * time.Millisecond
 	start := time.Now()
-	s, err := Subscribe(t.Context(), newSpec(t, spec.Options{Watch: []string{t.TempDir()}}),
-		Options{Sock: f.sock, Timeout: timeout, HealthInterval: timeout})
+	opts.Sock, opts.Timeout, opts.HealthInterval = f.sock, timeout, timeout
+	s, err := Subscribe(t.Context(), newSpec(t, spec.Options{Watch: []string{t.TempDir()}}), opts)
 	if err == nil {
 		defer s.Close()
 		if got := s.c.enc == encBSER; got != inBSER {

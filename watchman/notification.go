@@ -75,7 +75,7 @@ func parseNotice(pdu response) (notice, error) {
 		return n, nil
 	}
 	err = eachFile(raw, func(f map[string]any) error {
-		fi, err := parseFile(f)
+		fi, err := parseFile(mapFields(f))
 		if err == nil {
 			n.files = append(n.files, fi)
 		}
@@ -87,36 +87,35 @@ func parseNotice(pdu response) (notice, error) {
 	return n, nil
 }
 
-func parseFile(f map[string]any) (fileInfo, error) {
+func parseFile(f fileFields) (fileInfo, error) {
 	var fi fileInfo
-	name, ok := f["name"].(string)
-	if !ok || name == "" {
-		return fi, fmt.Errorf("file entry without a name: %v", f["name"])
+	name, err := f.name()
+	if err != nil {
+		return fi, err
 	}
 	if err := checkName(name); err != nil {
 		return fi, err
 	}
 	fi.name = name
-	var err error
-	if _, present := f["exists"]; present {
-		if fi.exists, err = boolField(f, "exists"); err != nil {
-			return fi, err
-		}
-	} else {
-		fi.exists = true
-	}
-	if _, present := f["new"]; present {
-		if fi.new, err = boolField(f, "new"); err != nil {
-			return fi, err
-		}
-	}
-	if fi.mtime, err = intField(f, "mtime_ns"); err != nil {
+	if fi.exists, err = entryExists(f); err != nil {
 		return fi, err
 	}
-	if fi.size, err = intField(f, "size"); err != nil {
+	if fi.new, _, err = f.boolField("new"); err != nil {
+		return fi, err
+	}
+	if fi.mtime, err = f.intField("mtime_ns"); err != nil {
+		return fi, err
+	}
+	if fi.size, err = f.intField("size"); err != nil {
 		return fi, err
 	}
 	return fi, nil
+}
+
+// entryExists is an entry's "exists", true when absent.
+func entryExists(f fileFields) (bool, error) {
+	v, present, err := f.boolField("exists")
+	return v || !present, err
 }
 
 // change turns a file entry into a Change under dir.

@@ -134,7 +134,12 @@ func (s *Subscription) subscribeTargets(ctx context.Context, targets []*target) 
 		}
 		clocks[t.watch] = clock
 	}
-	pid := os.Getpid()
+	// Every catch-up runs before the first subscription, so that no
+	// notification can come on the connection while a catch-up's reply is
+	// decoded from it (conn.requestFiles). Each subscription still starts
+	// from its own target's catch-up clock: a change before that clock is in
+	// the catch-up's answer, one after it in the subscription's first
+	// notification, whether other targets subscribed in between or not.
 	for _, t := range targets {
 		t.clock = clocks[t.watch]
 		if !s.opts.Since.IsZero() {
@@ -146,6 +151,9 @@ func (s *Subscription) subscribeTargets(ctx context.Context, targets []*target) 
 				t.clock = clock
 			}
 		}
+	}
+	pid := os.Getpid()
+	for _, t := range targets {
 		t.name = fmt.Sprintf("autoreload-%d-%d", pid, subscriptionSeq.Add(1))
 		q := s.subscribeQuery(t)
 		op := "subscribe " + t.dir
@@ -284,7 +292,8 @@ func (s *Subscription) catchUp(ctx context.Context, t *target, root *rootSnapsho
 		q["relative_root"] = t.rel
 	}
 	op := "query " + t.dir
-	pdu, err := s.c.request(ctx, op, &queryRequest{watch: t.watch, query: q}, 2*s.opts.Timeout)
+	found := &changedSince{dir: t.dir, ns: since.UnixNano(), root: root}
+	pdu, err := s.c.requestFiles(ctx, op, &queryRequest{watch: t.watch, query: q}, 2*s.opts.Timeout, found.add)
 	if err != nil {
 		return "", err
 	}
@@ -292,38 +301,49 @@ func (s *Subscription) catchUp(ctx context.Context, t *target, root *rootSnapsho
 	if clock == "" {
 		return "", unavailable(op, ReasonProtocol, errors.New("reply without a clock"))
 	}
-	changes, err := changedSince(pdu["files"], t.dir, since.UnixNano(), root)
-	if err != nil {
-		return "", unavailable(op, ReasonProtocol, err)
-	}
-	s.push(s.selected(spec.Batch{Changes: changes}))
+	s.push(s.selected(spec.Batch{Changes: found.changes}))
 	return clock, nil
 }
 
-// changedSince is the changes of a catch-up query's files under dir, those
-// at or after ns: the query's since terms compare whole seconds. The files
-// are decoded one at a time, and those changed before ns (most of them,
-// when a whole tree was written in that second) are dropped at once.
-func changedSince(files any, dir string, ns int64, root *rootSnapshot) ([]spec.Change, error) {
-	var changes []spec.Change
-	err := eachFile(files, func(f map[string]any) error {
-		fi, err := parseFile(f)
-		if err != nil {
-			return err
-		}
-		ctime, err := intField(f, "ctime_ns")
-		if err != nil {
-			return err
-		}
-		if fi.exists && fi.mtime < ns && ctime < ns {
-			return nil // changed before since, in the same second
-		}
-		c := fi.change(dir)
-		if !fi.exists && root.deletedBefore(c.Path, ns) {
-			return nil // deleted before since, in the same second
-		}
-		changes = append(changes, c)
+// changedSince collects the changes among a catch-up query's files under
+// dir, those at or after ns: the query's since terms compare whole seconds.
+// It is handed the files one at a time, as they are read, and drops those
+// changed before ns (most of them, when a whole tree was written in that
+// second) at once, having read their times only: in BSER, where they lie
+// in the read window, without an allocation.
+type changedSince struct {
+	dir     string
+	ns      int64
+	root    *rootSnapshot
+	changes []spec.Change
+}
+
+func (cs *changedSince) add(f fileFields) error {
+	exists, err := entryExists(f)
+	if err != nil {
+		return err
+	}
+	mtime, err := f.intField("mtime_ns")
+	if err != nil {
+		return err
+	}
+	ctime, err := f.intField("ctime_ns")
+	if err != nil {
+		return err
+	}
+	if exists && mtime < cs.ns && ctime < cs.ns {
+		// Changed before since, in the same second: no change, whatever the
+		// rest of the entry says, which is not even read.
 		return nil
-	})
-	return changes, err
+	}
+	fi, err := parseFile(f)
+	if err != nil {
+		return err
+	}
+	c := fi.change(cs.dir)
+	if !fi.exists && cs.root.deletedBefore(c.Path, cs.ns) {
+		return nil // deleted before since, in the same second
+	}
+	cs.changes = append(cs.changes, c)
+	return nil
 }

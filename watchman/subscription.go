@@ -236,7 +236,7 @@ func (s *Subscription) readLoop() {
 	}
 	op := "subscription " + s.c.sock
 	for {
-		pdu, err := s.c.recv(time.Time{})
+		pdu, err := s.c.recv(time.Time{}, nil)
 		var ce *CommandError
 		if err != nil && !(errors.As(err, &ce) && !pdu.unilateral()) {
 			s.fail(classify(op, err))

@@ -273,6 +273,34 @@ func TestCloseUnsubscribes(t *testing.T) {
 	s.Close() // idempotent
 }
 
+// Every catch-up runs before the first subscription (its reply is decoded
+// from the socket, where no notification may come first), and each
+// subscription starts from its own target's catch-up clock: a change made
+// before Subscribe in either of two roots comes once, from the catch-up,
+// and one made after it once, from the subscription.
+func TestSinceCatchesUpEveryTargetOnce(t *testing.T) {
+	d := watchmantest.Start(t)
+	a, b := project(t), project(t)
+	sp := newSpec(t, spec.Options{Watch: []string{a, b}})
+	since := sp.StartBaseline()
+	early := []string{filepath.Join(a, "early.txt"), filepath.Join(b, "early.txt")}
+	for _, p := range early {
+		testkit.Write(t, p, "while the crawl ran")
+	}
+	s := subscribe(t, d, sp, Options{Since: since})
+	collect(t, s, early...)
+	later := []string{filepath.Join(a, "later.txt"), filepath.Join(b, "later.txt")}
+	for _, p := range later {
+		testkit.Write(t, p, "after the start")
+	}
+	seen, _ := collect(t, s, later...)
+	for _, p := range early {
+		if _, ok := seen[p]; ok {
+			t.Errorf("%s came again after the catch-up", p)
+		}
+	}
+}
+
 // A change made after the caller's start (Options.Since) but before the
 // subscription's clock — during the first crawl — is delivered first.
 func TestSinceCoversTheFirstCrawl(t *testing.T) {

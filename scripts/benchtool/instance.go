@@ -33,7 +33,9 @@ var live = struct {
 	m map[*instance]bool
 }{m: map[*instance]bool{}}
 
-func (b *bench) start(t *tool, tr *tree, phase string) (*instance, error) {
+// beforeLaunch, when not nil, runs after the tool's daemon started and just
+// before the tool is launched.
+func (b *bench) start(t *tool, tr *tree, phase string, beforeLaunch func() error) (*instance, error) {
 	dir := filepath.Join(b.c.run, phase, t.slug)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -56,6 +58,12 @@ func (b *bench) start(t *tool, tr *tree, phase string) (*instance, error) {
 	live.Lock()
 	live.m[in] = true
 	live.Unlock()
+	if beforeLaunch != nil {
+		if err := beforeLaunch(); err != nil {
+			in.stop(b.smp)
+			return nil, err
+		}
+	}
 	in.launch = time.Now().UnixNano()
 	p, err := launch(s, b.smp, b.c.sleepExe)
 	if err != nil {

@@ -134,7 +134,8 @@ func report(c *config, tools []*tool, results map[*tool]*result, idleGroups, mac
 	}
 	p(
 		"Idle CPU: %% of one core over a %v window, all tools running at once, the tool's process tree minus the child; "+
-			"for Watchman-based tools *tool + daemon = total*. Ready: launch until a change restarts the child (median of %d; a write every 250 ms from launch, every 50 ms for autoreload with Watchman and its older build). "+
+			"for Watchman-based tools *tool + daemon = total*. Ready: launch until a change restarts the child (median of %d; a write every 250 ms from launch, every 50 ms for autoreload with Watchman and its older build); "+
+			"in the first round each tool starts in the wall-clock second in which every file of the big tree was stamped anew, right after (as after a checkout), in the later rounds on a tree last written rounds earlier. "+
 			"Peak RSS: largest sum of the tree's VmHWM, tool + daemon. "+
 			"Clean stops: SIGTERM to the tool's own process (not its group) ended the tool and every process it had started within 5 s.\n\n", c.idle, c.readyRounds)
 	if len(idleGroups) > 1 {

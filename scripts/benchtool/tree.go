@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // tree is a directory of Python files (every tool can be told to watch *.py,
@@ -25,49 +27,25 @@ func makeTree(root string, n int) (*tree, error) {
 	for i := range t.files {
 		t.files[i] = filepath.Join(root, fmt.Sprintf("d%03d", i/1000), fmt.Sprintf("s%d", i%1000/perDir), fmt.Sprintf("f%02d.py", i%perDir))
 	}
-	// Creating files costs a few hundred microseconds each on a virtual
-	// disk, mostly waiting: a few writers at once make 100,000 take seconds,
-	// not a minute. The files start empty (no data blocks); changes give them
-	// content.
-	dirs := make(chan int)
-	errs := make(chan error, 4)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for first := range dirs {
-				if err := os.MkdirAll(filepath.Dir(t.files[first]), 0o755); err != nil {
-					errs <- err
-					return
-				}
-				for _, f := range t.files[first:min(first+perDir, n)] {
-					if err := os.WriteFile(f, nil, 0o644); err != nil {
-						errs <- err
-						return
-					}
-				}
-			}
-		}()
-	}
-	var err error
-feed:
+	// Directory by directory, a few at once (inParallel). The files start
+	// empty (no data blocks); changes give them content.
+	var dirs []int
 	for first := 0; first < n; first += perDir {
-		select {
-		case dirs <- first:
-		case err = <-errs:
-			break feed
-		}
+		dirs = append(dirs, first)
 	}
-	close(dirs)
-	wg.Wait()
+	err := inParallel(dirs, func(first int) error {
+		if err := os.MkdirAll(filepath.Dir(t.files[first]), 0o755); err != nil {
+			return err
+		}
+		for _, f := range t.files[first:min(first+perDir, n)] {
+			if err := os.WriteFile(f, nil, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	select {
-	case err := <-errs:
-		return nil, err
-	default:
 	}
 	t.list = root + ".files"
 	if err := os.WriteFile(t.list, []byte(strings.Join(t.files, "\n")+"\n"), 0o644); err != nil {
@@ -94,23 +72,66 @@ func removeAll(dir string) {
 		}
 		parts = next
 	}
-	work := make(chan string)
+	inParallel(parts, func(p string) error {
+		_ = os.RemoveAll(p)
+		return nil
+	})
+	_ = os.RemoveAll(dir)
+}
+
+// restamp waits for the next wall-clock second and gives every file of the
+// tree that second as its times, with a few workers: a tool launched right
+// after starts in the second its whole tree was last written, whichever
+// tool it is and whenever its turn comes, unless stamping took a second or
+// more (then it tries again, up to three times in all). The files' content
+// stays; their mtime stays before the tool's start, so none is a change to
+// it.
+func (t *tree) restamp() (took time.Duration, err error) {
+	for range 3 {
+		if took, err = t.stampAt(time.Now().Truncate(time.Second).Add(time.Second)); err != nil || took < time.Second {
+			break
+		}
+	}
+	return took, err
+}
+
+func (t *tree) stampAt(sec time.Time) (time.Duration, error) {
+	time.Sleep(time.Until(sec))
+	err := inParallel(t.files, func(f string) error { return os.Chtimes(f, sec, sec) })
+	return time.Since(sec), err
+}
+
+// inParallel calls do with each item from four goroutines, for file system
+// calls, which on a virtual disk mostly wait: a few at once make 100,000
+// take seconds, not a minute. After the first error, which it returns, the
+// items left are skipped.
+func inParallel[T any](items []T, do func(T) error) error {
+	work := make(chan T)
+	var failed atomic.Pointer[error]
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range work {
-				_ = os.RemoveAll(p)
+			for item := range work {
+				if err := do(item); err != nil {
+					failed.CompareAndSwap(nil, &err)
+				}
 			}
 		}()
 	}
-	for _, p := range parts {
-		work <- p
+	for _, item := range items {
+		if failed.Load() != nil {
+			break
+		}
+		work <- item
 	}
 	close(work)
 	wg.Wait()
-	_ = os.RemoveAll(dir)
+	if err := failed.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // pick spreads successive trials over different directories.

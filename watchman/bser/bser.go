@@ -11,7 +11,10 @@
 // MaxDepth. Integers travel in host byte order, as Watchman writes them.
 // DecodeDeferring leaves one list of a reply encoded, checked, for Raw.Each
 // to decode an element at a time: a whole tree's files, held as a few tens
-// of bytes each rather than a map each.
+// of bytes each rather than a map each. ReadEach goes further: it decodes a
+// PDU as it is read and hands that list's elements over one at a time, left
+// encoded (Elem, its fields typed by Raw's Int, Bool and Bytes), holding
+// neither the list nor the body.
 package bser
 
 import (

@@ -38,13 +38,20 @@ type decoder struct {
 	deferKey string
 	// discard checks values without building them: value returns nil.
 	discard bool
+	// unread counts the bytes of the value that follow data, not yet read
+	// (ReadEach's window); base is the offset of data in the value.
+	unread, base int
+	// short is set when data ended inside a value: more bytes may make it
+	// decode (ReadEach reads them and tries again).
+	short bool
 }
 
 func (d *decoder) errorf(err error, format string, args ...any) error {
-	return &SyntaxError{Offset: d.pos, Msg: fmt.Sprintf(format, args...), Err: err}
+	return &SyntaxError{Offset: d.base + d.pos, Msg: fmt.Sprintf(format, args...), Err: err}
 }
 
 func (d *decoder) truncated(what string) error {
+	d.short = true
 	return d.errorf(io.ErrUnexpectedEOF, "input ends inside %s", what)
 }
 
@@ -147,9 +154,9 @@ func (d *decoder) count(what string, per int) (int, error) {
 		d.pos = at
 		return 0, d.errorf(nil, "negative %s %d", what, n)
 	}
-	if n > int64(d.left()/per) {
+	if left := d.left() + d.unread; n > int64(left/per) {
 		d.pos = at
-		return 0, d.errorf(io.ErrUnexpectedEOF, "%s %d exceeds the %d bytes left", what, n, d.left())
+		return 0, d.errorf(io.ErrUnexpectedEOF, "%s %d exceeds the %d bytes left", what, n, left)
 	}
 	return int(n), nil
 }
@@ -158,6 +165,9 @@ func (d *decoder) bytes() ([]byte, error) {
 	n, err := d.count("string length", 1)
 	if err != nil {
 		return nil, err
+	}
+	if n > d.left() {
+		return nil, d.truncated("a string")
 	}
 	b := d.data[d.pos : d.pos+n]
 	d.pos += n

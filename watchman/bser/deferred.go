@@ -1,7 +1,8 @@
 package bser
 
-// Raw is an encoded value that DecodeDeferring checked but did not decode:
-// a slice of the data it was given, valid as long as that data is.
+// Raw is an encoded value, checked but not decoded: what DecodeDeferring
+// leaves under its key, or an Elem's field. It is a slice of the data it
+// was found in, valid as long as that data is.
 type Raw []byte
 
 // DecodeDeferring is Decode, except that when the value is an object, the

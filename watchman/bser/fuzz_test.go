@@ -2,8 +2,10 @@ package bser
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -16,8 +18,12 @@ func FuzzDecode(f *testing.F) {
 		f.Add(readGolden(f, name))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		streamed, serr := streamValue(data, "files")
 		_, body, err := Read(bytes.NewReader(data), 1<<20, nil)
 		if err != nil {
+			if serr == nil {
+				t.Fatalf("Read: %v; ReadEach gave %#v", err, streamed)
+			}
 			return
 		}
 		v, err := Decode(body)
@@ -25,11 +31,17 @@ func FuzzDecode(f *testing.F) {
 		if (err == nil) != (derr == nil) {
 			t.Fatalf("Decode: %v; DecodeDeferring: %v", err, derr)
 		}
+		if (err == nil) != (serr == nil) && !strings.Contains(fmt.Sprint(serr), `key "files" twice`) {
+			t.Fatalf("Decode: %v; ReadEach: %v", err, serr)
+		}
 		if err != nil {
 			return
 		}
 		if !equalValues(v, undefer(t, deferred, "files")) {
 			t.Fatalf("DecodeDeferring then Each gave %#v, Decode %#v", deferred, v)
+		}
+		if serr == nil && !equalValues(v, streamed) {
+			t.Fatalf("ReadEach gave %#v, Decode %#v", streamed, v)
 		}
 		for _, ver := range []Version{V1, V2} {
 			pdu, err := Encode(v, ver, 0)
@@ -45,6 +57,60 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// streamValue reads a PDU with ReadEach through a window of a few bytes
+// (each element decoded in several tries) and puts the elements it handed
+// over back in place of the Listed: what Decode gives.
+func streamValue(pdu []byte, key string) (any, error) {
+	var list []any
+	_, v, err := readEach(bytes.NewReader(pdu), 1<<20, key, func(e *Elem) error {
+		v, err := e.Decode()
+		if err != nil {
+			return fmt.Errorf("an element ReadEach checked does not decode: %w", err)
+		}
+		if m, ok := v.(map[string]any); ok {
+			for k, x := range m {
+				if f, ok := e.Field(k); !ok || !typedAsDecoded(f, x) {
+					return fmt.Errorf("field %q: %q, decoded %#v", k, f, x)
+				}
+			}
+		}
+		list = append(list, v)
+		return nil
+	}, 1+len(pdu)%7)
+	if err != nil {
+		return nil, err
+	}
+	if m, ok := v.(map[string]any); ok {
+		if l, ok := m[key].(Listed); ok {
+			if l.N != len(list) {
+				return nil, fmt.Errorf("Listed{%d} after %d elements", l.N, len(list))
+			}
+			if list == nil {
+				list = []any{}
+			}
+			m[key] = list
+		}
+	}
+	return v, nil
+}
+
+// typedAsDecoded reports whether Raw's typed views of f agree with x, its
+// decoded value.
+func typedAsDecoded(f Raw, x any) bool {
+	i, isInt := f.Int()
+	b, isBool := f.Bool()
+	s, isStr := f.Bytes()
+	switch x := x.(type) {
+	case int64:
+		return isInt && i == x && !isBool && !isStr
+	case bool:
+		return isBool && b == x && !isInt && !isStr
+	case string:
+		return isStr && string(s) == x && !isInt && !isBool
+	}
+	return !isInt && !isBool && !isStr
 }
 
 // undefer decodes what DecodeDeferring left encoded under key with Each,

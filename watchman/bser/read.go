@@ -31,34 +31,43 @@ const growStep = 1 << 20
 // is large enough. A PDU cut short gives an error wrapping
 // io.ErrUnexpectedEOF; an EOF before its first byte gives io.EOF itself.
 func Read(r io.Reader, max int, buf []byte) (Header, []byte, error) {
+	h, err := readHeader(r, max)
+	if err != nil {
+		return h, nil, err
+	}
+	body, err := readBody(r, h.Length, buf)
+	return h, body, err
+}
+
+// readHeader reads a PDU's header, refusing a length above max.
+func readHeader(r io.Reader, max int) (Header, error) {
 	var h Header
 	var hdr [8]byte
 	if _, err := io.ReadFull(r, hdr[:2]); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return h, nil, fmt.Errorf("bser: PDU header: %w", err)
+			return h, fmt.Errorf("bser: PDU header: %w", err)
 		}
-		return h, nil, err
+		return h, err
 	}
 	if hdr[0] != magic0 || (hdr[1] != byte(V1) && hdr[1] != byte(V2)) {
-		return h, nil, fmt.Errorf("bser: bad magic %q", hdr[:2])
+		return h, fmt.Errorf("bser: bad magic %q", hdr[:2])
 	}
 	h.Version = Version(hdr[1])
 	if h.Version == V2 {
 		if err := readFull(r, hdr[:4], "capabilities"); err != nil {
-			return h, nil, err
+			return h, err
 		}
 		h.Capabilities = Capabilities(binary.NativeEndian.Uint32(hdr[:4]))
 	}
 	n, err := readLength(r, hdr[:])
 	if err != nil {
-		return h, nil, err
+		return h, err
 	}
 	if n > int64(max) {
-		return h, nil, &TooLargeError{Length: n, Max: max}
+		return h, &TooLargeError{Length: n, Max: max}
 	}
 	h.Length = int(n)
-	body, err := readBody(r, h.Length, buf)
-	return h, body, err
+	return h, nil
 }
 
 func readFull(r io.Reader, b []byte, what string) error {
