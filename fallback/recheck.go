@@ -3,11 +3,9 @@ package fallback
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/autoreload/autoreload/watchman"
@@ -32,7 +30,7 @@ type recheck struct {
 
 	// Set by the goroutine before found is done; read after.
 	sub     subscription
-	err     error     // Watchman lost with every root present (ReloaderWatchman only), or a *PanicError
+	err     error     // Watchman lost with every root present (ReloaderWatchman only), or a *watchman.PanicError
 	started time.Time // when the successful attempt began: the subscription covers changes from then
 	at      time.Time // when the subscription was in place: its cookie files are older
 }
@@ -50,17 +48,6 @@ type recheckConfig struct {
 	// until restarted (the switch-back's final scan covers the gap).
 	// resume takes them again when the subscription failed after all.
 	release, resume func()
-}
-
-// PanicError is a panic of the watcher's own goroutine (a bug), returned
-// by Next instead of ending the process there.
-type PanicError struct {
-	Value any
-	Stack []byte // where it happened
-}
-
-func (e *PanicError) Error() string {
-	return fmt.Sprintf("panic in the Watchman re-check: %v", e.Value)
 }
 
 // MsgStillUnavailable: a re-check found Watchman still unusable (error;
@@ -84,7 +71,7 @@ func (r *recheck) run(ctx context.Context, cfg recheckConfig, delay time.Duratio
 	// as on any other.
 	defer func() {
 		if v := recover(); v != nil {
-			r.err = &PanicError{Value: v, Stack: debug.Stack()}
+			r.err = watchman.Recovered(v)
 			r.setFound()
 		}
 	}()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreload/autoreload/watchman"
 	"github.com/autoreload/autoreload/watchman/testkit"
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
@@ -198,7 +199,7 @@ func testReturnsToWatchman(t *testing.T, tm timers) {
 }
 
 // A panic in the re-check's goroutine (a bug) comes out of Next as a
-// *PanicError, the watcher's end like any other, and not as the end of the
+// *watchman.PanicError, the watcher's end like any other, and not as the end of the
 // process, which would leave the terminal as COMMAND left it.
 func TestRecheckPanicIsNextsError(t *testing.T) {
 	t.Parallel()
@@ -209,7 +210,7 @@ func TestRecheckPanicIsNextsError(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, err := f.next(time.Until(deadline))
-		var pe *PanicError
+		var pe *watchman.PanicError
 		if errors.As(err, &pe) {
 			if pe.Value != "injected" || len(pe.Stack) == 0 {
 				t.Fatalf("panic error %v, stack %d bytes", pe.Value, len(pe.Stack))
@@ -217,7 +218,7 @@ func TestRecheckPanicIsNextsError(t *testing.T) {
 			return
 		}
 		if err != nil {
-			t.Fatalf("Next: %v, want a *PanicError\nlog:\n%s", err, f.logs)
+			t.Fatalf("Next: %v, want a *watchman.PanicError\nlog:\n%s", err, f.logs)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package watchman
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -27,6 +28,20 @@ func (e *RootGoneError) Error() string { return oneLine("root deleted: " + e.Roo
 
 // Is makes every RootGoneError match ErrRootGone.
 func (e *RootGoneError) Is(target error) bool { return target == ErrRootGone }
+
+// PanicError is a panic (a bug) recovered in a goroutine that a watcher
+// runs on its own, returned by its Next instead of ending the process
+// there, where nothing could stop COMMAND or restore the terminal first.
+type PanicError struct {
+	Value any
+	Stack []byte // the goroutine's, where it panicked
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Recovered is the PanicError of v, a value recover returned, with the
+// stack of the goroutine that called recover's deferred function.
+func Recovered(v any) *PanicError { return &PanicError{Value: v, Stack: debug.Stack()} }
 
 // ErrCrawling means the daemon was still crawling a root (watch-project
 // had not returned) when Options.CrawlTimeout passed: Watchman is not

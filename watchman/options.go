@@ -51,6 +51,9 @@ type Options struct {
 	// json keeps the connections in JSON even when the daemon lists
 	// bser-v2: tests of the JSON path, against a real daemon.
 	json bool
+	// beforeNotice, when set, runs before each notification is handled:
+	// a test's stand-in for a bug there.
+	beforeNotice func()
 }
 
 // Defaults for Options.

@@ -178,6 +178,11 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer func() {
+			if v := recover(); v != nil {
+				cancel(Recovered(v))
+			}
+		}()
 		watchdog(ctx, s.c.sock, s.c.enc, s.opts.HealthInterval, s.opts.Timeout, cancel)
 	}()
 	if d := s.opts.CrawlTimeout; d > 0 {
@@ -186,8 +191,13 @@ func (s *Subscription) watchProject(ctx context.Context, t *target) error {
 	op := "watch-project " + t.dir
 	pdu, err := s.c.request(ctx, op, watchProjectRequest(t.dir), 0)
 	var crawling *CrawlError
-	if err != nil && errors.As(context.Cause(ctx), &crawling) {
+	var panicked *PanicError
+	switch cause := context.Cause(ctx); {
+	case err == nil:
+	case errors.As(cause, &crawling):
 		err = crawling
+	case errors.As(cause, &panicked):
+		err = panicked
 	}
 	cancel(nil)
 	wg.Wait()

@@ -216,6 +216,14 @@ func (s *Subscription) finish(err error) {
 	}
 }
 
+// failOnPanic, deferred in a goroutine of the subscription's, ends it on
+// a panic there (a bug) with a *PanicError, which Next returns.
+func (s *Subscription) failOnPanic() {
+	if v := recover(); v != nil {
+		s.fail(Recovered(v))
+	}
+}
+
 // fail ends the subscription on err and unblocks the reader.
 func (s *Subscription) fail(err error) {
 	s.finish(err)
@@ -226,6 +234,7 @@ func (s *Subscription) markHealthy() { s.lastHealthy.Store(time.Now().UnixNano()
 
 func (s *Subscription) readLoop() {
 	defer s.wg.Done()
+	defer s.failOnPanic()
 	queued := s.c.queued
 	s.c.queued = nil
 	for _, pdu := range queued {
@@ -263,6 +272,9 @@ func (s *Subscription) readLoop() {
 
 // handle applies one unilateral PDU.
 func (s *Subscription) handle(pdu response) error {
+	if s.opts.beforeNotice != nil {
+		s.opts.beforeNotice()
+	}
 	n, err := parseNotice(pdu)
 	if err != nil {
 		return unavailable("subscription "+s.c.sock, ReasonProtocol, err)
@@ -376,6 +388,7 @@ func (s *Subscription) warnOnce(watch, warning string) {
 
 func (s *Subscription) healthLoop(ctx context.Context) {
 	defer s.wg.Done()
+	defer s.failOnPanic()
 	t := time.NewTimer(s.opts.HealthInterval)
 	defer t.Stop()
 	for {

@@ -623,3 +623,32 @@ func TestTransientAcrossNotificationsIsNoChange(t *testing.T) {
 		t.Fatalf("batch %v, want only %s", got, real)
 	}
 }
+
+// A panic in the subscription's reading goroutine (a bug) ends the
+// subscription with a *PanicError that Next returns, not the process: the
+// program then stops COMMAND and restores the terminal as on any error.
+func TestNoticePanicIsNextsError(t *testing.T) {
+	d := watchmantest.Start(t)
+	root := project(t)
+	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}),
+		Options{beforeNotice: func() { panic("injected") }})
+	testkit.Write(t, filepath.Join(root, "a.txt"), "1")
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		_, err := s.Next(ctx)
+		var pe *PanicError
+		if errors.As(err, &pe) {
+			if pe.Value != "injected" || !strings.Contains(string(pe.Stack), "beforeNotice") && !strings.Contains(string(pe.Stack), "handle") {
+				t.Fatalf("panic error %v with stack:\n%s", pe.Value, pe.Stack)
+			}
+			if errors.Is(err, ErrUnavailable) {
+				t.Fatal("a panic reads as Watchman unavailable: the caller would fall back and meet it again")
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Next: %v, want the injected panic", err)
+		}
+	}
+}

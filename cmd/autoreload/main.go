@@ -13,6 +13,7 @@ import (
 
 	_ "github.com/autoreload/autoreload/cmd/autoreload/internal/guard" // runs the guard and the exec shim
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
+	"github.com/autoreload/autoreload/watchman"
 )
 
 func main() {
@@ -49,10 +50,14 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 	// process (the Watchman CLI included).
 	supervisor.Setup()
 	err = autoreload(cfg, logger)
+	pe, panicked := errors.AsType[*watchman.PanicError](err)
 	switch code := exitCode(err); {
 	case err == nil || isExit(err):
 	case code == 2: // usage errors found late, such as a --watch path
 		fmt.Fprintf(stderr, "autoreload: %v\n", err)
+	case panicked:
+		// A watcher's goroutine panicked (a bug): its stack, for the report.
+		logger.Error(msgPanic, "error", err.Error(), "stack", string(pe.Stack))
 	default:
 		logger.Error(supervisor.MsgFailed, "error", err.Error()) // the word of a COMMAND that cannot start
 	}
