@@ -47,6 +47,9 @@ type Recorder struct {
 	paths map[string]bool
 	ids   map[[2]uint64]bool
 
+	scanMu sync.Mutex // a sample at a change may meet the start-up sampling
+	scan   scanner
+
 	stop     chan struct{}
 	stopOnce sync.Once
 	done     chan struct{}
@@ -90,15 +93,19 @@ func (r *Recorder) Sample() {
 	if r == nil {
 		return
 	}
-	files := OpenForWriting(Tree(r.root))
+	r.scanMu.Lock()
+	defer r.scanMu.Unlock()
+	files := r.scan.openForWriting(r.scan.tree(r.root))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, f := range files {
 		if len(r.paths) >= maxFiles {
 			return
 		}
-		r.paths[f.Path] = true
-		r.ids[[2]uint64{f.Dev, f.Ino}] = true
+		if path := r.scan.path(f); !r.paths[string(path)] { // no copy of a path already known
+			r.paths[string(path)] = true
+		}
+		r.ids[[2]uint64{f.dev, f.ino}] = true
 	}
 }
 
