@@ -3,6 +3,7 @@ package writers
 import (
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -34,8 +35,9 @@ func OpenForWriting(pids []int) []File {
 // (package syscall's copy each path): a Recorder samples every 20 ms for
 // seconds after each start, and a fresh path, directory buffer and link
 // target for each read made 1.4 KiB of garbage a sample, 350 KiB a start,
-// all of it resident in an autoreload whose small heap is never
-// collected. Not safe for concurrent use.
+// all of it resident: in Watchman mode autoreload's heap stays under the
+// collector's 4 MiB minimum, so nothing is collected. Not safe for
+// concurrent use.
 type scanner struct {
 	name    []byte // a NUL-terminated name, for the system calls
 	dirent  []byte // getdents64's buffer
@@ -95,8 +97,7 @@ func (s *scanner) openForWriting(pids []int) []found {
 		if s.listIDs(fds) == nil {
 			for _, fd := range s.ids {
 				s.setName(fd, "")
-				var link, st unix.Statx_t
-				if s.statx(fds, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MODE, &link) != nil || link.Mode&syscall.S_IWUSR == 0 {
+				if mode, _, _, err := s.stat(fds, pid, fd, false); err != nil || mode&syscall.S_IWUSR == 0 {
 					continue
 				}
 				start := len(s.targets)
@@ -104,12 +105,12 @@ func (s *scanner) openForWriting(pids []int) []found {
 					s.targets = s.targets[:start]
 					continue // a pipe, a socket, an anonymous inode
 				}
-				if s.statx(fds, 0, unix.STATX_TYPE|unix.STATX_INO, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+				mode, dev, ino, err := s.stat(fds, pid, fd, true)
+				if err != nil || mode&syscall.S_IFMT != syscall.S_IFREG {
 					s.targets = s.targets[:start]
 					continue // a terminal, /dev/null
 				}
-				s.found = append(s.found, found{start: start, end: len(s.targets),
-					dev: unix.Mkdev(st.Dev_major, st.Dev_minor), ino: st.Ino})
+				s.found = append(s.found, found{start: start, end: len(s.targets), dev: dev, ino: ino})
 			}
 		}
 		syscall.Close(fds)
@@ -192,15 +193,39 @@ func (s *scanner) openat(dir, flags int) (int, error) {
 	return int(fd), nil
 }
 
-// statx is statx(2) of name in dir.
-func (s *scanner) statx(dir, flags, mask int, st *unix.Statx_t) error {
-	_, _, errno := syscall.Syscall6(unix.SYS_STATX, uintptr(dir), uintptr(unsafe.Pointer(&s.name[0])), uintptr(flags),
-		uintptr(mask), uintptr(unsafe.Pointer(st)), 0)
-	if errno != 0 {
-		return errno
+// stat is the mode, device and inode of the link name in the fd
+// directory dir of pid, or with follow of the file it names.
+func (s *scanner) stat(dir, pid, fd int, follow bool) (mode uint32, dev, ino uint64, err error) {
+	if !statxMissing.Load() {
+		flags, mask := unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MODE
+		if follow {
+			flags, mask = 0, unix.STATX_TYPE|unix.STATX_INO
+		}
+		var st unix.Statx_t
+		_, _, errno := syscall.Syscall6(unix.SYS_STATX, uintptr(dir), uintptr(unsafe.Pointer(&s.name[0])), uintptr(flags),
+			uintptr(mask), uintptr(unsafe.Pointer(&st)), 0)
+		switch errno {
+		case 0:
+			return uint32(st.Mode), unix.Mkdev(st.Dev_major, st.Dev_minor), st.Ino, nil
+		case syscall.ENOSYS:
+			statxMissing.Store(true)
+		default:
+			return 0, 0, 0, errno
+		}
 	}
-	return nil
+	path := "/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(fd)
+	var st syscall.Stat_t
+	if follow {
+		err = syscall.Stat(path, &st)
+	} else {
+		err = syscall.Lstat(path, &st)
+	}
+	return st.Mode, uint64(st.Dev), st.Ino, err
 }
+
+// statxMissing: the kernel predates statx (Linux 4.11); lstat and stat of
+// the link's whole path serve instead, with an allocation each.
+var statxMissing atomic.Bool
 
 // readlink appends the target of the link name in dir to targets.
 func (s *scanner) readlink(dir int) error {

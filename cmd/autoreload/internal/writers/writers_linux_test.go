@@ -122,6 +122,24 @@ func TestOpenForWritingManyAndLong(t *testing.T) {
 	}
 }
 
+// TestOpenForWritingWithoutStatx: on a kernel without statx (before
+// Linux 4.11), lstat and stat find the same files, with the same
+// identities.
+func TestOpenForWritingWithoutStatx(t *testing.T) {
+	dir := t.TempDir()
+	cmd := run(t, dir, `exec 3>>log 4<log; exec sleep 100`)
+	var want []File
+	eventually(t, "the log open for writing", func() bool {
+		want = OpenForWriting([]int{cmd.Process.Pid})
+		return len(want) == 1
+	})
+	statxMissing.Store(true)
+	defer statxMissing.Store(false)
+	if got := OpenForWriting([]int{cmd.Process.Pid}); !slices.Equal(got, want) {
+		t.Errorf("without statx: %v, with it: %v", got, want)
+	}
+}
+
 // TestSampleAllocatesNothing: a sample, taken every 20 ms for seconds
 // after each start, reuses its buffers: autoreload's heap stays under the
 // collector's minimum, so every byte it ever allocates stays resident
