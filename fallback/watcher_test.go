@@ -1,7 +1,6 @@
 package fallback
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,37 +19,13 @@ import (
 	"github.com/autoreload/autoreload/watchman/watchmantest"
 )
 
-// syncBuffer is a log sink safe for the watcher's goroutines and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	// onWrite, when set, sees every line written, after it is.
-	onWrite func(line string)
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	n, err := b.buf.Write(p)
-	b.mu.Unlock()
-	if b.onWrite != nil {
-		b.onWrite(string(p))
-	}
-	return n, err
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // switchFixture is a tree watched through a private daemon, with options
 // short enough for tests.
 type switchFixture struct {
 	t      *testing.T
 	dir    string
 	daemon *watchmantest.Daemon
-	logs   *syncBuffer
+	logs   *testkit.Buffer
 	w      *Watcher
 	ctx    context.Context
 	// newTook is how long New took; newErr its error, with fails.
@@ -118,7 +92,7 @@ func newSwitchFixtureFrom(t *testing.T, reloader Reloader, cfg fixtureConfig) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{onWrite: cfg.onLog}
+	logs := &testkit.Buffer{OnWrite: cfg.onLog}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	opts := Options{
@@ -262,7 +236,7 @@ func TestWatcherStatNeverTouchesWatchman(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	w, err := New(context.Background(), spec, Options{Reloader: ReloaderStat, PollInterval: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {

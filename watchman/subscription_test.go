@@ -192,7 +192,7 @@ func TestFreshInstanceIsOneUnknownBatch(t *testing.T) {
 func TestRecrawlWarningLoggedOnce(t *testing.T) {
 	d := watchmantest.Start(t)
 	root := project(t)
-	var logs logBuffer
+	var logs testkit.Buffer
 	s := subscribe(t, d, newSpec(t, spec.Options{Watch: []string{root}}),
 		Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for i := range 3 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/deps"
 	"github.com/autoreload/autoreload/watchman/spec"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 // chanWatcher delivers what the test sends it.
@@ -324,7 +325,7 @@ func TestDepsWatcherPanicIsNextsError(t *testing.T) {
 	defer cancel()
 	d := &depsSources{sources: []deps.Source{panickingSource{}}, count: new(atomic.Int64)}
 	d.count.Store(-1)
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	w := newDepsWatcher(ctx, []string{"/"}, d, slog.New(slog.NewTextHandler(&logs, nil)), time.Now(), nil)
 	defer w.Close()
 	_, err := w.Next(ctx)

@@ -431,22 +431,3 @@ func replaceFile(t *testing.T, path, data string) {
 
 // ppid is a process's parent, or 0 when it is gone.
 func ppid(pid int) int { return proctree.Parent(pid) }
-
-// lockedBuffer collects a process's stderr, or a logger's lines, for the test to
-// read meanwhile.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

@@ -82,7 +82,7 @@ func main() {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = project
 	cmd.Env = overrideEnv(os.Environ(), []string{"STARTS=" + starts, "AUTORELOAD_TEST_MARK=" + mark, "GOFLAGS="})
-	log := &lockedBuffer{}
+	log := &testkit.Buffer{}
 	cmd.Stderr = log
 	must(t, cmd.Start())
 	done := make(chan error, 1)

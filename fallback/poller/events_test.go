@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,31 +23,12 @@ import (
 // explain a delivery, and short ones where the tick must.
 const never = time.Hour
 
-// syncBuffer is a log sink the poller's goroutines may write while a
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func eventPoller(t *testing.T, dir string, po Options) (*Poller, *syncBuffer) {
+func eventPoller(t *testing.T, dir string, po Options) (*Poller, *testkit.Buffer) {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("kernel events: Linux only")
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	po.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p := newPoller(t, spec.Options{Watch: []string{dir}, Exts: []string{"go"}}, po)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
