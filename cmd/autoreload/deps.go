@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/deps"
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 	"github.com/autoreload/autoreload/fallback"
+	"github.com/autoreload/autoreload/watchman"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -194,10 +194,10 @@ func newDepsWatcher(ctx context.Context, roots []string, d *depsSources, logger 
 	return w
 }
 
-// spawn runs f in a goroutine of w's. A panic of f (a bug) is logged with
-// its stack and comes out of Next as the watcher's error, so autoreload
-// ends as on any other (COMMAND stopped, the terminal restored, exit 1),
-// not at once from this goroutine.
+// spawn runs f in a goroutine of w's. A panic of f (a bug) comes out of
+// Next as a *watchman.PanicError, so autoreload ends as on any watcher
+// error (COMMAND stopped, the terminal restored, exit 1) and logs it with
+// its stack, not at once from this goroutine.
 func (w *depsWatcher) spawn(f func()) {
 	w.wg.Go(func() {
 		defer func() {
@@ -205,9 +205,8 @@ func (w *depsWatcher) spawn(f func()) {
 			if v == nil {
 				return
 			}
-			w.log.Error(msgPanic, "error", fmt.Sprint(v), "stack", string(debug.Stack()))
 			select {
-			case w.batches <- pumped{err: &panicError{v}}:
+			case w.batches <- pumped{err: watchman.Recovered(v)}:
 			case <-w.ctx.Done():
 			}
 		}()

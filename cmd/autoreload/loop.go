@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/supervisor"
 	"github.com/autoreload/autoreload/fallback"
+	"github.com/autoreload/autoreload/watchman"
 	"github.com/autoreload/autoreload/watchman/spec"
 )
 
@@ -136,19 +136,19 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 	supervised := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		defer stopOnPanic(cancel, logger)
+		defer stopOnPanic(cancel)
 		warnUnmatched(ctx, cfg.specOptions(), cfg.sidePatterns, logger)
 	})
 	if side != nil {
 		wg.Go(func() {
-			defer stopOnPanic(cancel, logger)
+			defer stopOnPanic(cancel)
 			side.runLoop(ctx)
 		})
 	}
 	pressed := make(chan byte)
 	wg.Go(func() { handleSignals(sigs, pressed, supervised, cancel, sup, logger) })
 	wg.Go(func() {
-		defer stopOnPanic(cancel, logger)
+		defer stopOnPanic(cancel)
 		term.readKeys(ctx, pressed, logger)
 	})
 	// The watcher is built beside COMMAND's start, not before it: a large
@@ -164,7 +164,7 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 		defer dw.Close()
 	}
 	wg.Go(func() {
-		defer stopOnPanic(cancel, logger)
+		defer stopOnPanic(cancel)
 		if err := watch(ctx, ws, cfg, since, choice, dw, term.gate, side, logger); err != nil {
 			cancel(err)
 		}
@@ -189,24 +189,17 @@ func autoreload(cfg *config, logger *slog.Logger) error {
 // msgPanic logs a panic of the watcher side, with its stack.
 const msgPanic = "panic"
 
-// panicError ends autoreload after a panic of the watcher side (exit 1).
-type panicError struct{ value any }
-
-func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
-
 // stopOnPanic, deferred in a goroutine of the watcher side, turns a panic
 // (a bug) into a loud end that still leaves COMMAND's tree and the
-// terminal as cleanly as a Ctrl-C does: the stack is logged, and the
-// supervisor stops COMMAND as Run ends; autoreload exits 1. A panic that
-// killed the process at once would leave the tree to its guard and the
-// terminal as COMMAND left it.
-func stopOnPanic(stop context.CancelCauseFunc, logger *slog.Logger) {
-	r := recover()
-	if r == nil {
-		return
+// terminal as cleanly as a Ctrl-C does: the supervisor stops COMMAND as
+// Run ends, and autoreload logs the panic with its stack and exits 1, as
+// for a panic a watcher package recovered (a *watchman.PanicError too). A
+// panic that killed the process at once would leave the tree to its guard
+// and the terminal as COMMAND left it.
+func stopOnPanic(stop context.CancelCauseFunc) {
+	if r := recover(); r != nil {
+		stop(watchman.Recovered(r))
 	}
-	logger.Error(msgPanic, "error", fmt.Sprint(r), "stack", string(debug.Stack()))
-	stop(&panicError{r})
 }
 
 // specOptions is what cfg says to watch.

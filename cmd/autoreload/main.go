@@ -57,7 +57,7 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		fmt.Fprintf(stderr, "autoreload: %v\n", err)
 	case panicked:
 		// A watcher's goroutine panicked (a bug): its stack, for the report.
-		logger.Error(msgPanic, "error", err.Error(), "stack", string(pe.Stack))
+		logger.Error(msgPanic, "error", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
 	default:
 		logger.Error(supervisor.MsgFailed, "error", err.Error()) // the word of a COMMAND that cannot start
 	}
