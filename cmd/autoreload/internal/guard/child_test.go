@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/autoreload/autoreload/cmd/autoreload/internal/proctree"
+	"github.com/autoreload/autoreload/watchman/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -164,8 +165,9 @@ func TestRestartStopsTheWholeTreeFirst(t *testing.T) {
 		t.Errorf("second start %+v, first %+v: want the same guard, another COMMAND", second, first)
 	}
 	pids(t, file, 2)
-	if data, _ := os.ReadFile(env); string(data) != "1\n2\n" {
-		t.Errorf("the starts' N: %q, want 1 then 2", data)
+	// The second COMMAND writes env after pids: wait for its line too.
+	if got := testkit.WaitLines(t, env, 2); !slices.Equal(got, []string{"1", "2"}) {
+		t.Errorf("the starts' N: %q, want 1 then 2", got)
 	}
 }
 
