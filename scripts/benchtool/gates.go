@@ -103,6 +103,13 @@ func restartTargets(b *strings.Builder, c *config, rows []row, big string) {
 		p("| Ready, %s files, Watchman | %.2f s | %s %.2f s | %.2f× | ≤ 1×: %s |\n",
 			big, cur.readyMed.Seconds(), oldName, old.readyMed.Seconds(), r, pass(r <= 1))
 	}
+	if fl, ok := find("floor"); ok && fl.latOK && okCur && okOld && cur.latOK && old.latOK {
+		// The floor shows which part of a latency target a restarter can
+		// reach at all: the settle and COMMAND's start are no tool's.
+		p("\nThe floor (row floor: kill, wait and exec on autoreload's Watchman client, nothing else) has p50 %s, %.2f× %s's; "+
+			"autoreload's own part above it is %+.1f ms at p50, %+.1f ms at p90.\n",
+			ms(fl.p50), float64(fl.p50)/float64(old.p50), oldName, msf(cur.p50-fl.p50), msf(cur.p90-fl.p90))
+	}
 	if okCur && okOld {
 		p("\nPeak RSS here: the largest sum of VmHWM over the live processes below autoreload that run its executable " +
 			"(autoreload, its guards and shims; not COMMAND, not the daemon), sampled every 200 ms from launch and every " +
@@ -116,6 +123,9 @@ func restartTargets(b *strings.Builder, c *config, rows []row, big string) {
 		}
 	}
 }
+
+// msf is d in milliseconds.
+func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // findRow returns the row of the tool slug names, when it was measured.
 func findRow(rows []row, slug string) (row, bool) {

@@ -43,6 +43,7 @@ func main() {
 	flag.BoolVar(&c.targets, "targets", false, "only the restart-path targets: autoreload, its older build and nodemon")
 	trials := flag.Int("trials", 0, "latency trials per tool (default 30, 5 with -quick)")
 	flag.StringVar(&c.child, "child", "", "benchchild binary")
+	flag.StringVar(&c.floor, "floor", "", "the floor binary (scripts/benchtool/floor)")
 	flag.StringVar(&c.cache, "cache", "", "directory the peers are installed in")
 	flag.StringVar(&statusDir, "status", "", "directory of peer install status files")
 	flag.StringVar(&c.out, "out", "", "write the Markdown report here too")

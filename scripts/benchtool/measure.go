@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -203,9 +204,12 @@ func (b *bench) phaseSmall() error {
 		return nil // no idle window: the targets need none
 	}
 	b.logf("1k files: idle window of %v", b.c.idle)
-	b.idle("idle, 1k files", live, b.c.idle, func(r *result) *usage { return &r.idleSmall })
+	b.idle("idle, 1k files", slices.DeleteFunc(slices.Clone(live), isReference), b.c.idle, func(r *result) *usage { return &r.idleSmall })
 	return nil
 }
+
+// isReference reports in's tool a reference row (the floor): latency only.
+func isReference(in *instance) bool { return in.t.reference }
 
 // pause waits until gap after wrote, and at least 150 ms, to let the last
 // restart's work drain.
@@ -256,14 +260,9 @@ func (b *bench) phaseBig() error {
 	if err != nil {
 		return err
 	}
-	tools := b.tools
+	tools := slices.DeleteFunc(slices.Clone(b.tools), func(t *tool) bool { return t.reference })
 	if b.c.targets {
-		tools = nil // only autoreload's own figures are targets on the big tree
-		for _, t := range b.tools {
-			if measuresOwn(t) {
-				tools = append(tools, t)
-			}
-		}
+		tools = slices.DeleteFunc(tools, func(t *tool) bool { return !measuresOwn(t) }) // only autoreload's own figures are targets on the big tree
 	}
 	for round := 0; round < b.c.readyRounds; round++ {
 		for j := range tools {
@@ -309,7 +308,7 @@ func (b *bench) phaseBig() error {
 	if b.c.targets {
 		return nil
 	}
-	for i, g := range idleGroups(b.tools, b.c.bigFiles) {
+	for i, g := range idleGroups(tools, b.c.bigFiles) {
 		var names []string
 		for _, t := range g {
 			names = append(names, t.name)

@@ -30,7 +30,11 @@ type tool struct {
 	// how many such tools fit in the user's inotify budget at once.
 	eachFile bool
 	// old: autoreload built from an older commit (config.old).
-	old         bool
+	old bool
+	// reference: not a tool but the floor of the restart path (config.floor),
+	// measured in the latency trials only: neither on the big tree nor in an
+	// idle window.
+	reference   bool
 	version     string
 	unavailable string // why it cannot be measured; empty when it can
 	command     func(c *config, tree, stamp, fileList string) spec
@@ -45,7 +49,10 @@ type config struct {
 	// old is autoreload built from an older commit (oldRev), measured in
 	// the same run so that a regression shows as a ratio.
 	old, oldErr, oldRev string
-	child               string // benchchild, the server of the gap measure
+	// floor is scripts/benchtool/floor built from this checkout: the least a
+	// restarter on autoreload's Watchman client does (the floor row).
+	floor string
+	child string // benchchild, the server of the gap measure
 	// The restarted COMMAND (childArgv) is shExe running dateExe, then
 	// exec'ing sleepExe.
 	shExe, dateExe, sleepExe string
@@ -78,7 +85,7 @@ type config struct {
 // targetSlugs are the rows the restart path's targets compare (-targets).
 // The older build's no-Watchman row is not among them: before the events
 // poller (d87e2c6) it is the pure poller, and compares with nothing here.
-const targetSlugs = "autoreload,autoreload-events,autoreload-old,nodemon"
+const targetSlugs = "autoreload,autoreload-events,autoreload-old,floor,nodemon"
 
 // leftOut is why a tool that -tools (or -targets) did not name is not
 // measured; the report leaves such rows out.
@@ -138,6 +145,12 @@ func allTools(c *config) []*tool {
 			note:    "`--reloader auto` with no Watchman on PATH: the poller with inotify, one watch per directory"},
 		{name: oldName, slug: "autoreload-old", watchman: true, initialStart: true, old: true,
 			command: autoreloadOf(older, "watchman"), note: "`--reloader watchman`, built from " + c.oldRev},
+		{name: "floor: kill, wait, exec", slug: "floor", watchman: true, initialStart: true, reference: true,
+			command: func(c *config, tree, stamp, _ string) spec {
+				return spec{argv: append([]string{c.floor, "-w", tree, "--"}, childArgv(c, stamp, false)...), dir: tree}
+			},
+			note: "not a tool: scripts/benchtool/floor, on autoreload's Watchman client, sends COMMAND SIGTERM, waits and executes it " +
+				"again, and does nothing else (no guard, no check that a tree is gone): its latency is the daemon's settle and COMMAND's own start"},
 		{name: oldName + ", no Watchman", slug: "autoreload-old-events", initialStart: true, old: true,
 			command: noWatchman(autoreloadOf(older, "auto")), note: "`--reloader auto` with no Watchman on PATH, built from " + c.oldRev},
 		{name: "autoreload --reloader stat --no-events", slug: "autoreload-stat", initialStart: true,
@@ -215,9 +228,14 @@ func loadStatus(tools []*tool, dir string, c *config) {
 			continue
 		case isAutoreload && c.autoreloadRev != "":
 			t.version = "built from " + c.autoreloadRev
+		case t.reference && c.floor == "":
+			t.unavailable = "no binary: go build ./scripts/benchtool/floor failed"
+			continue
+		case t.reference:
+			t.version = "built from this checkout"
 		}
 		f, err := os.Open(filepath.Join(dir, t.slug))
-		if isAutoreload && err != nil {
+		if (isAutoreload || t.reference) && err != nil {
 			continue // built from this checkout; a status file only says what is missing
 		}
 		if err != nil {
