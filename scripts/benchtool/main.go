@@ -40,7 +40,7 @@ func main() {
 	flag.StringVar(&c.old, "old", "", "autoreload binary built from an older commit, measured beside")
 	flag.StringVar(&c.oldErr, "old-error", "", "why there is no older binary")
 	flag.StringVar(&c.oldRev, "old-rev", "old", "the commit the older binary was built from")
-	flag.BoolVar(&c.targets, "targets", false, "only the restart-path targets: autoreload, its older build and nodemon")
+	flag.BoolVar(&c.targets, "targets", false, "only the restart-path targets: autoreload, its older build, the floor and nodemon")
 	trials := flag.Int("trials", 0, "latency trials per tool (default 30, 5 with -quick)")
 	flag.StringVar(&c.child, "child", "", "benchchild binary")
 	flag.StringVar(&c.floor, "floor", "", "the floor binary (scripts/benchtool/floor)")

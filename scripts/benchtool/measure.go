@@ -204,12 +204,9 @@ func (b *bench) phaseSmall() error {
 		return nil // no idle window: the targets need none
 	}
 	b.logf("1k files: idle window of %v", b.c.idle)
-	b.idle("idle, 1k files", slices.DeleteFunc(slices.Clone(live), isReference), b.c.idle, func(r *result) *usage { return &r.idleSmall })
+	b.idle("idle, 1k files", slices.DeleteFunc(slices.Clone(live), func(in *instance) bool { return in.t.reference }), b.c.idle, func(r *result) *usage { return &r.idleSmall })
 	return nil
 }
-
-// isReference reports in's tool a reference row (the floor): latency only.
-func isReference(in *instance) bool { return in.t.reference }
 
 // pause waits until gap after wrote, and at least 150 ms, to let the last
 // restart's work drain.

@@ -229,7 +229,7 @@ func loadStatus(tools []*tool, dir string, c *config) {
 		case isAutoreload && c.autoreloadRev != "":
 			t.version = "built from " + c.autoreloadRev
 		case t.reference && c.floor == "":
-			t.unavailable = "no binary: go build ./scripts/benchtool/floor failed"
+			t.unavailable = "no binary: scripts/bench could not build ./scripts/benchtool/floor (floor-build.log in its cache)"
 			continue
 		case t.reference:
 			t.version = "built from this checkout"
